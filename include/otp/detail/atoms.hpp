@@ -1,0 +1,20 @@
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace otp::detail {
+
+// CAF atoms hold at most 10 characters from [0-9A-Za-z_ ].
+using call_atom = caf::atom_constant<caf::atom("otp_call")>;
+using cast_atom = caf::atom_constant<caf::atom("otp_cast")>;
+using timer_atom = caf::atom_constant<caf::atom("otp_timer")>;
+using idle_atom = caf::atom_constant<caf::atom("otp_idle")>;
+using sys_atom = caf::atom_constant<caf::atom("otp_sys")>;
+using get_state_atom = caf::atom_constant<caf::atom("get_state")>;
+using get_status_atom = caf::atom_constant<caf::atom("get_status")>;
+using suspend_atom = caf::atom_constant<caf::atom("suspend")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using trace_atom = caf::atom_constant<caf::atom("trace")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+}  // namespace otp::detail

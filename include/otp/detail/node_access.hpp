@@ -1,0 +1,21 @@
+#pragma once
+
+#include "otp/node.hpp"
+
+#include <caf/actor_addr.hpp>
+
+#include <string>
+
+namespace otp::detail {
+
+/// The registry operations that belong to process start-up and exit, not to users.
+struct node_access {
+  /// Registers `name` for `who`. When the name is taken, returns false and sets `holder`.
+  static bool register_name(node& n, const std::string& name, const pid& who, pid& holder);
+  /// Removes `name` only while it still maps to the process `id`.
+  static void unregister_name(node& n, const std::string& name, std::uint64_t id);
+  static void track(node& n, const caf::actor_addr& addr);
+  static void untrack(node& n, std::uint64_t id);
+};
+
+}  // namespace otp::detail

@@ -1,0 +1,161 @@
+#pragma once
+
+#include "otp/action.hpp"
+#include "otp/exit_reason.hpp"
+#include "otp/pid.hpp"
+#include "otp/detail/server_callbacks.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace otp {
+class node;
+struct server_status;
+}  // namespace otp
+
+namespace otp::detail {
+
+class server_core;
+
+/// The first two elements of a call or cast message: `(call_atom | cast_atom, dispatch, box<T>)`.
+/// The caller's side knows the server's type and the request's type, so it sends the function
+/// that hands the request to the right `handle_call` overload: no registration, no type list.
+struct dispatch {
+  const void* tag;
+  caf::result<caf::message> (*invoke)(server_core&, void* payload);
+  std::string (*describe)(const void* payload);
+};
+
+/// A deferred reply (`From` in OTP). Shared by the `from<R>` the user keeps and the server, which
+/// fails every reply still pending when it exits, so no caller waits for a dead server.
+struct pending_reply {
+  caf::response_promise promise;
+  std::atomic<bool> done{false};
+
+  /// True for the first caller only: a reply is delivered at most once.
+  bool claim() noexcept { return !done.exchange(true, std::memory_order_acq_rel); }
+};
+
+/// The generic gen_server loop over a CAF event-based actor: dispatch, results, timeouts,
+/// `sys` introspection, trapping exits, crash reports and clean-up.
+class server_core : public caf::event_based_actor {
+ public:
+  explicit server_core(caf::actor_config& cfg);
+  ~server_core() override;
+
+  // -- start-up: called by the starting thread before the process has run --------------------
+
+  void bind(std::unique_ptr<server_callbacks> callbacks, std::string name, bool trace);
+  /// Records init's result: arms its timeout or queues its continue, and lets the process run.
+  void started(action next);
+  /// Init failed: forget the name; the process is dropped without ever running.
+  void abandon();
+
+  // -- used by the generated dispatch -------------------------------------------------------
+
+  server_callbacks* callbacks() noexcept { return callbacks_.get(); }
+
+  /// A deferred reply for the request being handled (OTP's `From`).
+  std::shared_ptr<pending_reply> make_pending_reply();
+  /// Applies a callback's action: continue (now) or arm the inactivity timeout.
+  void apply(action& next);
+  /// Stops with `reason`: terminate, report, fail pending replies, quit.
+  void stop_with(const exit_reason& reason);
+  void count_call() noexcept { ++calls_; }
+  void count_cast() noexcept { ++casts_; }
+  bool tracing() const noexcept { return trace_; }
+  void trace(std::string what);
+
+  /// Runs a user callback; an exception crashes the server with the exception as reason.
+  template <class F>
+  bool guarded(F&& f);
+
+  // -- introspection ------------------------------------------------------------------------
+
+  const std::string& registered_name() const noexcept { return name_; }
+  otp::node& home() noexcept { return *node_; }
+  bool trap_exit() const noexcept { return trap_exit_; }
+  void trap_exit(bool on) noexcept { trap_exit_ = on; }
+  otp::pid pid_of_self();
+  void set_parent(const caf::actor_addr& parent) { parent_ = parent; }
+
+  /// The process running on this thread, or null outside caf-otp processes.
+  static server_core* current() noexcept;
+
+  // -- CAF hooks ----------------------------------------------------------------------------
+
+  caf::behavior make_behavior() override;
+  void on_exit() override;
+  resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
+
+  /// Makes `self` the current process of this thread until the guard goes out of scope.
+  class scope {
+   public:
+    explicit scope(server_core* self) noexcept;
+    ~scope();
+    scope(const scope&) = delete;
+    scope& operator=(const scope&) = delete;
+
+   private:
+    server_core* previous_;
+  };
+
+ private:
+  caf::result<caf::message> on_message(caf::message_view& msg);
+  void on_down(caf::down_msg& msg);
+  void on_exit_msg(caf::exit_msg& msg);
+  void on_idle_timeout(std::uint64_t generation);
+  void crash(const exit_reason& reason);
+  void report_crash(const exit_reason& reason);
+  void replay_deferred();
+  otp::server_status status();
+  std::string describe_current();
+  void unhandled(const std::string& what);
+
+  std::unique_ptr<server_callbacks> callbacks_;
+  otp::node* node_ = nullptr;
+  caf::strong_actor_ptr keepalive_;
+  caf::actor_addr parent_;
+  std::string name_;
+  std::vector<std::shared_ptr<pending_reply>> pending_;
+  std::vector<caf::message> deferred_;
+  std::uint64_t calls_ = 0;
+  std::uint64_t casts_ = 0;
+  std::uint64_t infos_ = 0;
+  std::uint64_t timeout_generation_ = 0;
+  bool timeout_armed_ = false;
+  bool trap_exit_ = false;
+  bool suspended_ = false;
+  bool trace_ = false;
+  bool stopping_ = false;
+  bool reply_deferred_ = false;  // a `from` exists for the request being handled
+  action initial_;
+};
+
+// -- inline implementations ------------------------------------------------------------------
+
+template <class F>
+bool server_core::guarded(F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& e) {
+    crash(exit_reason::exception(e.what()));
+  } catch (...) {
+    crash(exit_reason::exception("unknown"));
+  }
+  return false;
+}
+
+
+}  // namespace otp::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(otp::detail::dispatch)

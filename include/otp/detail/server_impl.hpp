@@ -1,0 +1,190 @@
+#pragma once
+
+#include "otp/callback_result.hpp"
+#include "otp/types.hpp"
+#include "otp/detail/box.hpp"
+#include "otp/detail/server_callbacks.hpp"
+#include "otp/detail/server_core.hpp"
+#include "otp/detail/server_traits.hpp"
+#include "otp/detail/type_name.hpp"
+
+#include <caf/message.hpp>
+
+#include <any>
+#include <stdexcept>
+#include <utility>
+
+namespace otp::detail {
+
+/// Applies a cast-like result: stop, or the follow-up action.
+inline void finish(server_core& core, cast_result r) {
+  if (r.stops())
+    core.stop_with(r.reason());
+  else
+    core.apply(r.next());
+}
+
+/// The per-type half of a gen_server: owns the user's object and calls its callbacks.
+template <class S>
+class server_impl final : public server_callbacks {
+ public:
+  template <class... Args>
+  explicit server_impl(Args&&... xs) : state_(std::forward<Args>(xs)...) {}
+
+  S& user() noexcept { return state_; }
+
+  const void* tag() const noexcept override { return &server_tag<S>; }
+  std::string type_name() const override { return detail::type_name<S>(); }
+  void* state() noexcept override { return &state_; }
+
+  bool handle_info(server_core& core, caf::type_erased_tuple& xs, std::size_t first) override {
+    if constexpr (has_info_types<S>) {
+      if (xs.size() == first + 1 && try_info(core, xs, first, typename S::info_types{}))
+        return true;
+    }
+    if constexpr (requires(S& s, const caf::message& m) { s.handle_info(m); }) {
+      auto msg = caf::message::copy(xs);
+      finish(core, to_cast_result([&] { return state_.handle_info(std::as_const(msg)); }));
+      return true;
+    }
+    return false;
+  }
+
+  bool handle_down(server_core& core, down& msg) override { return invoke_info(core, msg); }
+  bool handle_exit(server_core& core, exit_signal& msg) override { return invoke_info(core, msg); }
+
+  bool handle_timeout(server_core& core) override {
+    timed_out msg;
+    return invoke_info(core, msg);
+  }
+
+  void handle_continue(server_core& core, action& next) override {
+    if constexpr (requires { &S::handle_continue; }) {
+      using arg = typename continue_arg<decltype(&S::handle_continue)>::type;
+      auto* value = std::any_cast<arg>(&next.payload());
+      if (!value)
+        throw std::logic_error("handle_continue: the continue value has the wrong type");
+      auto r = to_cast_result([&] { return state_.handle_continue(*value); });
+      if (r.stops()) {
+        next = {};
+        core.stop_with(r.reason());
+      } else {
+        next = std::move(r.next());
+      }
+    } else {
+      (void) core;
+      (void) next;
+      throw std::logic_error("a callback returned continue_with but there is no handle_continue");
+    }
+  }
+
+  void terminate(const exit_reason& reason) override {
+    if constexpr (has_terminate<S>)
+      state_.terminate(reason);
+  }
+
+  std::string format_state() const override {
+    if constexpr (has_format_state<S>)
+      return state_.format_state();
+    else
+      return describe(state_);
+  }
+
+ private:
+  template <class T>
+  bool invoke_info(server_core& core, T& msg) {
+    if constexpr (handles_info<S, T>) {
+      finish(core, to_cast_result([&] { return state_.handle_info(msg); }));
+      return true;
+    } else {
+      return false;
+    }
+  }
+
+  template <class... Ts>
+  bool try_info(server_core& core, caf::type_erased_tuple& xs, std::size_t i, types<Ts...>) {
+    return (try_info_as<Ts>(core, xs, i) || ...);
+  }
+
+  template <class T>
+  bool try_info_as(server_core& core, caf::type_erased_tuple& xs, std::size_t i) {
+    // `otp::send` boxes values; plain CAF senders send them bare.
+    if (xs.match_element<box<T>>(i))
+      return invoke_info(core, static_cast<box<T>*>(xs.get_mutable(i))->value);
+    if (xs.match_element<T>(i))
+      return invoke_info(core, *static_cast<T*>(xs.get_mutable(i)));
+    return false;
+  }
+
+  S state_;
+};
+
+// -- the dispatch a caller sends along with its request --------------------------------------
+
+template <class T>
+std::string describe_request(const void* payload) {
+  return describe(static_cast<const box<T>*>(payload)->value);
+}
+
+template <class S, class T>
+caf::result<caf::message> invoke_call(server_core& core, void* payload) {
+  using R = call_reply_t<S, T>;
+  auto& self = static_cast<server_impl<S>*>(core.callbacks())->user();
+  auto& request = static_cast<box<T>*>(payload)->value;
+  core.count_call();
+  if constexpr (call_with_from<S, T>) {
+    from<R> caller{core.make_pending_reply()};
+    call_result<R> r = self.handle_call(request, caller);
+    if (r.has_reply()) {
+      if (core.tracing())
+        core.trace(fmt::format("sent {} to caller", describe(r.reply())));
+      caller.reply(std::move(r.reply()));
+    }
+    if (r.stops())
+      core.stop_with(r.reason());
+    else
+      core.apply(r.next());
+    return caf::delegated<caf::message>{};
+  } else {
+    call_result<R> r = self.handle_call(request);
+    if (r.has_reply() && core.tracing())
+      core.trace(fmt::format("sent {} to caller", describe(r.reply())));
+    if (r.stops()) {
+      auto reply = r.has_reply() ? caf::make_message(box<R>{std::move(r.reply())}) : caf::message{};
+      core.stop_with(r.reason());
+      if (reply.empty())
+        return caf::delegated<caf::message>{};
+      return reply;
+    }
+    if (!r.has_reply()) {
+      // `noreply` without keeping `from`: like OTP, the caller waits for its timeout.
+      core.apply(r.next());
+      return caf::delegated<caf::message>{};
+    }
+    if (r.next().what() == action::kind::continue_with) {
+      // OTP replies first, then runs handle_continue.
+      from<R>{core.make_pending_reply()}.reply(std::move(r.reply()));
+      core.apply(r.next());
+      return caf::delegated<caf::message>{};
+    }
+    core.apply(r.next());
+    return caf::make_message(box<R>{std::move(r.reply())});
+  }
+}
+
+template <class S, class T>
+caf::result<caf::message> invoke_cast(server_core& core, void* payload) {
+  auto& self = static_cast<server_impl<S>*>(core.callbacks())->user();
+  auto& request = static_cast<box<T>*>(payload)->value;
+  core.count_cast();
+  finish(core, to_cast_result([&] { return self.handle_cast(request); }));
+  return caf::message{};
+}
+
+template <class S, class T>
+inline constexpr dispatch call_dispatch{&server_tag<S>, &invoke_call<S, T>, &describe_request<T>};
+
+template <class S, class T>
+inline constexpr dispatch cast_dispatch{&server_tag<S>, &invoke_cast<S, T>, &describe_request<T>};
+
+}  // namespace otp::detail

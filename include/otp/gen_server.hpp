@@ -1,0 +1,284 @@
+#pragma once
+
+// gen_server: a server process with OTP's callbacks, over a CAF event-based actor.
+//
+//   the caller                     the generic loop                 your class S
+//   ----------                     ----------------                 ------------
+//   gen_server::start<S>(...) ---> spawn, register name ----------> S(...), S::init(args...)
+//                             <--- returns after init
+//   gen_server::call(ref, req) --> dispatch -----------------------> S::handle_call(req[, from])
+//                             <--- reply (now, or later via from)
+//   gen_server::cast(ref, req) --> dispatch -----------------------> S::handle_cast(req)
+//   otp::send / timers / down ---> dispatch -----------------------> S::handle_info(msg)
+//                                  {continue, C} -----------------> S::handle_continue(C)
+//   gen_server::stop(ref) -------> stop, exit signal, crash -------> S::terminate(reason)
+//
+// Every callback except init is optional. A callback returns what its OTP counterpart returns,
+// as a value: `otp::reply(v)`, `otp::noreply()`, `otp::stop(reason)`, or a plain reply.
+
+#include "otp/call_error.hpp"
+#include "otp/callback_result.hpp"
+#include "otp/expected.hpp"
+#include "otp/from.hpp"
+#include "otp/messages.hpp"
+#include "otp/node.hpp"
+#include "otp/pid.hpp"
+#include "otp/start_error.hpp"
+#include "otp/timeout.hpp"
+#include "otp/types.hpp"
+#include "otp/detail/atoms.hpp"
+#include "otp/detail/node_access.hpp"
+#include "otp/detail/request.hpp"
+#include "otp/detail/server_impl.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace otp {
+
+/// Options of `gen_server::start` (OTP's `ServerName` and `Options`).
+struct start_options {
+  /// Register the server locally under this name (`{local, Name}`); empty: anonymous.
+  std::string name;
+  /// Start with `sys::trace` on (`{debug, [trace]}`).
+  bool trace = false;
+};
+
+template <class S>
+using start_result = expected<server_ref<S>, start_error>;
+
+namespace detail {
+
+enum class start_link_mode { none, link, monitor };
+
+node& node_of_current();
+
+template <class S, class... Args>
+init_result construct_and_init(server_core& core, std::string name, bool trace, Args&&... args) {
+  // The callbacks are bound before init runs, so that init can use otp::self(), timers, etc.
+  if constexpr (requires(S& s) { s.init(std::forward<Args>(args)...); }) {
+    core.bind(std::make_unique<server_impl<S>>(), std::move(name), trace);
+    auto& user = static_cast<server_impl<S>*>(core.callbacks())->user();
+    if constexpr (std::is_void_v<decltype(user.init(std::forward<Args>(args)...))>) {
+      user.init(std::forward<Args>(args)...);
+      return ok();
+    } else {
+      return init_result{user.init(std::forward<Args>(args)...)};
+    }
+  } else {
+    static_assert(std::is_constructible_v<S, Args&&...>,
+                  "gen_server::start: S needs init(args...) or a constructor S(args...)");
+    core.bind(std::make_unique<server_impl<S>>(std::forward<Args>(args)...), std::move(name),
+              trace);
+    auto& user = static_cast<server_impl<S>*>(core.callbacks())->user();
+    if constexpr (requires { user.init(); }) {
+      if constexpr (std::is_void_v<decltype(user.init())>) {
+        user.init();
+        return ok();
+      } else {
+        return init_result{user.init()};
+      }
+    } else {
+      return ok();
+    }
+  }
+}
+
+template <class S, class... Args>
+start_result<S> start_server(node& n, start_link_mode mode, start_options opts, Args&&... args) {
+  auto* parent = server_core::current();
+  if (mode == start_link_mode::monitor && !parent)
+    throw std::logic_error("gen_server::start_monitor needs a calling process");
+  // Spawned lazily: the process runs only once init has returned (see server_core::started).
+  auto handle = n.system().spawn<server_core, caf::lazy_init>();
+  auto* core = caf::actor_cast<server_core*>(handle);
+  otp::pid self{handle};
+  if (!opts.name.empty()) {
+    otp::pid holder;
+    if (!node_access::register_name(n, opts.name, self, holder))
+      return unexpected{start_error{start_error::kind::already_started, {}, holder}};
+  }
+  init_result result = ok();
+  {
+    server_core::scope scope{core};
+    try {
+      result = construct_and_init<S>(*core, std::move(opts.name), opts.trace,
+                                     std::forward<Args>(args)...);
+    } catch (const std::exception& e) {
+      result = otp::stop(exit_reason::exception(e.what()));
+    } catch (...) {
+      result = otp::stop(exit_reason::exception("unknown"));
+    }
+  }
+  if (result.what() != init_result::kind::ok) {
+    core->abandon();
+    if (result.what() == init_result::kind::ignore)
+      return unexpected{start_error{start_error::kind::ignore}};
+    return unexpected{start_error{start_error::kind::init_failed, result.reason()}};
+  }
+  if (parent && mode == start_link_mode::link) {
+    parent->link_to(handle);
+    core->set_parent(parent->address());
+  } else if (parent && mode == start_link_mode::monitor) {
+    parent->monitor(handle);
+  }
+  core->started(std::move(result.next()));
+  return server_ref<S>{std::move(self)};
+}
+
+// The optional leading `node&` and `start_options` of the start functions.
+
+template <class S, class First, class... Rest>
+start_result<S> start_with_first(node& n, start_link_mode mode, First&& first, Rest&&... rest) {
+  if constexpr (std::is_same_v<std::decay_t<First>, start_options>)
+    return start_server<S>(n, mode, std::forward<First>(first), std::forward<Rest>(rest)...);
+  else
+    return start_server<S>(n, mode, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
+}
+
+template <class S, class... Args>
+start_result<S> start_on(node& n, start_link_mode mode, Args&&... args) {
+  if constexpr (sizeof...(Args) > 0)
+    return start_with_first<S>(n, mode, std::forward<Args>(args)...);
+  else
+    return start_server<S>(n, mode, {});
+}
+
+template <class S, class First, class... Rest>
+start_result<S> start_peel_node(start_link_mode mode, First&& first, Rest&&... rest) {
+  if constexpr (std::is_same_v<std::decay_t<First>, node>)
+    return start_on<S>(first, mode, std::forward<Rest>(rest)...);
+  else
+    return start_on<S>(node_of_current(), mode, std::forward<First>(first),
+                       std::forward<Rest>(rest)...);
+}
+
+template <class S, class... Args>
+start_result<S> start_front(start_link_mode mode, Args&&... args) {
+  if constexpr (sizeof...(Args) == 0)
+    return start_server<S>(node_of_current(), mode, {});
+  else
+    return start_peel_node<S>(mode, std::forward<Args>(args)...);
+}
+
+template <class R>
+expected<R, call_error> unbox_reply(expected<caf::message, call_error> response) {
+  if (!response)
+    return unexpected{std::move(response.error())};
+  auto& msg = *response;
+  if (msg.size() == 1 && msg.match_element<box<R>>(0))
+    return std::move(msg.get_mutable_as<box<R>>(0).value);
+  return unexpected{call_error{call_error::kind::badarg}};
+}
+
+}  // namespace detail
+
+/// OTP's `gen_server` module.
+namespace gen_server {
+
+/// Starts a server of type `S` and returns once its `init` returned (OTP's `start/3,4`).
+///
+/// Arguments, all optional: the `node&` to run on (default: the calling process's node), a
+/// `start_options` (name, trace), then the arguments of `S::init` (or of `S`'s constructor).
+/// Errors: `already_started` (with the existing pid), init's `stop` reason or exception,
+/// `ignore`.
+template <class S, class... Args>
+start_result<S> start(Args&&... args) {
+  return detail::start_front<S>(detail::start_link_mode::none, std::forward<Args>(args)...);
+}
+
+/// `start`, then link the new server to the calling process (OTP's `start_link`). Called
+/// outside any process, it is `start`.
+template <class S, class... Args>
+start_result<S> start_link(Args&&... args) {
+  return detail::start_front<S>(detail::start_link_mode::link, std::forward<Args>(args)...);
+}
+
+/// `start`, then the calling process monitors the server (OTP's `start_monitor`).
+template <class S, class... Args>
+start_result<S> start_monitor(Args&&... args) {
+  return detail::start_front<S>(detail::start_link_mode::monitor, std::forward<Args>(args)...);
+}
+
+/// Calls the server and waits for its reply, or a typed error (OTP's `gen_server:call/3`).
+template <class S, class T>
+auto try_call(const server_ref<S>& server, T&& request, timeout t = default_call_timeout)
+  -> expected<detail::call_reply_t<S, T>, call_error> {
+  static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
+  using request_type = std::decay_t<T>;
+  auto msg = caf::make_message(detail::call_atom::value, detail::call_dispatch<S, request_type>,
+                               detail::box<request_type>{std::forward<T>(request)});
+  return detail::unbox_reply<detail::call_reply_t<S, T>>(
+    detail::request(server.actor(), std::move(msg), t));
+}
+
+/// Like `try_call`, but throws the `call_error` — the way an OTP caller exits when a call
+/// fails. Thrown inside a callback, it crashes the calling server unless caught.
+template <class S, class T>
+auto call(const server_ref<S>& server, T&& request, timeout t = default_call_timeout)
+  -> detail::call_reply_t<S, T> {
+  return try_call(server, std::forward<T>(request), t).value();
+}
+
+/// Sends a request without waiting (OTP's `gen_server:cast/2`). Never blocks, never fails: a
+/// cast to a dead server is dropped.
+template <class S, class T>
+void cast(const server_ref<S>& server, T&& request) {
+  static_assert(detail::handles_cast<S, T>, "the server has no handle_cast for this request");
+  using request_type = std::decay_t<T>;
+  if (!server)
+    return;
+  auto msg_dispatch = detail::cast_dispatch<S, request_type>;
+  auto payload = detail::box<request_type>{std::forward<T>(request)};
+  if (auto* self = detail::server_core::current())
+    self->send(server.actor(), detail::cast_atom::value, msg_dispatch, std::move(payload));
+  else
+    caf::anon_send(server.actor(), detail::cast_atom::value, msg_dispatch, std::move(payload));
+}
+
+/// Calls the server without blocking the calling process: `on_reply(expected<R, call_error>)`
+/// runs in the calling process when the reply (or the error) arrives. Must be called from a
+/// process (OTP's `send_request` + `receive_response`, folded into a callback).
+template <class S, class T, class F>
+void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply) {
+  static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
+  using request_type = std::decay_t<T>;
+  using R = detail::call_reply_t<S, T>;
+  auto* self = detail::server_core::current();
+  if (!self)
+    throw std::logic_error("gen_server::async_call needs a calling process");
+  auto dest = server.actor();
+  auto timeout = t == infinity ? caf::duration{caf::infinite} : caf::duration{t};
+  self
+    ->request(dest, timeout, detail::call_atom::value, detail::call_dispatch<S, request_type>,
+              detail::box<request_type>{std::forward<T>(request)})
+    .then([on_reply](detail::box<R>& r) mutable { on_reply(expected<R, call_error>{std::move(r.value)}); },
+          [on_reply, dest](caf::error& e) mutable {
+            on_reply(expected<R, call_error>{unexpected{detail::to_call_error(e, dest)}});
+          });
+}
+
+/// Stops the server with `reason` and waits until it has exited: `terminate(reason)` runs
+/// first (OTP's `gen_server:stop/3`). Errors: `noproc`, `timeout`.
+expected<void, call_error> stop(const pid& server, exit_reason reason = exit_reason::normal(),
+                                timeout t = infinity);
+
+/// The server registered under `name` on `n`, as a `server_ref<S>` (checked at each call).
+template <class S>
+std::optional<server_ref<S>> whereis(node& n, std::string_view name) {
+  if (auto p = n.whereis(name))
+    return server_ref<S>{*p};
+  return std::nullopt;
+}
+
+}  // namespace gen_server
+
+}  // namespace otp

@@ -1,0 +1,90 @@
+#pragma once
+
+// Erlang's process BIFs for code running inside a caf-otp process (any gen_server callback):
+// self(), send, send_after, cancel_timer, monitor, link, trap_exit, exit.
+
+#include "otp/exit_reason.hpp"
+#include "otp/pid.hpp"
+#include "otp/timeout.hpp"
+#include "otp/detail/box.hpp"
+#include "otp/detail/timer_state.hpp"
+
+#include <caf/message.hpp>
+
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace otp {
+
+class node;
+
+/// The pid of the calling process (`self()`). Throws `std::logic_error` outside a process.
+pid self();
+
+/// The node of the calling process. Throws `std::logic_error` outside a process.
+node& this_node();
+
+/// A running `send_after` timer, for `cancel_timer`.
+class timer_ref {
+ public:
+  timer_ref() = default;
+  explicit timer_ref(std::shared_ptr<detail::timer_state> s) : state_(std::move(s)) {}
+
+  /// True until the timer fired or was cancelled.
+  bool active() const noexcept {
+    return state_ && state_->state.load() == detail::timer_state::pending;
+  }
+
+ private:
+  friend bool cancel_timer(const timer_ref& t) noexcept;
+  std::shared_ptr<detail::timer_state> state_;
+};
+
+/// Cancels the timer; true if it had not fired yet (its message will never be handled).
+bool cancel_timer(const timer_ref& t) noexcept;
+
+namespace detail {
+void send_message(const pid& dest, caf::message msg);
+void send_message_after(timeout delay, const pid& dest, caf::message msg);
+}  // namespace detail
+
+/// `Dest ! Msg`: the destination's `handle_info` gets `msg` (list its type in `info_types`).
+template <class T>
+void send(const pid& dest, T&& msg) {
+  detail::send_message(dest, caf::make_message(detail::box<std::decay_t<T>>{std::forward<T>(msg)}));
+}
+
+/// `erlang:send_after/3`: sends `msg` to `dest` after `delay`, as an info message.
+template <class T>
+timer_ref send_after(timeout delay, const pid& dest, T&& msg) {
+  auto state = std::make_shared<detail::timer_state>();
+  detail::send_message_after(delay, dest,
+                             caf::make_message(detail::timer_atom_value(), detail::timer_ref_box{state},
+                                               detail::box<std::decay_t<T>>{std::forward<T>(msg)}));
+  return timer_ref{std::move(state)};
+}
+
+/// `erlang:send_after(Delay, self(), Msg)`.
+template <class T>
+timer_ref send_after(timeout delay, T&& msg) {
+  return send_after(delay, self(), std::forward<T>(msg));
+}
+
+/// `erlang:monitor(process, Pid)`: a `down` message arrives in `handle_info` when it exits
+/// (at once, with its exit reason, if it already has).
+void monitor(const pid& p);
+void demonitor(const pid& p);
+
+/// `link/1` and `unlink/1`.
+void link(const pid& p);
+void unlink(const pid& p);
+
+/// `process_flag(trap_exit, On)`: exit signals from linked processes arrive in `handle_info`
+/// as `exit_signal` messages instead of killing the process. Returns the previous value.
+bool trap_exit(bool on);
+
+/// `exit(Pid, Reason)`: sends an exit signal. `exit_reason::kill()` cannot be trapped.
+void exit(const pid& p, exit_reason reason);
+
+}  // namespace otp

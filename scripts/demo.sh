@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The README demo command: builds only the demo target and runs it; extra args go to the demo.
+# usage: scripts/demo.sh [demo args...]
+set -euo pipefail
+
+# Change these two to switch demos (binary path is relative to the build dir).
+demo_target=kv_server
+demo_binary=examples/kv_server
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="$root/build"
+
+bash "$root/scripts/setup.sh"
+
+cmake_args=()
+if command -v ccache >/dev/null; then
+  cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$root" -B "$build_dir" -G Ninja "${cmake_args[@]}"
+cmake --build "$build_dir" -j "${JOBS:-2}" --target "$demo_target"
+
+binary="$build_dir/$demo_binary"
+if [[ ! -f "$binary" || ! -x "$binary" ]]; then
+  # Tolerate the examples tree nesting the target one directory deeper (examples/x/x).
+  binary="$(find "$build_dir/examples" -type f -name "$demo_target" -perm -u+x -print -quit)"
+  [[ -n "$binary" ]] || { echo "demo.sh: built '$demo_target' but cannot find its binary" >&2; exit 1; }
+fi
+echo "demo.sh: running $binary"
+exec "$binary" "$@"

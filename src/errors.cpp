@@ -1,0 +1,57 @@
+#include "otp/call_error.hpp"
+#include "otp/start_error.hpp"
+
+#include <fmt/format.h>
+
+namespace otp {
+
+std::string_view to_string(call_error::kind k) noexcept {
+  switch (k) {
+    case call_error::kind::timeout: return "timeout";
+    case call_error::kind::noproc: return "noproc";
+    case call_error::kind::exited: return "exited";
+    case call_error::kind::badarg: return "badarg";
+    case call_error::kind::calling_self: return "calling_self";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string describe(call_error::kind k, const exit_reason& r) {
+  if (k == call_error::kind::exited)
+    return fmt::format("call failed: server exited with reason {}", r);
+  return fmt::format("call failed: {}", to_string(k));
+}
+
+std::string describe(start_error::kind k, const exit_reason& r, const pid& existing) {
+  switch (k) {
+    case start_error::kind::already_started:
+      return fmt::format("start failed: {{already_started,{}}}", existing);
+    case start_error::kind::init_failed: return fmt::format("start failed: {}", r);
+    case start_error::kind::ignore: return "start ignored: init returned ignore";
+  }
+  return "start failed";
+}
+
+}  // namespace
+
+call_error::call_error(kind k, exit_reason reason)
+  : std::runtime_error(describe(k, reason)), kind_(k), reason_(std::move(reason)) {}
+
+std::string_view to_string(start_error::kind k) noexcept {
+  switch (k) {
+    case start_error::kind::already_started: return "already_started";
+    case start_error::kind::init_failed: return "init_failed";
+    case start_error::kind::ignore: return "ignore";
+  }
+  return "unknown";
+}
+
+start_error::start_error(kind k, exit_reason reason, otp::pid existing)
+  : std::runtime_error(describe(k, reason, existing)),
+    kind_(k),
+    reason_(std::move(reason)),
+    existing_(std::move(existing)) {}
+
+}  // namespace otp

@@ -1,0 +1,111 @@
+#include "otp/node.hpp"
+
+#include "otp/detail/node_access.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+#include <algorithm>
+#include <thread>
+
+namespace otp {
+
+struct node::config : caf::actor_system_config {
+  explicit config(node* n, const node_options& opts) : owner(n) {
+    // Never read ./caf-application.ini: a stray file there must not change a node's behaviour.
+    config_file_path = "/dev/null";
+    switch (opts.policy) {
+      case scheduler_policy::stealing: set("scheduler.policy", caf::atom("stealing")); break;
+      case scheduler_policy::sharing: set("scheduler.policy", caf::atom("sharing")); break;
+      case scheduler_policy::testing: set("scheduler.policy", caf::atom("testing")); break;
+    }
+    auto threads = opts.threads;
+    if (threads == 0)
+      threads = std::max(1u, std::thread::hardware_concurrency());
+    set("scheduler.max-threads", threads);
+  }
+
+  node* owner;
+};
+
+node::node(node_options opts) : opts_(opts) {
+  logger_.set_level(opts_.log);
+  cfg_ = std::make_unique<config>(this, opts_);
+  system_ = std::make_unique<caf::actor_system>(*cfg_);
+}
+
+node::~node() {
+  shutdown();
+  // ~actor_system waits until every actor has terminated.
+  system_.reset();
+}
+
+node& node::of(caf::actor_system& sys) {
+  return *static_cast<const config&>(sys.config()).owner;
+}
+
+std::optional<pid> node::whereis(std::string_view name) const {
+  std::lock_guard guard{mtx_};
+  if (auto i = names_.find(std::string{name}); i != names_.end())
+    return i->second;
+  return std::nullopt;
+}
+
+std::vector<std::string> node::registered() const {
+  std::vector<std::string> result;
+  {
+    std::lock_guard guard{mtx_};
+    for (const auto& entry : names_)
+      result.push_back(entry.first);
+  }
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+std::size_t node::process_count() const {
+  std::lock_guard guard{mtx_};
+  return processes_.size();
+}
+
+void node::shutdown() {
+  std::vector<caf::actor_addr> victims;
+  {
+    std::lock_guard guard{mtx_};
+    for (const auto& entry : processes_)
+      victims.push_back(entry.second);
+  }
+  for (const auto& addr : victims)
+    caf::anon_send_exit(addr, caf::exit_reason::kill);
+}
+
+}  // namespace otp
+
+namespace otp::detail {
+
+bool node_access::register_name(node& n, const std::string& name, const pid& who, pid& holder) {
+  std::lock_guard guard{n.mtx_};
+  auto [i, added] = n.names_.emplace(name, who);
+  if (!added)
+    holder = i->second;
+  return added;
+}
+
+void node_access::unregister_name(node& n, const std::string& name, std::uint64_t id) {
+  std::lock_guard guard{n.mtx_};
+  if (auto i = n.names_.find(name); i != n.names_.end() && i->second.id() == id)
+    n.names_.erase(i);
+}
+
+void node_access::track(node& n, const caf::actor_addr& addr) {
+  std::lock_guard guard{n.mtx_};
+  n.processes_.emplace(addr.id(), addr);
+}
+
+void node_access::untrack(node& n, std::uint64_t id) {
+  std::lock_guard guard{n.mtx_};
+  n.processes_.erase(id);
+}
+
+}  // namespace otp::detail

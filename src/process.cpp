@@ -1,0 +1,101 @@
+#include "otp/process.hpp"
+
+#include "otp/node.hpp"
+#include "otp/detail/caf_error.hpp"
+#include "otp/detail/server_core.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/send.hpp>
+
+#include <stdexcept>
+
+namespace otp {
+
+namespace {
+
+detail::server_core& current(const char* what) {
+  auto* self = detail::server_core::current();
+  if (!self)
+    throw std::logic_error(std::string{what} + " must be called from a caf-otp process");
+  return *self;
+}
+
+}  // namespace
+
+pid self() {
+  return current("otp::self()").pid_of_self();
+}
+
+node& this_node() {
+  return current("otp::this_node()").home();
+}
+
+bool cancel_timer(const timer_ref& t) noexcept {
+  return t.state_ && t.state_->cancel();
+}
+
+void monitor(const pid& p) {
+  if (p)
+    current("otp::monitor").monitor(p.actor());
+}
+
+void demonitor(const pid& p) {
+  if (p)
+    current("otp::demonitor").demonitor(p.actor());
+}
+
+void link(const pid& p) {
+  if (p)
+    current("otp::link").link_to(p.actor());
+}
+
+void unlink(const pid& p) {
+  if (p)
+    current("otp::unlink").unlink_from(p.actor());
+}
+
+bool trap_exit(bool on) {
+  auto& self = current("otp::trap_exit");
+  auto previous = self.trap_exit();
+  self.trap_exit(on);
+  return previous;
+}
+
+void exit(const pid& p, exit_reason reason) {
+  if (!p)
+    return;
+  auto err = detail::to_caf_error(reason);
+  if (auto* self = detail::server_core::current())
+    self->send_exit(p.actor(), std::move(err));
+  else  // no sender: as in CAF's own anon_send_exit, minus its fixed exit_reason type
+    p.actor()->enqueue(nullptr, caf::make_message_id(),
+                       caf::make_message(caf::exit_msg{caf::actor_addr{}, std::move(err)}), nullptr);
+}
+
+}  // namespace otp
+
+namespace otp::detail {
+
+void send_message(const pid& dest, caf::message msg) {
+  if (!dest)
+    return;
+  auto* self = server_core::current();
+  auto sender = self ? self->ctrl() : nullptr;
+  dest.actor()->enqueue(std::move(sender), caf::make_message_id(), std::move(msg),
+                        self ? self->context() : nullptr);
+}
+
+void send_message_after(timeout delay, const pid& dest, caf::message msg) {
+  if (!dest)
+    return;
+  auto* self = server_core::current();
+  auto& clock = dest.actor()->home_system().clock();
+  auto sender = self ? self->ctrl() : nullptr;
+  clock.schedule_message(clock.now() + delay,
+                         caf::actor_cast<caf::strong_actor_ptr>(dest.actor()),
+                         caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {},
+                                                   std::move(msg)));
+}
+
+}  // namespace otp::detail

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <caf/actor_system.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message_id.hpp>
+#include <caf/monitorable_actor.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+namespace otp::detail {
+
+/// The reply-to address of a call made outside any actor: a minimal actor that is never
+/// scheduled. Whatever thread delivers the response stores it here and wakes the caller, so a
+/// blocking call costs one hand-off each way instead of a `scoped_actor`'s full mailbox.
+/// It is not registered with the actor system, so it never delays the system's shutdown.
+class reply_sink final : public caf::monitorable_actor {
+ public:
+  explicit reply_sink(caf::actor_config& cfg) : caf::monitorable_actor(cfg) {}
+
+  const char* name() const override { return "otp_reply_sink"; }
+
+  void enqueue(caf::mailbox_element_ptr what, caf::execution_unit*) override {
+    std::lock_guard guard{mtx_};
+    if (!waiting_ || what->mid != expected_)
+      return;  // a late reply after a timeout
+    reply_ = what->move_content_to_message();
+    waiting_ = false;
+    cv_.notify_one();
+  }
+
+  /// Prepares a new request id and starts waiting for its response.
+  caf::message_id arm(std::uint64_t request_number) {
+    auto mid = caf::make_message_id<caf::message_priority::normal>(request_number
+                                                                   & caf::message_id::request_id_mask);
+    std::lock_guard guard{mtx_};
+    expected_ = mid.response_id();
+    waiting_ = true;
+    reply_.reset();
+    return mid;
+  }
+
+  /// The response, once it arrived.
+  std::optional<caf::message> poll() {
+    std::lock_guard guard{mtx_};
+    return std::move(reply_);
+  }
+
+  /// Waits for the response until `deadline` (real time).
+  template <class TimePoint>
+  std::optional<caf::message> wait_until(TimePoint deadline) {
+    std::unique_lock guard{mtx_};
+    cv_.wait_until(guard, deadline, [this] { return reply_.has_value(); });
+    waiting_ = false;
+    return std::move(reply_);
+  }
+
+  std::optional<caf::message> wait() {
+    std::unique_lock guard{mtx_};
+    cv_.wait(guard, [this] { return reply_.has_value(); });
+    waiting_ = false;
+    return std::move(reply_);
+  }
+
+  void disarm() {
+    std::lock_guard guard{mtx_};
+    waiting_ = false;
+  }
+
+ private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool waiting_ = false;
+  caf::message_id expected_;
+  std::optional<caf::message> reply_;
+};
+
+}  // namespace otp::detail

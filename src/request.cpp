@@ -1,0 +1,130 @@
+#include "otp/detail/request.hpp"
+
+#include "deterministic.hpp"
+#include "reply_sink.hpp"
+
+#include "otp/detail/caf_error.hpp"
+#include "otp/detail/server_core.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/make_actor.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/sec.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+namespace otp::detail {
+
+namespace {
+
+bool is_deterministic(caf::actor_system& sys) {
+  return dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr;
+}
+
+bool has_terminated(const caf::actor& a) {
+  return caf::actor_cast<caf::abstract_actor*>(a)->getf(caf::abstract_actor::is_terminated_flag);
+}
+
+/// Waits on a shared flag in real time, or by driving a deterministic node.
+struct latch {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool done = false;
+  caf::error reason;
+
+  void set(const caf::error& r) {
+    std::lock_guard guard{mtx};
+    reason = r;
+    done = true;
+    cv.notify_all();
+  }
+
+  bool is_done() {
+    std::lock_guard guard{mtx};
+    return done;
+  }
+
+  bool wait(caf::actor_system& sys, timeout t) {
+    if (is_deterministic(sys))
+      return drive_until(sys, [this] { return is_done(); }, t);
+    std::unique_lock guard{mtx};
+    if (t == infinity) {
+      cv.wait(guard, [this] { return done; });
+      return true;
+    }
+    return cv.wait_for(guard, t, [this] { return done; });
+  }
+};
+
+/// The exit reason of a process that bounced our request: its attachables run with the
+/// recorded reason, synchronously once it has finished terminating.
+exit_reason exit_reason_of(const caf::actor& dead) {
+  auto l = std::make_shared<latch>();
+  caf::actor_cast<caf::abstract_actor*>(dead)->attach_functor(
+    [l](const caf::error& reason) { l->set(reason); });
+  if (!l->wait(dead->home_system(), std::chrono::seconds{1}))
+    return exit_reason::noproc();
+  return from_caf_error(l->reason);
+}
+
+std::atomic<std::uint64_t> request_counter{0};
+
+}  // namespace
+
+call_error to_call_error(const caf::error& e, const caf::actor& dest) {
+  if (e.category() == caf::atom("system")) {
+    switch (static_cast<caf::sec>(e.code())) {
+      case caf::sec::request_timeout: return call_error{call_error::kind::timeout};
+      case caf::sec::request_receiver_down:
+        return call_error{call_error::kind::exited, exit_reason_of(dest)};
+      case caf::sec::invalid_argument: return call_error{call_error::kind::badarg};
+      default: break;
+    }
+  }
+  return call_error{call_error::kind::exited, from_caf_error(e)};
+}
+
+expected<caf::message, call_error> request(const caf::actor& dest, caf::message msg, timeout t) {
+  if (!dest)
+    return unexpected{call_error{call_error::kind::noproc}};
+  auto* self = server_core::current();
+  if (self && self->id() == dest.id())
+    return unexpected{call_error{call_error::kind::calling_self}};
+  if (has_terminated(dest))
+    return unexpected{call_error{call_error::kind::noproc}};
+  auto& sys = dest->home_system();
+  caf::actor_config cfg;
+  auto sink_ptr = caf::make_actor<reply_sink, caf::strong_actor_ptr>(sys.next_actor_id(),
+                                                                     sys.node(), &sys, cfg);
+  auto* sink = static_cast<reply_sink*>(caf::actor_cast<caf::abstract_actor*>(sink_ptr));
+  auto mid = sink->arm(++request_counter);
+  caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
+    caf::make_mailbox_element(sink_ptr, mid, {}, std::move(msg)), self ? self->context() : nullptr);
+  std::optional<caf::message> response;
+  if (is_deterministic(sys)) {
+    drive_until(
+      sys,
+      [&] {
+        response = sink->poll();
+        return response.has_value();
+      },
+      t);
+  } else if (t == infinity) {
+    response = sink->wait();
+  } else {
+    response = sink->wait_until(std::chrono::steady_clock::now() + t);
+  }
+  sink->disarm();
+  if (!response)
+    return unexpected{call_error{call_error::kind::timeout}};
+  if (response->size() == 1 && response->match_element<caf::error>(0))
+    return unexpected{to_call_error(response->get_as<caf::error>(0), dest)};
+  return std::move(*response);
+}
+
+}  // namespace otp::detail

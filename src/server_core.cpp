@@ -1,0 +1,383 @@
+#include "otp/detail/server_core.hpp"
+
+#include "otp/detail/atoms.hpp"
+#include "otp/detail/box.hpp"
+#include "otp/detail/caf_error.hpp"
+#include "otp/detail/node_access.hpp"
+#include "otp/detail/timer_state.hpp"
+#include "otp/detail/type_name.hpp"
+#include "otp/node.hpp"
+#include "otp/sys.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/message_view.hpp>
+
+#include <fmt/format.h>
+
+namespace otp::detail {
+
+namespace {
+
+thread_local server_core* current_process = nullptr;
+
+}  // namespace
+
+// -- construction and start-up ---------------------------------------------------------------
+
+server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
+  node_ = &node::of(system());
+  set_default_handler([this](caf::scheduled_actor*, caf::message_view& msg) {
+    return on_message(msg);
+  });
+  set_down_handler([this](caf::scheduled_actor*, caf::down_msg& msg) { on_down(msg); });
+  set_exit_handler([this](caf::scheduled_actor*, caf::exit_msg& msg) { on_exit_msg(msg); });
+}
+
+server_core::~server_core() = default;
+
+void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string name,
+                       bool trace) {
+  callbacks_ = std::move(callbacks);
+  name_ = std::move(name);
+  trace_ = trace;
+}
+
+void server_core::started(action next) {
+  // A process lives until it exits, like an Erlang process: it holds itself until on_exit.
+  keepalive_ = ctrl();
+  node_access::track(*node_, address());
+  initial_ = std::move(next);
+  // The process is spawned lazily and runs at its first message. init's continue and timeout
+  // must not wait for one, so give it that first message now.
+  if (initial_.what() != action::kind::none)
+    caf::anon_send(caf::actor_cast<caf::actor>(ctrl()), idle_atom::value, std::uint64_t{0});
+}
+
+void server_core::abandon() {
+  if (!name_.empty())
+    node_access::unregister_name(*node_, name_, id());
+  name_.clear();
+}
+
+caf::behavior server_core::make_behavior() {
+  if (initial_.what() != action::kind::none) {
+    auto next = std::move(initial_);
+    apply(next);
+  }
+  return {
+    [this](sys_atom, get_state_atom) -> std::string { return callbacks_->format_state(); },
+    [this](sys_atom, get_status_atom) { return box<server_status>{status()}; },
+    [this](sys_atom, suspend_atom) {
+      suspended_ = true;
+      return caf::unit;
+    },
+    [this](sys_atom, resume_atom) {
+      suspended_ = false;
+      replay_deferred();
+      // Messages skipped while suspended are retried only after the behaviour changes.
+      become(make_behavior());
+      return caf::unit;
+    },
+    [this](sys_atom, trace_atom, bool on) {
+      trace_ = on;
+      return caf::unit;
+    },
+    [this](sys_atom, stop_atom, caf::error& reason) {
+      stop_with(from_caf_error(reason));
+      return caf::unit;
+    },
+    [this](idle_atom, std::uint64_t generation) { on_idle_timeout(generation); },
+  };
+}
+
+// -- the current process ---------------------------------------------------------------------
+
+server_core* server_core::current() noexcept {
+  return current_process;
+}
+
+server_core::scope::scope(server_core* self) noexcept : previous_(current_process) {
+  current_process = self;
+}
+
+server_core::scope::~scope() {
+  current_process = previous_;
+}
+
+caf::resumable::resume_result server_core::resume(caf::execution_unit* ctx,
+                                                  std::size_t max_throughput) {
+  scope guard{this};
+  return caf::event_based_actor::resume(ctx, max_throughput);
+}
+
+otp::pid server_core::pid_of_self() {
+  return otp::pid{caf::actor_cast<caf::actor>(ctrl())};
+}
+
+// -- dispatch --------------------------------------------------------------------------------
+
+caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
+  if (stopping_)
+    return caf::message{};
+  if (suspended_)
+    return caf::skip;
+  timeout_armed_ = false;
+  auto& xs = msg.content();
+  if (trace_)
+    trace(fmt::format("got {}", describe_current()));
+  if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)) {
+    auto kind = xs.get_as<caf::atom_value>(0);
+    if ((kind == call_atom::value || kind == cast_atom::value) && xs.match_element<dispatch>(1)) {
+      const auto& d = xs.get_as<dispatch>(1);
+      if (!callbacks_ || d.tag != callbacks_->tag()) {
+        if (kind == cast_atom::value) {
+          unhandled(fmt::format("cast for another server type: {}", d.describe(xs.get(2))));
+          return caf::message{};
+        }
+        return caf::make_error(caf::sec::invalid_argument, "badarg");
+      }
+      // A crash leaves `result` delegated: the caller must then learn the exit reason.
+      caf::result<caf::message> result{caf::delegated<caf::message>{}};
+      reply_deferred_ = false;
+      guarded([&] { result = d.invoke(*this, xs.get_mutable(2)); });
+      if (stopping_ && kind == call_atom::value && result.flag == caf::rt_delegated
+          && !reply_deferred_)
+        return fail_state();
+      return result;
+    }
+    if (kind == timer_atom::value && xs.match_element<timer_ref_box>(1)) {
+      if (!xs.get_as<timer_ref_box>(1).state->fire())
+        return caf::message{};  // cancelled
+      ++infos_;
+      guarded([&] {
+        if (!callbacks_->handle_info(*this, xs, 2))
+          unhandled(describe_current());
+      });
+      return caf::message{};
+    }
+  }
+  ++infos_;
+  guarded([&] {
+    if (!callbacks_->handle_info(*this, xs, 0))
+      unhandled(describe_current());
+  });
+  return caf::message{};
+}
+
+void server_core::on_down(caf::down_msg& msg) {
+  if (stopping_)
+    return;
+  down d{otp::pid{caf::actor_cast<caf::actor>(msg.source)}, from_caf_error(msg.reason)};
+  if (suspended_) {
+    deferred_.push_back(caf::make_message(box<down>{std::move(d)}));
+    return;
+  }
+  timeout_armed_ = false;
+  ++infos_;
+  guarded([&] {
+    if (!callbacks_->handle_down(*this, d))
+      unhandled(fmt::format("{}", d));
+  });
+}
+
+void server_core::on_exit_msg(caf::exit_msg& msg) {
+  if (stopping_)
+    return;
+  auto reason = from_caf_error(msg.reason);
+  if (!trap_exit_) {
+    // Not trapping: a normal exit signal is ignored, any other reason kills (no terminate),
+    // exactly as for an Erlang process.
+    if (!reason.is_normal())
+      quit(msg.reason);
+    return;
+  }
+  if (msg.source == parent_) {
+    // OTP: a trapping gen_server that gets an exit signal from its parent terminates.
+    stop_with(reason);
+    return;
+  }
+  exit_signal e{otp::pid{caf::actor_cast<caf::actor>(msg.source)}, std::move(reason)};
+  if (suspended_) {
+    deferred_.push_back(caf::make_message(box<exit_signal>{std::move(e)}));
+    return;
+  }
+  timeout_armed_ = false;
+  ++infos_;
+  guarded([&] {
+    if (!callbacks_->handle_exit(*this, e))
+      unhandled(fmt::format("{}", e));
+  });
+}
+
+void server_core::replay_deferred() {
+  auto pending = std::move(deferred_);
+  deferred_.clear();
+  for (auto& m : pending) {
+    if (stopping_)
+      return;
+    ++infos_;
+    if (m.match_element<box<down>>(0)) {
+      auto& d = m.get_mutable_as<box<down>>(0).value;
+      guarded([&] {
+        if (!callbacks_->handle_down(*this, d))
+          unhandled(fmt::format("{}", d));
+      });
+    } else {
+      auto& e = m.get_mutable_as<box<exit_signal>>(0).value;
+      guarded([&] {
+        if (!callbacks_->handle_exit(*this, e))
+          unhandled(fmt::format("{}", e));
+      });
+    }
+  }
+}
+
+// -- results, timeouts and stopping -----------------------------------------------------------
+
+void server_core::apply(action& next) {
+  // `{continue, C}` runs before the next message; it may itself continue.
+  while (!stopping_ && next.what() == action::kind::continue_with) {
+    action follow_up;
+    if (!guarded([&] {
+          follow_up = std::move(next);
+          callbacks_->handle_continue(*this, follow_up);
+        }))
+      return;
+    next = std::move(follow_up);
+  }
+  if (!stopping_ && next.what() == action::kind::after && next.after_timeout() != infinity) {
+    timeout_armed_ = true;
+    ++timeout_generation_;
+    delayed_send(caf::actor_cast<caf::actor>(ctrl()), next.after_timeout(), idle_atom::value,
+                 timeout_generation_);
+  }
+}
+
+void server_core::on_idle_timeout(std::uint64_t generation) {
+  if (generation == 0 || !timeout_armed_ || generation != timeout_generation_ || stopping_)
+    return;
+  timeout_armed_ = false;
+  ++infos_;
+  guarded([&] {
+    if (!callbacks_->handle_timeout(*this))
+      unhandled("timeout");
+  });
+}
+
+void server_core::stop_with(const exit_reason& reason) {
+  if (stopping_)
+    return;
+  stopping_ = true;
+  auto final_reason = reason;
+  try {
+    callbacks_->terminate(reason);
+  } catch (const std::exception& e) {
+    // As in OTP: a crash in terminate replaces the reason.
+    final_reason = exit_reason::exception(e.what());
+  } catch (...) {
+    final_reason = exit_reason::exception("unknown");
+  }
+  if (!final_reason.is_clean())
+    report_crash(final_reason);
+  quit(to_caf_error(final_reason));
+}
+
+void server_core::crash(const exit_reason& reason) {
+  stop_with(reason);
+}
+
+std::shared_ptr<pending_reply> server_core::make_pending_reply() {
+  reply_deferred_ = true;
+  auto p = std::make_shared<pending_reply>();
+  p->promise = make_response_promise();
+  // Drop the replies already given before the list doubles, so it stays as long as the
+  // number of callers actually waiting.
+  if (pending_.size() >= 16 && pending_.size() == pending_.capacity())
+    std::erase_if(pending_, [](const auto& x) { return x->done.load(); });
+  pending_.push_back(p);
+  return p;
+}
+
+void server_core::on_exit() {
+  auto reason = fail_state();
+  for (auto& p : pending_)
+    if (p->claim())
+      p->promise.deliver(to_caf_error(from_caf_error(reason)));
+  pending_.clear();
+  if (!name_.empty())
+    node_access::unregister_name(*node_, name_, id());
+  node_access::untrack(*node_, id());
+  // Destroy the user's state on its own thread, after terminate.
+  callbacks_.reset();
+  // Safe: the scheduler holds a reference while this actor runs.
+  keepalive_.reset();
+}
+
+// -- reports and introspection ----------------------------------------------------------------
+
+std::string server_core::describe_current() {
+  auto* elem = current_mailbox_element();
+  if (!elem)
+    return "undefined";
+  auto& xs = elem->content();
+  if (xs.size() == 3 && xs.match_element<caf::atom_value>(0) && xs.match_element<dispatch>(1)) {
+    auto kind = xs.get_as<caf::atom_value>(0) == call_atom::value ? "call" : "cast";
+    return fmt::format("{{'$gen_{}',{}}}", kind, xs.get_as<dispatch>(1).describe(xs.get(2)));
+  }
+  return caf::to_string(elem->copy_content_to_message());
+}
+
+void server_core::report_crash(const exit_reason& reason) {
+  auto& log = node_->logger();
+  if (!log.enabled(log_level::error))
+    return;
+  auto who = name_.empty() ? fmt::format("{}", pid_of_self()) : name_;
+  auto last = describe_current();
+  auto state = callbacks_ ? callbacks_->format_state() : std::string{"undefined"};
+  auto module = callbacks_ ? callbacks_->type_name() : std::string{"undefined"};
+  log_event e;
+  e.level = log_level::error;
+  e.kind = "crash_report";
+  e.text = fmt::format(
+    "** Generic server {} terminating\n** Last message in was {}\n** When server state == {}\n"
+    "** Reason for termination ==\n** {}",
+    who, last, state, reason);
+  e.fields = {{"name", who},
+              {"pid", fmt::format("{}", pid_of_self())},
+              {"module", module},
+              {"reason", fmt::format("{}", reason)},
+              {"last_message", last},
+              {"state", state}};
+  log.log(std::move(e));
+}
+
+void server_core::unhandled(const std::string& what) {
+  node_->logger().log(log_level::warning, "unexpected_message",
+                      "{} {} received an unexpected message: {}",
+                      callbacks_ ? callbacks_->type_name() : "server",
+                      name_.empty() ? fmt::format("{}", pid_of_self()) : name_, what);
+}
+
+void server_core::trace(std::string what) {
+  node_->logger().log(log_level::debug, "trace", "*DBG* {} {}",
+                      name_.empty() ? fmt::format("{}", pid_of_self()) : name_, what);
+}
+
+server_status server_core::status() {
+  server_status s;
+  s.pid = pid_of_self();
+  s.name = name_;
+  s.module = callbacks_->type_name();
+  s.suspended = suspended_;
+  s.trace = trace_;
+  s.trap_exit = trap_exit_;
+  s.mailbox_size = mailbox().size();
+  s.calls = calls_;
+  s.casts = casts_;
+  s.infos = infos_;
+  s.state = callbacks_->format_state();
+  return s;
+}
+
+}  // namespace otp::detail

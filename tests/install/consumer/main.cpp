@@ -1,0 +1,7 @@
+#include <iostream>
+#include <otp/version.hpp>
+
+int main() {
+  std::cout << otp::version() << '\n';
+  return 0;
+}
