@@ -12,8 +12,12 @@ bool drive_until(caf::actor_system& sys, const std::function<bool()>& done, time
   while (!done()) {
     if (sched.try_run_once())
       continue;
-    if (!clock.has_pending_timeout())
-      return false;  // idle for ever: the awaited event cannot happen
+    if (!clock.has_pending_timeout()) {
+      // Idle for ever: nothing can happen before the deadline, so it passes.
+      if (limit != infinity)
+        clock.current_time = deadline;
+      return false;
+    }
     auto next = clock.schedule().begin()->first;
     if (next > deadline) {
       clock.current_time = deadline;

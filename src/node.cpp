@@ -5,6 +5,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 
 #include <algorithm>
@@ -38,6 +39,12 @@ node::node(node_options opts) : opts_(opts) {
 
 node::~node() {
   shutdown();
+  if (deterministic()) {
+    // Nobody else runs a test coordinator: let the killed processes finish exiting, or
+    // ~actor_system would wait for them for ever.
+    auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
+    sched.run();
+  }
   // ~actor_system waits until every actor has terminated.
   system_.reset();
 }

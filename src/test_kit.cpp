@@ -1,0 +1,191 @@
+#include "otp/test/kit.hpp"
+
+#include "deterministic.hpp"
+
+#include "otp/detail/caf_error.hpp"
+#include "otp/detail/timer_state.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/detail/test_actor_clock.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/send.hpp>
+
+#include <fmt/format.h>
+
+namespace otp::test {
+
+namespace {
+
+struct never_sent {};
+
+caf::scheduler::test_coordinator& coordinator(otp::node& n) {
+  return dynamic_cast<caf::scheduler::test_coordinator&>(n.system().scheduler());
+}
+
+void push(probe::inbox& in, caf::message msg) {
+  std::lock_guard guard{in.mtx};
+  in.messages.push_back(std::move(msg));
+}
+
+caf::behavior recording(caf::event_based_actor* self, std::shared_ptr<probe::inbox> in) {
+  self->set_default_handler([in](caf::scheduled_actor*, caf::message_view& x) {
+    auto msg = x.move_content_to_message();
+    // A send_after timer: deliver its payload unless it was cancelled.
+    if (msg.size() == 3 && msg.match_element<caf::atom_value>(0)
+        && msg.get_as<caf::atom_value>(0) == detail::timer_atom_value()
+        && msg.match_element<detail::timer_ref_box>(1)) {
+      if (msg.get_as<detail::timer_ref_box>(1).state->fire())
+        push(*in, msg.drop(2));
+      return caf::result<caf::message>{caf::message{}};
+    }
+    push(*in, std::move(msg));
+    return caf::result<caf::message>{caf::message{}};
+  });
+  self->set_down_handler([in](caf::down_msg& d) {
+    push(*in, caf::make_message(detail::box<down>{
+                otp::pid{caf::actor_cast<caf::actor>(d.source)}, detail::from_caf_error(d.reason)}));
+  });
+  self->set_exit_handler([in](caf::exit_msg& e) {
+    push(*in, caf::make_message(detail::box<exit_signal>{
+                otp::pid{caf::actor_cast<caf::actor>(e.source)}, detail::from_caf_error(e.reason)}));
+  });
+  return {[](const detail::box<never_sent>&) {}};
+}
+
+}  // namespace
+
+// -- probe ------------------------------------------------------------------------------------
+
+void probe::monitor(const otp::pid& p) {
+  // The test thread is the only thread of a deterministic node: the probe is not running.
+  caf::actor_cast<caf::event_based_actor*>(pid_.actor())->monitor(p.actor());
+}
+
+void probe::link(const otp::pid& p) {
+  caf::actor_cast<caf::event_based_actor*>(pid_.actor())->link_to(p.actor());
+}
+
+caf::message probe::next(timeout within) {
+  auto has_message = [this] {
+    std::lock_guard guard{inbox_->mtx};
+    return !inbox_->messages.empty();
+  };
+  if (!kit_->drive_until(has_message, within))
+    throw expectation_failed(
+      fmt::format("probe <0.{}.0> received nothing within {} ms", pid_.id(), within.count()));
+  std::lock_guard guard{inbox_->mtx};
+  auto msg = std::move(inbox_->messages.front());
+  inbox_->messages.pop_front();
+  return msg;
+}
+
+bool probe::empty() {
+  return size() == 0;
+}
+
+std::size_t probe::size() {
+  kit_->run();
+  std::lock_guard guard{inbox_->mtx};
+  return inbox_->messages.size();
+}
+
+// -- kit --------------------------------------------------------------------------------------
+
+kit::kit()
+  : node_(node_options{.threads = 1, .policy = scheduler_policy::testing, .log = log_level::debug}) {
+  start_ = coordinator(node_).clock().now();
+  node_.logger().set_sink([this](const log_event& e) {
+    std::lock_guard guard{log_mtx_};
+    logs_.push_back(e);
+  });
+}
+
+kit::~kit() {
+  for (auto& p : probes_)
+    caf::anon_send_exit(p, caf::exit_reason::kill);
+  probes_.clear();
+  node_.shutdown();
+  coordinator(node_).run();
+}
+
+std::size_t kit::run() {
+  return coordinator(node_).run();
+}
+
+void kit::advance(timeout d) {
+  auto& sched = coordinator(node_);
+  auto& clock = sched.clock();
+  auto until = clock.now() + d;
+  sched.run();
+  // Fire timers one at a time, in order, running what each one causes before the next.
+  while (clock.has_pending_timeout() && clock.schedule().begin()->first <= until) {
+    if (clock.schedule().begin()->first > clock.current_time)
+      clock.current_time = clock.schedule().begin()->first;
+    clock.trigger_timeout();
+    sched.run();
+  }
+  clock.current_time = until;
+}
+
+timeout kit::now() const {
+  auto& sched = coordinator(const_cast<otp::node&>(node_));
+  return std::chrono::duration_cast<timeout>(sched.clock().now() - start_);
+}
+
+probe kit::make_probe() {
+  auto in = std::make_shared<probe::inbox>();
+  auto handle = node_.system().spawn(recording, in);
+  probes_.push_back(handle);
+  return probe{*this, otp::pid{handle}, std::move(in)};
+}
+
+exit_reason kit::wait_exit(const otp::pid& p, timeout within) {
+  struct slot {
+    std::mutex mtx;
+    std::optional<caf::error> reason;
+  };
+  auto s = std::make_shared<slot>();
+  caf::actor_cast<caf::abstract_actor*>(p.actor())->attach_functor([s](const caf::error& r) {
+    std::lock_guard guard{s->mtx};
+    s->reason = r;
+  });
+  auto exited = [&] {
+    std::lock_guard guard{s->mtx};
+    return s->reason.has_value();
+  };
+  if (!drive_until(exited, within))
+    throw expectation_failed(fmt::format("{} is still alive after {} ms", p, within.count()));
+  std::lock_guard guard{s->mtx};
+  return detail::from_caf_error(*s->reason);
+}
+
+bool kit::alive(const otp::pid& p) const {
+  return p && !caf::actor_cast<caf::abstract_actor*>(p.actor())->getf(
+                caf::abstract_actor::is_terminated_flag);
+}
+
+std::vector<log_event> kit::logs() const {
+  std::lock_guard guard{log_mtx_};
+  return logs_;
+}
+
+std::vector<log_event> kit::logs(std::string_view kind) const {
+  std::vector<log_event> result;
+  std::lock_guard guard{log_mtx_};
+  for (const auto& e : logs_)
+    if (e.kind == kind)
+      result.push_back(e);
+  return result;
+}
+
+void kit::clear_logs() {
+  std::lock_guard guard{log_mtx_};
+  logs_.clear();
+}
+
+bool kit::drive_until(const std::function<bool()>& done, timeout limit) {
+  return detail::drive_until(node_.system(), done, limit);
+}
+
+}  // namespace otp::test

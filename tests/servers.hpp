@@ -1,0 +1,60 @@
+#pragma once
+
+// Small single-purpose servers shared by the gen_server tests.
+
+#include <otp/gen_server.hpp>
+#include <otp/process.hpp>
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fixtures {
+
+struct get {};
+struct add {
+  int n;
+};
+struct crash {};
+struct stop_now {
+  otp::exit_reason reason;
+};
+struct tick {};
+
+/// A counter: call, cast, info, terminate; records what happened in a shared log.
+class counter {
+ public:
+  using info_types = otp::types<tick>;
+
+  void init(int start, std::shared_ptr<std::vector<std::string>> log) {
+    value_ = start;
+    log_ = std::move(log);
+  }
+
+  int handle_call(const get&) { return value_; }
+  int handle_call(const add& a) { return value_ += a.n; }
+  int handle_call(const crash&) { throw std::runtime_error("boom"); }
+  otp::call_result<int> handle_call(const stop_now& s) { return otp::stop(s.reason, value_); }
+
+  void handle_cast(const add& a) { value_ += a.n; }
+  void handle_cast(const crash&) { throw std::runtime_error("cast boom"); }
+
+  void handle_info(const tick&) { ++ticks_; value_ += 100; }
+
+  void terminate(const otp::exit_reason& r) {
+    if (log_)
+      log_->push_back(fmt::format("terminate {}", r));
+  }
+
+  std::string format_state() const { return fmt::format("value={} ticks={}", value_, ticks_); }
+
+ private:
+  int value_ = 0;
+  int ticks_ = 0;
+  std::shared_ptr<std::vector<std::string>> log_;
+};
+
+}  // namespace fixtures

@@ -1,0 +1,122 @@
+// Ensure that servers work on the real multi-threaded scheduler: calls from plain threads,
+// from other servers, deferred replies from other threads, real timeouts, node shutdown.
+
+#include "servers.hpp"
+
+#include <doctest/doctest.h>
+
+#include <otp/gen_server.hpp>
+#include <otp/node.hpp>
+#include <otp/process.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace fixtures;
+namespace gen_server = otp::gen_server;
+
+namespace {
+
+struct relay_req {
+  otp::server_ref<counter> target;
+  int n;
+};
+
+/// Calls another server from inside its own callback, both blocking and asynchronously.
+struct relay {
+  int handle_call(const relay_req& r) { return gen_server::call(r.target, add{r.n}); }
+  otp::call_result<int> handle_call(const add& a, otp::from<int> caller) {
+    gen_server::async_call(target, add{a.n}, 1s,
+                           [caller](otp::expected<int, otp::call_error> r) { caller.reply(r.value_or(-1)); });
+    return otp::noreply();
+  }
+  void init(otp::server_ref<counter> t) { target = t; }
+  otp::server_ref<counter> target;
+};
+
+struct hand_off {};
+
+/// Replies from a different thread than its own.
+struct threaded_replier {
+  std::vector<std::thread> threads;
+  otp::call_result<int> handle_call(const hand_off&, otp::from<int> caller) {
+    threads.emplace_back([caller] { caller.reply(99); });
+    return otp::noreply();
+  }
+  void terminate(const otp::exit_reason&) {
+    for (auto& t : threads)
+      t.join();
+  }
+};
+
+struct never_replies {
+  otp::call_result<int> handle_call(const get&) { return otp::noreply(); }
+};
+
+}  // namespace
+
+TEST_CASE("many plain threads call one server concurrently") {
+  otp::node node;
+  auto c = gen_server::start<counter>(node, 0, nullptr).value();
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&] {
+      for (int i = 0; i < 500; ++i)
+        gen_server::call(c, add{1});
+    });
+  for (auto& t : callers)
+    t.join();
+  CHECK(gen_server::call(c, get{}) == 2000);
+  REQUIRE(gen_server::stop(c));
+}
+
+TEST_CASE("a server calls another, blocking and with async_call") {
+  otp::node node;
+  auto c = gen_server::start<counter>(node, 0, nullptr).value();
+  auto r = gen_server::start<relay>(node, c).value();
+  CHECK(gen_server::call(r, relay_req{c, 5}) == 5);
+  CHECK(gen_server::call(r, add{3}) == 8);
+  CHECK(gen_server::call(c, get{}) == 8);
+}
+
+TEST_CASE("a deferred reply can be given from another thread") {
+  otp::node node;
+  auto s = gen_server::start<threaded_replier>(node).value();
+  CHECK(gen_server::call(s, hand_off{}) == 99);
+  REQUIRE(gen_server::stop(s));
+}
+
+TEST_CASE("a real call timeout fires at its time") {
+  otp::node node;
+  auto s = gen_server::start<never_replies>(node).value();
+  auto start = std::chrono::steady_clock::now();
+  auto r = gen_server::try_call(s, get{}, 50ms);
+  auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(r);
+  CHECK(r.error().what_kind() == otp::call_error::kind::timeout);
+  CHECK(took >= 50ms);
+  CHECK(took < 2s);
+}
+
+TEST_CASE("a crash on the real scheduler fails the call with the reason") {
+  otp::node node;
+  auto log = std::make_shared<std::vector<std::string>>();
+  node.logger().set_sink([](const otp::log_event&) {});
+  auto c = gen_server::start<counter>(node, 0, log).value();
+  auto r = gen_server::try_call(c, crash{});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().reason() == otp::exit_reason::exception("boom"));
+}
+
+TEST_CASE("destroying a node with servers still running does not hang") {
+  std::atomic<bool> finished{false};
+  {
+    otp::node node;
+    for (int i = 0; i < 100; ++i)
+      gen_server::start<counter>(node, i, nullptr).value();
+    CHECK(node.process_count() == 100);
+  }
+  finished = true;
+  CHECK(finished);
+}
