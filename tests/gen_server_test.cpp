@@ -140,6 +140,20 @@ struct linker {
   void terminate(const exit_reason& r) { log->push_back(fmt::format("terminate {}", r)); }
 };
 
+/// Sends itself a message, then makes a blocking call, all inside init.
+struct busy_init {
+  using info_types = otp::types<tick>;
+  bool initialized = false;
+  bool tick_saw_initialized = false;
+  void init(otp::server_ref<counter> other) {
+    otp::send(otp::self(), tick{});
+    gen_server::call(other, get{});  // the node runs other processes meanwhile
+    initialized = true;
+  }
+  void handle_info(const tick&) { tick_saw_initialized = initialized; }
+  bool handle_call(const get&) { return tick_saw_initialized; }
+};
+
 }  // namespace
 
 TEST_CASE("a server answers calls, casts and infos in order") {
@@ -169,6 +183,13 @@ TEST_CASE("start returns only after init, with init's failure as the error") {
   REQUIRE_FALSE(threw);
   CHECK(threw.error().reason() == exit_reason::exception("init boom"));
   CHECK(kit.node().process_count() == 0);
+}
+
+TEST_CASE("messages that arrive during init wait until init has returned") {
+  otp::test::kit kit;
+  auto other = gen_server::start<counter>(kit.node(), 0, new_log()).value();
+  auto s = gen_server::start<busy_init>(kit.node(), other).value();
+  CHECK(gen_server::call(s, get{}));
 }
 
 TEST_CASE("a server without init is built from the start arguments") {
@@ -310,6 +331,19 @@ TEST_CASE("kill cannot be trapped and others see killed") {
   CHECK(d.pid == t);
   CHECK(d.reason == exit_reason::killed());
   CHECK(log->empty());  // no terminate, no handle_info
+}
+
+TEST_CASE("a killed process's trapping link survives and sees killed, as in Erlang") {
+  otp::test::kit kit;
+  auto log = new_log();
+  auto t = gen_server::start<trapping>(kit.node(), log).value();
+  auto victim = gen_server::start<linker>(kit.node(), new_log()).value();
+  gen_server::call(victim, link_to_req{t});
+  otp::exit(victim, exit_reason::kill());
+  CHECK(kit.wait_exit(victim) == exit_reason::killed());
+  kit.run();
+  CHECK(kit.alive(t));
+  CHECK(*log == std::vector<std::string>{"killed"});
 }
 
 TEST_CASE("monitor delivers down with the exit reason; start_monitor monitors from the start") {

@@ -33,7 +33,8 @@ class expected {
 
   T& value() & { return check(), std::get<0>(v_); }
   const T& value() const& { return check(), std::get<0>(v_); }
-  T&& value() && { return check(), std::get<0>(std::move(v_)); }
+  /// By value, so that `for (auto& x : f().value())` does not dangle.
+  T value() && { return check(), std::get<0>(std::move(v_)); }
 
   T& operator*() & { return std::get<0>(v_); }
   const T& operator*() const& { return std::get<0>(v_); }

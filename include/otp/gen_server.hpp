@@ -47,7 +47,7 @@ namespace otp {
 /// Options of `gen_server::start` (OTP's `ServerName` and `Options`).
 struct start_options {
   /// Register the server locally under this name (`{local, Name}`); empty: anonymous.
-  std::string name;
+  std::string name = {};
   /// Start with `sys::trace` on (`{debug, [trace]}`).
   bool trace = false;
 };

@@ -33,6 +33,9 @@ class server_callbacks {
   virtual bool handle_timeout(server_core& core) = 0;
   virtual void handle_continue(server_core& core, action& next) = 0;
   virtual void terminate(const exit_reason& reason) = 0;
+  /// A supervisor stops its children asynchronously before it exits. Returning true delays
+  /// the exit until the server calls `server_core::complete_stop`.
+  virtual bool defer_stop(server_core& core, const exit_reason& reason) = 0;
   virtual std::string format_state() const = 0;
 };
 

@@ -67,11 +67,20 @@ class server_core : public caf::event_based_actor {
   std::shared_ptr<pending_reply> make_pending_reply();
   /// Applies a callback's action: continue (now) or arm the inactivity timeout.
   void apply(action& next);
-  /// Stops with `reason`: terminate, report, fail pending replies, quit.
+  /// Stops with `reason`: terminate, report, fail pending replies, quit — unless the server
+  /// defers its stop (see `server_callbacks::defer_stop`).
   void stop_with(const exit_reason& reason);
+  /// Ends a deferred stop.
+  void complete_stop(const exit_reason& reason);
+  /// While held, calls and casts wait in the mailbox; infos are still handled. A supervisor
+  /// holds requests while it waits for children to stop, as OTP's blocks in a receive.
+  void hold_requests(bool on);
+  /// The node's clock: virtual under the test kit.
+  caf::actor_clock::time_point now() { return clock().now(); }
   void count_call() noexcept { ++calls_; }
   void count_cast() noexcept { ++casts_; }
   bool tracing() const noexcept { return trace_; }
+  bool stopping() const noexcept { return stopping_; }
   void trace(std::string what);
 
   /// Runs a user callback; an exception crashes the server with the exception as reason.
@@ -94,6 +103,7 @@ class server_core : public caf::event_based_actor {
 
   caf::behavior make_behavior() override;
   void on_exit() override;
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) override;
   resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
 
   /// Makes `self` the current process of this thread until the guard goes out of scope.
@@ -114,11 +124,22 @@ class server_core : public caf::event_based_actor {
   void on_exit_msg(caf::exit_msg& msg);
   void on_idle_timeout(std::uint64_t generation);
   void crash(const exit_reason& reason);
+  void finish_stop(const exit_reason& reason);
+  caf::behavior system_behavior();
   void report_crash(const exit_reason& reason);
   void replay_deferred();
   otp::server_status status();
   std::string describe_current();
   void unhandled(const std::string& what);
+
+  void bounce_buffered();
+
+  // Until init has returned, the process must not run: a message would start it on a
+  // scheduler thread while init still runs on the starting thread. Messages that arrive that
+  // early (a child's down during a supervisor's start, a cast by name) wait here.
+  std::atomic<bool> running_{false};
+  std::atomic_flag buffer_lock_ = ATOMIC_FLAG_INIT;
+  std::unique_ptr<std::vector<caf::mailbox_element_ptr>> buffered_;
 
   std::unique_ptr<server_callbacks> callbacks_;
   otp::node* node_ = nullptr;
@@ -136,6 +157,8 @@ class server_core : public caf::event_based_actor {
   bool suspended_ = false;
   bool trace_ = false;
   bool stopping_ = false;
+  bool deferring_stop_ = false;
+  bool holding_ = false;
   bool reply_deferred_ = false;  // a `from` exists for the request being handled
   action initial_;
 };

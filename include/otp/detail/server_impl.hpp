@@ -83,6 +83,13 @@ class server_impl final : public server_callbacks {
       state_.terminate(reason);
   }
 
+  bool defer_stop(server_core&, const exit_reason& reason) override {
+    if constexpr (requires(S& s) { s.defer_stop(reason); })
+      return state_.defer_stop(reason);
+    else
+      return false;
+  }
+
   std::string format_state() const override {
     if constexpr (has_format_state<S>)
       return state_.format_state();

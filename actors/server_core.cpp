@@ -11,6 +11,8 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/detail/sync_request_bouncer.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/message_view.hpp>
 
 #include <fmt/format.h>
@@ -34,7 +36,55 @@ server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
   set_exit_handler([this](caf::scheduled_actor*, caf::exit_msg& msg) { on_exit_msg(msg); });
 }
 
-server_core::~server_core() = default;
+server_core::~server_core() {
+  bounce_buffered();
+}
+
+namespace {
+
+/// Guards the pre-start buffer; held only for a few pointer moves.
+class spin_guard {
+ public:
+  explicit spin_guard(std::atomic_flag& f) noexcept : flag_(f) {
+    while (flag_.test_and_set(std::memory_order_acquire))
+      ;
+  }
+  ~spin_guard() { flag_.clear(std::memory_order_release); }
+  spin_guard(const spin_guard&) = delete;
+  spin_guard& operator=(const spin_guard&) = delete;
+
+ private:
+  std::atomic_flag& flag_;
+};
+
+}  // namespace
+
+void server_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) {
+  if (!running_.load(std::memory_order_acquire)) {
+    spin_guard guard{buffer_lock_};
+    if (!running_.load(std::memory_order_relaxed)) {
+      if (!buffered_)
+        buffered_ = std::make_unique<std::vector<caf::mailbox_element_ptr>>();
+      buffered_->push_back(std::move(ptr));
+      return;
+    }
+  }
+  caf::event_based_actor::enqueue(std::move(ptr), host);
+}
+
+void server_core::bounce_buffered() {
+  std::unique_ptr<std::vector<caf::mailbox_element_ptr>> dropped;
+  {
+    spin_guard guard{buffer_lock_};
+    dropped = std::move(buffered_);
+  }
+  if (!dropped)
+    return;
+  caf::detail::sync_request_bouncer bounce{caf::exit_reason::unreachable};
+  for (auto& element : *dropped)
+    if (element)
+      bounce(*element);
+}
 
 void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string name,
                        bool trace) {
@@ -48,6 +98,15 @@ void server_core::started(action next) {
   keepalive_ = ctrl();
   node_access::track(*node_, address());
   initial_ = std::move(next);
+  {
+    // Release what arrived during init, in order, before anything that arrives from now on.
+    spin_guard guard{buffer_lock_};
+    if (buffered_)
+      for (auto& element : *buffered_)
+        caf::event_based_actor::enqueue(std::move(element), context());
+    buffered_.reset();
+    running_.store(true, std::memory_order_release);
+  }
   // The process is spawned lazily and runs at its first message. init's continue and timeout
   // must not wait for one, so give it that first message now.
   if (initial_.what() != action::kind::none)
@@ -55,6 +114,7 @@ void server_core::started(action next) {
 }
 
 void server_core::abandon() {
+  bounce_buffered();
   if (!name_.empty())
     node_access::unregister_name(*node_, name_, id());
   name_.clear();
@@ -65,6 +125,10 @@ caf::behavior server_core::make_behavior() {
     auto next = std::move(initial_);
     apply(next);
   }
+  return system_behavior();
+}
+
+caf::behavior server_core::system_behavior() {
   return {
     [this](sys_atom, get_state_atom) -> std::string { return callbacks_->format_state(); },
     [this](sys_atom, get_status_atom) { return box<server_status>{status()}; },
@@ -76,7 +140,7 @@ caf::behavior server_core::make_behavior() {
       suspended_ = false;
       replay_deferred();
       // Messages skipped while suspended are retried only after the behaviour changes.
-      become(make_behavior());
+      become(system_behavior());
       return caf::unit;
     },
     [this](sys_atom, trace_atom, bool on) {
@@ -122,8 +186,10 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
     return caf::message{};
   if (suspended_)
     return caf::skip;
-  timeout_armed_ = false;
   auto& xs = msg.content();
+  if ((holding_ || deferring_stop_) && xs.size() == 3 && xs.match_element<dispatch>(1))
+    return caf::skip;
+  timeout_armed_ = false;
   if (trace_)
     trace(fmt::format("got {}", describe_current()));
   if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)) {
@@ -197,6 +263,10 @@ void server_core::on_exit_msg(caf::exit_msg& msg) {
     stop_with(reason);
     return;
   }
+  if (deferring_stop_) {
+    // Stopping already: exit signals of the children being stopped are expected.
+    return;
+  }
   exit_signal e{otp::pid{caf::actor_cast<caf::actor>(msg.source)}, std::move(reason)};
   if (suspended_) {
     deferred_.push_back(caf::make_message(box<exit_signal>{std::move(e)}));
@@ -266,9 +336,36 @@ void server_core::on_idle_timeout(std::uint64_t generation) {
 }
 
 void server_core::stop_with(const exit_reason& reason) {
-  if (stopping_)
+  if (stopping_ || deferring_stop_)
     return;
+  deferring_stop_ = true;
+  bool deferred = false;
+  try {
+    deferred = callbacks_ && callbacks_->defer_stop(*this, reason);
+  } catch (const std::exception& e) {
+    finish_stop(exit_reason::exception(e.what()));
+    return;
+  }
+  if (!deferred && !stopping_)
+    finish_stop(reason);
+}
+
+void server_core::complete_stop(const exit_reason& reason) {
+  if (!stopping_)
+    finish_stop(reason);
+}
+
+void server_core::hold_requests(bool on) {
+  if (holding_ == on)
+    return;
+  holding_ = on;
+  if (!on)
+    become(system_behavior());  // retry the calls skipped meanwhile
+}
+
+void server_core::finish_stop(const exit_reason& reason) {
   stopping_ = true;
+  deferring_stop_ = false;
   auto final_reason = reason;
   try {
     callbacks_->terminate(reason);
@@ -300,7 +397,11 @@ std::shared_ptr<pending_reply> server_core::make_pending_reply() {
 }
 
 void server_core::on_exit() {
-  auto reason = fail_state();
+  // CAF propagates `kill` through links as `kill`, which kills every linked process, trapping
+  // or not. Erlang's links propagate `killed`, which a supervisor can trap: do as Erlang does.
+  if (fail_state_ == caf::make_error(caf::exit_reason::kill))
+    fail_state_ = to_caf_error(exit_reason::killed());
+  auto reason = fail_state_;
   for (auto& p : pending_)
     if (p->claim())
       p->promise.deliver(to_caf_error(from_caf_error(reason)));

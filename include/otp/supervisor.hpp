@@ -1,0 +1,189 @@
+#pragma once
+
+// supervisor: OTP's supervisor behaviour over caf-otp gen_servers.
+//
+//   auto sup = otp::supervisor::start_link(node, {.strategy = otp::strategy::one_for_all},
+//                                          {{.id = "db", .start = otp::start_with<db>(cfg)},
+//                                           {.id = "api", .start = otp::start_with<api>()}});
+//
+// A supervisor is a process that starts its children in order, restarts them according to its
+// strategy and their restart types, gives up (exits with `shutdown`) after more than
+// `intensity` restarts within `period`, and stops them in reverse order. Where caf-otp is
+// silent, it does what OTP's supervisor.erl does.
+
+#include "otp/child_spec.hpp"
+#include "otp/expected.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/node.hpp"
+#include "otp/pid.hpp"
+#include "otp/start_error.hpp"
+#include "otp/sup_error.hpp"
+#include "otp/sup_flags.hpp"
+#include "otp/timeout.hpp"
+#include "otp/detail/box.hpp"
+
+#include <caf/message.hpp>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace otp {
+
+namespace detail {
+class supervisor_state;
+}
+
+/// A supervisor's pid.
+using sup_ref = server_ref<detail::supervisor_state>;
+
+namespace detail {
+expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t);
+}
+
+/// One line of `which_children`: OTP's `{Id, Child, Type, Modules}`, plus restart counts.
+struct child_info {
+  enum class status { running, undefined, restarting };
+
+  std::string id;  ///< for simple_one_for_one children: empty
+  otp::pid pid;
+  child_type type = child_type::worker;
+  status state = status::undefined;
+  otp::restart restart = otp::restart::permanent;
+  bool significant = false;
+  /// Times this child was restarted by its supervisor.
+  unsigned restarts = 0;
+  /// The start function's description (the module, in OTP's terms).
+  std::string module;
+};
+
+/// OTP's `count_children/1`.
+struct child_counts {
+  std::size_t specs = 0;
+  std::size_t active = 0;
+  std::size_t supervisors = 0;
+  std::size_t workers = 0;
+};
+
+std::string_view to_string(child_info::status s) noexcept;
+
+/// OTP's `supervisor` module.
+namespace supervisor {
+
+/// Starts a supervisor and its children, in order; returns after all started. If one fails,
+/// the ones already started are stopped and the error names the child and its reason:
+/// `{shutdown,{failed_to_start_child,Id,Reason}}`. A bad spec is refused with the culprit:
+/// `{bad_child_spec,...}`, `{invalid_intensity,...}`, ...
+expected<sup_ref, start_error> start_link(node& n, start_options opts, sup_flags flags,
+                                          std::vector<child_spec> children);
+expected<sup_ref, start_error> start_link(node& n, sup_flags flags,
+                                          std::vector<child_spec> children);
+/// From inside a process (a supervisor starting a nested supervisor, for instance).
+expected<sup_ref, start_error> start_link(start_options opts, sup_flags flags,
+                                          std::vector<child_spec> children);
+expected<sup_ref, start_error> start_link(sup_flags flags, std::vector<child_spec> children);
+
+/// A start function for a nested supervisor (`type = child_type::supervisor`).
+start_function start_with(sup_flags flags, std::vector<child_spec> children,
+                          start_options opts = {});
+
+/// Adds and starts a child (not for simple_one_for_one).
+expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec,
+                                     timeout t = infinity);
+
+/// simple_one_for_one: starts a child with the template's arguments plus `extra`.
+template <class... Extra>
+expected<pid, sup_error> start_child(const sup_ref& sup, Extra&&... extra) {
+  return otp::detail::start_dynamic_child(
+    sup, caf::make_message(otp::detail::box<std::decay_t<Extra>>{std::forward<Extra>(extra)}...),
+    infinity);
+}
+
+/// Stops a child by id (kept as a spec: `restart_child` starts it again) or, for
+/// simple_one_for_one, by pid (removed). Waits until it has exited.
+expected<void, sup_error> terminate_child(const sup_ref& sup, const std::string& id);
+expected<void, sup_error> terminate_child(const sup_ref& sup, const pid& child);
+
+expected<pid, sup_error> restart_child(const sup_ref& sup, const std::string& id);
+expected<void, sup_error> delete_child(const sup_ref& sup, const std::string& id);
+expected<child_spec, sup_error> get_childspec(const sup_ref& sup, const std::string& id);
+expected<std::vector<child_info>, sup_error> which_children(const sup_ref& sup);
+expected<child_counts, sup_error> count_children(const sup_ref& sup);
+expected<sup_flags, sup_error> get_flags(const sup_ref& sup);
+
+}  // namespace supervisor
+
+// -- start_with ------------------------------------------------------------------------------
+
+namespace detail {
+
+template <class S, class... Extra, class Tuple, std::size_t... Is>
+start_function::result_type start_with_extra(const Tuple& args, const caf::message& extra,
+                                             std::index_sequence<Is...>) {
+  if constexpr (sizeof...(Extra) == 0) {
+    if (!extra.empty())
+      return bad_extra_arguments(extra, "none");
+    auto r = gen_server::start_link<S>(std::get<Is>(args)...);
+    if (!r)
+      return unexpected{r.error()};
+    return pid{*r};
+  } else {
+    if (!extra.match_elements<box<Extra>...>())
+      return bad_extra_arguments(extra, fmt::format("{}", fmt::join(std::vector<std::string>{
+                                                                      type_name<Extra>()...},
+                                                                    ", ")));
+    auto apply_extra = [&]<std::size_t... Js>(std::index_sequence<Js...>) {
+      return gen_server::start_link<S>(std::get<Is>(args)...,
+                                       extra.get_as<box<Extra>>(Js).value...);
+    };
+    auto r = apply_extra(std::index_sequence_for<Extra...>{});
+    if (!r)
+      return unexpected{r.error()};
+    return pid{*r};
+  }
+}
+
+}  // namespace detail
+
+template <class S, class... Extra, class... Args>
+start_function start_with(Args... args) {
+  auto description = detail::type_name<S>();
+  return start_function{
+    [args = std::make_tuple(std::move(args)...)](const caf::message& extra) {
+      return detail::start_with_extra<S, Extra...>(args, extra,
+                                                   std::index_sequence_for<Args...>{});
+    },
+    std::move(description)};
+}
+
+}  // namespace otp
+
+template <>
+struct fmt::formatter<otp::child_info::status> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(otp::child_info::status s, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(otp::to_string(s), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<otp::child_info> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(const otp::child_info& c, FormatContext& ctx) const {
+    if (c.state == otp::child_info::status::running)
+      return fmt::format_to(ctx.out(), "{{{},{},{},[{}]}}", c.id, c.pid, c.type, c.module);
+    return fmt::format_to(ctx.out(), "{{{},{},{},[{}]}}", c.id, c.state, c.type, c.module);
+  }
+};
+
+template <>
+struct fmt::formatter<otp::child_counts> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(const otp::child_counts& c, FormatContext& ctx) const {
+    return fmt::format_to(ctx.out(), "[{{specs,{}}},{{active,{}}},{{supervisors,{}}},{{workers,{}}}]",
+                          c.specs, c.active, c.supervisors, c.workers);
+  }
+};

@@ -1,0 +1,124 @@
+#include "otp/supervisor.hpp"
+
+#include "supervisor_state.hpp"
+
+namespace otp::supervisor {
+
+namespace {
+
+using otp::detail::supervisor_state;
+
+template <class R, class Request>
+expected<R, sup_error> ask(const sup_ref& sup, Request request, timeout t = infinity) {
+  auto r = gen_server::try_call(sup, std::move(request), t);
+  if (!r)
+    return unexpected{sup_error::from_call(r.error())};
+  return std::move(*r);
+}
+
+}  // namespace
+
+expected<sup_ref, start_error> start_link(node& n, start_options opts, sup_flags flags,
+                                          std::vector<child_spec> children) {
+  return gen_server::start_link<supervisor_state>(n, std::move(opts), flags, std::move(children));
+}
+
+expected<sup_ref, start_error> start_link(node& n, sup_flags flags,
+                                          std::vector<child_spec> children) {
+  return gen_server::start_link<supervisor_state>(n, flags, std::move(children));
+}
+
+expected<sup_ref, start_error> start_link(start_options opts, sup_flags flags,
+                                          std::vector<child_spec> children) {
+  return gen_server::start_link<supervisor_state>(std::move(opts), flags, std::move(children));
+}
+
+expected<sup_ref, start_error> start_link(sup_flags flags, std::vector<child_spec> children) {
+  return gen_server::start_link<supervisor_state>(flags, std::move(children));
+}
+
+start_function start_with(sup_flags flags, std::vector<child_spec> children, start_options opts) {
+  auto description = fmt::format("supervisor({})", flags.strategy);
+  return start_function{
+    [flags, children = std::move(children), opts](const caf::message&) -> start_function::result_type {
+      auto r = start_link(opts, flags, children);
+      if (!r)
+        return unexpected{r.error()};
+      return pid{*r};
+    },
+    std::move(description)};
+}
+
+expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeout t) {
+  auto r = ask<otp::detail::pid_result>(sup, otp::detail::sup_start_child{std::move(spec)}, t);
+  if (!r)
+    return unexpected{std::move(r.error())};
+  return std::move(*r);
+}
+
+}  // namespace otp::supervisor
+
+namespace otp::detail {
+
+expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra,
+                                                     timeout t) {
+  auto r = gen_server::try_call(sup, sup_start_dynamic{std::move(extra)}, t);
+  if (!r)
+    return unexpected{sup_error::from_call(r.error())};
+  if (!*r)
+    return unexpected{std::move(r->error())};
+  return std::move(**r);
+}
+
+}  // namespace otp::detail
+
+namespace otp::supervisor {
+
+expected<void, sup_error> terminate_child(const sup_ref& sup, const std::string& id) {
+  auto r = ask<otp::detail::void_result>(sup, otp::detail::sup_terminate_child{id});
+  if (!r)
+    return unexpected{std::move(r.error())};
+  return std::move(*r);
+}
+
+expected<void, sup_error> terminate_child(const sup_ref& sup, const pid& child) {
+  auto r = ask<otp::detail::void_result>(sup, otp::detail::sup_terminate_pid{child});
+  if (!r)
+    return unexpected{std::move(r.error())};
+  return std::move(*r);
+}
+
+expected<pid, sup_error> restart_child(const sup_ref& sup, const std::string& id) {
+  auto r = ask<otp::detail::pid_result>(sup, otp::detail::sup_restart_child{id});
+  if (!r)
+    return unexpected{std::move(r.error())};
+  return std::move(*r);
+}
+
+expected<void, sup_error> delete_child(const sup_ref& sup, const std::string& id) {
+  auto r = ask<otp::detail::void_result>(sup, otp::detail::sup_delete_child{id});
+  if (!r)
+    return unexpected{std::move(r.error())};
+  return std::move(*r);
+}
+
+expected<child_spec, sup_error> get_childspec(const sup_ref& sup, const std::string& id) {
+  auto r = ask<expected<child_spec, sup_error>>(sup, otp::detail::sup_get_childspec{id});
+  if (!r)
+    return unexpected{std::move(r.error())};
+  return std::move(*r);
+}
+
+expected<std::vector<child_info>, sup_error> which_children(const sup_ref& sup) {
+  return ask<std::vector<child_info>>(sup, otp::detail::sup_which_children{});
+}
+
+expected<child_counts, sup_error> count_children(const sup_ref& sup) {
+  return ask<child_counts>(sup, otp::detail::sup_count_children{});
+}
+
+expected<sup_flags, sup_error> get_flags(const sup_ref& sup) {
+  return ask<sup_flags>(sup, otp::detail::sup_get_flags{});
+}
+
+}  // namespace otp::supervisor

@@ -1,0 +1,674 @@
+#include "supervisor_state.hpp"
+
+#include "stop_and_wait.hpp"
+
+#include "otp/node.hpp"
+#include "otp/detail/server_core.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace otp::detail {
+
+namespace {
+
+server_core& core() {
+  return *server_core::current();
+}
+
+/// Concurrent stops send exit signals in batches: one handler that messages 100,000 actors
+/// makes CAF 0.17's work-stealing scheduler quadratic.
+constexpr std::size_t stop_batch = 1000;
+
+bool abnormal(const exit_reason& r) {
+  return !r.is_clean();
+}
+
+}  // namespace
+
+// -- init: validate the flags and specs, start the children in order -------------------------
+
+init_result supervisor_state::init(sup_flags flags, std::vector<child_spec> specs) {
+  flags_ = flags;
+  otp::trap_exit(true);
+  auto refuse = [](std::string what) { return otp::stop(exit_reason::error(std::move(what))); };
+  if (static_cast<unsigned>(flags.strategy) > static_cast<unsigned>(strategy::simple_one_for_one))
+    return refuse(fmt::format("{{invalid_strategy,{}}}", static_cast<int>(flags.strategy)));
+  if (flags.intensity < 0)
+    return refuse(fmt::format("{{invalid_intensity,{}}}", flags.intensity));
+  if (flags.period.count() < 1)
+    return refuse(fmt::format("{{invalid_period,{}}}", flags.period.count()));
+  if (static_cast<unsigned>(flags.auto_shutdown)
+      > static_cast<unsigned>(auto_shutdown::all_significant))
+    return refuse(fmt::format("{{invalid_auto_shutdown,{}}}", static_cast<int>(flags.auto_shutdown)));
+  if (simple() && specs.size() != 1)
+    return refuse(fmt::format("{{bad_start_spec,{{simple_one_for_one_needs_one_spec,{}}}}}",
+                              specs.size()));
+  std::unordered_set<std::string> ids;
+  for (const auto& spec : specs) {
+    if (auto bad = validate(spec))
+      return otp::stop(exit_reason::error(fmt::format("{{bad_child_spec,{}}}", *bad)));
+    if (!ids.insert(spec.id).second)
+      return refuse(fmt::format("{{bad_child_spec,{{duplicate_child_name,\"{}\"}}}}", spec.id));
+  }
+  if (simple()) {
+    children_.push_back(child{std::move(specs.front()), {}});
+    return otp::ok();
+  }
+  std::vector<std::pair<otp::pid, shutdown_spec>> started;
+  for (auto& spec : specs) {
+    auto r = start(spec, {});
+    if (!r) {
+      auto reason = r.error().reason();
+      if (r.error().what_kind() == start_error::kind::already_started)
+        reason = exit_reason::error(fmt::format("{{already_started,{}}}", r.error().existing()));
+      report("start_error", reason, spec.id, {});
+      std::reverse(started.begin(), started.end());
+      stop_and_wait(started);
+      return otp::stop(
+        exit_reason::shutdown(fmt::format("{{failed_to_start_child,{},{}}}", spec.id, reason)));
+    }
+    if (*r)
+      started.emplace_back(*r, spec.effective_shutdown());
+    if (*r || spec.restart != restart::temporary)
+      children_.push_back(child{std::move(spec), *r});
+  }
+  return otp::ok();
+}
+
+std::optional<exit_reason> supervisor_state::validate(const child_spec& spec) const {
+  auto bad = [](std::string what) { return std::optional{exit_reason::error(std::move(what))}; };
+  if (spec.id.empty() && !simple())
+    return bad("{invalid_child_id,\"\"}");
+  if (!spec.start)
+    return bad(fmt::format("{{invalid_mfa,\"{}\"}}", spec.id));
+  if (static_cast<unsigned>(spec.restart) > static_cast<unsigned>(restart::temporary))
+    return bad(fmt::format("{{invalid_restart_type,{}}}", static_cast<int>(spec.restart)));
+  if (static_cast<unsigned>(spec.type) > static_cast<unsigned>(child_type::supervisor))
+    return bad(fmt::format("{{invalid_child_type,{}}}", static_cast<int>(spec.type)));
+  if (spec.shutdown && !spec.shutdown->is_brutal_kill() && spec.shutdown->after().count() < 0)
+    return bad(fmt::format("{{invalid_shutdown,{}}}", spec.shutdown->after().count()));
+  if (spec.significant && spec.restart == restart::permanent)
+    return bad(fmt::format("{{bad_combination,\"{}\",[{{restart,permanent}},{{significant,true}}]}}",
+                           spec.id));
+  if (spec.significant && flags_.auto_shutdown == auto_shutdown::never)
+    return bad(fmt::format("{{bad_combination,\"{}\",[{{auto_shutdown,never}},{{significant,true}}]}}",
+                           spec.id));
+  return std::nullopt;
+}
+
+start_function::result_type supervisor_state::start(const child_spec& spec,
+                                                    const caf::message& extra) {
+  auto r = spec.start(extra);
+  if (!r) {
+    if (r.error().what_kind() == start_error::kind::ignore)
+      return otp::pid{};
+    return r;
+  }
+  // Monitors, not only links: CAF removes a link when it delivers an exit signal, so a child
+  // told to stop would otherwise never report its exit (and neither would a "naughty" child
+  // that unlinks itself).
+  otp::monitor(*r);
+  core().home().logger().log(log_level::info, "progress", "supervisor {} started {} as {}",
+                             name(), spec.id.empty() ? spec.start.description() : spec.id, *r);
+  return r;
+}
+
+// -- dynamic children --------------------------------------------------------------------------
+
+pid_result supervisor_state::handle_call(const sup_start_child& r) {
+  if (simple())
+    return unexpected{sup_error{sup_error::kind::simple_one_for_one}};
+  if (auto bad = validate(r.spec))
+    return unexpected{sup_error{sup_error::kind::invalid_spec, *bad}};
+  if (auto* c = find(r.spec.id)) {
+    if (c->pid)
+      return unexpected{sup_error{sup_error::kind::already_started, {}, c->pid}};
+    return unexpected{sup_error{sup_error::kind::already_present}};
+  }
+  auto started = start(r.spec, {});
+  if (!started) {
+    report("start_error", started.error().reason(), r.spec.id, {});
+    return unexpected{sup_error{sup_error::kind::start_failed, started.error().reason()}};
+  }
+  if (*started || r.spec.restart != restart::temporary)
+    children_.push_back(child{r.spec, *started});
+  return *started;
+}
+
+pid_result supervisor_state::handle_call(const sup_start_dynamic& r) {
+  if (!simple())
+    return unexpected{sup_error{sup_error::kind::invalid_spec,
+                                exit_reason::error("start_child with extra arguments needs "
+                                                   "simple_one_for_one")}};
+  auto started = start(children_.front().spec, r.extra);
+  if (!started)
+    return unexpected{sup_error{sup_error::kind::start_failed, started.error().reason()}};
+  if (*started)
+    dynamic_.emplace(started->id(), dynamic_child{*started, r.extra});
+  return *started;
+}
+
+call_result<void_result> supervisor_state::handle_call(const sup_terminate_child& r,
+                                                       from<void_result> caller) {
+  if (simple())
+    return void_result{unexpected{sup_error{sup_error::kind::simple_one_for_one}}};
+  auto* c = find(r.id);
+  if (!c)
+    return void_result{unexpected{sup_error{sup_error::kind::not_found}}};
+  auto finish = [this, id = r.id, caller] {
+    // A terminated temporary child's spec is deleted, as in OTP.
+    if (auto* done = find(id); done && done->spec.restart == restart::temporary)
+      std::erase_if(children_, [&](const child& x) { return x.spec.id == id; });
+    caller.reply({});
+  };
+  if (!c->pid) {
+    c->restarting = false;
+    finish();
+    return otp::noreply();
+  }
+  stop_job job;
+  job.targets.emplace_back(c->pid, c->spec.effective_shutdown());
+  job.then = finish;
+  run_job(std::move(job));
+  return otp::noreply();
+}
+
+call_result<void_result> supervisor_state::handle_call(const sup_terminate_pid& r,
+                                                       from<void_result> caller) {
+  if (!simple()) {
+    if (auto* c = find(r.pid))
+      return handle_call(sup_terminate_child{c->spec.id}, caller);
+    return void_result{unexpected{sup_error{sup_error::kind::not_found}}};
+  }
+  auto i = dynamic_.find(r.pid.id());
+  if (i == dynamic_.end() || !i->second.pid)
+    return void_result{unexpected{sup_error{sup_error::kind::not_found}}};
+  stop_job job;
+  job.targets.emplace_back(r.pid, children_.front().spec.effective_shutdown());
+  job.then = [this, id = r.pid.id(), caller] {
+    dynamic_.erase(id);
+    caller.reply({});
+  };
+  run_job(std::move(job));
+  return otp::noreply();
+}
+
+pid_result supervisor_state::handle_call(const sup_restart_child& r) {
+  if (simple())
+    return unexpected{sup_error{sup_error::kind::simple_one_for_one}};
+  auto* c = find(r.id);
+  if (!c)
+    return unexpected{sup_error{sup_error::kind::not_found}};
+  if (c->pid)
+    return unexpected{sup_error{sup_error::kind::running}};
+  if (c->restarting)
+    return unexpected{sup_error{sup_error::kind::restarting}};
+  auto started = start(c->spec, {});
+  if (!started)
+    return unexpected{sup_error{sup_error::kind::start_failed, started.error().reason()}};
+  c = find(r.id);
+  c->pid = *started;
+  return *started;
+}
+
+void_result supervisor_state::handle_call(const sup_delete_child& r) {
+  if (simple())
+    return unexpected{sup_error{sup_error::kind::simple_one_for_one}};
+  auto* c = find(r.id);
+  if (!c)
+    return unexpected{sup_error{sup_error::kind::not_found}};
+  if (c->pid)
+    return unexpected{sup_error{sup_error::kind::running}};
+  if (c->restarting)
+    return unexpected{sup_error{sup_error::kind::restarting}};
+  std::erase_if(children_, [&](const child& x) { return x.spec.id == r.id; });
+  return {};
+}
+
+expected<child_spec, sup_error> supervisor_state::handle_call(const sup_get_childspec& r) {
+  if (simple())
+    return children_.front().spec;
+  if (auto* c = find(r.id))
+    return c->spec;
+  return unexpected{sup_error{sup_error::kind::not_found}};
+}
+
+std::vector<child_info> supervisor_state::handle_call(const sup_which_children&) {
+  std::vector<child_info> result;
+  auto info = [](const child_spec& spec, const otp::pid& p, bool restarting, unsigned restarts) {
+    child_info i;
+    i.id = spec.id;
+    i.pid = p;
+    i.type = spec.type;
+    i.state = p ? child_info::status::running
+                : (restarting ? child_info::status::restarting : child_info::status::undefined);
+    i.restart = spec.restart;
+    i.significant = spec.significant;
+    i.restarts = restarts;
+    i.module = spec.start.description();
+    return i;
+  };
+  if (simple()) {
+    result.reserve(dynamic_.size());
+    for (const auto& [id, d] : dynamic_) {
+      result.push_back(info(children_.front().spec, d.pid, !d.pid, d.restarts));
+      result.back().id.clear();
+    }
+    std::sort(result.begin(), result.end(),
+              [](const child_info& a, const child_info& b) { return a.pid < b.pid; });
+    return result;
+  }
+  for (const auto& c : children_)
+    result.push_back(info(c.spec, c.pid, c.restarting, c.restarts));
+  return result;
+}
+
+child_counts supervisor_state::handle_call(const sup_count_children&) {
+  child_counts n;
+  auto count = [&n](child_type type, bool running) {
+    if (running)
+      ++n.active;
+    if (type == child_type::supervisor)
+      ++n.supervisors;
+    else
+      ++n.workers;
+  };
+  if (simple()) {
+    n.specs = 1;
+    for (const auto& [id, d] : dynamic_)
+      count(children_.front().spec.type, static_cast<bool>(d.pid));
+    return n;
+  }
+  n.specs = children_.size();
+  for (const auto& c : children_)
+    count(c.spec.type, static_cast<bool>(c.pid));
+  return n;
+}
+
+// -- restarts ----------------------------------------------------------------------------------
+
+void supervisor_state::handle_info(const otp::down& d) {
+  if (job_) {
+    job_child_down(d.pid, d.reason);
+    return;
+  }
+  if (stopping_)
+    return;
+  child_exited(d.pid, d.reason);
+}
+
+void supervisor_state::child_exited(const otp::pid& who, const exit_reason& reason) {
+  if (auto* c = find(who)) {
+    c->pid = {};
+    auto type = c->spec.restart;
+    if (type == restart::permanent || abnormal(reason))
+      report("child_terminated", reason, c->spec.id, who);
+    if (type == restart::permanent || (type == restart::transient && abnormal(reason))) {
+      restart(static_cast<std::size_t>(c - children_.data()));
+      return;
+    }
+    auto spec = c->spec;
+    if (type == restart::temporary)
+      std::erase_if(children_, [&](const child& x) { return x.spec.id == spec.id; });
+    check_auto_shutdown(spec);
+    return;
+  }
+  if (!simple())
+    return;
+  auto i = dynamic_.find(who.id());
+  if (i == dynamic_.end())
+    return;
+  const auto& spec = children_.front().spec;
+  if (spec.restart == restart::permanent || abnormal(reason))
+    report("child_terminated", reason, "", who);
+  if (spec.restart == restart::permanent || (spec.restart == restart::transient && abnormal(reason))) {
+    restart_dynamic(who.id());
+    return;
+  }
+  dynamic_.erase(i);
+  check_auto_shutdown(spec);
+}
+
+bool supervisor_state::add_restart() {
+  // A sliding window of restart times: more than `intensity` within `period` is too many.
+  auto now = core().now();
+  restarts_.push_back(now);
+  while (!restarts_.empty() && restarts_.front() < now - flags_.period)
+    restarts_.pop_front();
+  return restarts_.size() <= static_cast<std::size_t>(flags_.intensity);
+}
+
+void supervisor_state::give_up(const std::string& offender) {
+  report("shutdown", exit_reason::error("reached_max_restart_intensity"), offender, {});
+  core().stop_with(exit_reason::shutdown());
+}
+
+void supervisor_state::restart(std::size_t index) {
+  if (!add_restart()) {
+    give_up(children_[index].spec.id);
+    return;
+  }
+  switch (flags_.strategy) {
+    case strategy::one_for_one:
+    case strategy::simple_one_for_one: restart_from(index); return;
+    case strategy::one_for_all:
+    case strategy::rest_for_one: {
+      // Stop the siblings this strategy takes down (reverse start order), then start again.
+      auto first = flags_.strategy == strategy::one_for_all ? std::size_t{0} : index;
+      stop_job job;
+      for (auto i = children_.size(); i-- > first;)
+        if (children_[i].pid)
+          job.targets.emplace_back(children_[i].pid, children_[i].spec.effective_shutdown());
+      auto failed_id = children_[index].spec.id;
+      job.then = [this, first, failed_id] {
+        if (stopping_)
+          return;
+        // Temporary children taken down by a sibling are not restarted: forget them.
+        std::size_t kept = first;
+        std::vector<child> rest;
+        for (std::size_t i = first; i < children_.size(); ++i)
+          if (children_[i].pid || children_[i].spec.restart != restart::temporary
+              || children_[i].spec.id == failed_id)
+            rest.push_back(std::move(children_[i]));
+        children_.resize(first);
+        for (auto& c : rest)
+          children_.push_back(std::move(c));
+        restart_from(kept);
+      };
+      run_job(std::move(job));
+      return;
+    }
+  }
+}
+
+void supervisor_state::restart_from(std::size_t first) {
+  // One_for_one restarts one child; the others restart every stopped child from `first` on.
+  auto last = flags_.strategy == strategy::one_for_one || flags_.strategy == strategy::simple_one_for_one
+                ? first + 1
+                : children_.size();
+  for (auto i = first; i < last && i < children_.size(); ++i) {
+    auto& c = children_[i];
+    if (c.pid)
+      continue;
+    auto r = start(c.spec, {});
+    auto& again = children_[i];
+    if (r) {
+      again.pid = *r;
+      again.restarting = false;
+      ++again.restarts;
+      continue;
+    }
+    // Retry through the mailbox (OTP's try_again_restart); this child and the ones after it
+    // wait as `restarting`.
+    report("start_error", r.error().reason(), again.spec.id, {});
+    for (auto j = i; j < last && j < children_.size(); ++j)
+      if (!children_[j].pid)
+        children_[j].restarting = true;
+    otp::send(otp::self(), sup_try_again{again.spec.id, 0});
+    return;
+  }
+}
+
+void supervisor_state::restart_dynamic(std::uint64_t old_id) {
+  if (!add_restart()) {
+    give_up("");
+    return;
+  }
+  auto node = dynamic_.extract(old_id);
+  if (node.empty())
+    return;
+  auto r = start(children_.front().spec, node.mapped().extra);
+  if (!r) {
+    report("start_error", r.error().reason(), "", {});
+    node.mapped().pid = {};
+    dynamic_.insert(std::move(node));
+    otp::send(otp::self(), sup_try_again{{}, old_id});
+    return;
+  }
+  if (!*r)
+    return;  // ignore: the child is gone
+  node.mapped().pid = *r;
+  ++node.mapped().restarts;
+  node.key() = r->id();
+  dynamic_.insert(std::move(node));
+}
+
+void supervisor_state::handle_info(const sup_try_again& t) {
+  if (job_) {
+    postponed_.emplace_back(t);
+    return;
+  }
+  if (stopping_)
+    return;
+  if (t.dynamic != 0) {
+    if (auto i = dynamic_.find(t.dynamic); i != dynamic_.end() && !i->second.pid)
+      restart_dynamic(t.dynamic);
+    return;
+  }
+  if (auto* c = find(t.id); c && c->restarting && !c->pid)
+    restart(static_cast<std::size_t>(c - children_.data()));
+}
+
+void supervisor_state::check_auto_shutdown(const child_spec& spec) {
+  if (!spec.significant || flags_.auto_shutdown == auto_shutdown::never)
+    return;
+  if (flags_.auto_shutdown == auto_shutdown::all_significant) {
+    for (const auto& c : children_)
+      if (c.spec.significant && c.pid)
+        return;
+    if (simple() && children_.front().spec.significant)
+      for (const auto& [id, d] : dynamic_)
+        if (d.pid)
+          return;
+  }
+  core().stop_with(exit_reason::shutdown());
+}
+
+// -- stopping children -------------------------------------------------------------------------
+
+bool supervisor_state::defer_stop(const exit_reason& reason) {
+  stopping_ = reason;
+  if (!job_)
+    stop_all_children([reason] { core().complete_stop(reason); });
+  // else: job_finished() starts the final stop when the running job is done.
+  return true;
+}
+
+void supervisor_state::stop_all_children(std::function<void()> then) {
+  // Children whose exit is still queued for processing are gone already.
+  std::unordered_set<std::uint64_t> dead;
+  for (const auto& t : postponed_)
+    if (const auto* d = std::get_if<otp::down>(&t))
+      dead.insert(d->pid.id());
+  postponed_.clear();
+  stop_job job;
+  job.then = std::move(then);
+  if (simple()) {
+    job.concurrent = true;
+    auto spec = children_.front().spec.effective_shutdown();
+    for (const auto& [id, d] : dynamic_)
+      if (d.pid && !dead.contains(id))
+        job.targets.emplace_back(d.pid, spec);
+  } else {
+    for (auto i = children_.size(); i-- > 0;)
+      if (children_[i].pid && !dead.contains(children_[i].pid.id()))
+        job.targets.emplace_back(children_[i].pid, children_[i].spec.effective_shutdown());
+  }
+  run_job(std::move(job));
+}
+
+void supervisor_state::run_job(stop_job job) {
+  job.id = ++job_counter_;
+  if (job.targets.empty()) {
+    if (job.then)
+      job.then();
+    return;
+  }
+  // A child whose down is already queued needs no stopping (and sends no second down).
+  for (const auto& t : postponed_)
+    if (const auto* d = std::get_if<otp::down>(&t))
+      job.already_down.insert(d->pid.id());
+  job_ = std::move(job);
+  core().hold_requests(true);
+  if (!job_->concurrent) {
+    job_advance();
+    return;
+  }
+  for (const auto& [p, spec] : job_->targets)
+    if (!job_->already_down.contains(p.id()))
+      job_->waiting.insert(p.id());
+  auto spec = job_->targets.front().second;
+  if (!spec.is_brutal_kill() && !spec.is_infinity())
+    job_->timer = otp::send_after(spec.after(), sup_job_timer{job_->id});
+  handle_info(sup_job_batch{job_->id});
+}
+
+void supervisor_state::handle_info(const sup_job_batch& b) {
+  if (!job_ || job_->id != b.job)
+    return;
+  auto& job = *job_;
+  for (std::size_t n = 0; job.next < job.targets.size() && n < stop_batch; ++job.next, ++n) {
+    const auto& [p, spec] = job.targets[job.next];
+    if (job.waiting.contains(p.id()))
+      otp::exit(p, spec.is_brutal_kill() ? exit_reason::kill() : exit_reason::shutdown());
+  }
+  if (job.next < job.targets.size())
+    otp::send(otp::self(), sup_job_batch{job.id});
+  else if (job.waiting.empty())
+    job_finished();
+}
+
+void supervisor_state::job_advance() {
+  auto& job = *job_;
+  while (job.next < job.targets.size()) {
+    const auto& [p, spec] = job.targets[job.next];
+    if (job.already_down.contains(p.id())) {
+      ++job.next;
+      continue;
+    }
+    job.waiting = {p.id()};
+    job.killing = spec.is_brutal_kill();
+    otp::exit(p, job.killing ? exit_reason::kill() : exit_reason::shutdown());
+    if (!job.killing && !spec.is_infinity())
+      job.timer = otp::send_after(spec.after(), sup_job_timer{job.id});
+    return;
+  }
+  job_finished();
+}
+
+void supervisor_state::handle_info(const sup_job_timer& t) {
+  if (!job_ || job_->id != t.job)
+    return;
+  // The shutdown timeout passed: kill (and wait for the down, however long it takes).
+  job_->killing = true;
+  for (const auto& [p, spec] : job_->targets)
+    if (job_->waiting.contains(p.id()))
+      otp::exit(p, exit_reason::kill());
+}
+
+void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& reason) {
+  auto& job = *job_;
+  auto id = who.id();
+  bool target = std::any_of(job.targets.begin(), job.targets.end(),
+                            [id](const auto& t) { return t.first.id() == id; });
+  if (!target) {
+    postponed_.emplace_back(otp::down{who, reason});
+    return;
+  }
+  if (auto* c = find(who))
+    c->pid = {};
+  else if (job.concurrent)
+    dynamic_.erase(id);  // (terminate_child(pid) erases its one child when done)
+  if (!job.waiting.erase(id)) {
+    job.already_down.insert(id);  // died on its own before its turn
+    return;
+  }
+  auto expected_reason = job.killing ? exit_reason::killed() : exit_reason::shutdown();
+  if (reason != expected_reason && reason != exit_reason::shutdown())
+    report("shutdown_error", reason, find(who) ? find(who)->spec.id : "", who);
+  if (job.concurrent) {
+    if (job.waiting.empty() && job.next >= job.targets.size()) {
+      otp::cancel_timer(job.timer);
+      job_finished();
+    }
+    return;
+  }
+  otp::cancel_timer(job.timer);
+  ++job.next;
+  job_advance();
+}
+
+void supervisor_state::job_finished() {
+  auto then = std::move(job_->then);
+  job_.reset();
+  core().hold_requests(false);
+  if (then)
+    then();
+  if (job_)
+    return;
+  if (stopping_) {
+    if (!core().stopping())
+      stop_all_children([reason = *stopping_] { core().complete_stop(reason); });
+    return;
+  }
+  // Exits and retries that arrived meanwhile, in order.
+  while (!job_ && !stopping_ && !postponed_.empty()) {
+    auto t = std::move(postponed_.front());
+    postponed_.pop_front();
+    if (auto* d = std::get_if<otp::down>(&t))
+      child_exited(d->pid, d->reason);
+    else
+      handle_info(std::get<sup_try_again>(t));
+  }
+}
+
+// -- reports and lookup ------------------------------------------------------------------------
+
+void supervisor_state::report(std::string_view context, const exit_reason& reason,
+                              std::string_view id, const otp::pid& who) {
+  auto& log = core().home().logger();
+  if (!log.enabled(log_level::error))
+    return;
+  log_event e;
+  e.level = log_level::error;
+  e.kind = "supervisor_report";
+  e.text = fmt::format("supervisor: {}\n errorContext: {}\n reason: {}\n offender: [{{id,{}}},{{pid,{}}}]",
+                       name(), context, reason, id, who);
+  e.fields = {{"supervisor", name()},
+              {"context", std::string{context}},
+              {"reason", fmt::format("{}", reason)},
+              {"id", std::string{id}},
+              {"pid", fmt::format("{}", who)}};
+  log.log(std::move(e));
+}
+
+std::string supervisor_state::name() const {
+  auto& c = core();
+  return c.registered_name().empty() ? fmt::format("{}", c.pid_of_self()) : c.registered_name();
+}
+
+std::string supervisor_state::format_state() const {
+  return fmt::format("{} with {} children, {} restarts in the last {} ms", flags_.strategy,
+                     simple() ? dynamic_.size() : children_.size(), restarts_.size(),
+                     flags_.period.count());
+}
+
+supervisor_state::child* supervisor_state::find(const std::string& id) {
+  for (auto& c : children_)
+    if (c.spec.id == id)
+      return &c;
+  return nullptr;
+}
+
+supervisor_state::child* supervisor_state::find(const otp::pid& who) {
+  if (!who)
+    return nullptr;
+  for (auto& c : children_)
+    if (c.pid == who)
+      return &c;
+  return nullptr;
+}
+
+}  // namespace otp::detail

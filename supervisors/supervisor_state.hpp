@@ -1,0 +1,173 @@
+#pragma once
+
+// The supervisor process: a gen_server whose callbacks are OTP's supervisor.erl, made
+// asynchronous. OTP's supervisor blocks in a receive while it stops a child; this one starts a
+// `stop_job`, holds calls meanwhile, and continues when the child's down message arrives, so
+// that a supervisor never blocks a scheduler thread (and nested trees never deadlock).
+
+#include "otp/callback_result.hpp"
+#include "otp/child_spec.hpp"
+#include "otp/from.hpp"
+#include "otp/messages.hpp"
+#include "otp/process.hpp"
+#include "otp/sup_error.hpp"
+#include "otp/sup_flags.hpp"
+#include "otp/supervisor.hpp"
+#include "otp/types.hpp"
+
+#include <caf/actor_clock.hpp>
+#include <caf/message.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+namespace otp::detail {
+
+// -- requests and self-messages ----------------------------------------------------------------
+
+struct sup_start_child {
+  child_spec spec;
+};
+struct sup_start_dynamic {
+  caf::message extra;
+};
+struct sup_terminate_child {
+  std::string id;
+};
+struct sup_terminate_pid {
+  otp::pid pid;
+};
+struct sup_restart_child {
+  std::string id;
+};
+struct sup_delete_child {
+  std::string id;
+};
+struct sup_get_childspec {
+  std::string id;
+};
+struct sup_which_children {};
+struct sup_count_children {};
+struct sup_get_flags {};
+
+/// OTP's `{try_again_restart, Id}`: a failed restart is retried through the mailbox, so that
+/// other messages (a shutdown, say) get their turn in between.
+struct sup_try_again {
+  std::string id;           // static child
+  std::uint64_t dynamic{};  // simple_one_for_one child: its old pid's id
+};
+
+/// A stop job's shutdown timer, or the next batch of a large concurrent stop.
+struct sup_job_timer {
+  std::uint64_t job;
+};
+struct sup_job_batch {
+  std::uint64_t job;
+};
+
+using pid_result = expected<otp::pid, sup_error>;
+using void_result = expected<void, sup_error>;
+
+class supervisor_state {
+ public:
+  using info_types = otp::types<sup_try_again, sup_job_timer, sup_job_batch>;
+
+  init_result init(sup_flags flags, std::vector<child_spec> specs);
+
+  pid_result handle_call(const sup_start_child& r);
+  pid_result handle_call(const sup_start_dynamic& r);
+  call_result<void_result> handle_call(const sup_terminate_child& r, from<void_result> caller);
+  call_result<void_result> handle_call(const sup_terminate_pid& r, from<void_result> caller);
+  pid_result handle_call(const sup_restart_child& r);
+  void_result handle_call(const sup_delete_child& r);
+  expected<child_spec, sup_error> handle_call(const sup_get_childspec& r);
+  std::vector<child_info> handle_call(const sup_which_children&);
+  child_counts handle_call(const sup_count_children&);
+  sup_flags handle_call(const sup_get_flags&) { return flags_; }
+
+  void handle_info(const otp::down& d);
+  void handle_info(const otp::exit_signal&) {}  // children are watched through monitors
+  void handle_info(const sup_try_again& t);
+  void handle_info(const sup_job_timer& t);
+  void handle_info(const sup_job_batch& b);
+
+  bool defer_stop(const exit_reason& reason);
+  std::string format_state() const;
+
+ private:
+  struct child {
+    child_spec spec;
+    otp::pid pid;
+    bool restarting = false;
+    unsigned restarts = 0;
+  };
+
+  struct dynamic_child {
+    otp::pid pid;  // empty while restarting
+    caf::message extra;
+    unsigned restarts = 0;
+  };
+
+  /// Stops a list of children: one after the other in list order, or all at once.
+  struct stop_job {
+    std::uint64_t id = 0;
+    std::vector<std::pair<otp::pid, shutdown_spec>> targets;
+    std::size_t next = 0;      // sequential: the child being stopped is targets[next]
+    bool concurrent = false;   // simple_one_for_one
+    std::unordered_set<std::uint64_t> waiting;
+    std::unordered_set<std::uint64_t> already_down;
+    bool killing = false;
+    otp::timer_ref timer;
+    std::function<void()> then;
+  };
+
+  using trigger = std::variant<otp::down, sup_try_again>;
+
+  // -- start ----------------------------------------------------------------------------------
+  std::optional<exit_reason> validate(const child_spec& spec) const;
+  start_function::result_type start(const child_spec& spec, const caf::message& extra);
+  void stop_now(const std::vector<otp::pid>& started);
+
+  // -- restart --------------------------------------------------------------------------------
+  void child_exited(const otp::pid& who, const exit_reason& reason);
+  void restart(std::size_t index);
+  void restart_dynamic(std::uint64_t old_id);
+  void restart_from(std::size_t first);
+  bool add_restart();
+  void give_up(const std::string& offender);
+  void check_auto_shutdown(const child_spec& spec);
+
+  // -- stopping children ----------------------------------------------------------------------
+  void run_job(stop_job job);
+  void job_advance();
+  void job_child_down(const otp::pid& who, const exit_reason& reason);
+  void job_finished();
+  void stop_all_children(std::function<void()> then);
+
+  // -- reports --------------------------------------------------------------------------------
+  void report(std::string_view context, const exit_reason& reason, std::string_view id,
+              const otp::pid& who);
+  std::string name() const;
+
+  child* find(const std::string& id);
+  child* find(const otp::pid& who);
+  bool simple() const { return flags_.strategy == strategy::simple_one_for_one; }
+
+  sup_flags flags_;
+  std::vector<child> children_;  // start order; for simple_one_for_one: the template
+  std::unordered_map<std::uint64_t, dynamic_child> dynamic_;
+  std::deque<caf::actor_clock::time_point> restarts_;
+  std::optional<stop_job> job_;
+  std::deque<trigger> postponed_;
+  std::uint64_t job_counter_ = 0;
+  std::optional<exit_reason> stopping_;
+};
+
+}  // namespace otp::detail

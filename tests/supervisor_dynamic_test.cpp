@@ -1,0 +1,163 @@
+// Ensure that the dynamic-children API behaves as OTP's, error cases included, and that
+// simple_one_for_one appends start_child's arguments to the template's.
+
+#include "sup_fixtures.hpp"
+
+using namespace sup_fixtures;
+using namespace std::chrono_literals;
+namespace supervisor = otp::supervisor;
+namespace gen_server = otp::gen_server;
+using kind = otp::sup_error::kind;
+
+TEST_CASE("start_child, terminate_child, restart_child, delete_child, get_childspec") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(kit.node(), {}, {worker_spec("a", j)}).value();
+
+  auto b = supervisor::start_child(sup, worker_spec("b", j));
+  REQUIRE(b);
+  CHECK(child_ids(sup) == std::vector<std::string>{"a", "b"});
+
+  auto again = supervisor::start_child(sup, worker_spec("b", j));
+  CHECK(again.error().what_kind() == kind::already_started);
+  CHECK(again.error().existing() == *b);
+
+  REQUIRE(supervisor::terminate_child(sup, "b"));
+  CHECK_FALSE(kit.alive(*b));
+  CHECK(j->back() == "stop b shutdown");
+  CHECK(supervisor::start_child(sup, worker_spec("b", j)).error().what_kind() == kind::already_present);
+  CHECK(supervisor::delete_child(sup, "a").error().what_kind() == kind::running);
+
+  auto b2 = supervisor::restart_child(sup, "b");
+  REQUIRE(b2);
+  CHECK(kit.alive(*b2));
+  CHECK(supervisor::restart_child(sup, "b").error().what_kind() == kind::running);
+
+  REQUIRE(supervisor::terminate_child(sup, "b"));
+  REQUIRE(supervisor::delete_child(sup, "b"));
+  CHECK(child_ids(sup) == std::vector<std::string>{"a"});
+
+  CHECK(supervisor::terminate_child(sup, "zz").error().what_kind() == kind::not_found);
+  CHECK(supervisor::restart_child(sup, "zz").error().what_kind() == kind::not_found);
+  CHECK(supervisor::delete_child(sup, "zz").error().what_kind() == kind::not_found);
+  CHECK(supervisor::get_childspec(sup, "zz").error().what_kind() == kind::not_found);
+  auto spec = supervisor::get_childspec(sup, "a").value();
+  CHECK(spec.id == "a");
+  CHECK(fmt::format("{}", spec)
+        == "#{id => a, start => sup_fixtures::worker, restart => permanent, shutdown => 5000, "
+           "type => worker, significant => false}");
+}
+
+TEST_CASE("a terminated temporary child's spec is deleted") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(kit.node(), {}, {}).value();
+  REQUIRE(supervisor::start_child(sup, worker_spec("t", j, otp::restart::temporary)));
+  REQUIRE(supervisor::terminate_child(sup, "t"));
+  CHECK(child_ids(sup).empty());
+}
+
+TEST_CASE("start_child with a bad spec or a failing start reports the error, adds nothing") {
+  otp::test::kit kit;
+  auto sup = supervisor::start_link(kit.node(), {}, {}).value();
+  auto bad = supervisor::start_child(sup, otp::child_spec{.id = "x"});
+  CHECK(bad.error().what_kind() == kind::invalid_spec);
+  CHECK(fmt::format("{}", bad.error().reason()) == "{invalid_mfa,\"x\"}");
+  auto failing = supervisor::start_child(
+    sup, {.id = "f", .start = otp::start_with<flaky>(std::make_shared<int>(1))});
+  CHECK(failing.error().what_kind() == kind::start_failed);
+  CHECK(failing.error().reason() == otp::exit_reason::error("not_yet"));
+  CHECK(child_ids(sup).empty());
+}
+
+TEST_CASE("simple_one_for_one: start_child appends its arguments to the template's") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(
+               kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+               {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}})
+               .value();
+  auto w1 = supervisor::start_child(sup, 1).value();
+  auto w2 = supervisor::start_child(sup, 2).value();
+  CHECK(gen_server::call(otp::server_ref<worker>{w1}, whoami{}) == "w#1");
+  CHECK(gen_server::call(otp::server_ref<worker>{w2}, whoami{}) == "w#2");
+  auto counts = supervisor::count_children(sup).value();
+  CHECK(counts.specs == 1);
+  CHECK(counts.active == 2);
+  auto children = supervisor::which_children(sup).value();
+  REQUIRE(children.size() == 2);
+  CHECK(children[0].pid == w1);
+  CHECK(children[0].id.empty());
+
+  auto wrong = supervisor::start_child(sup, std::string{"not an int"});
+  CHECK(wrong.error().what_kind() == kind::start_failed);
+
+  REQUIRE(supervisor::terminate_child(sup, w1));
+  CHECK_FALSE(kit.alive(w1));
+  CHECK(supervisor::count_children(sup).value().active == 1);
+  CHECK(supervisor::terminate_child(sup, w1).error().what_kind() == kind::not_found);
+  CHECK(supervisor::terminate_child(sup, "tmpl").error().what_kind() == kind::simple_one_for_one);
+  CHECK(supervisor::delete_child(sup, "tmpl").error().what_kind() == kind::simple_one_for_one);
+  CHECK(supervisor::restart_child(sup, "tmpl").error().what_kind() == kind::simple_one_for_one);
+  CHECK(supervisor::start_child(sup, worker_spec("x", j)).error().what_kind()
+        == kind::simple_one_for_one);
+}
+
+TEST_CASE("simple_one_for_one restarts a crashed child with its own arguments") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(
+               kit.node(), {.strategy = otp::strategy::simple_one_for_one, .intensity = 5},
+               {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}})
+               .value();
+  auto w7 = supervisor::start_child(sup, 7).value();
+  gen_server::cast(otp::server_ref<worker>{w7}, crash{});
+  kit.wait_exit(w7);
+  kit.run();
+  auto children = supervisor::which_children(sup).value();
+  REQUIRE(children.size() == 1);
+  CHECK(children[0].pid != w7);
+  CHECK(children[0].restarts == 1);
+  CHECK(gen_server::call(otp::server_ref<worker>{children[0].pid}, whoami{}) == "w#7");
+}
+
+TEST_CASE("calls to a dead supervisor fail with call_failed") {
+  otp::test::kit kit;
+  auto sup = supervisor::start_link(kit.node(), {}, {}).value();
+  REQUIRE(gen_server::stop(sup));
+  auto r = supervisor::which_children(sup);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().what_kind() == kind::call_failed);
+  CHECK(r.error().call_kind() == otp::call_error::kind::noproc);
+}
+
+TEST_CASE("auto_shutdown any_significant: a significant child's exit stops the supervisor") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sig = worker_spec("sig", j, otp::restart::transient);
+  sig.significant = true;
+  auto sup = supervisor::start_link(kit.node(), {.auto_shutdown = otp::auto_shutdown::any_significant},
+                                    {worker_spec("other", j), sig})
+               .value();
+  gen_server::cast(otp::server_ref<worker>{child_pid(sup, "sig")}, quit_normally{});
+  CHECK(kit.wait_exit(sup) == otp::exit_reason::shutdown());
+  CHECK(j->back() == "stop other shutdown");
+}
+
+TEST_CASE("auto_shutdown all_significant: only the last significant child's exit stops it") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto s1 = worker_spec("s1", j, otp::restart::temporary);
+  s1.significant = true;
+  auto s2 = worker_spec("s2", j, otp::restart::temporary);
+  s2.significant = true;
+  auto sup = supervisor::start_link(kit.node(), {.auto_shutdown = otp::auto_shutdown::all_significant},
+                                    {s1, s2})
+               .value();
+  auto p2 = child_pid(sup, "s2");
+  gen_server::cast(otp::server_ref<worker>{child_pid(sup, "s1")}, quit_normally{});
+  kit.run();
+  CHECK(kit.alive(sup));
+  gen_server::cast(otp::server_ref<worker>{p2}, quit_normally{});
+  CHECK(kit.wait_exit(sup) == otp::exit_reason::shutdown());
+}

@@ -1,0 +1,132 @@
+// Ensure that children stop in reverse start order with exit(shutdown), are killed after their
+// shutdown timeout, and that the supervisor is never stuck waiting.
+
+#include "sup_fixtures.hpp"
+
+using namespace sup_fixtures;
+using namespace std::chrono_literals;
+namespace supervisor = otp::supervisor;
+namespace gen_server = otp::gen_server;
+
+TEST_CASE("stopping a supervisor stops its children in reverse start order") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(kit.node(), {},
+                                    {worker_spec("a", j), worker_spec("b", j), worker_spec("c", j)})
+               .value();
+  REQUIRE(gen_server::stop(sup, otp::exit_reason::shutdown()));
+  CHECK(*j == std::vector<std::string>{"start a", "start b", "start c", "stop c shutdown",
+                                       "stop b shutdown", "stop a shutdown"});
+  CHECK(kit.node().process_count() == 0);
+}
+
+TEST_CASE("a child that ignores shutdown is killed after its timeout") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(kit.node(), {},
+                                    {{.id = "s", .start = stubborn(j, "s"), .shutdown = 1500ms}})
+               .value();
+  auto s = child_pid(sup, "s");
+  auto probe = kit.make_probe();
+  probe.monitor(s);
+  auto t0 = kit.now();
+  REQUIRE(gen_server::stop(sup, otp::exit_reason::shutdown()));
+  CHECK(kit.now() - t0 == 1500ms);
+  CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
+  CHECK(*j == std::vector<std::string>{"ignored s"});
+}
+
+TEST_CASE("brutal_kill kills at once") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto spec = worker_spec("w", j);
+  spec.shutdown = otp::brutal_kill;
+  auto sup = supervisor::start_link(kit.node(), {}, {spec}).value();
+  auto probe = kit.make_probe();
+  probe.monitor(child_pid(sup, "w"));
+  auto t0 = kit.now();
+  REQUIRE(gen_server::stop(sup));
+  CHECK(kit.now() == t0);
+  CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
+  CHECK(*j == std::vector<std::string>{"start w"});  // killed: no terminate
+}
+
+TEST_CASE("shutdown infinity waits as long as the child takes") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  // A child that needs 30 s of (virtual) time to stop after being told to.
+  auto slow = otp::start_function{
+    [](const caf::message&) -> otp::start_function::result_type {
+      auto* self = otp::detail::server_core::current();
+      auto child = self->home().system().spawn([](caf::event_based_actor* a) -> caf::behavior {
+        a->set_exit_handler([a](caf::exit_msg&) { a->delayed_send(caf::actor_cast<caf::actor>(a), 30s, 0); });
+        return {[a](int) { a->quit(caf::exit_reason::user_shutdown); }};
+      });
+      self->link_to(child);
+      return otp::pid{child};
+    },
+    "slow"};
+  auto sup = supervisor::start_link(
+               kit.node(), {},
+               {{.id = "slow", .start = slow, .shutdown = otp::infinity}, worker_spec("w", j)})
+               .value();
+  auto t0 = kit.now();
+  REQUIRE(gen_server::stop(sup));
+  CHECK(kit.now() - t0 == 30s);
+  CHECK(*j == std::vector<std::string>{"start w", "stop w shutdown"});
+}
+
+TEST_CASE("while a child is being stopped, the supervisor holds calls and answers after") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(
+               kit.node(), {},
+               {{.id = "s", .start = stubborn(j, "s"), .shutdown = 2s}, worker_spec("w", j)})
+               .value();
+  // terminate_child waits 2 s for the stubborn child; count_children queued behind it.
+  auto t0 = kit.now();
+  REQUIRE(supervisor::terminate_child(sup, "s"));
+  CHECK(kit.now() - t0 == 2s);
+  CHECK(supervisor::count_children(sup).value().active == 1);
+  REQUIRE(gen_server::stop(sup));
+}
+
+TEST_CASE("a parent's exit signal stops the supervisor and its children") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto top = supervisor::start_link(
+               kit.node(), {},
+               {{.id = "sub",
+                 .start = supervisor::start_with({}, {worker_spec("a", j), worker_spec("b", j)}),
+                 .type = otp::child_type::supervisor}})
+               .value();
+  otp::exit(top, otp::exit_reason::shutdown());
+  CHECK(kit.wait_exit(top) == otp::exit_reason::shutdown());
+  CHECK(*j == std::vector<std::string>{"start a", "start b", "stop b shutdown", "stop a shutdown"});
+}
+
+TEST_CASE("simple_one_for_one children stop concurrently at shutdown") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(
+               kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+               {{.id = "s", .start = stubborn(j, "s"), .shutdown = 1s}})
+               .value();
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(supervisor::start_child(sup));
+  auto t0 = kit.now();
+  REQUIRE(gen_server::stop(sup));
+  CHECK(kit.now() - t0 == 1s);  // one timeout for all three, not three in a row
+  CHECK(j->size() == 3);
+}
+
+TEST_CASE("killing a supervisor: its trapping children see killed and terminate") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(kit.node(), {}, {worker_spec("a", j)}).value();
+  auto a = child_pid(sup, "a");
+  otp::exit(sup, otp::exit_reason::kill());
+  CHECK(kit.wait_exit(sup) == otp::exit_reason::killed());
+  CHECK(kit.wait_exit(a) == otp::exit_reason::killed());
+  CHECK(*j == std::vector<std::string>{"start a", "stop a killed"});
+}
