@@ -89,7 +89,8 @@ void server_core::bounce_buffered() {
 void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string name,
                        bool trace) {
   callbacks_ = std::move(callbacks);
-  name_ = std::move(name);
+  if (!name.empty())
+    cold().name = std::move(name);
   trace_ = trace;
 }
 
@@ -97,7 +98,9 @@ void server_core::started(action next) {
   // A process lives until it exits, like an Erlang process: it holds itself until on_exit.
   keepalive_ = ctrl();
   node_access::track(*node_, address());
-  initial_ = std::move(next);
+  bool wake = next.what() != action::kind::none;
+  if (wake)
+    cold().initial = std::move(next);
   {
     // Release what arrived during init, in order, before anything that arrives from now on.
     spin_guard guard{buffer_lock_};
@@ -109,20 +112,22 @@ void server_core::started(action next) {
   }
   // The process is spawned lazily and runs at its first message. init's continue and timeout
   // must not wait for one, so give it that first message now.
-  if (initial_.what() != action::kind::none)
+  if (wake)
     caf::anon_send(caf::actor_cast<caf::actor>(ctrl()), idle_atom::value, std::uint64_t{0});
 }
 
 void server_core::abandon() {
   bounce_buffered();
-  if (!name_.empty())
-    node_access::unregister_name(*node_, name_, id());
-  name_.clear();
+  if (cold_ && !cold_->name.empty()) {
+    node_access::unregister_name(*node_, cold_->name, id());
+    cold_->name.clear();
+  }
 }
 
 caf::behavior server_core::make_behavior() {
-  if (initial_.what() != action::kind::none) {
-    auto next = std::move(initial_);
+  if (cold_ && cold_->initial.what() != action::kind::none) {
+    auto next = std::move(cold_->initial);
+    cold_->initial = {};
     apply(next);
   }
   return system_behavior();
@@ -155,6 +160,17 @@ caf::behavior server_core::system_behavior() {
   };
 }
 
+const std::string& server_core::registered_name() const noexcept {
+  static const std::string anonymous;
+  return cold_ ? cold_->name : anonymous;
+}
+
+server_core::cold_state& server_core::cold() {
+  if (!cold_)
+    cold_ = std::make_unique<cold_state>();
+  return *cold_;
+}
+
 // -- the current process ---------------------------------------------------------------------
 
 server_core* server_core::current() noexcept {
@@ -181,47 +197,75 @@ otp::pid server_core::pid_of_self() {
 
 // -- dispatch --------------------------------------------------------------------------------
 
+caf::invoke_message_result server_core::consume(caf::mailbox_element& x) {
+  // The fast path for calls and casts: no behaviour matching, no default-handler indirection,
+  // the reply sent straight back. Everything else takes CAF's own path.
+  auto& xs = x.content();
+  if (!is_request_envelope(xs) || x.mid.is_response() || !x.stages.empty() || suspended_
+      || holding_ || deferring_stop_ || stopping_)
+    return caf::event_based_actor::consume(x);
+  current_element_ = &x;
+  auto result = dispatch_request(xs);
+  if (x.mid.is_request() && x.sender && result.flag != caf::rt_delegated) {
+    auto reply = result.flag == caf::rt_error ? caf::make_message(std::move(result.err))
+                                              : std::move(result.value);
+    x.sender->enqueue(ctrl(), x.mid.response_id(), std::move(reply), context());
+  }
+  current_element_ = nullptr;
+  return caf::invoke_message_result::consumed;
+}
+
+bool server_core::is_request_envelope(const caf::type_erased_tuple& xs) noexcept {
+  return xs.size() == 2 && xs.match_element<dispatch_ref>(0);
+}
+
+caf::result<caf::message> server_core::dispatch_request(caf::type_erased_tuple& xs) {
+  timeout_armed_ = false;
+  if (trace_)
+    trace(fmt::format("got {}", describe_current()));
+  const auto& d = *xs.get_as<dispatch_ref>(0).d;
+  bool is_call = d.call;
+  if (!callbacks_ || d.tag != callbacks_->tag()) {
+    if (!is_call) {
+      unhandled(fmt::format("cast for another server type: {}", d.describe(xs.get(1))));
+      return caf::message{};
+    }
+    return caf::make_error(caf::sec::invalid_argument, "badarg");
+  }
+  // A crash leaves `result` delegated: the caller must then learn the exit reason.
+  caf::result<caf::message> result{caf::delegated<caf::message>{}};
+  reply_deferred_ = false;
+  guarded([&] { result = d.invoke(*this, xs.get_mutable(1)); });
+  if (stopping_ && is_call && result.flag == caf::rt_delegated && !reply_deferred_)
+    return fail_state();
+  return result;
+}
+
 caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
   if (stopping_)
     return caf::message{};
   if (suspended_)
     return caf::skip;
   auto& xs = msg.content();
-  if ((holding_ || deferring_stop_) && xs.size() == 3 && xs.match_element<dispatch>(1))
-    return caf::skip;
+  if (is_request_envelope(xs)) {
+    if (holding_ || deferring_stop_)
+      return caf::skip;
+    return dispatch_request(xs);
+  }
   timeout_armed_ = false;
   if (trace_)
     trace(fmt::format("got {}", describe_current()));
-  if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)) {
-    auto kind = xs.get_as<caf::atom_value>(0);
-    if ((kind == call_atom::value || kind == cast_atom::value) && xs.match_element<dispatch>(1)) {
-      const auto& d = xs.get_as<dispatch>(1);
-      if (!callbacks_ || d.tag != callbacks_->tag()) {
-        if (kind == cast_atom::value) {
-          unhandled(fmt::format("cast for another server type: {}", d.describe(xs.get(2))));
-          return caf::message{};
-        }
-        return caf::make_error(caf::sec::invalid_argument, "badarg");
-      }
-      // A crash leaves `result` delegated: the caller must then learn the exit reason.
-      caf::result<caf::message> result{caf::delegated<caf::message>{}};
-      reply_deferred_ = false;
-      guarded([&] { result = d.invoke(*this, xs.get_mutable(2)); });
-      if (stopping_ && kind == call_atom::value && result.flag == caf::rt_delegated
-          && !reply_deferred_)
-        return fail_state();
-      return result;
-    }
-    if (kind == timer_atom::value && xs.match_element<timer_ref_box>(1)) {
-      if (!xs.get_as<timer_ref_box>(1).state->fire())
-        return caf::message{};  // cancelled
-      ++infos_;
-      guarded([&] {
-        if (!callbacks_->handle_info(*this, xs, 2))
-          unhandled(describe_current());
-      });
-      return caf::message{};
-    }
+  if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)
+      && xs.get_as<caf::atom_value>(0) == timer_atom::value
+      && xs.match_element<timer_ref_box>(1)) {
+    if (!xs.get_as<timer_ref_box>(1).state->fire())
+      return caf::message{};  // cancelled
+    ++infos_;
+    guarded([&] {
+      if (!callbacks_->handle_info(*this, xs, 2))
+        unhandled(describe_current());
+    });
+    return caf::message{};
   }
   ++infos_;
   guarded([&] {
@@ -236,7 +280,7 @@ void server_core::on_down(caf::down_msg& msg) {
     return;
   down d{otp::pid{caf::actor_cast<caf::actor>(msg.source)}, from_caf_error(msg.reason)};
   if (suspended_) {
-    deferred_.push_back(caf::make_message(box<down>{std::move(d)}));
+    cold().deferred.push_back(caf::make_message(box<down>{std::move(d)}));
     return;
   }
   timeout_armed_ = false;
@@ -258,7 +302,10 @@ void server_core::on_exit_msg(caf::exit_msg& msg) {
       quit(msg.reason);
     return;
   }
-  if (msg.source == parent_) {
+  // A process started outside any process has the outside world as its parent: an exit signal
+  // sent from outside (no sender) is its parent's.
+  auto parent = cold_ ? cold_->parent : caf::actor_addr{};
+  if (msg.source == parent) {
     // OTP: a trapping gen_server that gets an exit signal from its parent terminates.
     stop_with(reason);
     return;
@@ -269,7 +316,7 @@ void server_core::on_exit_msg(caf::exit_msg& msg) {
   }
   exit_signal e{otp::pid{caf::actor_cast<caf::actor>(msg.source)}, std::move(reason)};
   if (suspended_) {
-    deferred_.push_back(caf::make_message(box<exit_signal>{std::move(e)}));
+    cold().deferred.push_back(caf::make_message(box<exit_signal>{std::move(e)}));
     return;
   }
   timeout_armed_ = false;
@@ -281,8 +328,10 @@ void server_core::on_exit_msg(caf::exit_msg& msg) {
 }
 
 void server_core::replay_deferred() {
-  auto pending = std::move(deferred_);
-  deferred_.clear();
+  if (!cold_)
+    return;
+  auto pending = std::move(cold_->deferred);
+  cold_->deferred.clear();
   for (auto& m : pending) {
     if (stopping_)
       return;
@@ -390,9 +439,10 @@ std::shared_ptr<pending_reply> server_core::make_pending_reply() {
   p->promise = make_response_promise();
   // Drop the replies already given before the list doubles, so it stays as long as the
   // number of callers actually waiting.
-  if (pending_.size() >= 16 && pending_.size() == pending_.capacity())
-    std::erase_if(pending_, [](const auto& x) { return x->done.load(); });
-  pending_.push_back(p);
+  auto& pending = cold().pending;
+  if (pending.size() >= 16 && pending.size() == pending.capacity())
+    std::erase_if(pending, [](const auto& x) { return x->done.load(); });
+  pending.push_back(p);
   return p;
 }
 
@@ -402,12 +452,14 @@ void server_core::on_exit() {
   if (fail_state_ == caf::make_error(caf::exit_reason::kill))
     fail_state_ = to_caf_error(exit_reason::killed());
   auto reason = fail_state_;
-  for (auto& p : pending_)
-    if (p->claim())
-      p->promise.deliver(to_caf_error(from_caf_error(reason)));
-  pending_.clear();
-  if (!name_.empty())
-    node_access::unregister_name(*node_, name_, id());
+  if (cold_) {
+    for (auto& p : cold_->pending)
+      if (p->claim())
+        p->promise.deliver(to_caf_error(from_caf_error(reason)));
+    cold_->pending.clear();
+    if (!cold_->name.empty())
+      node_access::unregister_name(*node_, cold_->name, id());
+  }
   node_access::untrack(*node_, id());
   // Destroy the user's state on its own thread, after terminate.
   callbacks_.reset();
@@ -422,9 +474,9 @@ std::string server_core::describe_current() {
   if (!elem)
     return "undefined";
   auto& xs = elem->content();
-  if (xs.size() == 3 && xs.match_element<caf::atom_value>(0) && xs.match_element<dispatch>(1)) {
-    auto kind = xs.get_as<caf::atom_value>(0) == call_atom::value ? "call" : "cast";
-    return fmt::format("{{'$gen_{}',{}}}", kind, xs.get_as<dispatch>(1).describe(xs.get(2)));
+  if (is_request_envelope(xs)) {
+    const auto& d = *xs.get_as<dispatch_ref>(0).d;
+    return fmt::format("{{'$gen_{}',{}}}", d.call ? "call" : "cast", d.describe(xs.get(1)));
   }
   return caf::to_string(elem->copy_content_to_message());
 }
@@ -433,7 +485,7 @@ void server_core::report_crash(const exit_reason& reason) {
   auto& log = node_->logger();
   if (!log.enabled(log_level::error))
     return;
-  auto who = name_.empty() ? fmt::format("{}", pid_of_self()) : name_;
+  auto who = registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name();
   auto last = describe_current();
   auto state = callbacks_ ? callbacks_->format_state() : std::string{"undefined"};
   auto module = callbacks_ ? callbacks_->type_name() : std::string{"undefined"};
@@ -457,18 +509,18 @@ void server_core::unhandled(const std::string& what) {
   node_->logger().log(log_level::warning, "unexpected_message",
                       "{} {} received an unexpected message: {}",
                       callbacks_ ? callbacks_->type_name() : "server",
-                      name_.empty() ? fmt::format("{}", pid_of_self()) : name_, what);
+                      registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name(), what);
 }
 
 void server_core::trace(std::string what) {
   node_->logger().log(log_level::debug, "trace", "*DBG* {} {}",
-                      name_.empty() ? fmt::format("{}", pid_of_self()) : name_, what);
+                      registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name(), what);
 }
 
 server_status server_core::status() {
   server_status s;
   s.pid = pid_of_self();
-  s.name = name_;
+  s.name = registered_name();
   s.module = callbacks_->type_name();
   s.suspended = suspended_;
   s.trace = trace_;

@@ -70,6 +70,17 @@ expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message ex
   return std::move(**r);
 }
 
+void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
+                               std::function<void(expected<pid, sup_error>)> on_started) {
+  gen_server::async_call(sup, sup_start_dynamic{std::move(extra)}, infinity,
+                         [f = std::move(on_started)](expected<pid_result, call_error> r) {
+                           if (!r)
+                             f(unexpected{sup_error::from_call(r.error())});
+                           else
+                             f(std::move(*r));
+                         });
+}
+
 }  // namespace otp::detail
 
 namespace otp::supervisor {

@@ -161,3 +161,47 @@ TEST_CASE("auto_shutdown all_significant: only the last significant child's exit
   gen_server::cast(otp::server_ref<worker>{p2}, quit_normally{});
   CHECK(kit.wait_exit(sup) == otp::exit_reason::shutdown());
 }
+
+namespace {
+
+struct start_many {
+  otp::sup_ref sup;
+  int count;
+};
+
+/// Starts children through async_start_child, one after the other, without blocking.
+struct starter {
+  int started = 0;
+  otp::call_result<int> handle_call(const start_many& r, otp::from<int> caller) {
+    next(r.sup, r.count, caller);
+    return otp::noreply();
+  }
+  void next(otp::sup_ref sup, int left, otp::from<int> caller) {
+    if (left == 0) {
+      caller.reply(started);
+      return;
+    }
+    supervisor::async_start_child(
+      sup,
+      [this, sup, left, caller](otp::expected<otp::pid, otp::sup_error> r) {
+        if (r)
+          ++started;
+        next(sup, left - 1, caller);
+      },
+      left);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("async_start_child starts children without blocking the calling process") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(
+               kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+               {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}})
+               .value();
+  auto s = gen_server::start<starter>(kit.node()).value();
+  CHECK(gen_server::call(s, start_many{sup, 50}) == 50);
+  CHECK(supervisor::count_children(sup).value().active == 50);
+}

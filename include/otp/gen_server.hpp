@@ -214,7 +214,7 @@ auto try_call(const server_ref<S>& server, T&& request, timeout t = default_call
   -> expected<detail::call_reply_t<S, T>, call_error> {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
   using request_type = std::decay_t<T>;
-  auto msg = caf::make_message(detail::call_atom::value, detail::call_dispatch<S, request_type>,
+  auto msg = caf::make_message(detail::dispatch_ref{&detail::call_dispatch<S, request_type>},
                                detail::box<request_type>{std::forward<T>(request)});
   return detail::unbox_reply<detail::call_reply_t<S, T>>(
     detail::request(server.actor(), std::move(msg), t));
@@ -236,12 +236,12 @@ void cast(const server_ref<S>& server, T&& request) {
   using request_type = std::decay_t<T>;
   if (!server)
     return;
-  auto msg_dispatch = detail::cast_dispatch<S, request_type>;
+  auto msg_dispatch = detail::dispatch_ref{&detail::cast_dispatch<S, request_type>};
   auto payload = detail::box<request_type>{std::forward<T>(request)};
   if (auto* self = detail::server_core::current())
-    self->send(server.actor(), detail::cast_atom::value, msg_dispatch, std::move(payload));
+    self->send(server.actor(), msg_dispatch, std::move(payload));
   else
-    caf::anon_send(server.actor(), detail::cast_atom::value, msg_dispatch, std::move(payload));
+    caf::anon_send(server.actor(), msg_dispatch, std::move(payload));
 }
 
 /// Calls the server without blocking the calling process: `on_reply(expected<R, call_error>)`
@@ -258,7 +258,7 @@ void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply)
   auto dest = server.actor();
   auto timeout = t == infinity ? caf::duration{caf::infinite} : caf::duration{t};
   self
-    ->request(dest, timeout, detail::call_atom::value, detail::call_dispatch<S, request_type>,
+    ->request(dest, timeout, detail::dispatch_ref{&detail::call_dispatch<S, request_type>},
               detail::box<request_type>{std::forward<T>(request)})
     .then([on_reply](detail::box<R>& r) mutable { on_reply(expected<R, call_error>{std::move(r.value)}); },
           [on_reply, dest](caf::error& e) mutable {

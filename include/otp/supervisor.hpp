@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ using sup_ref = server_ref<detail::supervisor_state>;
 
 namespace detail {
 expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t);
+void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
+                               std::function<void(expected<pid, sup_error>)> on_started);
 }
 
 /// One line of `which_children`: OTP's `{Id, Child, Type, Modules}`, plus restart counts.
@@ -100,6 +103,16 @@ expected<pid, sup_error> start_child(const sup_ref& sup, Extra&&... extra) {
   return otp::detail::start_dynamic_child(
     sup, caf::make_message(otp::detail::box<std::decay_t<Extra>>{std::forward<Extra>(extra)}...),
     infinity);
+}
+
+/// simple_one_for_one, without blocking the calling process (which must be a caf-otp
+/// process): `on_started(expected<pid, sup_error>)` runs in it once the child has started.
+/// For callers that start many children quickly, e.g. an acceptor pool.
+template <class F, class... Extra>
+void async_start_child(const sup_ref& sup, F on_started, Extra&&... extra) {
+  otp::detail::async_start_dynamic_child(
+    sup, caf::make_message(otp::detail::box<std::decay_t<Extra>>{std::forward<Extra>(extra)}...),
+    std::move(on_started));
 }
 
 /// Stops a child by id (kept as a spec: `restart_child` starts it again) or, for

@@ -5,8 +5,6 @@
 namespace otp::detail {
 
 // CAF atoms hold at most 10 characters from [0-9A-Za-z_ ].
-using call_atom = caf::atom_constant<caf::atom("otp_call")>;
-using cast_atom = caf::atom_constant<caf::atom("otp_cast")>;
 using timer_atom = caf::atom_constant<caf::atom("otp_timer")>;
 using idle_atom = caf::atom_constant<caf::atom("otp_idle")>;
 using sys_atom = caf::atom_constant<caf::atom("otp_sys")>;

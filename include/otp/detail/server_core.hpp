@@ -25,13 +25,19 @@ namespace otp::detail {
 
 class server_core;
 
-/// The first two elements of a call or cast message: `(call_atom | cast_atom, dispatch, box<T>)`.
-/// The caller's side knows the server's type and the request's type, so it sends the function
-/// that hands the request to the right `handle_call` overload: no registration, no type list.
+/// What a call or cast carries besides its request: a call or cast is the message
+/// `(dispatch_ref, box<T>)`. The caller's side knows the server's type and the request's type,
+/// so it sends the function that hands the request to the right `handle_call` overload: no
+/// registration, no type list.
 struct dispatch {
   const void* tag;
+  bool call;
   caf::result<caf::message> (*invoke)(server_core&, void* payload);
   std::string (*describe)(const void* payload);
+};
+
+struct dispatch_ref {
+  const dispatch* d;
 };
 
 /// A deferred reply (`From` in OTP). Shared by the `from<R>` the user keeps and the server, which
@@ -89,12 +95,12 @@ class server_core : public caf::event_based_actor {
 
   // -- introspection ------------------------------------------------------------------------
 
-  const std::string& registered_name() const noexcept { return name_; }
+  const std::string& registered_name() const noexcept;
   otp::node& home() noexcept { return *node_; }
   bool trap_exit() const noexcept { return trap_exit_; }
   void trap_exit(bool on) noexcept { trap_exit_ = on; }
   otp::pid pid_of_self();
-  void set_parent(const caf::actor_addr& parent) { parent_ = parent; }
+  void set_parent(const caf::actor_addr& parent) { cold().parent = parent; }
 
   /// The process running on this thread, or null outside caf-otp processes.
   static server_core* current() noexcept;
@@ -104,6 +110,8 @@ class server_core : public caf::event_based_actor {
   caf::behavior make_behavior() override;
   void on_exit() override;
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) override;
+  caf::invoke_message_result consume(caf::mailbox_element& x) override;
+  using caf::event_based_actor::consume;
   resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
 
   /// Makes `self` the current process of this thread until the guard goes out of scope.
@@ -120,6 +128,8 @@ class server_core : public caf::event_based_actor {
 
  private:
   caf::result<caf::message> on_message(caf::message_view& msg);
+  static bool is_request_envelope(const caf::type_erased_tuple& xs) noexcept;
+  caf::result<caf::message> dispatch_request(caf::type_erased_tuple& xs);
   void on_down(caf::down_msg& msg);
   void on_exit_msg(caf::exit_msg& msg);
   void on_idle_timeout(std::uint64_t generation);
@@ -141,13 +151,22 @@ class server_core : public caf::event_based_actor {
   std::atomic_flag buffer_lock_ = ATOMIC_FLAG_INIT;
   std::unique_ptr<std::vector<caf::mailbox_element_ptr>> buffered_;
 
+  /// What only some processes use (a name, a parent, deferred replies, a suspension), kept
+  /// out of line: an idle server costs little more than its CAF actor.
+  struct cold_state {
+    std::string name;
+    caf::actor_addr parent;
+    std::vector<std::shared_ptr<pending_reply>> pending;
+    std::vector<caf::message> deferred;
+    action initial;
+  };
+
+  cold_state& cold();
+
   std::unique_ptr<server_callbacks> callbacks_;
   otp::node* node_ = nullptr;
   caf::strong_actor_ptr keepalive_;
-  caf::actor_addr parent_;
-  std::string name_;
-  std::vector<std::shared_ptr<pending_reply>> pending_;
-  std::vector<caf::message> deferred_;
+  std::unique_ptr<cold_state> cold_;
   std::uint64_t calls_ = 0;
   std::uint64_t casts_ = 0;
   std::uint64_t infos_ = 0;
@@ -160,7 +179,6 @@ class server_core : public caf::event_based_actor {
   bool deferring_stop_ = false;
   bool holding_ = false;
   bool reply_deferred_ = false;  // a `from` exists for the request being handled
-  action initial_;
 };
 
 // -- inline implementations ------------------------------------------------------------------
@@ -181,4 +199,4 @@ bool server_core::guarded(F&& f) {
 
 }  // namespace otp::detail
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(otp::detail::dispatch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(otp::detail::dispatch_ref)

@@ -184,14 +184,19 @@ caf::result<caf::message> invoke_cast(server_core& core, void* payload) {
   auto& self = static_cast<server_impl<S>*>(core.callbacks())->user();
   auto& request = static_cast<box<T>*>(payload)->value;
   core.count_cast();
-  finish(core, to_cast_result([&] { return self.handle_cast(request); }));
+  if constexpr (std::is_void_v<decltype(self.handle_cast(request))>)
+    self.handle_cast(request);  // the common case: nothing to apply
+  else
+    finish(core, cast_result{self.handle_cast(request)});
   return caf::message{};
 }
 
 template <class S, class T>
-inline constexpr dispatch call_dispatch{&server_tag<S>, &invoke_call<S, T>, &describe_request<T>};
+inline constexpr dispatch call_dispatch{&server_tag<S>, true, &invoke_call<S, T>,
+                                        &describe_request<T>};
 
 template <class S, class T>
-inline constexpr dispatch cast_dispatch{&server_tag<S>, &invoke_cast<S, T>, &describe_request<T>};
+inline constexpr dispatch cast_dispatch{&server_tag<S>, false, &invoke_cast<S, T>,
+                                        &describe_request<T>};
 
 }  // namespace otp::detail
