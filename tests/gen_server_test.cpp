@@ -154,6 +154,25 @@ struct busy_init {
   bool handle_call(const get&) { return tick_saw_initialized; }
 };
 
+struct start_monitored_req {};
+
+/// Starts a monitored counter and journals the down it gets.
+struct monitoring_parent {
+  std::shared_ptr<std::vector<std::string>> log = new_log();
+  otp::pid handle_call(const start_monitored_req&) {
+    return gen_server::start_monitor<counter>(0, log).value();
+  }
+  std::shared_ptr<std::vector<std::string>> handle_call(const get&) { return log; }
+  void handle_info(const otp::down& d) { log->push_back(fmt::format("down {}", d.reason)); }
+};
+
+/// Takes whatever raw CAF messages arrive, through the catch-all clause.
+struct raw_receiver {
+  std::vector<std::string> seen;
+  void handle_info(const caf::message& m) { seen.push_back(caf::to_string(m)); }
+  std::vector<std::string> handle_call(const get&) { return seen; }
+};
+
 }  // namespace
 
 TEST_CASE("a server answers calls, casts and infos in order") {
@@ -355,6 +374,33 @@ TEST_CASE("monitor delivers down with the exit reason; start_monitor monitors fr
   gen_server::stop(c, exit_reason::shutdown("x"));
   kit.run();
   CHECK(*log == std::vector<std::string>{"down {shutdown,x}"});
+}
+
+TEST_CASE("start_monitor: the calling process monitors the new server") {
+  otp::test::kit kit;
+  auto p = gen_server::start<monitoring_parent>(kit.node()).value();
+  auto child = otp::server_ref<counter>{gen_server::call(p, start_monitored_req{})};
+  auto log = gen_server::call(p, get{});
+  REQUIRE(gen_server::stop(child, exit_reason::shutdown("bye")));
+  kit.run();
+  CHECK(log->back() == "down {shutdown,bye}");
+  CHECK(kit.alive(p));  // monitored, not linked
+  CHECK_THROWS_AS(gen_server::start_monitor<counter>(kit.node(), 0, log), std::logic_error);
+}
+
+TEST_CASE("plain CAF messages reach a catch-all handle_info") {
+  otp::test::kit kit;
+  auto s = gen_server::start<raw_receiver>(kit.node()).value();
+  caf::anon_send(s.actor(), 42, std::string{"x"});
+  CHECK(gen_server::call(s, get{}) == std::vector<std::string>{"(42, \"x\")"});
+}
+
+TEST_CASE("a call with an infinite timeout waits as long as the reply takes") {
+  otp::test::kit kit;
+  auto q = gen_server::start<mailbox_server>(kit.node()).value();
+  otp::send_after(std::chrono::hours{2}, q, put{7});
+  CHECK(gen_server::call(q, take{}, otp::infinity) == 7);
+  CHECK(kit.now() == std::chrono::hours{2});
 }
 
 TEST_CASE("an info message without a clause is logged, not fatal") {

@@ -41,8 +41,8 @@ esac
 
 output="$("$work_dir/build/consumer")"
 echo "consumer output: $output"
-if ! grep -q "caf-otp" <<<"$output"; then
-  echo "FAIL: consumer output lacks 'caf-otp'" >&2
+if ! grep -q "caf-otp .*: pong" <<<"$output"; then
+  echo "FAIL: consumer output lacks the expected 'caf-otp ...: pong'" >&2
   exit 1
 fi
 echo "PASS"
