@@ -16,6 +16,15 @@ expected<R, sup_error> ask(const sup_ref& sup, Request request, timeout t = infi
   return std::move(*r);
 }
 
+/// For requests whose reply is itself an `expected<R, sup_error>`: one level of errors.
+template <class R, class Request>
+expected<R, sup_error> ask_flat(const sup_ref& sup, Request request, timeout t = infinity) {
+  auto r = ask<expected<R, sup_error>>(sup, std::move(request), t);
+  if (!r)
+    return unexpected{std::move(r.error())};
+  return std::move(*r);
+}
+
 }  // namespace
 
 expected<sup_ref, start_error> start_link(node& n, start_options opts, sup_flags flags,
@@ -50,10 +59,7 @@ start_function start_with(sup_flags flags, std::vector<child_spec> children, sta
 }
 
 expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeout t) {
-  auto r = ask<otp::detail::pid_result>(sup, otp::detail::sup_start_child{std::move(spec)}, t);
-  if (!r)
-    return unexpected{std::move(r.error())};
-  return std::move(*r);
+  return ask_flat<pid>(sup, otp::detail::sup_start_child{std::move(spec)}, t);
 }
 
 }  // namespace otp::supervisor
@@ -86,38 +92,23 @@ void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
 namespace otp::supervisor {
 
 expected<void, sup_error> terminate_child(const sup_ref& sup, const std::string& id) {
-  auto r = ask<otp::detail::void_result>(sup, otp::detail::sup_terminate_child{id});
-  if (!r)
-    return unexpected{std::move(r.error())};
-  return std::move(*r);
+  return ask_flat<void>(sup, otp::detail::sup_terminate_child{id});
 }
 
 expected<void, sup_error> terminate_child(const sup_ref& sup, const pid& child) {
-  auto r = ask<otp::detail::void_result>(sup, otp::detail::sup_terminate_pid{child});
-  if (!r)
-    return unexpected{std::move(r.error())};
-  return std::move(*r);
+  return ask_flat<void>(sup, otp::detail::sup_terminate_pid{child});
 }
 
 expected<pid, sup_error> restart_child(const sup_ref& sup, const std::string& id) {
-  auto r = ask<otp::detail::pid_result>(sup, otp::detail::sup_restart_child{id});
-  if (!r)
-    return unexpected{std::move(r.error())};
-  return std::move(*r);
+  return ask_flat<pid>(sup, otp::detail::sup_restart_child{id});
 }
 
 expected<void, sup_error> delete_child(const sup_ref& sup, const std::string& id) {
-  auto r = ask<otp::detail::void_result>(sup, otp::detail::sup_delete_child{id});
-  if (!r)
-    return unexpected{std::move(r.error())};
-  return std::move(*r);
+  return ask_flat<void>(sup, otp::detail::sup_delete_child{id});
 }
 
 expected<child_spec, sup_error> get_childspec(const sup_ref& sup, const std::string& id) {
-  auto r = ask<expected<child_spec, sup_error>>(sup, otp::detail::sup_get_childspec{id});
-  if (!r)
-    return unexpected{std::move(r.error())};
-  return std::move(*r);
+  return ask_flat<child_spec>(sup, otp::detail::sup_get_childspec{id});
 }
 
 expected<std::vector<child_info>, sup_error> which_children(const sup_ref& sup) {

@@ -195,34 +195,33 @@ call_result<void_result> supervisor_state::handle_call(const sup_terminate_pid& 
   return otp::noreply();
 }
 
-pid_result supervisor_state::handle_call(const sup_restart_child& r) {
+expected<supervisor_state::child*, sup_error> supervisor_state::stopped_child(const std::string& id) {
   if (simple())
     return unexpected{sup_error{sup_error::kind::simple_one_for_one}};
-  auto* c = find(r.id);
+  auto* c = find(id);
   if (!c)
     return unexpected{sup_error{sup_error::kind::not_found}};
   if (c->pid)
     return unexpected{sup_error{sup_error::kind::running}};
   if (c->restarting)
     return unexpected{sup_error{sup_error::kind::restarting}};
-  auto started = start(c->spec, {});
+  return c;
+}
+
+pid_result supervisor_state::handle_call(const sup_restart_child& r) {
+  auto c = stopped_child(r.id);
+  if (!c)
+    return unexpected{c.error()};
+  auto started = start((*c)->spec, {});
   if (!started)
     return unexpected{sup_error{sup_error::kind::start_failed, started.error().reason()}};
-  c = find(r.id);
-  c->pid = *started;
+  find(r.id)->pid = *started;
   return *started;
 }
 
 void_result supervisor_state::handle_call(const sup_delete_child& r) {
-  if (simple())
-    return unexpected{sup_error{sup_error::kind::simple_one_for_one}};
-  auto* c = find(r.id);
-  if (!c)
-    return unexpected{sup_error{sup_error::kind::not_found}};
-  if (c->pid)
-    return unexpected{sup_error{sup_error::kind::running}};
-  if (c->restarting)
-    return unexpected{sup_error{sup_error::kind::restarting}};
+  if (auto c = stopped_child(r.id); !c)
+    return unexpected{c.error()};
   std::erase_if(children_, [&](const child& x) { return x.spec.id == r.id; });
   return {};
 }

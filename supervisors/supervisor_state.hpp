@@ -156,6 +156,8 @@ class supervisor_state {
               const otp::pid& who);
   std::string name() const;
 
+  /// The child `id`, if it exists and is neither running nor restarting.
+  expected<child*, sup_error> stopped_child(const std::string& id);
   child* find(const std::string& id);
   child* find(const otp::pid& who);
   bool simple() const { return flags_.strategy == strategy::simple_one_for_one; }
