@@ -4,8 +4,8 @@
 set -euo pipefail
 
 # Change these two to switch demos (binary path is relative to the build dir).
-demo_target=kv_server
-demo_binary=examples/kv_server
+demo_target=supervision_tree
+demo_binary=examples/supervision_tree/supervision_tree
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$root/build"
