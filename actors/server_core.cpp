@@ -304,8 +304,7 @@ void server_core::on_exit_msg(caf::exit_msg& msg) {
   }
   // A process started outside any process has the outside world as its parent: an exit signal
   // sent from outside (no sender) is its parent's.
-  auto parent = cold_ ? cold_->parent : caf::actor_addr{};
-  if (msg.source == parent) {
+  if (msg.source == parent_) {
     // OTP: a trapping gen_server that gets an exit signal from its parent terminates.
     stop_with(reason);
     return;
@@ -452,6 +451,8 @@ void server_core::on_exit() {
   if (fail_state_ == caf::make_error(caf::exit_reason::kill))
     fail_state_ = to_caf_error(exit_reason::killed());
   auto reason = fail_state_;
+  if (callbacks_)
+    callbacks_->exiting(*this, from_caf_error(fail_state_));
   if (cold_) {
     for (auto& p : cold_->pending)
       if (p->claim())

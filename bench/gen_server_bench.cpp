@@ -27,7 +27,6 @@
 #include <cstdlib>
 #include <functional>
 #include <future>
-#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>

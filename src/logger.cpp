@@ -13,6 +13,7 @@ std::string_view to_string(log_level l) noexcept {
     case log_level::notice: return "notice";
     case log_level::warning: return "warning";
     case log_level::error: return "error";
+    case log_level::none: return "none";
   }
   return "unknown";
 }

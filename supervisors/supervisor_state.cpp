@@ -5,6 +5,10 @@
 #include "otp/node.hpp"
 #include "otp/detail/server_core.hpp"
 
+#include "otp/detail/caf_error.hpp"
+
+#include <caf/system_messages.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -19,7 +23,7 @@ server_core& core() {
 
 /// Concurrent stops send exit signals in batches: one handler that messages 100,000 actors
 /// makes CAF 0.17's work-stealing scheduler quadratic.
-constexpr std::size_t stop_batch = 1000;
+constexpr std::size_t stop_batch = 256;
 
 bool abnormal(const exit_reason& r) {
   return !r.is_clean();
@@ -32,6 +36,7 @@ bool abnormal(const exit_reason& r) {
 init_result supervisor_state::init(sup_flags flags, std::vector<child_spec> specs) {
   flags_ = flags;
   otp::trap_exit(true);
+  core().mark_supervisor();
   auto refuse = [](std::string what) { return otp::stop(exit_reason::error(std::move(what))); };
   if (static_cast<unsigned>(flags.strategy) > static_cast<unsigned>(strategy::simple_one_for_one))
     return refuse(fmt::format("{{invalid_strategy,{}}}", static_cast<int>(flags.strategy)));
@@ -110,8 +115,9 @@ start_function::result_type supervisor_state::start(const child_spec& spec,
   // told to stop would otherwise never report its exit (and neither would a "naughty" child
   // that unlinks itself).
   otp::monitor(*r);
-  core().home().logger().log(log_level::info, "progress", "supervisor {} started {} as {}",
-                             name(), spec.id.empty() ? spec.start.description() : spec.id, *r);
+  if (auto& log = core().home().logger(); log.enabled(log_level::info))
+    log.log(log_level::info, "progress", "supervisor {} started {} as {}", name(),
+            spec.id.empty() ? spec.start.description() : spec.id, *r);
   return r;
 }
 
@@ -467,6 +473,20 @@ void supervisor_state::check_auto_shutdown(const child_spec& spec) {
 
 // -- stopping children -------------------------------------------------------------------------
 
+void supervisor_state::exiting(server_core& self, const exit_reason& reason) {
+  // No strong reference to ourselves in the message: this may run while CAF destroys us.
+  auto signal = caf::make_message(caf::exit_msg{self.address(), to_caf_error(reason)});
+  auto send = [&](const otp::pid& child) {
+    child.actor()->enqueue(nullptr, caf::make_message_id(), signal, nullptr);
+  };
+  for (const auto& c : children_)
+    if (c.pid)
+      send(c.pid);
+  for (const auto& [id, d] : dynamic_)
+    if (d.pid)
+      send(d.pid);
+}
+
 bool supervisor_state::defer_stop(const exit_reason& reason) {
   stopping_ = reason;
   if (!job_)
@@ -509,6 +529,8 @@ void supervisor_state::run_job(stop_job job) {
   for (const auto& t : postponed_)
     if (const auto* d = std::get_if<otp::down>(&t))
       job.already_down.insert(d->pid.id());
+  for (const auto& t : job.targets)
+    job.ids.insert(t.first.id());
   job_ = std::move(job);
   core().hold_requests(true);
   if (!job_->concurrent) {
@@ -570,9 +592,7 @@ void supervisor_state::handle_info(const sup_job_timer& t) {
 void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& reason) {
   auto& job = *job_;
   auto id = who.id();
-  bool target = std::any_of(job.targets.begin(), job.targets.end(),
-                            [id](const auto& t) { return t.first.id() == id; });
-  if (!target) {
+  if (!job.ids.contains(id)) {
     postponed_.emplace_back(otp::down{who, reason});
     return;
   }

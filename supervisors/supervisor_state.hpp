@@ -6,6 +6,7 @@
 // that a supervisor never blocks a scheduler thread (and nested trees never deadlock).
 
 #include "otp/callback_result.hpp"
+#include "otp/detail/server_core.hpp"
 #include "otp/child_spec.hpp"
 #include "otp/from.hpp"
 #include "otp/messages.hpp"
@@ -99,6 +100,8 @@ class supervisor_state {
   void handle_info(const sup_job_batch& b);
 
   bool defer_stop(const exit_reason& reason);
+  /// The supervisor exits (killed, say): what CAF links would do, from the child table.
+  void exiting(server_core& core, const exit_reason& reason);
   std::string format_state() const;
 
  private:
@@ -121,6 +124,7 @@ class supervisor_state {
     std::vector<std::pair<otp::pid, shutdown_spec>> targets;
     std::size_t next = 0;      // sequential: the child being stopped is targets[next]
     bool concurrent = false;   // simple_one_for_one
+    std::unordered_set<std::uint64_t> ids;  // of all targets
     std::unordered_set<std::uint64_t> waiting;
     std::unordered_set<std::uint64_t> already_down;
     bool killing = false;

@@ -58,3 +58,18 @@ TEST_CASE("call errors say what failed") {
   CHECK(fmt::format("{}", exited) == "call failed: server exited with reason boom");
   CHECK(exited.reason() == exit_reason::error("boom"));
 }
+
+#include <otp/logger.hpp>
+
+TEST_CASE("the logger filters by level, log_level::none silences it, and the sink is replaceable") {
+  otp::logger log;
+  std::vector<std::string> seen;
+  log.set_sink([&](const otp::log_event& e) { seen.push_back(e.kind + ": " + e.text); });
+  log.set_level(otp::log_level::warning);
+  log.log(otp::log_level::info, "progress", "hidden {}", 1);
+  log.log(otp::log_level::error, "crash_report", "shown {}", 2);
+  log.set_level(otp::log_level::none);
+  log.log(otp::log_level::error, "crash_report", "hidden {}", 3);
+  CHECK(seen == std::vector<std::string>{"crash_report: shown 2"});
+  CHECK_FALSE(log.enabled(otp::log_level::error));
+}

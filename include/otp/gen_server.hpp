@@ -125,7 +125,8 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     return unexpected{start_error{start_error::kind::init_failed, result.reason()}};
   }
   if (parent && mode == start_link_mode::link) {
-    parent->link_to(handle);
+    if (!parent->is_supervisor())
+      parent->link_to(handle);
     core->set_parent(parent->address());
   } else if (parent && mode == start_link_mode::monitor) {
     parent->monitor(handle);

@@ -13,8 +13,8 @@
 
 namespace otp {
 
-/// Severity, as in Erlang's `logger` (a subset).
-enum class log_level { debug, info, notice, warning, error };
+/// Severity, as in Erlang's `logger` (a subset). `none` as a level silences everything.
+enum class log_level { debug, info, notice, warning, error, none };
 
 std::string_view to_string(log_level l) noexcept;
 

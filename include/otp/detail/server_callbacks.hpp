@@ -36,6 +36,8 @@ class server_callbacks {
   /// A supervisor stops its children asynchronously before it exits. Returning true delays
   /// the exit until the server calls `server_core::complete_stop`.
   virtual bool defer_stop(server_core& core, const exit_reason& reason) = 0;
+  /// The process is exiting (any way, kill included); last chance to send exit signals.
+  virtual void exiting(server_core& core, const exit_reason& reason) = 0;
   virtual std::string format_state() const = 0;
 };
 

@@ -100,7 +100,12 @@ class server_core : public caf::event_based_actor {
   bool trap_exit() const noexcept { return trap_exit_; }
   void trap_exit(bool on) noexcept { trap_exit_ = on; }
   otp::pid pid_of_self();
-  void set_parent(const caf::actor_addr& parent) { cold().parent = parent; }
+  void set_parent(const caf::actor_addr& parent) { parent_ = parent; }
+  /// A supervisor keeps its children in its own table instead of CAF links: CAF stores links
+  /// in a list that every child's exit scans, which makes large pools quadratic. The
+  /// supervisor's exit reaches its children from `server_callbacks::exiting` instead.
+  void mark_supervisor() noexcept { supervisor_ = true; }
+  bool is_supervisor() const noexcept { return supervisor_; }
 
   /// The process running on this thread, or null outside caf-otp processes.
   static server_core* current() noexcept;
@@ -155,7 +160,6 @@ class server_core : public caf::event_based_actor {
   /// out of line: an idle server costs little more than its CAF actor.
   struct cold_state {
     std::string name;
-    caf::actor_addr parent;
     std::vector<std::shared_ptr<pending_reply>> pending;
     std::vector<caf::message> deferred;
     action initial;
@@ -167,6 +171,7 @@ class server_core : public caf::event_based_actor {
   otp::node* node_ = nullptr;
   caf::strong_actor_ptr keepalive_;
   std::unique_ptr<cold_state> cold_;
+  caf::actor_addr parent_;
   std::uint64_t calls_ = 0;
   std::uint64_t casts_ = 0;
   std::uint64_t infos_ = 0;
@@ -179,6 +184,7 @@ class server_core : public caf::event_based_actor {
   bool deferring_stop_ = false;
   bool holding_ = false;
   bool reply_deferred_ = false;  // a `from` exists for the request being handled
+  bool supervisor_ = false;
 };
 
 // -- inline implementations ------------------------------------------------------------------

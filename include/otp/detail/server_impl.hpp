@@ -90,6 +90,11 @@ class server_impl final : public server_callbacks {
       return false;
   }
 
+  void exiting(server_core& core, const exit_reason& reason) override {
+    if constexpr (requires(S& s) { s.exiting(core, reason); })
+      state_.exiting(core, reason);
+  }
+
   std::string format_state() const override {
     if constexpr (has_format_state<S>)
       return state_.format_state();
