@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Runs the echo load modes against the bare Asio server, the Erlang server and, if given, the
+# caf-otp server, and prints one side-by-side table.
+#
+#   run_echo.sh [CAF_OTP_SERVER]
+#
+# CAF_OTP_SERVER must take "--port 0 --threads N" and print "LISTENING <port>" (and optionally
+# "PID <pid>" of the process whose RSS counts) on stdout, like asio_echo_server.
+# Environment: BUILD_DIR (build-net), THREADS (2), DURATION (3), WARMUP (0.5), RATE_LOOPS (50),
+# ECHO_COUNTS ("1 100 1000"), IDLE_COUNTS ("10000 19000").
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build_dir=${BUILD_DIR:-$repo/build-net}
+threads=${THREADS:-2}
+duration=${DURATION:-3}
+warmup=${WARMUP:-0.5}
+rate_loops=${RATE_LOOPS:-50}
+read -r -a echo_counts <<<"${ECHO_COUNTS:-1 100 1000}"
+read -r -a idle_counts <<<"${IDLE_COUNTS:-10000 19000}"
+load=$build_dir/bench/net/echo_load
+caf_otp_server=${1:-}
+
+die() {
+    echo "run_echo.sh: error: $*" >&2
+    exit 1
+}
+log() { echo "run_echo.sh: $*" >&2; }
+
+[[ -x $load && -x $build_dir/bench/net/asio_echo_server ]] ||
+    die "build first: ninja -C $build_dir echo_load asio_echo_server"
+
+declare -A server_cmd server_pid server_rss_pid server_port result
+servers=(asio erlang)
+server_cmd[asio]="$build_dir/bench/net/asio_echo_server --port 0 --threads $threads"
+server_cmd[erlang]="$repo/bench/erlang/echo/run_server.sh 0"
+if [[ -n $caf_otp_server ]]; then
+    if [[ -x $caf_otp_server ]]; then
+        servers+=(caf-otp)
+        server_cmd[caf-otp]="$caf_otp_server --port 0 --threads $threads"
+    else
+        log "skipping caf-otp: '$caf_otp_server' is not an executable"
+    fi
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/caf-otp-run-echo.XXXXXX")
+started=() # every PID this script started; only these are ever signalled
+
+# Sends SIGTERM, waits up to 10 s, then SIGKILL. Only for PIDs in $started.
+stop_pid() {
+    local pid=$1
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local pid
+    for pid in "${started[@]}"; do stop_pid "$pid"; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts server $1 and waits up to 30 s for its LISTENING line.
+start_server() {
+    local name=$1 out=$tmp/$1.out pid
+    : >"$out"
+    ${server_cmd[$name]} >"$out" 2>"$tmp/$name.err" </dev/null &
+    pid=$!
+    started+=("$pid")
+    for _ in $(seq 300); do
+        grep -q '^LISTENING ' "$out" && break
+        kill -0 "$pid" 2>/dev/null || die "$name server exited: $(cat "$tmp/$name.err")"
+        sleep 0.1
+    done
+    grep -q '^LISTENING ' "$out" || die "$name server did not listen within 30 s"
+    server_pid[$name]=$pid
+    server_port[$name]=$(awk '/^LISTENING /{print $2; exit}' "$out")
+    # The Erlang script's child is the VM; a server may name the process whose RSS counts.
+    server_rss_pid[$name]=$(awk '/^PID /{print $2; exit}' "$out")
+    server_rss_pid[$name]=${server_rss_pid[$name]:-$pid}
+}
+
+stop_server() { stop_pid "${server_pid[$1]}"; }
+
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+
+# utime + stime of a process, in clock ticks. The command name in field 2 may hold spaces.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+clk_tck=$(getconf CLK_TCK)
+
+# Runs echo_load against server $1 with the remaining arguments; stores its RESULT lines as
+# result[<server>.<name>].
+run_load() {
+    local name=$1 line key value out cpu_before
+    shift
+    cpu_before=$(cpu_ticks "${server_rss_pid[$name]}")
+    out=$(timeout 120 "$load" --port "${server_port[$name]}" "$@") ||
+        die "echo_load $* against $name failed"
+    while read -r line; do
+        read -r _ key value _ <<<"$line"
+        result[$name.$key]=$value
+        log "$name $key $value"
+        # Server CPU per operation is steadier than throughput on shared cores (see the notes).
+        if [[ $key == *_total_* ]]; then
+            result[$name.${key%%_total_*}_cpu_us]=$(awk -v t=$(($(cpu_ticks "${server_rss_pid[$name]}") - cpu_before)) \
+                -v hz="$clk_tck" -v n="$value" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+        fi
+    done < <(grep '^RESULT ' <<<"$out")
+}
+
+# Bytes per idle connection: a fresh server, one warm-up echo, RSS before and after K held
+# connections (fresh, because RSS is not given back after connections close).
+measure_idle() {
+    local name=$1 k=$2 out=$tmp/idle.out pid before after
+    start_server "$name"
+    run_load "$name" --mode echo --conns 1 --duration 0.2 --warmup 0 >/dev/null
+    before=$(rss_kb "${server_rss_pid[$name]}")
+    timeout 300 "$load" --port "${server_port[$name]}" --mode idle --conns "$k" --hold 120 \
+        >"$out" 2>&1 &
+    pid=$!
+    started+=("$pid")
+    for _ in $(seq 1200); do
+        grep -q '^READY' "$out" && break
+        kill -0 "$pid" 2>/dev/null || die "idle $k against $name failed: $(cat "$out")"
+        sleep 0.1
+    done
+    grep -q '^READY' "$out" || die "idle $k against $name: no READY within 120 s"
+    sleep 0.5 # let the server finish the last replies' bookkeeping
+    after=$(rss_kb "${server_rss_pid[$name]}")
+    stop_pid "$pid"
+    result[$name.idle${k}_bytes]=$(((after - before) * 1024 / k))
+    result[$name.idle${k}_setup_ms]=$(awk '/^RESULT/{print $3}' "$out")
+    log "$name idle $k: RSS $before -> $after kB"
+    stop_server "$name"
+}
+
+log "idle memory (fresh servers)"
+for k in "${idle_counts[@]}"; do
+    for s in "${servers[@]}"; do measure_idle "$s" "$k"; done
+done
+
+# Throughput: all servers up, each test run against each server in turn, so noise on the
+# shared cores hits them alike. Rate comes last: it leaves tens of thousands of TIME_WAIT
+# sockets that slow down connect()'s port search for the idle runs.
+for s in "${servers[@]}"; do start_server "$s"; done
+timed=(--duration "$duration" --warmup "$warmup")
+for n in "${echo_counts[@]}"; do
+    for s in "${servers[@]}"; do run_load "$s" --mode echo --conns "$n" "${timed[@]}"; done
+done
+for s in "${servers[@]}"; do run_load "$s" --mode rate --conns "$rate_loops" "${timed[@]}"; done
+for s in "${servers[@]}"; do stop_server "$s"; done
+
+# --- table ------------------------------------------------------------------------------------
+rows=("rate_conn_per_s|conn/s ($rate_loops loops)" "rate_cpu_us|server CPU us/conn")
+for n in "${echo_counts[@]}"; do rows+=("echo${n}_rt_per_s|echo rt/s, $n conns"); done
+for n in "${echo_counts[@]}"; do rows+=("echo${n}_cpu_us|server CPU us/rt, $n conns"); done
+for n in "${echo_counts[@]}"; do rows+=("echo${n}_p99_us|p99 latency us, $n conns"); done
+for k in "${idle_counts[@]}"; do rows+=("idle${k}_bytes|bytes/idle conn, $k"); done
+for k in "${idle_counts[@]}"; do rows+=("idle${k}_setup_ms|setup ms, $k conns"); done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+header=$(printf '%-28s' "metric")
+for s in "${servers[@]}"; do header+=$(printf ' %12s' "$s"); done
+for s in "${servers[@]:1}"; do header+=$(printf ' %12s' "$s/asio"); done
+echo
+echo "$header"
+for row in "${rows[@]}"; do
+    key=${row%%|*}
+    line=$(printf '%-28s' "${row#*|}")
+    for s in "${servers[@]}"; do line+=$(printf ' %12s' "${result[$s.$key]:-n/a}"); done
+    for s in "${servers[@]:1}"; do
+        line+=$(printf ' %12s' "$(ratio "${result[$s.$key]:-}" "${result[asio.$key]:-}")")
+    done
+    echo "$line"
+done
+echo
+echo "threads=$threads duration=${duration}s warmup=${warmup}s; one run on shared cores: throughput swings ±30%."
