@@ -1,12 +1,12 @@
 #include "otp/process.hpp"
 
-#include "otp/node.hpp"
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/node.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/system_messages.hpp>
 #include <caf/send.hpp>
+#include <caf/system_messages.hpp>
 
 #include <stdexcept>
 
@@ -70,7 +70,8 @@ void exit(const pid& p, exit_reason reason) {
     self->send_exit(p.actor(), std::move(err));
   else  // no sender: as in CAF's own anon_send_exit, minus its fixed exit_reason type
     p.actor()->enqueue(nullptr, caf::make_message_id(),
-                       caf::make_message(caf::exit_msg{caf::actor_addr{}, std::move(err)}), nullptr);
+                       caf::make_message(caf::exit_msg{caf::actor_addr{}, std::move(err)}),
+                       nullptr);
 }
 
 }  // namespace otp
@@ -92,10 +93,9 @@ void send_message_after(timeout delay, const pid& dest, caf::message msg) {
   auto* self = server_core::current();
   auto& clock = dest.actor()->home_system().clock();
   auto sender = self ? self->ctrl() : nullptr;
-  clock.schedule_message(clock.now() + delay,
-                         caf::actor_cast<caf::strong_actor_ptr>(dest.actor()),
-                         caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {},
-                                                   std::move(msg)));
+  clock.schedule_message(
+    clock.now() + delay, caf::actor_cast<caf::strong_actor_ptr>(dest.actor()),
+    caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {}, std::move(msg)));
 }
 
 }  // namespace otp::detail

@@ -29,9 +29,8 @@ thread_local server_core* current_process = nullptr;
 
 server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
   node_ = &node::of(system());
-  set_default_handler([this](caf::scheduled_actor*, caf::message_view& msg) {
-    return on_message(msg);
-  });
+  set_default_handler(
+    [this](caf::scheduled_actor*, caf::message_view& msg) { return on_message(msg); });
   set_down_handler([this](caf::scheduled_actor*, caf::down_msg& msg) { on_down(msg); });
   set_exit_handler([this](caf::scheduled_actor*, caf::exit_msg& msg) { on_exit_msg(msg); });
 }
@@ -86,8 +85,7 @@ void server_core::bounce_buffered() {
       bounce(*element);
 }
 
-void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string name,
-                       bool trace) {
+void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string name, bool trace) {
   callbacks_ = std::move(callbacks);
   if (!name.empty())
     cold().name = std::move(name);
@@ -201,8 +199,8 @@ caf::invoke_message_result server_core::consume(caf::mailbox_element& x) {
   // The fast path for calls and casts: no behaviour matching, no default-handler indirection,
   // the reply sent straight back. Everything else takes CAF's own path.
   auto& xs = x.content();
-  if (!is_request_envelope(xs) || x.mid.is_response() || !x.stages.empty() || suspended_
-      || holding_ || deferring_stop_ || stopping_)
+  if (!is_request_envelope(xs) || x.mid.is_response() || !x.stages.empty() || suspended_ || holding_
+      || deferring_stop_ || stopping_)
     return caf::event_based_actor::consume(x);
   current_element_ = &x;
   auto result = dispatch_request(xs);
@@ -256,8 +254,7 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
   if (trace_)
     trace(fmt::format("got {}", describe_current()));
   if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)
-      && xs.get_as<caf::atom_value>(0) == timer_atom::value
-      && xs.match_element<timer_ref_box>(1)) {
+      && xs.get_as<caf::atom_value>(0) == timer_atom::value && xs.match_element<timer_ref_box>(1)) {
     if (!xs.get_as<timer_ref_box>(1).state->fire())
       return caf::message{};  // cancelled
     ++infos_;
@@ -497,25 +494,23 @@ void server_core::report_crash(const exit_reason& reason) {
     "** Generic server {} terminating\n** Last message in was {}\n** When server state == {}\n"
     "** Reason for termination ==\n** {}",
     who, last, state, reason);
-  e.fields = {{"name", who},
-              {"pid", fmt::format("{}", pid_of_self())},
-              {"module", module},
-              {"reason", fmt::format("{}", reason)},
-              {"last_message", last},
-              {"state", state}};
+  e.fields = {{"name", who},          {"pid", fmt::format("{}", pid_of_self())},
+              {"module", module},     {"reason", fmt::format("{}", reason)},
+              {"last_message", last}, {"state", state}};
   log.log(std::move(e));
 }
 
 void server_core::unhandled(const std::string& what) {
-  node_->logger().log(log_level::warning, "unexpected_message",
-                      "{} {} received an unexpected message: {}",
-                      callbacks_ ? callbacks_->type_name() : "server",
-                      registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name(), what);
+  node_->logger().log(
+    log_level::warning, "unexpected_message", "{} {} received an unexpected message: {}",
+    callbacks_ ? callbacks_->type_name() : "server",
+    registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name(), what);
 }
 
 void server_core::trace(std::string what) {
-  node_->logger().log(log_level::debug, "trace", "*DBG* {} {}",
-                      registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name(), what);
+  node_->logger().log(
+    log_level::debug, "trace", "*DBG* {} {}",
+    registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name(), what);
 }
 
 server_status server_core::status() {

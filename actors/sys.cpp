@@ -18,8 +18,8 @@ expected<void, call_error> ack(const pid& server, caf::message msg, timeout t) {
 }  // namespace
 
 expected<std::string, call_error> get_state(const pid& server, timeout t) {
-  auto r = detail::request(server.actor(),
-                           caf::make_message(detail::sys_atom::value, detail::get_state_atom::value), t);
+  auto r = detail::request(
+    server.actor(), caf::make_message(detail::sys_atom::value, detail::get_state_atom::value), t);
   if (!r)
     return unexpected{std::move(r.error())};
   if (!r->match_elements<std::string>())

@@ -110,16 +110,17 @@ using raw_client_actor = caf::stateful_actor<raw_client_state>;
 
 void raw_next(raw_client_actor* self, int x) {
   self->request(self->state.server, self->state.t, x)
-    .then([self](int r) {
-      if (--self->state.left == 0)
-        self->state.done->set_value(r);
-      else
-        raw_next(self, r);
-    },
-    [self](caf::error&) {
-      self->state.done->set_exception(
-        std::make_exception_ptr(std::runtime_error("raw request failed")));
-    });
+    .then(
+      [self](int r) {
+        if (--self->state.left == 0)
+          self->state.done->set_value(r);
+        else
+          raw_next(self, r);
+      },
+      [self](caf::error&) {
+        self->state.done->set_exception(
+          std::make_exception_ptr(std::runtime_error("raw request failed")));
+      });
 }
 
 caf::behavior raw_client(raw_client_actor* self, caf::actor server, std::uint64_t n,
@@ -166,8 +167,8 @@ double otp_call(otp::node& node, std::uint64_t n, otp::timeout t) {
   int last = fut.get();
   auto took = clock_type::now() - start;
   expect_count("gen_server call", last, n);
-  (void) gen_server::stop(client);
-  (void) gen_server::stop(server);
+  (void)gen_server::stop(client);
+  (void)gen_server::stop(server);
   return per_second(n, took);
 }
 
@@ -196,7 +197,7 @@ double otp_cast(otp::node& node, std::uint64_t n) {
   int total = gen_server::call(server, get{}, otp::infinity);
   auto took = clock_type::now() - start;
   expect_count("gen_server cast", total, n);
-  (void) gen_server::stop(server);
+  (void)gen_server::stop(server);
   return per_second(n, took);
 }
 
@@ -224,7 +225,7 @@ double otp_blocking_call(otp::node& node, std::uint64_t n) {
     last = gen_server::call(server, add{1});
   auto took = clock_type::now() - start;
   expect_count("blocking gen_server call", last, n);
-  (void) gen_server::stop(server);
+  (void)gen_server::stop(server);
   return per_second(n, took);
 }
 
@@ -365,43 +366,52 @@ int main(int argc, char** argv) {
                         std::uint64_t warm_n) {
     if (!opts.only.empty() && name.find(opts.only) == std::string::npos)
       return;
-    configs.push_back({std::move(name), std::move(unit), std::move(label), [f, n] { return f(n); },
-                       [f, warm_n] { return f(warm_n); }, {}});
+    configs.push_back({std::move(name),
+                       std::move(unit),
+                       std::move(label),
+                       [f, n] { return f(n); },
+                       [f, warm_n] { return f(warm_n); },
+                       {}});
   };
   auto& nd = node;
-  add_config("cafotp_call_rt_per_s", "rt/s", "gen_server async_call, infinity",
-             [&nd](std::uint64_t n) { return otp_call(nd, n, otp::infinity); }, opts.calls, wc);
-  add_config("caf_call_rt_per_s", "rt/s", "CAF request.then, infinite",
-             [&nd](std::uint64_t n) { return raw_call(nd, n, otp::infinity); }, opts.calls, wc);
+  add_config(
+    "cafotp_call_rt_per_s", "rt/s", "gen_server async_call, infinity",
+    [&nd](std::uint64_t n) { return otp_call(nd, n, otp::infinity); }, opts.calls, wc);
+  add_config(
+    "caf_call_rt_per_s", "rt/s", "CAF request.then, infinite",
+    [&nd](std::uint64_t n) { return raw_call(nd, n, otp::infinity); }, opts.calls, wc);
   if (opts.timeout_calls) {
-    add_config("cafotp_call5s_rt_per_s", "rt/s", "gen_server async_call, 5 s timeout",
-               [&nd, five_s](std::uint64_t n) { return otp_call(nd, n, five_s); }, opts.calls, wc);
-    add_config("caf_call5s_rt_per_s", "rt/s", "CAF request.then, 5 s timeout",
-               [&nd, five_s](std::uint64_t n) { return raw_call(nd, n, five_s); }, opts.calls, wc);
+    add_config(
+      "cafotp_call5s_rt_per_s", "rt/s", "gen_server async_call, 5 s timeout",
+      [&nd, five_s](std::uint64_t n) { return otp_call(nd, n, five_s); }, opts.calls, wc);
+    add_config(
+      "caf_call5s_rt_per_s", "rt/s", "CAF request.then, 5 s timeout",
+      [&nd, five_s](std::uint64_t n) { return raw_call(nd, n, five_s); }, opts.calls, wc);
   }
-  add_config("cafotp_cast_msgs_per_s", "msgs/s", "gen_server cast + call(get)",
-             [&nd](std::uint64_t n) { return otp_cast(nd, n); }, opts.casts, ws);
-  add_config("caf_send_msgs_per_s", "msgs/s", "CAF anon_send + request(get)",
-             [&nd](std::uint64_t n) { return raw_send(nd, n); }, opts.casts, ws);
-  add_config("cafotp_blocking_call_rt_per_s", "rt/s", "blocking gen_server call from a thread",
-             [&nd](std::uint64_t n) { return otp_blocking_call(nd, n); }, opts.blocking, wb);
+  add_config(
+    "cafotp_cast_msgs_per_s", "msgs/s", "gen_server cast + call(get)",
+    [&nd](std::uint64_t n) { return otp_cast(nd, n); }, opts.casts, ws);
+  add_config(
+    "caf_send_msgs_per_s", "msgs/s", "CAF anon_send + request(get)",
+    [&nd](std::uint64_t n) { return raw_send(nd, n); }, opts.casts, ws);
+  add_config(
+    "cafotp_blocking_call_rt_per_s", "rt/s", "blocking gen_server call from a thread",
+    [&nd](std::uint64_t n) { return otp_blocking_call(nd, n); }, opts.blocking, wb);
 
-  std::printf("gen_server_bench: calls N = %llu, casts N = %llu, blocking N = %llu, R = %llu, "
-              "threads = %zu, policy = %s\n",
-              static_cast<unsigned long long>(opts.calls),
-              static_cast<unsigned long long>(opts.casts),
-              static_cast<unsigned long long>(opts.blocking),
-              static_cast<unsigned long long>(opts.reps), opts.threads,
-              opts.policy == otp::scheduler_policy::sharing ? "sharing" : "stealing");
+  std::printf(
+    "gen_server_bench: calls N = %llu, casts N = %llu, blocking N = %llu, R = %llu, "
+    "threads = %zu, policy = %s\n",
+    static_cast<unsigned long long>(opts.calls), static_cast<unsigned long long>(opts.casts),
+    static_cast<unsigned long long>(opts.blocking), static_cast<unsigned long long>(opts.reps),
+    opts.threads, opts.policy == otp::scheduler_policy::sharing ? "sharing" : "stealing");
   for (auto& c : configs)
-    (void) c.warm();
+    (void)c.warm();
   for (std::uint64_t rep = 1; rep <= opts.reps; ++rep) {
     for (auto& c : configs) {
       auto v = c.run();
       c.values.push_back(v);
       std::printf("  rep %llu/%llu %-40s %12.0f %s\n", static_cast<unsigned long long>(rep),
-                  static_cast<unsigned long long>(opts.reps), c.label.c_str(), v,
-                  c.unit.c_str());
+                  static_cast<unsigned long long>(opts.reps), c.label.c_str(), v, c.unit.c_str());
       std::fflush(stdout);
     }
   }

@@ -32,13 +32,13 @@
 // program exits at once without waiting (std::_Exit). Every figure is printed as
 // `RESULT <name> <value> <unit>`, like bench/erlang.
 
+#include <otp/detail/server_core.hpp>
+#include <otp/detail/server_impl.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/logger.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>
 #include <otp/supervisor.hpp>
-#include <otp/detail/server_core.hpp>
-#include <otp/detail/server_impl.hpp>
 
 #include <caf/actor_control_block.hpp>
 #include <caf/default_attachable.hpp>
@@ -52,8 +52,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -116,8 +116,7 @@ std::int64_t rss_bytes() {
 }
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           clock_type::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
     .count();
 }
 
@@ -152,7 +151,7 @@ struct probe {
   std::atomic<std::int64_t> terminated_cpu{0}, start_called_cpu{0};
   std::atomic<std::uint64_t> terminated_tid{0}, start_called_tid{0};
   std::atomic<std::uint32_t> generation{0};  // bumped by each init, after the fields below
-  bool instrumented = false;                  // the breakdown run: terminate records too
+  bool instrumented = false;                 // the breakdown run: terminate records too
   std::mutex mtx;
   std::condition_variable cv;
   otp::pid child;
@@ -192,17 +191,17 @@ struct crasher {
 
 /// otp::start_with<crasher>(p), plus a timestamp when the supervisor calls it.
 otp::start_function instrumented_start(std::shared_ptr<probe> p) {
-  return otp::start_function{
-    [p](const caf::message&) -> otp::start_function::result_type {
-      p->start_called_at.store(now_ns(), std::memory_order_relaxed);
-      p->start_called_cpu = thread_cpu_ns();
-      p->start_called_tid = std::hash<std::thread::id>{}(std::this_thread::get_id());
-      auto r = gen_server::start_link<crasher>(p);
-      if (!r)
-        return otp::unexpected{r.error()};
-      return otp::pid{*r};
-    },
-    "crasher"};
+  return otp::start_function{[p](const caf::message&) -> otp::start_function::result_type {
+                               p->start_called_at.store(now_ns(), std::memory_order_relaxed);
+                               p->start_called_cpu = thread_cpu_ns();
+                               p->start_called_tid =
+                                 std::hash<std::thread::id>{}(std::this_thread::get_id());
+                               auto r = gen_server::start_link<crasher>(p);
+                               if (!r)
+                                 return otp::unexpected{r.error()};
+                               return otp::pid{*r};
+                             },
+                             "crasher"};
 }
 
 struct breakdown {
@@ -218,10 +217,11 @@ void restart_run(otp::node& node, std::size_t n, std::vector<double>& out,
   auto p = std::make_shared<probe>();
   p->instrumented = parts != nullptr;
   auto start = parts ? instrumented_start(p) : otp::start_with<crasher>(p);
-  auto sup = supervisor::start_link(
-               node, {.strategy = otp::strategy::one_for_one, .intensity = 10'000'000, .period = 1s},
-               {{.id = "crasher", .start = start}})
-               .value();
+  auto sup =
+    supervisor::start_link(
+      node, {.strategy = otp::strategy::one_for_one, .intensity = 10'000'000, .period = 1s},
+      {{.id = "crasher", .start = start}})
+      .value();
   for (std::size_t i = 0; i < n; ++i) {
     auto gen = p->generation.load(std::memory_order_acquire);
     otp::pid child;
@@ -236,14 +236,16 @@ void restart_run(otp::node& node, std::size_t n, std::vector<double>& out,
         p->cv.wait(guard, [&] { return p->generation.load(std::memory_order_acquire) != gen; });
         break;
       }
-      case wait_kind::atomic_wait: p->generation.wait(gen, std::memory_order_acquire); break;
+      case wait_kind::atomic_wait:
+        p->generation.wait(gen, std::memory_order_acquire);
+        break;
       case wait_kind::spin:
         while (p->generation.load(std::memory_order_acquire) == gen)
           ;
         break;
     }
-    auto latency = p->started_at.load(std::memory_order_relaxed)
-                   - p->crashed_at.load(std::memory_order_relaxed);
+    auto latency =
+      p->started_at.load(std::memory_order_relaxed) - p->crashed_at.load(std::memory_order_relaxed);
     out.push_back(static_cast<double>(latency) / 1000.0);
     if (parts) {
       auto us = [](std::int64_t a, std::int64_t b) { return static_cast<double>(b - a) / 1000.0; };
@@ -305,9 +307,10 @@ long with_stderr_to_file(F f) {
 
 void restart_bench(std::size_t n, std::size_t threads, const std::string& only) {
   constexpr std::size_t per_sup = 10;
-  std::printf("supervisor restart: N = %zu (after 200 warm-up restarts), %zu restarts per "
-              "supervisor, %zu scheduler threads (work stealing)\n",
-              n, per_sup, threads);
+  std::printf(
+    "supervisor restart: N = %zu (after 200 warm-up restarts), %zu restarts per "
+    "supervisor, %zu scheduler threads (work stealing)\n",
+    n, per_sup, threads);
   otp::node node{otp::node_options{.threads = threads}};
   auto& log = node.logger();
   auto default_level = log.level();
@@ -319,16 +322,17 @@ void restart_bench(std::size_t n, std::size_t threads, const std::string& only) 
   {
     breakdown parts;
     auto total = restart_latencies(node, n, per_sup, &parts);
-    std::printf("breakdown (logger off, instrumented start function; median us): total %.1f = "
-                "throw to terminate %.1f + terminate to the supervisor's start call %.1f + "
-                "start call to init %.1f\n",
-                median(total), median(parts.unwind_to_terminate),
-                median(parts.terminate_to_start), median(parts.start_to_init));
+    std::printf(
+      "breakdown (logger off, instrumented start function; median us): total %.1f = "
+      "throw to terminate %.1f + terminate to the supervisor's start call %.1f + "
+      "start call to init %.1f\n",
+      median(total), median(parts.unwind_to_terminate), median(parts.terminate_to_start),
+      median(parts.start_to_init));
     if (!parts.cpu_terminate_to_start.empty())
-      std::printf("  of the terminate-to-start-call part, CPU time of the scheduler thread "
-                  "(when both ran on the same one, %zu of %zu): median %.1f us\n",
-                  parts.cpu_terminate_to_start.size(), total.size(),
-                  median(parts.cpu_terminate_to_start));
+      std::printf(
+        "  of the terminate-to-start-call part, CPU time of the scheduler thread "
+        "(when both ran on the same one, %zu of %zu): median %.1f us\n",
+        parts.cpu_terminate_to_start.size(), total.size(), median(parts.cpu_terminate_to_start));
   }
   if (only == "quiet")
     return;
@@ -367,7 +371,8 @@ struct starter {
   std::uint64_t started = 0;
   std::uint64_t failed = 0;
 
-  otp::call_result<std::uint64_t> handle_call(const start_many& r, otp::from<std::uint64_t> caller) {
+  otp::call_result<std::uint64_t> handle_call(const start_many& r,
+                                              otp::from<std::uint64_t> caller) {
     started = 0;
     failed = 0;
     next(r.sup, r.count, caller);
@@ -456,7 +461,7 @@ void start_child_bench(std::uint64_t n, std::size_t threads, std::size_t reps,
   };
   {  // warm-up
     auto sup = start_pool(node);
-    (void) start_children(s, sup, 1000);
+    (void)start_children(s, sup, 1000);
     kill_pool(node, sup, baseline);
   }
   auto small = rates(small_n);
@@ -489,16 +494,17 @@ void start_child_bench(std::uint64_t n, std::size_t threads, std::size_t reps,
 
   for (auto count : {small_n, n}) {
     auto sup = start_pool(node);
-    (void) start_children(s, sup, count);
+    (void)start_children(s, sup, count);
     auto t0 = clock_type::now();
-    auto r = gen_server::stop(sup, otp::exit_reason::shutdown(),
-                              std::chrono::seconds{stop_limit_s});
+    auto r =
+      gen_server::stop(sup, otp::exit_reason::shutdown(), std::chrono::seconds{stop_limit_s});
     auto took = clock_type::now() - t0;
     std::string name = count == small_n ? "cafotp_sup_stop_10k_s" : "cafotp_sup_stop_s";
     if (!r) {
-      std::printf(" orderly stop of %llu children: not finished after %.1f s; exiting without "
-                  "waiting\n",
-                  static_cast<unsigned long long>(count), seconds(took));
+      std::printf(
+        " orderly stop of %llu children: not finished after %.1f s; exiting without "
+        "waiting\n",
+        static_cast<unsigned long long>(count), seconds(took));
       result(name, seconds(took), "s", 1);
       result(name + "_timed_out", 1, "bool", 0);
       std::_Exit(0);
@@ -508,18 +514,19 @@ void start_child_bench(std::uint64_t n, std::size_t threads, std::size_t reps,
                 static_cast<unsigned long long>(count), seconds(took));
     result(name, seconds(took), "s", 3);
   }
-  (void) gen_server::stop(s);
+  (void)gen_server::stop(s);
 }
 
 // -- memory ----------------------------------------------------------------------------------
 
 void print_sizes() {
-  std::printf("sizes (B): caf::event_based_actor %zu, otp::detail::server_core %zu, "
-              "server_impl<idle> %zu, actor_control_block %zu (actor storage = 64 + object), "
-              "caf::default_attachable %zu, otp::pid %zu\n",
-              sizeof(caf::event_based_actor), sizeof(otp::detail::server_core),
-              sizeof(otp::detail::server_impl<idle>), sizeof(caf::actor_control_block),
-              sizeof(caf::default_attachable), sizeof(otp::pid));
+  std::printf(
+    "sizes (B): caf::event_based_actor %zu, otp::detail::server_core %zu, "
+    "server_impl<idle> %zu, actor_control_block %zu (actor storage = 64 + object), "
+    "caf::default_attachable %zu, otp::pid %zu\n",
+    sizeof(caf::event_based_actor), sizeof(otp::detail::server_core),
+    sizeof(otp::detail::server_impl<idle>), sizeof(caf::actor_control_block),
+    sizeof(caf::default_attachable), sizeof(otp::pid));
 }
 
 void memory_bench(std::uint64_t n, std::size_t threads, std::size_t stop_limit_s) {
@@ -530,11 +537,11 @@ void memory_bench(std::uint64_t n, std::size_t threads, std::size_t stop_limit_s
   auto s = gen_server::start<starter>(node).value();
   auto sup = start_pool(node);
   {  // warm the allocator and the code paths, then return to an empty pool
-    (void) start_children(s, sup, 1000);
+    (void)start_children(s, sup, 1000);
     for (const auto& c : supervisor::which_children(sup).value())
-      (void) supervisor::terminate_child(sup, c.pid);
+      (void)supervisor::terminate_child(sup, c.pid);
   }
-  (void) supervisor::count_children(sup).value();
+  (void)supervisor::count_children(sup).value();
   auto before = rss_bytes();
   auto took = start_children(s, sup, n);
   auto counts = supervisor::count_children(sup).value();  // everything processed
@@ -553,13 +560,13 @@ void memory_bench(std::uint64_t n, std::size_t threads, std::size_t stop_limit_s
   result("cafotp_memory_start_s", seconds(took), "s", 2);
 
   auto t0 = clock_type::now();
-  auto r = gen_server::stop(sup, otp::exit_reason::shutdown(),
-                            std::chrono::seconds{stop_limit_s});
+  auto r = gen_server::stop(sup, otp::exit_reason::shutdown(), std::chrono::seconds{stop_limit_s});
   auto stopped = clock_type::now() - t0;
   if (!r) {
-    std::printf("orderly stop of %llu children: not finished after %.1f s; exiting without "
-                "waiting\n",
-                static_cast<unsigned long long>(n), seconds(stopped));
+    std::printf(
+      "orderly stop of %llu children: not finished after %.1f s; exiting without "
+      "waiting\n",
+      static_cast<unsigned long long>(n), seconds(stopped));
     result("cafotp_memory_stop_s", seconds(stopped), "s", 1);
     result("cafotp_memory_stop_timed_out", 1, "bool", 0);
     std::fflush(stdout);
@@ -570,7 +577,7 @@ void memory_bench(std::uint64_t n, std::size_t threads, std::size_t stop_limit_s
   result("cafotp_memory_stop_s", seconds(stopped), "s", 2);
   auto t1 = clock_type::now();
   await_process_count(node, 1);
-  (void) gen_server::stop(s);
+  (void)gen_server::stop(s);
   std::printf("children gone %.2f s after the stop returned\n", seconds(clock_type::now() - t1));
 }
 

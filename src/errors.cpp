@@ -7,11 +7,16 @@ namespace otp {
 
 std::string_view to_string(call_error::kind k) noexcept {
   switch (k) {
-    case call_error::kind::timeout: return "timeout";
-    case call_error::kind::noproc: return "noproc";
-    case call_error::kind::exited: return "exited";
-    case call_error::kind::badarg: return "badarg";
-    case call_error::kind::calling_self: return "calling_self";
+    case call_error::kind::timeout:
+      return "timeout";
+    case call_error::kind::noproc:
+      return "noproc";
+    case call_error::kind::exited:
+      return "exited";
+    case call_error::kind::badarg:
+      return "badarg";
+    case call_error::kind::calling_self:
+      return "calling_self";
   }
   return "unknown";
 }
@@ -28,8 +33,10 @@ std::string describe(start_error::kind k, const exit_reason& r, const pid& exist
   switch (k) {
     case start_error::kind::already_started:
       return fmt::format("start failed: {{already_started,{}}}", existing);
-    case start_error::kind::init_failed: return fmt::format("start failed: {}", r);
-    case start_error::kind::ignore: return "start ignored: init returned ignore";
+    case start_error::kind::init_failed:
+      return fmt::format("start failed: {}", r);
+    case start_error::kind::ignore:
+      return "start ignored: init returned ignore";
   }
   return "start failed";
 }
@@ -41,9 +48,12 @@ call_error::call_error(kind k, exit_reason reason)
 
 std::string_view to_string(start_error::kind k) noexcept {
   switch (k) {
-    case start_error::kind::already_started: return "already_started";
-    case start_error::kind::init_failed: return "init_failed";
-    case start_error::kind::ignore: return "ignore";
+    case start_error::kind::already_started:
+      return "already_started";
+    case start_error::kind::init_failed:
+      return "init_failed";
+    case start_error::kind::ignore:
+      return "ignore";
   }
   return "unknown";
 }

@@ -10,15 +10,24 @@ namespace otp {
 
 std::string_view to_string(exit_reason::kind k) noexcept {
   switch (k) {
-    case exit_reason::kind::normal: return "normal";
-    case exit_reason::kind::shutdown: return "shutdown";
-    case exit_reason::kind::kill: return "kill";
-    case exit_reason::kind::killed: return "killed";
-    case exit_reason::kind::noproc: return "noproc";
-    case exit_reason::kind::noconnection: return "noconnection";
-    case exit_reason::kind::timeout: return "timeout";
-    case exit_reason::kind::exception: return "exception";
-    case exit_reason::kind::error: return "error";
+    case exit_reason::kind::normal:
+      return "normal";
+    case exit_reason::kind::shutdown:
+      return "shutdown";
+    case exit_reason::kind::kill:
+      return "kill";
+    case exit_reason::kind::killed:
+      return "killed";
+    case exit_reason::kind::noproc:
+      return "noproc";
+    case exit_reason::kind::noconnection:
+      return "noconnection";
+    case exit_reason::kind::timeout:
+      return "timeout";
+    case exit_reason::kind::exception:
+      return "exception";
+    case exit_reason::kind::error:
+      return "error";
   }
   return "unknown";
 }
@@ -53,18 +62,26 @@ std::string detail_of(const caf::error& e) {
 caf::error to_caf_error(const exit_reason& r) {
   using k = exit_reason::kind;
   switch (r.what()) {
-    case k::normal: return caf::error{};
-    case k::kill: return caf::exit_reason::kill;
+    case k::normal:
+      return caf::error{};
+    case k::kill:
+      return caf::exit_reason::kill;
     case k::shutdown:
       if (r.detail().empty())
         return caf::exit_reason::user_shutdown;
       return make(otp_errc::shutdown, r.detail());
-    case k::killed: return make(otp_errc::killed, r.detail());
-    case k::noproc: return make(otp_errc::noproc, r.detail());
-    case k::noconnection: return make(otp_errc::noconnection, r.detail());
-    case k::timeout: return make(otp_errc::timeout, r.detail());
-    case k::exception: return make(otp_errc::exception, r.detail());
-    case k::error: return make(otp_errc::error, r.detail());
+    case k::killed:
+      return make(otp_errc::killed, r.detail());
+    case k::noproc:
+      return make(otp_errc::noproc, r.detail());
+    case k::noconnection:
+      return make(otp_errc::noconnection, r.detail());
+    case k::timeout:
+      return make(otp_errc::timeout, r.detail());
+    case k::exception:
+      return make(otp_errc::exception, r.detail());
+    case k::error:
+      return make(otp_errc::error, r.detail());
   }
   return make(otp_errc::error, r.detail());
 }
@@ -76,33 +93,50 @@ exit_reason from_caf_error(const caf::error& e) {
   if (e.category() == otp_category) {
     auto detail = detail_of(e);
     switch (static_cast<otp_errc>(e.code())) {
-      case otp_errc::shutdown: return exit_reason::shutdown(std::move(detail));
-      case otp_errc::killed: return exit_reason::killed();
-      case otp_errc::noproc: return exit_reason::noproc();
-      case otp_errc::noconnection: return exit_reason::noconnection();
-      case otp_errc::timeout: return exit_reason::timeout();
-      case otp_errc::exception: return exit_reason::exception(std::move(detail));
-      case otp_errc::error: return exit_reason::error(std::move(detail));
+      case otp_errc::shutdown:
+        return exit_reason::shutdown(std::move(detail));
+      case otp_errc::killed:
+        return exit_reason::killed();
+      case otp_errc::noproc:
+        return exit_reason::noproc();
+      case otp_errc::noconnection:
+        return exit_reason::noconnection();
+      case otp_errc::timeout:
+        return exit_reason::timeout();
+      case otp_errc::exception:
+        return exit_reason::exception(std::move(detail));
+      case otp_errc::error:
+        return exit_reason::error(std::move(detail));
     }
     return exit_reason::error(std::move(detail));
   }
   if (e.category() == caf::atom("exit")) {
     switch (static_cast<caf::exit_reason>(e.code())) {
-      case caf::exit_reason::normal: return exit_reason::normal();
-      case caf::exit_reason::user_shutdown: return exit_reason::shutdown();
+      case caf::exit_reason::normal:
+        return exit_reason::normal();
+      case caf::exit_reason::user_shutdown:
+        return exit_reason::shutdown();
       // Erlang's linked and monitoring processes see `killed`, never `kill`.
-      case caf::exit_reason::kill: return exit_reason::killed();
-      case caf::exit_reason::remote_link_unreachable: return exit_reason::noconnection();
-      case caf::exit_reason::unhandled_exception: return exit_reason::exception("unknown");
-      default: return exit_reason::error(caf::to_string(e));
+      case caf::exit_reason::kill:
+        return exit_reason::killed();
+      case caf::exit_reason::remote_link_unreachable:
+        return exit_reason::noconnection();
+      case caf::exit_reason::unhandled_exception:
+        return exit_reason::exception("unknown");
+      default:
+        return exit_reason::error(caf::to_string(e));
     }
   }
   if (e.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(e.code())) {
-      case caf::sec::request_receiver_down: return exit_reason::noproc();
-      case caf::sec::request_timeout: return exit_reason::timeout();
-      case caf::sec::runtime_error: return exit_reason::exception("unknown");
-      default: break;
+      case caf::sec::request_receiver_down:
+        return exit_reason::noproc();
+      case caf::sec::request_timeout:
+        return exit_reason::timeout();
+      case caf::sec::runtime_error:
+        return exit_reason::exception("unknown");
+      default:
+        break;
     }
   }
   return exit_reason::error(caf::to_string(e));

@@ -8,12 +8,18 @@ namespace otp {
 
 std::string_view to_string(log_level l) noexcept {
   switch (l) {
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::notice: return "notice";
-    case log_level::warning: return "warning";
-    case log_level::error: return "error";
-    case log_level::none: return "none";
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::notice:
+      return "notice";
+    case log_level::warning:
+      return "warning";
+    case log_level::error:
+      return "error";
+    case log_level::none:
+      return "none";
   }
   return "unknown";
 }

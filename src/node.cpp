@@ -18,9 +18,15 @@ struct node::config : caf::actor_system_config {
     // Never read ./caf-application.ini: a stray file there must not change a node's behaviour.
     config_file_path = "/dev/null";
     switch (opts.policy) {
-      case scheduler_policy::stealing: set("scheduler.policy", caf::atom("stealing")); break;
-      case scheduler_policy::sharing: set("scheduler.policy", caf::atom("sharing")); break;
-      case scheduler_policy::testing: set("scheduler.policy", caf::atom("testing")); break;
+      case scheduler_policy::stealing:
+        set("scheduler.policy", caf::atom("stealing"));
+        break;
+      case scheduler_policy::sharing:
+        set("scheduler.policy", caf::atom("sharing"));
+        break;
+      case scheduler_policy::testing:
+        set("scheduler.policy", caf::atom("testing"));
+        break;
     }
     auto threads = opts.threads;
     if (threads == 0)

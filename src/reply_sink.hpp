@@ -32,8 +32,8 @@ class reply_sink final : public caf::monitorable_actor {
 
   /// Prepares a new request id and starts waiting for its response.
   caf::message_id arm(std::uint64_t request_number) {
-    auto mid = caf::make_message_id<caf::message_priority::normal>(request_number
-                                                                   & caf::message_id::request_id_mask);
+    auto mid = caf::make_message_id<caf::message_priority::normal>(
+      request_number & caf::message_id::request_id_mask);
     std::lock_guard guard{mtx_};
     expected_ = mid.response_id();
     waiting_ = true;

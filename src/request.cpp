@@ -51,7 +51,8 @@ struct latch {
 
   bool wait(caf::actor_system& sys, timeout t) {
     if (is_deterministic(sys))
-      return drive_until(sys, [this] { return is_done(); }, t);
+      return drive_until(
+        sys, [this] { return is_done(); }, t);
     std::unique_lock guard{mtx};
     if (t == infinity) {
       cv.wait(guard, [this] { return done; });
@@ -79,11 +80,14 @@ std::atomic<std::uint64_t> request_counter{0};
 call_error to_call_error(const caf::error& e, const caf::actor& dest) {
   if (e.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(e.code())) {
-      case caf::sec::request_timeout: return call_error{call_error::kind::timeout};
+      case caf::sec::request_timeout:
+        return call_error{call_error::kind::timeout};
       case caf::sec::request_receiver_down:
         return call_error{call_error::kind::exited, exit_reason_of(dest)};
-      case caf::sec::invalid_argument: return call_error{call_error::kind::badarg};
-      default: break;
+      case caf::sec::invalid_argument:
+        return call_error{call_error::kind::badarg};
+      default:
+        break;
     }
   }
   return call_error{call_error::kind::exited, from_caf_error(e)};
@@ -99,8 +103,8 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
     return unexpected{call_error{call_error::kind::noproc}};
   auto& sys = dest->home_system();
   caf::actor_config cfg;
-  auto sink_ptr = caf::make_actor<reply_sink, caf::strong_actor_ptr>(sys.next_actor_id(),
-                                                                     sys.node(), &sys, cfg);
+  auto sink_ptr =
+    caf::make_actor<reply_sink, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(), &sys, cfg);
   auto* sink = static_cast<reply_sink*>(caf::actor_cast<caf::abstract_actor*>(sink_ptr));
   auto mid = sink->arm(++request_counter);
   caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(

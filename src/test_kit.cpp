@@ -43,12 +43,13 @@ caf::behavior recording(caf::event_based_actor* self, std::shared_ptr<probe::inb
     return caf::result<caf::message>{caf::message{}};
   });
   self->set_down_handler([in](caf::down_msg& d) {
-    push(*in, caf::make_message(detail::box<down>{
-                otp::pid{caf::actor_cast<caf::actor>(d.source)}, detail::from_caf_error(d.reason)}));
+    push(*in, caf::make_message(detail::box<down>{otp::pid{caf::actor_cast<caf::actor>(d.source)},
+                                                  detail::from_caf_error(d.reason)}));
   });
   self->set_exit_handler([in](caf::exit_msg& e) {
-    push(*in, caf::make_message(detail::box<exit_signal>{
-                otp::pid{caf::actor_cast<caf::actor>(e.source)}, detail::from_caf_error(e.reason)}));
+    push(*in,
+         caf::make_message(detail::box<exit_signal>{otp::pid{caf::actor_cast<caf::actor>(e.source)},
+                                                    detail::from_caf_error(e.reason)}));
   });
   return {[](const detail::box<never_sent>&) {}};
 }
@@ -93,7 +94,8 @@ std::size_t probe::size() {
 // -- kit --------------------------------------------------------------------------------------
 
 kit::kit()
-  : node_(node_options{.threads = 1, .policy = scheduler_policy::testing, .log = log_level::debug}) {
+  : node_(
+    node_options{.threads = 1, .policy = scheduler_policy::testing, .log = log_level::debug}) {
   start_ = coordinator(node_).clock().now();
   node_.logger().set_sink([this](const log_event& e) {
     std::lock_guard guard{log_mtx_};
@@ -161,8 +163,9 @@ exit_reason kit::wait_exit(const otp::pid& p, timeout within) {
 }
 
 bool kit::alive(const otp::pid& p) const {
-  return p && !caf::actor_cast<caf::abstract_actor*>(p.actor())->getf(
-                caf::abstract_actor::is_terminated_flag);
+  return p
+         && !caf::actor_cast<caf::abstract_actor*>(p.actor())->getf(
+           caf::abstract_actor::is_terminated_flag);
 }
 
 std::vector<log_event> kit::logs() const {

@@ -28,7 +28,8 @@ struct exit_latch {
 
 bool wait_for(caf::actor_system& sys, const std::shared_ptr<exit_latch>& latch, timeout t) {
   if (dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()))
-    return drive_until(sys, [&] { return latch->is_done(); }, t);
+    return drive_until(
+      sys, [&] { return latch->is_done(); }, t);
   std::unique_lock guard{latch->mtx};
   if (t == infinity) {
     latch->cv.wait(guard, [&] { return latch->done; });

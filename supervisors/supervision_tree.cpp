@@ -39,7 +39,7 @@ expected<void, sup_error> descend(const sup_ref& sup, tree_node& self) {
                     .flags = std::nullopt,
                     .children = {}};
     if (child.type == child_type::supervisor && child.state == child_info::status::running)
-      (void) descend(sup_ref{child.pid}, child);
+      (void)descend(sup_ref{child.pid}, child);
     self.children.push_back(std::move(child));
   }
   return {};
@@ -78,8 +78,16 @@ struct cell {
   std::string branches = {};
 };
 
-enum column { tree_col, kind_col, pid_col, restart_col, restarts_col, strategy_col, state_col,
-              columns };
+enum column {
+  tree_col,
+  kind_col,
+  pid_col,
+  restart_col,
+  restarts_col,
+  strategy_col,
+  state_col,
+  columns
+};
 
 using row = std::array<cell, columns>;
 
@@ -105,7 +113,8 @@ std::string strategy_text(const sup_flags& f) {
 /// An id as one line of the drawing: control characters become `?`.
 std::string printable(std::string_view s) {
   std::string out{s};
-  std::replace_if(out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }, '?');
+  std::replace_if(
+    out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }, '?');
   return out;
 }
 
@@ -125,7 +134,8 @@ struct text_renderer {
     r[tree_col] = {printable(n.id.empty() ? n.module : n.id), sup ? ansi::bold : std::string_view{},
                    prefix + std::string{branch}};
     r[kind_col] = {std::string{to_string(n.type)}, ansi::dim};
-    r[pid_col] = {fmt::format("{}{}", n.pid, fresh ? "*" : ""), fresh ? ansi::bold_yellow : ansi::cyan};
+    r[pid_col] = {fmt::format("{}{}", n.pid, fresh ? "*" : ""),
+                  fresh ? ansi::bold_yellow : ansi::cyan};
     if (!root) {
       r[restart_col] = {std::string{to_string(n.restart)}, ansi::dim};
       r[restarts_col] = {restarts_text(n.restarts), n.restarts == 0 ? ansi::dim : ansi::yellow};
@@ -210,13 +220,27 @@ void json_string(std::string& out, std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20)
             fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
@@ -236,8 +260,8 @@ void json_string(std::string& out, std::string_view s) {
       valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
     if (valid && n >= 3) {
       auto c1 = static_cast<unsigned char>(s[i + 1]);
-      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0)
-              && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) && !(c == 0xF0 && c1 < 0x90)
+              && !(c == 0xF4 && c1 >= 0x90);
     }
     if (!valid) {
       out += "\\ufffd";

@@ -48,14 +48,14 @@ expected<sup_ref, start_error> start_link(sup_flags flags, std::vector<child_spe
 
 start_function start_with(sup_flags flags, std::vector<child_spec> children, start_options opts) {
   auto description = fmt::format("supervisor({})", flags.strategy);
-  return start_function{
-    [flags, children = std::move(children), opts](const caf::message&) -> start_function::result_type {
-      auto r = start_link(opts, flags, children);
-      if (!r)
-        return unexpected{r.error()};
-      return pid{*r};
-    },
-    std::move(description)};
+  return start_function{[flags, children = std::move(children),
+                         opts](const caf::message&) -> start_function::result_type {
+                          auto r = start_link(opts, flags, children);
+                          if (!r)
+                            return unexpected{r.error()};
+                          return pid{*r};
+                        },
+                        std::move(description)};
 }
 
 expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeout t) {
@@ -66,8 +66,7 @@ expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeou
 
 namespace otp::detail {
 
-expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra,
-                                                     timeout t) {
+expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t) {
   auto r = gen_server::try_call(sup, sup_start_dynamic{std::move(extra)}, t);
   if (!r)
     return unexpected{sup_error::from_call(r.error())};

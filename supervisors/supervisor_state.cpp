@@ -2,8 +2,8 @@
 
 #include "stop_and_wait.hpp"
 
-#include "otp/node.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/node.hpp"
 
 #include "otp/detail/caf_error.hpp"
 
@@ -46,10 +46,11 @@ init_result supervisor_state::init(sup_flags flags, std::vector<child_spec> spec
     return refuse(fmt::format("{{invalid_period,{}}}", flags.period.count()));
   if (static_cast<unsigned>(flags.auto_shutdown)
       > static_cast<unsigned>(auto_shutdown::all_significant))
-    return refuse(fmt::format("{{invalid_auto_shutdown,{}}}", static_cast<int>(flags.auto_shutdown)));
+    return refuse(
+      fmt::format("{{invalid_auto_shutdown,{}}}", static_cast<int>(flags.auto_shutdown)));
   if (simple() && specs.size() != 1)
-    return refuse(fmt::format("{{bad_start_spec,{{simple_one_for_one_needs_one_spec,{}}}}}",
-                              specs.size()));
+    return refuse(
+      fmt::format("{{bad_start_spec,{{simple_one_for_one_needs_one_spec,{}}}}}", specs.size()));
   std::unordered_set<std::string> ids;
   for (const auto& spec : specs) {
     if (auto bad = validate(spec))
@@ -95,11 +96,11 @@ std::optional<exit_reason> supervisor_state::validate(const child_spec& spec) co
   if (spec.shutdown && !spec.shutdown->is_brutal_kill() && spec.shutdown->after().count() < 0)
     return bad(fmt::format("{{invalid_shutdown,{}}}", spec.shutdown->after().count()));
   if (spec.significant && spec.restart == restart::permanent)
-    return bad(fmt::format("{{bad_combination,\"{}\",[{{restart,permanent}},{{significant,true}}]}}",
-                           spec.id));
+    return bad(fmt::format(
+      "{{bad_combination,\"{}\",[{{restart,permanent}},{{significant,true}}]}}", spec.id));
   if (spec.significant && flags_.auto_shutdown == auto_shutdown::never)
-    return bad(fmt::format("{{bad_combination,\"{}\",[{{auto_shutdown,never}},{{significant,true}}]}}",
-                           spec.id));
+    return bad(fmt::format(
+      "{{bad_combination,\"{}\",[{{auto_shutdown,never}},{{significant,true}}]}}", spec.id));
   return std::nullopt;
 }
 
@@ -201,7 +202,8 @@ call_result<void_result> supervisor_state::handle_call(const sup_terminate_pid& 
   return otp::noreply();
 }
 
-expected<supervisor_state::child*, sup_error> supervisor_state::stopped_child(const std::string& id) {
+expected<supervisor_state::child*, sup_error> supervisor_state::stopped_child(
+  const std::string& id) {
   if (simple())
     return unexpected{sup_error{sup_error::kind::simple_one_for_one}};
   auto* c = find(id);
@@ -328,7 +330,8 @@ void supervisor_state::child_exited(const otp::pid& who, const exit_reason& reas
   const auto& spec = children_.front().spec;
   if (spec.restart == restart::permanent || abnormal(reason))
     report("child_terminated", reason, "", who);
-  if (spec.restart == restart::permanent || (spec.restart == restart::transient && abnormal(reason))) {
+  if (spec.restart == restart::permanent
+      || (spec.restart == restart::transient && abnormal(reason))) {
     restart_dynamic(who.id());
     return;
   }
@@ -357,7 +360,9 @@ void supervisor_state::restart(std::size_t index) {
   }
   switch (flags_.strategy) {
     case strategy::one_for_one:
-    case strategy::simple_one_for_one: restart_from(index); return;
+    case strategy::simple_one_for_one:
+      restart_from(index);
+      return;
     case strategy::one_for_all:
     case strategy::rest_for_one: {
       // Stop the siblings this strategy takes down (reverse start order), then start again.
@@ -390,9 +395,10 @@ void supervisor_state::restart(std::size_t index) {
 
 void supervisor_state::restart_from(std::size_t first) {
   // One_for_one restarts one child; the others restart every stopped child from `first` on.
-  auto last = flags_.strategy == strategy::one_for_one || flags_.strategy == strategy::simple_one_for_one
-                ? first + 1
-                : children_.size();
+  auto last =
+    flags_.strategy == strategy::one_for_one || flags_.strategy == strategy::simple_one_for_one
+      ? first + 1
+      : children_.size();
   for (auto i = first; i < last && i < children_.size(); ++i) {
     auto& c = children_[i];
     if (c.pid)
@@ -653,8 +659,9 @@ void supervisor_state::report(std::string_view context, const exit_reason& reaso
   log_event e;
   e.level = log_level::error;
   e.kind = "supervisor_report";
-  e.text = fmt::format("supervisor: {}\n errorContext: {}\n reason: {}\n offender: [{{id,{}}},{{pid,{}}}]",
-                       name(), context, reason, id, who);
+  e.text =
+    fmt::format("supervisor: {}\n errorContext: {}\n reason: {}\n offender: [{{id,{}}},{{pid,{}}}]",
+                name(), context, reason, id, who);
   e.fields = {{"supervisor", name()},
               {"context", std::string{context}},
               {"reason", fmt::format("{}", reason)},

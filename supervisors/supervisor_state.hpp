@@ -6,8 +6,8 @@
 // that a supervisor never blocks a scheduler thread (and nested trees never deadlock).
 
 #include "otp/callback_result.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/child_spec.hpp"
+#include "otp/detail/server_core.hpp"
 #include "otp/from.hpp"
 #include "otp/messages.hpp"
 #include "otp/process.hpp"
@@ -122,8 +122,8 @@ class supervisor_state {
   struct stop_job {
     std::uint64_t id = 0;
     std::vector<std::pair<otp::pid, shutdown_spec>> targets;
-    std::size_t next = 0;      // sequential: the child being stopped is targets[next]
-    bool concurrent = false;   // simple_one_for_one
+    std::size_t next = 0;                   // sequential: the child being stopped is targets[next]
+    bool concurrent = false;                // simple_one_for_one
     std::unordered_set<std::uint64_t> ids;  // of all targets
     std::unordered_set<std::uint64_t> waiting;
     std::unordered_set<std::uint64_t> already_down;

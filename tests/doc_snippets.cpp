@@ -66,8 +66,7 @@ int main(int argc, char** argv) {
       ++checked;
       if (!contains(lines_of(root / source), block)) {
         ++failed;
-        std::cerr << path.string() << ":" << i + 1 << ": snippet not found in " << source
-                  << "\n";
+        std::cerr << path.string() << ":" << i + 1 << ": snippet not found in " << source << "\n";
       }
     }
   }

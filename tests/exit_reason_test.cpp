@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <otp/call_error.hpp>
-#include <otp/exit_reason.hpp>
 #include <otp/detail/caf_error.hpp>
+#include <otp/exit_reason.hpp>
 
 #include <caf/exit_reason.hpp>
 #include <caf/sec.hpp>
@@ -33,9 +33,10 @@ TEST_CASE("normal and shutdown reasons are clean, others are not") {
 TEST_CASE("every reason survives a round trip through a CAF error") {
   using otp::detail::from_caf_error;
   using otp::detail::to_caf_error;
-  for (const auto& r : {exit_reason::normal(), exit_reason::shutdown(), exit_reason::shutdown("d"),
-                        exit_reason::killed(), exit_reason::noproc(), exit_reason::noconnection(),
-                        exit_reason::timeout(), exit_reason::exception("e"), exit_reason::error("u")})
+  for (const auto& r :
+       {exit_reason::normal(), exit_reason::shutdown(), exit_reason::shutdown("d"),
+        exit_reason::killed(), exit_reason::noproc(), exit_reason::noconnection(),
+        exit_reason::timeout(), exit_reason::exception("e"), exit_reason::error("u")})
     CHECK(from_caf_error(to_caf_error(r)) == r);
 }
 

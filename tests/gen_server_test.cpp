@@ -222,16 +222,19 @@ TEST_CASE("handle_continue runs right after init and after a reply, before other
   auto s = gen_server::start<continues>(kit.node()).value();
   CHECK(gen_server::call(s, add{7}) == 7);
   auto seen = gen_server::call(s, get{});
-  CHECK(seen == std::vector<std::string>{"init", "continue warm_up", "continue second", "call",
-                                         "continue after_reply"});
+  CHECK(seen
+        == std::vector<std::string>{"init", "continue warm_up", "continue second", "call",
+                                    "continue after_reply"});
 }
 
 TEST_CASE("a registered name is unique, found by whereis, and freed at exit") {
   otp::test::kit kit;
   auto log = new_log();
-  auto first = gen_server::start<counter>(kit.node(), otp::start_options{.name = "counter"}, 1, log);
+  auto first =
+    gen_server::start<counter>(kit.node(), otp::start_options{.name = "counter"}, 1, log);
   REQUIRE(first);
-  auto second = gen_server::start<counter>(kit.node(), otp::start_options{.name = "counter"}, 2, log);
+  auto second =
+    gen_server::start<counter>(kit.node(), otp::start_options{.name = "counter"}, 2, log);
   REQUIRE_FALSE(second);
   CHECK(second.error().what_kind() == otp::start_error::kind::already_started);
   CHECK(second.error().existing() == *first);
@@ -279,7 +282,8 @@ TEST_CASE("stop with a reply answers the caller, then terminates with the reason
 TEST_CASE("an exception in a callback calls terminate and writes one crash report") {
   otp::test::kit kit;
   auto log = new_log();
-  auto c = gen_server::start<counter>(kit.node(), otp::start_options{.name = "crashy"}, 5, log).value();
+  auto c =
+    gen_server::start<counter>(kit.node(), otp::start_options{.name = "crashy"}, 5, log).value();
   gen_server::cast(c, crash{});
   CHECK(kit.wait_exit(c) == exit_reason::exception("cast boom"));
   CHECK(*log == std::vector<std::string>{"terminate {exception,cast boom}"});

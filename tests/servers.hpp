@@ -42,7 +42,10 @@ class counter {
   void handle_cast(const add& a) { value_ += a.n; }
   void handle_cast(const crash&) { throw std::runtime_error("cast boom"); }
 
-  void handle_info(const tick&) { ++ticks_; value_ += 100; }
+  void handle_info(const tick&) {
+    ++ticks_;
+    value_ += 100;
+  }
 
   void terminate(const otp::exit_reason& r) {
     if (log_)

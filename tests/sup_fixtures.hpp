@@ -43,8 +43,12 @@ class worker {
   void init(std::string id, journal j, int extra) { init(id + "#" + std::to_string(extra), j); }
   std::string handle_call(const whoami&) { return id_; }
   void handle_cast(const crash&) { throw std::runtime_error("crash " + id_); }
-  otp::cast_result handle_cast(const quit_normally&) { return otp::stop(otp::exit_reason::normal()); }
-  void terminate(const otp::exit_reason& r) { journal_->push_back(fmt::format("stop {} {}", id_, r)); }
+  otp::cast_result handle_cast(const quit_normally&) {
+    return otp::stop(otp::exit_reason::normal());
+  }
+  void terminate(const otp::exit_reason& r) {
+    journal_->push_back(fmt::format("stop {} {}", id_, r));
+  }
 
  private:
   std::string id_;

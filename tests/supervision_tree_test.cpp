@@ -128,11 +128,16 @@ class json_checker {
         } while (eat(','));
         return eat(']');
       }
-      case '"': return string();
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
-      default: return number();
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
     }
   }
 
@@ -253,18 +258,22 @@ TEST_CASE("to_text draws the tree with aligned columns") {
   for (const auto& p : {tree.pid, tree.children[2].children.back().pid})
     pid_width = std::max(pid_width, pid(p).size());
   auto pid_cell = [&](const otp::pid& p) { return fmt::format("{:<{}}", pid(p), pid_width); };
-  CHECK(l[0] == fmt::format("app                         supervisor  {}                         "
-                            "one_for_one 5/5s          running",
-                            pid_cell(tree.pid)));
-  CHECK(l[4] == fmt::format("│  └─ b                     worker      {}  permanent  0 restarts  "
-                            "                          running",
-                            pid_cell(tree.children[1].children[1].pid)));
-  CHECK(l[5] == fmt::format("└─ pool                     supervisor  {}  permanent  0 restarts  "
-                            "simple_one_for_one 3/10s  running",
-                            pid_cell(tree.children[2].pid)));
-  CHECK(l[8] == fmt::format("   └─ sup_fixtures::worker  worker      {}  permanent  0 restarts  "
-                            "                          running",
-                            pid_cell(tree.children[2].children[2].pid)));
+  CHECK(l[0]
+        == fmt::format("app                         supervisor  {}                         "
+                       "one_for_one 5/5s          running",
+                       pid_cell(tree.pid)));
+  CHECK(l[4]
+        == fmt::format("│  └─ b                     worker      {}  permanent  0 restarts  "
+                       "                          running",
+                       pid_cell(tree.children[1].children[1].pid)));
+  CHECK(l[5]
+        == fmt::format("└─ pool                     supervisor  {}  permanent  0 restarts  "
+                       "simple_one_for_one 3/10s  running",
+                       pid_cell(tree.children[2].pid)));
+  CHECK(l[8]
+        == fmt::format("   └─ sup_fixtures::worker  worker      {}  permanent  0 restarts  "
+                       "                          running",
+                       pid_cell(tree.children[2].children[2].pid)));
   CHECK(fmt::format("{}", tree) == text);
 }
 
@@ -311,7 +320,7 @@ TEST_CASE("restart counts show up after a crash, and in every rendering") {
 
   auto tree = otp::supervision_tree(top).value();
   CHECK(tree.children[0].restarts == 0);
-  CHECK(tree.children[1].restarts == 0);  // the group itself did not restart
+  CHECK(tree.children[1].restarts == 0);              // the group itself did not restart
   CHECK(tree.children[1].children[0].restarts == 1);  // one_for_all: a restarted with b
   CHECK(tree.children[1].children[1].restarts == 1);
   CHECK(tree.children[1].children[1].pid != b);
@@ -323,7 +332,8 @@ TEST_CASE("restart counts show up after a crash, and in every rendering") {
   auto l = lines(otp::to_text(tree));
   CHECK(l[3].find("  1 restart ") != std::string::npos);
   CHECK(l[1].find("  0 restarts  ") != std::string::npos);
-  CHECK(otp::to_json(tree).find("\"id\": \"b\", \"pid\": \"" + fmt::format("{}", tree.children[1].children[1].pid)
+  CHECK(otp::to_json(tree).find("\"id\": \"b\", \"pid\": \""
+                                + fmt::format("{}", tree.children[1].children[1].pid)
                                 + "\", \"type\": \"worker\", \"state\": \"running\", "
                                   "\"restart\": \"permanent\", \"restarts\": 1")
         != std::string::npos);
@@ -370,10 +380,12 @@ TEST_CASE("to_dot draws supervisors as boxes, workers as ellipses, and escapes l
   CHECK(dot.starts_with("digraph supervision_tree {\n"));
   CHECK(dot.ends_with("}\n"));
   // Preorder numbering: app n0, w n1, group n2, a n3, b n4, pool n5, its children n6..n8.
-  CHECK(dot.find(fmt::format("  n0 [shape=box, label=\"app\\n{}\\none_for_one 5/5s\"];\n", pid(tree.pid)))
+  CHECK(dot.find(
+          fmt::format("  n0 [shape=box, label=\"app\\n{}\\none_for_one 5/5s\"];\n", pid(tree.pid)))
         != std::string::npos);
-  CHECK(dot.find(fmt::format("  n1 [shape=ellipse, label=\"w\\n{}\"];\n", pid(tree.children[0].pid)))
-        != std::string::npos);
+  CHECK(
+    dot.find(fmt::format("  n1 [shape=ellipse, label=\"w\\n{}\"];\n", pid(tree.children[0].pid)))
+    != std::string::npos);
   CHECK(dot.find("  n2 [shape=box, label=\"group\\n") != std::string::npos);
   for (auto edge : {"n0 -> n1;", "n0 -> n2;", "n2 -> n3;", "n2 -> n4;", "n0 -> n5;", "n5 -> n6;",
                     "n5 -> n7;", "n5 -> n8;"})

@@ -25,7 +25,8 @@ TEST_CASE("start_child, terminate_child, restart_child, delete_child, get_childs
   REQUIRE(supervisor::terminate_child(sup, "b"));
   CHECK_FALSE(kit.alive(*b));
   CHECK(j->back() == "stop b shutdown");
-  CHECK(supervisor::start_child(sup, worker_spec("b", j)).error().what_kind() == kind::already_present);
+  CHECK(supervisor::start_child(sup, worker_spec("b", j)).error().what_kind()
+        == kind::already_present);
   CHECK(supervisor::delete_child(sup, "a").error().what_kind() == kind::running);
 
   auto b2 = supervisor::restart_child(sup, "b");
@@ -136,9 +137,10 @@ TEST_CASE("auto_shutdown any_significant: a significant child's exit stops the s
   auto j = new_journal();
   auto sig = worker_spec("sig", j, otp::restart::transient);
   sig.significant = true;
-  auto sup = supervisor::start_link(kit.node(), {.auto_shutdown = otp::auto_shutdown::any_significant},
-                                    {worker_spec("other", j), sig})
-               .value();
+  auto sup =
+    supervisor::start_link(kit.node(), {.auto_shutdown = otp::auto_shutdown::any_significant},
+                           {worker_spec("other", j), sig})
+      .value();
   gen_server::cast(otp::server_ref<worker>{child_pid(sup, "sig")}, quit_normally{});
   CHECK(kit.wait_exit(sup) == otp::exit_reason::shutdown());
   CHECK(j->back() == "stop other shutdown");
@@ -151,8 +153,8 @@ TEST_CASE("auto_shutdown all_significant: only the last significant child's exit
   s1.significant = true;
   auto s2 = worker_spec("s2", j, otp::restart::temporary);
   s2.significant = true;
-  auto sup = supervisor::start_link(kit.node(), {.auto_shutdown = otp::auto_shutdown::all_significant},
-                                    {s1, s2})
+  auto sup = supervisor::start_link(
+               kit.node(), {.auto_shutdown = otp::auto_shutdown::all_significant}, {s1, s2})
                .value();
   auto p2 = child_pid(sup, "s2");
   gen_server::cast(otp::server_ref<worker>{child_pid(sup, "s1")}, quit_normally{});

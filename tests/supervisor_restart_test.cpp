@@ -55,8 +55,9 @@ TEST_CASE("one_for_all stops the others in reverse order, then restarts all in o
   auto j = new_journal();
   auto sup = abc(kit, otp::strategy::one_for_all, j);
   crash_child(kit, sup, "b");
-  CHECK(*j == std::vector<std::string>{"stop b {exception,crash b}", "stop c shutdown",
-                                       "stop a shutdown", "start a", "start b", "start c"});
+  CHECK(*j
+        == std::vector<std::string>{"stop b {exception,crash b}", "stop c shutdown",
+                                    "stop a shutdown", "start a", "start b", "start c"});
   for (const auto& c : supervisor::which_children(sup).value())
     CHECK(kit.alive(c.pid));
 }
@@ -67,8 +68,9 @@ TEST_CASE("rest_for_one restarts the crashed child and the ones started after it
   auto sup = abc(kit, otp::strategy::rest_for_one, j);
   auto a = child_pid(sup, "a");
   crash_child(kit, sup, "b");
-  CHECK(*j == std::vector<std::string>{"stop b {exception,crash b}", "stop c shutdown", "start b",
-                                       "start c"});
+  CHECK(*j
+        == std::vector<std::string>{"stop b {exception,crash b}", "stop c shutdown", "start b",
+                                    "start c"});
   CHECK(child_pid(sup, "a") == a);
 }
 
@@ -105,10 +107,10 @@ TEST_CASE("transient children restart only after an abnormal exit") {
 TEST_CASE("temporary children are never restarted, and their spec is removed") {
   otp::test::kit kit;
   auto j = new_journal();
-  auto sup = supervisor::start_link(kit.node(), {},
-                                    {worker_spec("tmp", j, otp::restart::temporary),
-                                     worker_spec("p", j)})
-               .value();
+  auto sup =
+    supervisor::start_link(kit.node(), {},
+                           {worker_spec("tmp", j, otp::restart::temporary), worker_spec("p", j)})
+      .value();
   crash_child(kit, sup, "tmp");
   CHECK(child_ids(sup) == std::vector<std::string>{"p"});
 }
@@ -116,13 +118,14 @@ TEST_CASE("temporary children are never restarted, and their spec is removed") {
 TEST_CASE("a temporary child taken down by a sibling's failure is not restarted either") {
   otp::test::kit kit;
   auto j = new_journal();
-  auto sup = supervisor::start_link(kit.node(), {.strategy = otp::strategy::one_for_all},
-                                    {worker_spec("tmp", j, otp::restart::temporary),
-                                     worker_spec("p", j)})
-               .value();
+  auto sup =
+    supervisor::start_link(kit.node(), {.strategy = otp::strategy::one_for_all},
+                           {worker_spec("tmp", j, otp::restart::temporary), worker_spec("p", j)})
+      .value();
   j->clear();
   crash_child(kit, sup, "p");
-  CHECK(*j == std::vector<std::string>{"stop p {exception,crash p}", "stop tmp shutdown", "start p"});
+  CHECK(*j
+        == std::vector<std::string>{"stop p {exception,crash p}", "stop tmp shutdown", "start p"});
   CHECK(child_ids(sup) == std::vector<std::string>{"p"});
 }
 

@@ -15,8 +15,9 @@ TEST_CASE("stopping a supervisor stops its children in reverse start order") {
                                     {worker_spec("a", j), worker_spec("b", j), worker_spec("c", j)})
                .value();
   REQUIRE(gen_server::stop(sup, otp::exit_reason::shutdown()));
-  CHECK(*j == std::vector<std::string>{"start a", "start b", "start c", "stop c shutdown",
-                                       "stop b shutdown", "stop a shutdown"});
+  CHECK(*j
+        == std::vector<std::string>{"start a", "start b", "start c", "stop c shutdown",
+                                    "stop b shutdown", "stop a shutdown"});
   CHECK(kit.node().process_count() == 0);
 }
 
@@ -59,7 +60,8 @@ TEST_CASE("shutdown infinity waits as long as the child takes") {
     [](const caf::message&) -> otp::start_function::result_type {
       auto* self = otp::detail::server_core::current();
       auto child = self->home().system().spawn([](caf::event_based_actor* a) -> caf::behavior {
-        a->set_exit_handler([a](caf::exit_msg&) { a->delayed_send(caf::actor_cast<caf::actor>(a), 30s, 0); });
+        a->set_exit_handler(
+          [a](caf::exit_msg&) { a->delayed_send(caf::actor_cast<caf::actor>(a), 30s, 0); });
         return {[a](int) { a->quit(caf::exit_reason::user_shutdown); }};
       });
       self->link_to(child);
@@ -79,10 +81,10 @@ TEST_CASE("shutdown infinity waits as long as the child takes") {
 TEST_CASE("while a child is being stopped, the supervisor holds calls and answers after") {
   otp::test::kit kit;
   auto j = new_journal();
-  auto sup = supervisor::start_link(
-               kit.node(), {},
-               {{.id = "s", .start = stubborn(j, "s"), .shutdown = 2s}, worker_spec("w", j)})
-               .value();
+  auto sup =
+    supervisor::start_link(
+      kit.node(), {}, {{.id = "s", .start = stubborn(j, "s"), .shutdown = 2s}, worker_spec("w", j)})
+      .value();
   // terminate_child waits 2 s for the stubborn child; count_children queued behind it.
   auto t0 = kit.now();
   REQUIRE(supervisor::terminate_child(sup, "s"));
@@ -108,9 +110,8 @@ TEST_CASE("a parent's exit signal stops the supervisor and its children") {
 TEST_CASE("simple_one_for_one children stop concurrently at shutdown") {
   otp::test::kit kit;
   auto j = new_journal();
-  auto sup = supervisor::start_link(
-               kit.node(), {.strategy = otp::strategy::simple_one_for_one},
-               {{.id = "s", .start = stubborn(j, "s"), .shutdown = 1s}})
+  auto sup = supervisor::start_link(kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+                                    {{.id = "s", .start = stubborn(j, "s"), .shutdown = 1s}})
                .value();
   for (int i = 0; i < 3; ++i)
     REQUIRE(supervisor::start_child(sup));

@@ -34,10 +34,11 @@ TEST_CASE("a child failing to start fails the supervisor's start, naming child a
   otp::test::kit kit;
   auto j = new_journal();
   auto failures = std::make_shared<int>(1);
-  auto sup = supervisor::start_link(
-    kit.node(), {},
-    {worker_spec("a", j), worker_spec("b", j),
-     {.id = "bad", .start = otp::start_with<flaky>(failures)}, worker_spec("d", j)});
+  auto sup = supervisor::start_link(kit.node(), {},
+                                    {worker_spec("a", j),
+                                     worker_spec("b", j),
+                                     {.id = "bad", .start = otp::start_with<flaky>(failures)},
+                                     worker_spec("d", j)});
   REQUIRE_FALSE(sup);
   CHECK(sup.error().what_kind() == otp::start_error::kind::init_failed);
   CHECK(sup.error().reason() == otp::exit_reason::shutdown("{failed_to_start_child,bad,not_yet}"));
@@ -52,9 +53,9 @@ TEST_CASE("a child whose start returns ignore is kept as not running") {
   struct ignorer {
     otp::init_result init() { return otp::ignore(); }
   };
-  auto sup = supervisor::start_link(kit.node(), {},
-                                    {{.id = "i", .start = otp::start_with<ignorer>()}})
-               .value();
+  auto sup =
+    supervisor::start_link(kit.node(), {}, {{.id = "i", .start = otp::start_with<ignorer>()}})
+      .value();
   auto children = supervisor::which_children(sup).value();
   REQUIRE(children.size() == 1);
   CHECK(children[0].state == otp::child_info::status::undefined);
@@ -131,6 +132,7 @@ TEST_CASE("supervisors nest: a child can be a supervisor") {
   CHECK(child_ids(sub) == std::vector<std::string>{"b", "c"});
   CHECK(supervisor::count_children(top).value().supervisors == 1);
   REQUIRE(otp::gen_server::stop(top, otp::exit_reason::shutdown()));
-  CHECK(*j == std::vector<std::string>{"start a", "start b", "start c", "stop c shutdown",
-                                       "stop b shutdown", "stop a shutdown"});
+  CHECK(*j
+        == std::vector<std::string>{"start a", "start b", "start c", "stop c shutdown",
+                                    "stop b shutdown", "stop a shutdown"});
 }

@@ -39,7 +39,8 @@ TEST_CASE("get_state renders the state with the server's own formatter") {
 
 TEST_CASE("get_status reports name, type, counts and mailbox") {
   otp::test::kit kit;
-  auto c = gen_server::start<counter>(kit.node(), otp::start_options{.name = "c"}, 0, nullptr).value();
+  auto c =
+    gen_server::start<counter>(kit.node(), otp::start_options{.name = "c"}, 0, nullptr).value();
   gen_server::call(c, get{});
   gen_server::cast(c, add{1});
   otp::send(c, tick{});
@@ -73,7 +74,8 @@ TEST_CASE("a suspended server queues work and answers only system messages until
 
 TEST_CASE("trace logs every message in and reply out") {
   otp::test::kit kit;
-  auto c = gen_server::start<counter>(kit.node(), otp::start_options{.name = "traced"}, 0, nullptr).value();
+  auto c = gen_server::start<counter>(kit.node(), otp::start_options{.name = "traced"}, 0, nullptr)
+             .value();
   REQUIRE(otp::sys::trace(c, true));
   gen_server::call(c, add{2});
   auto traces = kit.logs("trace");

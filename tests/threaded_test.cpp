@@ -27,8 +27,9 @@ struct relay_req {
 struct relay {
   int handle_call(const relay_req& r) { return gen_server::call(r.target, add{r.n}); }
   otp::call_result<int> handle_call(const add& a, otp::from<int> caller) {
-    gen_server::async_call(target, add{a.n}, 1s,
-                           [caller](otp::expected<int, otp::call_error> r) { caller.reply(r.value_or(-1)); });
+    gen_server::async_call(target, add{a.n}, 1s, [caller](otp::expected<int, otp::call_error> r) {
+      caller.reply(r.value_or(-1));
+    });
     return otp::noreply();
   }
   void init(otp::server_ref<counter> t) { target = t; }

@@ -89,12 +89,14 @@ class report_log {
                    ? names.at(std::string{e.field("supervisor")})
                    : std::string{e.field("supervisor")};
       if (e.kind == "crash_report")
-        line = fmt::format("crash_report       {} exited: {}", name(e.field("pid")), e.field("reason"));
+        line =
+          fmt::format("crash_report       {} exited: {}", name(e.field("pid")), e.field("reason"));
       else if (e.kind == "supervisor_report" && e.field("context") == "child_terminated")
         line = fmt::format("supervisor_report  {}: child_terminated {}: {}", sup,
                            name(e.field("pid")), e.field("reason"));
       else if (e.kind == "supervisor_report")
-        line = fmt::format("supervisor_report  {}: {}, {}", sup, e.field("context"), e.field("reason"));
+        line =
+          fmt::format("supervisor_report  {}: {}, {}", sup, e.field("context"), e.field("reason"));
       else
         line = fmt::format("{}  {}", e.kind, e.text);
       fmt::print("  {}\n", paint("2", "log  " + line));
@@ -227,8 +229,11 @@ struct demo {
     fmt::print("{} new pids: ", paint("1", "→"));
     for (std::size_t i = 0; i < changed.size(); ++i) {  // two per line
       const auto& c = changed[i];
-      fmt::print("{}{} {} → {}", i == 0 ? "" : i % 2 == 0 ? ",\n            " : ", ", c.label,
-                 c.before, paint("1;33", fmt::format("{}", c.after)));
+      fmt::print("{}{} {} → {}",
+                 i == 0       ? ""
+                 : i % 2 == 0 ? ",\n            "
+                              : ", ",
+                 c.label, c.before, paint("1;33", fmt::format("{}", c.after)));
       labels.push_back(c.label);
     }
     fmt::print("\n  {}\n", conclusion);
@@ -289,15 +294,17 @@ int run(std::string_view format) {
          "rest_for_one restarted parser and writer; reader, before it, kept its pid.");
 
   d.heading("a job crashes", "workers is simple_one_for_one: jobs are independent.");
-  d.show(d.crash_and_wait({"workers", "#2"}).value(), {"job"},
-         "only that job restarted, with its start_child arguments; it is listed last (newest pid).");
+  d.show(
+    d.crash_and_wait({"workers", "#2"}).value(), {"job"},
+    "only that job restarted, with its start_child arguments; it is listed last (newest pid).");
 
   d.heading("parser keeps crashing", "pipeline allows 2 restarts in 5 s, and used 1 in step 2.");
   fmt::print("  crash #1\n");
   d.show(d.crash_and_wait({"pipeline", "parser"}).value(), {"parser", "writer"},
          "pipeline restarted parser and writer: its 2nd restart in 5 s.", false);
   fmt::print("  crash #2\n");
-  d.show(d.crash_and_wait({"pipeline", "parser"}).value(), {"pipeline", "reader", "parser", "writer"},
+  d.show(d.crash_and_wait({"pipeline", "parser"}).value(),
+         {"pipeline", "reader", "parser", "writer"},
          "a 3rd restart in 5 s was too many: pipeline gave up and exited (shutdown); app, "
          "one_for_one,\n  restarted it: a fresh pipeline, with fresh children and a fresh restart "
          "budget.");
@@ -319,12 +326,14 @@ int run(std::string_view format) {
     std::this_thread::sleep_for(1ms);
   fmt::print("{} app is gone: which_children fails with {}\n", paint("1", "→"),
              otp::to_string(gone.error().call_kind()));
-  fmt::print("  pipeline gave up again, and restarting it would be app's 2nd restart in 5 s: app "
-             "gave up too.\n  It stopped store and workers, then exited with reason shutdown; {} "
-             "processes are left.\n",
-             node.process_count());
-  fmt::print("\n{}\n", paint("2", "`supervision_tree --dot | dot -Tsvg > tree.svg` draws the "
-                                   "tree; `--json` prints it for tools."));
+  fmt::print(
+    "  pipeline gave up again, and restarting it would be app's 2nd restart in 5 s: app "
+    "gave up too.\n  It stopped store and workers, then exited with reason shutdown; {} "
+    "processes are left.\n",
+    node.process_count());
+  fmt::print("\n{}\n", paint("2",
+                             "`supervision_tree --dot | dot -Tsvg > tree.svg` draws the "
+                             "tree; `--json` prints it for tools."));
   return 0;
 }
 
@@ -338,24 +347,25 @@ int main(int argc, char** argv) {
 }
 
 // Sample output (pids vary from run to run):
-//   ── 0. the application starts ───────────────────────────────────────────────────────────────────
-//   Columns: id, kind, pid (* new since the last drawing), restart type, restarts,
-//   strategy max-restarts/period (supervisors), state.
-//   app           supervisor  <0.4.0>                          one_for_one 1/5s         running
-//   ├─ store      supervisor  <0.5.0>   permanent  0 restarts  one_for_all 3/5s         running
-//   │  ├─ cache   worker      <0.6.0>   permanent  0 restarts                           running
-//   │  └─ index   worker      <0.7.0>   permanent  0 restarts                           running
-//   ├─ pipeline   supervisor  <0.8.0>   permanent  0 restarts  rest_for_one 2/5s        running
-//   │  ├─ reader  worker      <0.9.0>   permanent  0 restarts                           running
-//   │  ├─ parser  worker      <0.10.0>  permanent  0 restarts                           running
-//   │  └─ writer  worker      <0.11.0>  permanent  0 restarts                           running
-//   └─ workers    supervisor  <0.12.0>  permanent  0 restarts  simple_one_for_one 5/5s  running
+//   ── 0. the application starts
+//   ─────────────────────────────────────────────────────────────────── Columns: id, kind, pid (*
+//   new since the last drawing), restart type, restarts, strategy max-restarts/period
+//   (supervisors), state. app           supervisor  <0.4.0>                          one_for_one
+//   1/5s         running ├─ store      supervisor  <0.5.0>   permanent  0 restarts  one_for_all
+//   3/5s         running │  ├─ cache   worker      <0.6.0>   permanent  0 restarts running │  └─
+//   index   worker      <0.7.0>   permanent  0 restarts                           running ├─
+//   pipeline   supervisor  <0.8.0>   permanent  0 restarts  rest_for_one 2/5s        running │  ├─
+//   reader  worker      <0.9.0>   permanent  0 restarts                           running │  ├─
+//   parser  worker      <0.10.0>  permanent  0 restarts                           running │  └─
+//   writer  worker      <0.11.0>  permanent  0 restarts                           running └─
+//   workers    supervisor  <0.12.0>  permanent  0 restarts  simple_one_for_one 5/5s  running
 //      ├─ job     worker      <0.22.0>  permanent  0 restarts                           running
 //      ├─ job     worker      <0.24.0>  permanent  0 restarts                           running
 //      └─ job     worker      <0.26.0>  permanent  0 restarts                           running
 //
-//   ── 1. cache crashes ────────────────────────────────────────────────────────────────────────────
-//   store is one_for_all: cache and index share state, so both restart.
+//   ── 1. cache crashes
+//   ──────────────────────────────────────────────────────────────────────────── store is
+//   one_for_all: cache and index share state, so both restart.
 //     log  crash_report       cache <0.6.0> exited: {exception,injected fault}
 //     log  supervisor_report  store: child_terminated cache <0.6.0>: {exception,injected fault}
 //   app           supervisor  <0.4.0>                           one_for_one 1/5s         running
@@ -373,10 +383,12 @@ int main(int argc, char** argv) {
 //   → new pids: cache <0.6.0> → <0.36.0>, index <0.7.0> → <0.37.0>
 //     one_for_all restarted the whole group; the rest of the tree kept its pids.
 //
-//   ── 2. parser crashes ───────────────────────────────────────────────────────────────────────────
-//   pipeline is rest_for_one: what comes after parser depends on it.
+//   ── 2. parser crashes
+//   ─────────────────────────────────────────────────────────────────────────── pipeline is
+//   rest_for_one: what comes after parser depends on it.
 //     log  crash_report       parser <0.10.0> exited: {exception,injected fault}
-//     log  supervisor_report  pipeline: child_terminated parser <0.10.0>: {exception,injected fault}
+//     log  supervisor_report  pipeline: child_terminated parser <0.10.0>: {exception,injected
+//     fault}
 //   app           supervisor  <0.4.0>                           one_for_one 1/5s         running
 //   ├─ store      supervisor  <0.5.0>    permanent  0 restarts  one_for_all 3/5s         running
 //   │  ├─ cache   worker      <0.36.0>   permanent  1 restart                            running
@@ -392,8 +404,9 @@ int main(int argc, char** argv) {
 //   → new pids: parser <0.10.0> → <0.46.0>, writer <0.11.0> → <0.47.0>
 //     rest_for_one restarted parser and writer; reader, before it, kept its pid.
 //
-//   ── 3. a job crashes ────────────────────────────────────────────────────────────────────────────
-//   workers is simple_one_for_one: jobs are independent.
+//   ── 3. a job crashes
+//   ──────────────────────────────────────────────────────────────────────────── workers is
+//   simple_one_for_one: jobs are independent.
 //     log  crash_report       job <0.24.0> exited: {exception,injected fault}
 //     log  supervisor_report  workers: child_terminated job <0.24.0>: {exception,injected fault}
 //   app           supervisor  <0.4.0>                           one_for_one 1/5s         running
@@ -411,18 +424,20 @@ int main(int argc, char** argv) {
 //   → new pids: job <0.24.0> → <0.56.0>
 //     only that job restarted, with its start_child arguments; it is listed last (newest pid).
 //
-//   ── 4. parser keeps crashing ────────────────────────────────────────────────────────────────────
-//   pipeline allows 2 restarts in 5 s, and used 1 in step 2.
+//   ── 4. parser keeps crashing
+//   ──────────────────────────────────────────────────────────────────── pipeline allows 2 restarts
+//   in 5 s, and used 1 in step 2.
 //     crash #1
 //     log  crash_report       parser <0.46.0> exited: {exception,injected fault}
-//     log  supervisor_report  pipeline: child_terminated parser <0.46.0>: {exception,injected fault}
+//     log  supervisor_report  pipeline: child_terminated parser <0.46.0>: {exception,injected
+//     fault}
 //   → new pids: parser <0.46.0> → <0.65.0>, writer <0.47.0> → <0.66.0>
 //     pipeline restarted parser and writer: its 2nd restart in 5 s.
 //     crash #2
 //     log  crash_report       parser <0.65.0> exited: {exception,injected fault}
-//     log  supervisor_report  pipeline: child_terminated parser <0.65.0>: {exception,injected fault}
-//     log  supervisor_report  pipeline: shutdown, reached_max_restart_intensity
-//     log  supervisor_report  app: child_terminated pipeline <0.8.0>: shutdown
+//     log  supervisor_report  pipeline: child_terminated parser <0.65.0>: {exception,injected
+//     fault} log  supervisor_report  pipeline: shutdown, reached_max_restart_intensity log
+//     supervisor_report  app: child_terminated pipeline <0.8.0>: shutdown
 //   app           supervisor  <0.4.0>                           one_for_one 1/5s         running
 //   ├─ store      supervisor  <0.5.0>    permanent  0 restarts  one_for_all 3/5s         running
 //   │  ├─ cache   worker      <0.36.0>   permanent  1 restart                            running
@@ -440,24 +455,27 @@ int main(int argc, char** argv) {
 //     a 3rd restart in 5 s was too many: pipeline gave up and exited (shutdown); app, one_for_one,
 //     restarted it: a fresh pipeline, with fresh children and a fresh restart budget.
 //
-//   ── 5. the new parser keeps crashing ────────────────────────────────────────────────────────────
-//   the new pipeline allows 2 restarts in 5 s; app allows 1 and used it in step 4.
+//   ── 5. the new parser keeps crashing
+//   ──────────────────────────────────────────────────────────── the new pipeline allows 2 restarts
+//   in 5 s; app allows 1 and used it in step 4.
 //     crash #1
 //     log  crash_report       parser <0.81.0> exited: {exception,injected fault}
-//     log  supervisor_report  pipeline: child_terminated parser <0.81.0>: {exception,injected fault}
+//     log  supervisor_report  pipeline: child_terminated parser <0.81.0>: {exception,injected
+//     fault}
 //   → new pids: parser <0.81.0> → <0.94.0>, writer <0.82.0> → <0.95.0>
 //     pipeline restarted parser and writer: its restart #1.
 //     crash #2
 //     log  crash_report       parser <0.94.0> exited: {exception,injected fault}
-//     log  supervisor_report  pipeline: child_terminated parser <0.94.0>: {exception,injected fault}
+//     log  supervisor_report  pipeline: child_terminated parser <0.94.0>: {exception,injected
+//     fault}
 //   → new pids: parser <0.94.0> → <0.103.0>, writer <0.95.0> → <0.104.0>
 //     pipeline restarted parser and writer: its restart #2.
 //     crash #3
 //     log  crash_report       parser <0.103.0> exited: {exception,injected fault}
-//     log  supervisor_report  pipeline: child_terminated parser <0.103.0>: {exception,injected fault}
-//     log  supervisor_report  pipeline: shutdown, reached_max_restart_intensity
-//     log  supervisor_report  app: child_terminated pipeline <0.78.0>: shutdown
-//     log  supervisor_report  app: shutdown, reached_max_restart_intensity
+//     log  supervisor_report  pipeline: child_terminated parser <0.103.0>: {exception,injected
+//     fault} log  supervisor_report  pipeline: shutdown, reached_max_restart_intensity log
+//     supervisor_report  app: child_terminated pipeline <0.78.0>: shutdown log  supervisor_report
+//     app: shutdown, reached_max_restart_intensity
 //   → app is gone: which_children fails with noproc
 //     pipeline gave up again, and restarting it would be app's 2nd restart in 5 s: app gave up too.
 //     It stopped store and workers, then exited with reason shutdown; 0 processes are left.

@@ -41,15 +41,21 @@ struct ok_t {
   otp::action action;
 };
 
-inline stop_t stop(exit_reason reason) { return {std::move(reason)}; }
+inline stop_t stop(exit_reason reason) {
+  return {std::move(reason)};
+}
 
 template <class R>
 stop_reply_t<R> stop(exit_reason reason, R reply) {
   return {std::move(reason), std::move(reply)};
 }
 
-inline noreply_t noreply(action a = {}) { return {std::move(a)}; }
-inline noreply_t noreply(timeout t) { return {action::after(t)}; }
+inline noreply_t noreply(action a = {}) {
+  return {std::move(a)};
+}
+inline noreply_t noreply(timeout t) {
+  return {action::after(t)};
+}
 
 template <class R>
 reply_t<R> reply(R value, action a = {}) {
@@ -61,9 +67,15 @@ reply_t<R> reply(R value, timeout t) {
   return {std::move(value), action::after(t)};
 }
 
-inline ok_t ok(action a = {}) { return {std::move(a)}; }
-inline ok_t ok(timeout t) { return {action::after(t)}; }
-inline ignore_t ignore() { return {}; }
+inline ok_t ok(action a = {}) {
+  return {std::move(a)};
+}
+inline ok_t ok(timeout t) {
+  return {action::after(t)};
+}
+inline ignore_t ignore() {
+  return {};
+}
 
 // -- what the generic loop receives ------------------------------------------------------------
 

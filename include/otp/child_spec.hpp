@@ -1,11 +1,11 @@
 #pragma once
 
+#include "otp/detail/box.hpp"
+#include "otp/detail/type_name.hpp"
 #include "otp/expected.hpp"
 #include "otp/pid.hpp"
 #include "otp/start_error.hpp"
 #include "otp/timeout.hpp"
-#include "otp/detail/box.hpp"
-#include "otp/detail/type_name.hpp"
 
 #include <caf/message.hpp>
 
@@ -121,8 +121,7 @@ struct child_spec {
   shutdown_spec effective_shutdown() const {
     if (shutdown)
       return *shutdown;
-    return type == child_type::supervisor ? shutdown_spec{infinity}
-                                          : shutdown_spec{timeout{5000}};
+    return type == child_type::supervisor ? shutdown_spec{infinity} : shutdown_spec{timeout{5000}};
   }
 };
 

@@ -18,6 +18,10 @@
 
 #include "otp/call_error.hpp"
 #include "otp/callback_result.hpp"
+#include "otp/detail/atoms.hpp"
+#include "otp/detail/node_access.hpp"
+#include "otp/detail/request.hpp"
+#include "otp/detail/server_impl.hpp"
 #include "otp/expected.hpp"
 #include "otp/from.hpp"
 #include "otp/messages.hpp"
@@ -26,10 +30,6 @@
 #include "otp/start_error.hpp"
 #include "otp/timeout.hpp"
 #include "otp/types.hpp"
-#include "otp/detail/atoms.hpp"
-#include "otp/detail/node_access.hpp"
-#include "otp/detail/request.hpp"
-#include "otp/detail/server_impl.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -64,7 +64,7 @@ node& node_of_current();
 template <class S, class... Args>
 init_result construct_and_init(server_core& core, std::string name, bool trace, Args&&... args) {
   // The callbacks are bound before init runs, so that init can use otp::self(), timers, etc.
-  if constexpr (requires(S& s) { s.init(std::forward<Args>(args)...); }) {
+  if constexpr (requires(S & s) { s.init(std::forward<Args>(args)...); }) {
     core.bind(std::make_unique<server_impl<S>>(), std::move(name), trace);
     auto& user = static_cast<server_impl<S>*>(core.callbacks())->user();
     if constexpr (std::is_void_v<decltype(user.init(std::forward<Args>(args)...))>) {
@@ -110,8 +110,8 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
   {
     server_core::scope scope{core};
     try {
-      result = construct_and_init<S>(*core, std::move(opts.name), opts.trace,
-                                     std::forward<Args>(args)...);
+      result =
+        construct_and_init<S>(*core, std::move(opts.name), opts.trace, std::forward<Args>(args)...);
     } catch (const std::exception& e) {
       result = otp::stop(exit_reason::exception(e.what()));
     } catch (...) {
@@ -261,7 +261,8 @@ void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply)
   self
     ->request(dest, timeout, detail::dispatch_ref{&detail::call_dispatch<S, request_type>},
               detail::box<request_type>{std::forward<T>(request)})
-    .then([on_reply](detail::box<R>& r) mutable { on_reply(expected<R, call_error>{std::move(r.value)}); },
+    .then([on_reply](
+            detail::box<R>& r) mutable { on_reply(expected<R, call_error>{std::move(r.value)}); },
           [on_reply, dest](caf::error& e) mutable {
             on_reply(expected<R, call_error>{unexpected{detail::to_call_error(e, dest)}});
           });

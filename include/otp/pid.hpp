@@ -52,7 +52,9 @@ class server_ref : public pid {
 
 template <>
 struct std::hash<otp::pid> {
-  std::size_t operator()(const otp::pid& p) const noexcept { return std::hash<std::uint64_t>{}(p.id()); }
+  std::size_t operator()(const otp::pid& p) const noexcept {
+    return std::hash<std::uint64_t>{}(p.id());
+  }
 };
 
 template <>

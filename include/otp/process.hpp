@@ -3,11 +3,11 @@
 // Erlang's process BIFs for code running inside a caf-otp process (any gen_server callback):
 // self(), send, send_after, cancel_timer, monitor, link, trap_exit, exit.
 
+#include "otp/detail/box.hpp"
+#include "otp/detail/timer_state.hpp"
 #include "otp/exit_reason.hpp"
 #include "otp/pid.hpp"
 #include "otp/timeout.hpp"
-#include "otp/detail/box.hpp"
-#include "otp/detail/timer_state.hpp"
 
 #include <caf/message.hpp>
 
@@ -59,9 +59,10 @@ void send(const pid& dest, T&& msg) {
 template <class T>
 timer_ref send_after(timeout delay, const pid& dest, T&& msg) {
   auto state = std::make_shared<detail::timer_state>();
-  detail::send_message_after(delay, dest,
-                             caf::make_message(detail::timer_atom_value(), detail::timer_ref_box{state},
-                                               detail::box<std::decay_t<T>>{std::forward<T>(msg)}));
+  detail::send_message_after(
+    delay, dest,
+    caf::make_message(detail::timer_atom_value(), detail::timer_ref_box{state},
+                      detail::box<std::decay_t<T>>{std::forward<T>(msg)}));
   return timer_ref{std::move(state)};
 }
 

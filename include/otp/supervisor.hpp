@@ -12,6 +12,7 @@
 // silent, it does what OTP's supervisor.erl does.
 
 #include "otp/child_spec.hpp"
+#include "otp/detail/box.hpp"
 #include "otp/expected.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/node.hpp"
@@ -20,7 +21,6 @@
 #include "otp/sup_error.hpp"
 #include "otp/sup_flags.hpp"
 #include "otp/timeout.hpp"
-#include "otp/detail/box.hpp"
 
 #include <caf/message.hpp>
 
@@ -45,7 +45,7 @@ namespace detail {
 expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t);
 void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
                                std::function<void(expected<pid, sup_error>)> on_started);
-}
+}  // namespace detail
 
 /// One line of `which_children`: OTP's `{Id, Child, Type, Modules}`, plus restart counts.
 struct child_info {
@@ -94,8 +94,7 @@ start_function start_with(sup_flags flags, std::vector<child_spec> children,
                           start_options opts = {});
 
 /// Adds and starts a child (not for simple_one_for_one).
-expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec,
-                                     timeout t = infinity);
+expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeout t = infinity);
 
 /// simple_one_for_one: starts a child with the template's arguments plus `extra`.
 template <class... Extra>
@@ -145,9 +144,8 @@ start_function::result_type start_with_extra(const Tuple& args, const caf::messa
     return pid{*r};
   } else {
     if (!extra.match_elements<box<Extra>...>())
-      return bad_extra_arguments(extra, fmt::format("{}", fmt::join(std::vector<std::string>{
-                                                                      type_name<Extra>()...},
-                                                                    ", ")));
+      return bad_extra_arguments(
+        extra, fmt::format("{}", fmt::join(std::vector<std::string>{type_name<Extra>()...}, ", ")));
     auto apply_extra = [&]<std::size_t... Js>(std::index_sequence<Js...>) {
       return gen_server::start_link<S>(std::get<Is>(args)...,
                                        extra.get_as<box<Extra>>(Js).value...);
@@ -164,12 +162,11 @@ start_function::result_type start_with_extra(const Tuple& args, const caf::messa
 template <class S, class... Extra, class... Args>
 start_function start_with(Args... args) {
   auto description = detail::type_name<S>();
-  return start_function{
-    [args = std::make_tuple(std::move(args)...)](const caf::message& extra) {
-      return detail::start_with_extra<S, Extra...>(args, extra,
-                                                   std::index_sequence_for<Args...>{});
-    },
-    std::move(description)};
+  return start_function{[args = std::make_tuple(std::move(args)...)](const caf::message& extra) {
+                          return detail::start_with_extra<S, Extra...>(
+                            args, extra, std::index_sequence_for<Args...>{});
+                        },
+                        std::move(description)};
 }
 
 }  // namespace otp
@@ -196,7 +193,8 @@ template <>
 struct fmt::formatter<otp::child_counts> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const otp::child_counts& c, FormatContext& ctx) const {
-    return fmt::format_to(ctx.out(), "[{{specs,{}}},{{active,{}}},{{supervisors,{}}},{{workers,{}}}]",
-                          c.specs, c.active, c.supervisors, c.workers);
+    return fmt::format_to(ctx.out(),
+                          "[{{specs,{}}},{{active,{}}},{{supervisors,{}}},{{workers,{}}}]", c.specs,
+                          c.active, c.supervisors, c.workers);
   }
 };

@@ -35,8 +35,7 @@ namespace sys {
 /// The server's state, rendered by its `format_state()` member or its `fmt::formatter`.
 expected<std::string, call_error> get_state(const pid& server, timeout t = default_call_timeout);
 
-expected<server_status, call_error> get_status(const pid& server,
-                                               timeout t = default_call_timeout);
+expected<server_status, call_error> get_status(const pid& server, timeout t = default_call_timeout);
 
 /// Stops handling calls, casts and infos (they stay queued) until `resume`.
 expected<void, call_error> suspend(const pid& server, timeout t = default_call_timeout);
@@ -53,10 +52,9 @@ template <>
 struct fmt::formatter<otp::server_status> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const otp::server_status& s, FormatContext& ctx) const {
-    return fmt::format_to(ctx.out(),
-                          "{{status,{},{},{},{},mailbox={},calls={},casts={},infos={},state={}}}",
-                          s.pid, s.name.empty() ? "-" : s.name, s.module,
-                          s.suspended ? "suspended" : "running", s.mailbox_size, s.calls,
-                          s.casts, s.infos, s.state);
+    return fmt::format_to(
+      ctx.out(), "{{status,{},{},{},{},mailbox={},calls={},casts={},infos={},state={}}}", s.pid,
+      s.name.empty() ? "-" : s.name, s.module, s.suspended ? "suspended" : "running",
+      s.mailbox_size, s.calls, s.casts, s.infos, s.state);
   }
 };

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "otp/action.hpp"
+#include "otp/detail/server_callbacks.hpp"
 #include "otp/exit_reason.hpp"
 #include "otp/pid.hpp"
-#include "otp/detail/server_callbacks.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/event_based_actor.hpp>
@@ -201,7 +201,6 @@ bool server_core::guarded(F&& f) {
   }
   return false;
 }
-
 
 }  // namespace otp::detail
 

@@ -1,12 +1,12 @@
 #pragma once
 
 #include "otp/callback_result.hpp"
-#include "otp/types.hpp"
 #include "otp/detail/box.hpp"
 #include "otp/detail/server_callbacks.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/detail/server_traits.hpp"
 #include "otp/detail/type_name.hpp"
+#include "otp/types.hpp"
 
 #include <caf/message.hpp>
 
@@ -42,7 +42,7 @@ class server_impl final : public server_callbacks {
       if (xs.size() == first + 1 && try_info(core, xs, first, typename S::info_types{}))
         return true;
     }
-    if constexpr (requires(S& s, const caf::message& m) { s.handle_info(m); }) {
+    if constexpr (requires(S & s, const caf::message& m) { s.handle_info(m); }) {
       auto msg = caf::message::copy(xs);
       finish(core, to_cast_result([&] { return state_.handle_info(std::as_const(msg)); }));
       return true;
@@ -72,8 +72,8 @@ class server_impl final : public server_callbacks {
         next = std::move(r.next());
       }
     } else {
-      (void) core;
-      (void) next;
+      (void)core;
+      (void)next;
       throw std::logic_error("a callback returned continue_with but there is no handle_continue");
     }
   }
@@ -84,14 +84,14 @@ class server_impl final : public server_callbacks {
   }
 
   bool defer_stop(server_core&, const exit_reason& reason) override {
-    if constexpr (requires(S& s) { s.defer_stop(reason); })
+    if constexpr (requires(S & s) { s.defer_stop(reason); })
       return state_.defer_stop(reason);
     else
       return false;
   }
 
   void exiting(server_core& core, const exit_reason& reason) override {
-    if constexpr (requires(S& s) { s.exiting(core, reason); })
+    if constexpr (requires(S & s) { s.exiting(core, reason); })
       state_.exiting(core, reason);
   }
 

@@ -16,10 +16,14 @@ struct any_from {
 };
 
 template <class S, class T>
-concept call_with_from = requires(S& s, T& t) { s.handle_call(t, any_from{}); };
+concept call_with_from = requires(S& s, T& t) {
+  s.handle_call(t, any_from{});
+};
 
 template <class S, class T>
-concept call_without_from = requires(S& s, T& t) { s.handle_call(t); };
+concept call_without_from = requires(S& s, T& t) {
+  s.handle_call(t);
+};
 
 template <class X>
 struct unwrap_reply {
@@ -41,8 +45,8 @@ struct call_reply;
 
 template <class S, class T>
 struct call_reply<S, T, true> {
-  using type = typename unwrap_reply<std::decay_t<decltype(std::declval<S&>().handle_call(
-    std::declval<T&>(), any_from{}))>>::type;
+  using type = typename unwrap_reply<
+    std::decay_t<decltype(std::declval<S&>().handle_call(std::declval<T&>(), any_from{}))>>::type;
 };
 
 template <class S, class T>
@@ -59,13 +63,19 @@ template <class S, class T>
 concept handles_call = call_with_from<S, std::decay_t<T>> || call_without_from<S, std::decay_t<T>>;
 
 template <class S, class T>
-concept handles_cast = requires(S& s, std::decay_t<T>& t) { s.handle_cast(t); };
+concept handles_cast = requires(S& s, std::decay_t<T>& t) {
+  s.handle_cast(t);
+};
 
 template <class S, class T>
-concept handles_info = requires(S& s, T& t) { s.handle_info(t); };
+concept handles_info = requires(S& s, T& t) {
+  s.handle_info(t);
+};
 
 template <class S>
-concept has_terminate = requires(S& s, const exit_reason& r) { s.terminate(r); };
+concept has_terminate = requires(S& s, const exit_reason& r) {
+  s.terminate(r);
+};
 
 template <class S>
 concept has_format_state = requires(const S& s) {
@@ -73,7 +83,9 @@ concept has_format_state = requires(const S& s) {
 };
 
 template <class S>
-concept has_info_types = requires { typename S::info_types; };
+concept has_info_types = requires {
+  typename S::info_types;
+};
 
 /// Turns what a cast/info/continue callback returned into a `cast_result` (void means noreply).
 template <class F>

@@ -9,14 +9,14 @@
 // process that records what it receives, for `expect`-style assertions. Failed expectations
 // throw `otp::test::expectation_failed`, which every test framework reports.
 
+#include "otp/detail/box.hpp"
+#include "otp/detail/type_name.hpp"
 #include "otp/exit_reason.hpp"
 #include "otp/logger.hpp"
 #include "otp/messages.hpp"
 #include "otp/node.hpp"
 #include "otp/pid.hpp"
 #include "otp/timeout.hpp"
-#include "otp/detail/box.hpp"
-#include "otp/detail/type_name.hpp"
 
 #include <caf/message.hpp>
 
@@ -70,7 +70,8 @@ class probe {
  private:
   friend class kit;
 
-  probe(kit& k, otp::pid p, std::shared_ptr<inbox> box) : kit_(&k), pid_(std::move(p)), inbox_(std::move(box)) {}
+  probe(kit& k, otp::pid p, std::shared_ptr<inbox> box)
+    : kit_(&k), pid_(std::move(p)), inbox_(std::move(box)) {}
 
   kit* kit_;
   otp::pid pid_;

@@ -14,9 +14,9 @@ struct pong_server {
 
 int main() {
   otp::node node;
-  auto sup = otp::supervisor::start_link(
-               node, {}, {{.id = "pong", .start = otp::start_with<pong_server>()}})
-               .value();
+  auto sup =
+    otp::supervisor::start_link(node, {}, {{.id = "pong", .start = otp::start_with<pong_server>()}})
+      .value();
   auto child = otp::supervisor::which_children(sup).value().at(0).pid;
   auto reply = otp::gen_server::call(otp::server_ref<pong_server>{child}, ping{});
   fmt::print("{}: {}\n", otp::version(), reply);
