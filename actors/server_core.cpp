@@ -467,6 +467,10 @@ void server_core::on_exit() {
 
 // -- reports and introspection ----------------------------------------------------------------
 
+std::string server_core::display_name() {
+  return registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name();
+}
+
 std::string server_core::describe_current() {
   auto* elem = current_mailbox_element();
   if (!elem)
@@ -483,7 +487,7 @@ void server_core::report_crash(const exit_reason& reason) {
   auto& log = node_->logger();
   if (!log.enabled(log_level::error))
     return;
-  auto who = registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name();
+  auto who = display_name();
   auto last = describe_current();
   auto state = callbacks_ ? callbacks_->format_state() : std::string{"undefined"};
   auto module = callbacks_ ? callbacks_->type_name() : std::string{"undefined"};
@@ -501,16 +505,13 @@ void server_core::report_crash(const exit_reason& reason) {
 }
 
 void server_core::unhandled(const std::string& what) {
-  node_->logger().log(
-    log_level::warning, "unexpected_message", "{} {} received an unexpected message: {}",
-    callbacks_ ? callbacks_->type_name() : "server",
-    registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name(), what);
+  node_->logger().log(log_level::warning, "unexpected_message",
+                      "{} {} received an unexpected message: {}",
+                      callbacks_ ? callbacks_->type_name() : "server", display_name(), what);
 }
 
 void server_core::trace(std::string what) {
-  node_->logger().log(
-    log_level::debug, "trace", "*DBG* {} {}",
-    registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name(), what);
+  node_->logger().log(log_level::debug, "trace", "*DBG* {} {}", display_name(), what);
 }
 
 server_status server_core::status() {

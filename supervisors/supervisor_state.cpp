@@ -671,8 +671,7 @@ void supervisor_state::report(std::string_view context, const exit_reason& reaso
 }
 
 std::string supervisor_state::name() const {
-  auto& c = core();
-  return c.registered_name().empty() ? fmt::format("{}", c.pid_of_self()) : c.registered_name();
+  return core().display_name();
 }
 
 std::string supervisor_state::format_state() const {

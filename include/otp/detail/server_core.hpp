@@ -96,6 +96,8 @@ class server_core : public caf::event_based_actor {
   // -- introspection ------------------------------------------------------------------------
 
   const std::string& registered_name() const noexcept;
+  /// The registered name, or the pid: how reports name this process.
+  std::string display_name();
   otp::node& home() noexcept { return *node_; }
   bool trap_exit() const noexcept { return trap_exit_; }
   void trap_exit(bool on) noexcept { trap_exit_ = on; }
