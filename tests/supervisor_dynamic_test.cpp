@@ -9,6 +9,18 @@ namespace supervisor = otp::supervisor;
 namespace gen_server = otp::gen_server;
 using kind = otp::sup_error::kind;
 
+namespace {
+
+/// A simple_one_for_one pool of workers named "w#<extra>".
+otp::sup_ref worker_pool(otp::test::kit& kit, journal j, int intensity = 1) {
+  return supervisor::start_link(
+           kit.node(), {.strategy = otp::strategy::simple_one_for_one, .intensity = intensity},
+           {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}})
+    .value();
+}
+
+}  // namespace
+
 TEST_CASE("start_child, terminate_child, restart_child, delete_child, get_childspec") {
   otp::test::kit kit;
   auto j = new_journal();
@@ -74,10 +86,7 @@ TEST_CASE("start_child with a bad spec or a failing start reports the error, add
 TEST_CASE("simple_one_for_one: start_child appends its arguments to the template's") {
   otp::test::kit kit;
   auto j = new_journal();
-  auto sup = supervisor::start_link(
-               kit.node(), {.strategy = otp::strategy::simple_one_for_one},
-               {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}})
-               .value();
+  auto sup = worker_pool(kit, j);
   auto w1 = supervisor::start_child(sup, 1).value();
   auto w2 = supervisor::start_child(sup, 2).value();
   CHECK(gen_server::call(otp::server_ref<worker>{w1}, whoami{}) == "w#1");
@@ -107,10 +116,7 @@ TEST_CASE("simple_one_for_one: start_child appends its arguments to the template
 TEST_CASE("simple_one_for_one restarts a crashed child with its own arguments") {
   otp::test::kit kit;
   auto j = new_journal();
-  auto sup = supervisor::start_link(
-               kit.node(), {.strategy = otp::strategy::simple_one_for_one, .intensity = 5},
-               {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}})
-               .value();
+  auto sup = worker_pool(kit, j, 5);
   auto w7 = supervisor::start_child(sup, 7).value();
   gen_server::cast(otp::server_ref<worker>{w7}, crash{});
   kit.wait_exit(w7);
@@ -199,10 +205,7 @@ struct starter {
 TEST_CASE("async_start_child starts children without blocking the calling process") {
   otp::test::kit kit;
   auto j = new_journal();
-  auto sup = supervisor::start_link(
-               kit.node(), {.strategy = otp::strategy::simple_one_for_one},
-               {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}})
-               .value();
+  auto sup = worker_pool(kit, j);
   auto s = gen_server::start<starter>(kit.node()).value();
   CHECK(gen_server::call(s, start_many{sup, 50}) == 50);
   CHECK(supervisor::count_children(sup).value().active == 50);
