@@ -429,10 +429,23 @@ void server_core::crash(const exit_reason& reason) {
   stop_with(reason);
 }
 
+void pending_reply::deliver(caf::message msg) {
+  auto* self = server_core::current();
+  if (self == owner || !promise.stages().empty()) {
+    promise.deliver(std::move(msg));
+    return;
+  }
+  if (auto dest = promise.source())
+    dest->enqueue(owner_ref, promise.id().response_id(), std::move(msg),
+                  self ? self->context() : nullptr);
+}
+
 std::shared_ptr<pending_reply> server_core::make_pending_reply() {
   reply_deferred_ = true;
   auto p = std::make_shared<pending_reply>();
   p->promise = make_response_promise();
+  p->owner = this;
+  p->owner_ref = ctrl();
   // Drop the replies already given before the list doubles, so it stays as long as the
   // number of callers actually waiting.
   auto& pending = cold().pending;
@@ -453,7 +466,7 @@ void server_core::on_exit() {
   if (cold_) {
     for (auto& p : cold_->pending)
       if (p->claim())
-        p->promise.deliver(to_caf_error(from_caf_error(reason)));
+        p->deliver(caf::make_message(to_caf_error(from_caf_error(reason))));
     cold_->pending.clear();
     if (!cold_->name.empty())
       node_access::unregister_name(*node_, cold_->name, id());

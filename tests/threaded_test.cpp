@@ -51,6 +51,20 @@ struct threaded_replier {
   }
 };
 
+struct relay_hand_off {
+  otp::server_ref<threaded_replier> target;
+};
+
+/// Waits for a threaded_replier through async_call: its reply comes from a plain thread.
+struct async_waiter {
+  otp::call_result<int> handle_call(const relay_hand_off& r, otp::from<int> caller) {
+    gen_server::async_call(
+      r.target, hand_off{}, 5s,
+      [caller](otp::expected<int, otp::call_error> x) { caller.reply(x.value_or(-1)); });
+    return otp::noreply();
+  }
+};
+
 struct never_replies {
   otp::call_result<int> handle_call(const get&) { return otp::noreply(); }
 };
@@ -86,6 +100,15 @@ TEST_CASE("a deferred reply can be given from another thread") {
   auto s = gen_server::start<threaded_replier>(node).value();
   CHECK(gen_server::call(s, hand_off{}) == 99);
   REQUIRE(gen_server::stop(s));
+}
+
+TEST_CASE("a process awaiting an async_call gets a reply given from a plain thread") {
+  otp::node node;
+  auto replier = gen_server::start<threaded_replier>(node).value();
+  auto waiter = gen_server::start<async_waiter>(node).value();
+  for (int i = 0; i < 200; ++i)
+    REQUIRE(gen_server::call(waiter, relay_hand_off{replier}, 5s) == 99);
+  REQUIRE(gen_server::stop(replier));
 }
 
 TEST_CASE("a real call timeout fires at its time") {

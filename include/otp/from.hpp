@@ -23,7 +23,7 @@ class from {
   bool reply(R value) const {
     if (!slot_ || !slot_->claim())
       return false;
-    slot_->promise.deliver(detail::box<R>{std::move(value)});
+    slot_->deliver(caf::make_message(detail::box<R>{std::move(value)}));
     return true;
   }
 
