@@ -1,6 +1,7 @@
 #include "otp/detail/request.hpp"
 
 #include "deterministic.hpp"
+#include "exit_watch.hpp"
 #include "reply_sink.hpp"
 
 #include "otp/detail/caf_error.hpp"
@@ -14,9 +15,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 
 namespace otp::detail {
 
@@ -30,47 +29,12 @@ bool has_terminated(const caf::actor& a) {
   return caf::actor_cast<caf::abstract_actor*>(a)->getf(caf::abstract_actor::is_terminated_flag);
 }
 
-/// Waits on a shared flag in real time, or by driving a deterministic node.
-struct latch {
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool done = false;
-  caf::error reason;
-
-  void set(const caf::error& r) {
-    std::lock_guard guard{mtx};
-    reason = r;
-    done = true;
-    cv.notify_all();
-  }
-
-  bool is_done() {
-    std::lock_guard guard{mtx};
-    return done;
-  }
-
-  bool wait(caf::actor_system& sys, timeout t) {
-    if (is_deterministic(sys))
-      return drive_until(
-        sys, [this] { return is_done(); }, t);
-    std::unique_lock guard{mtx};
-    if (t == infinity) {
-      cv.wait(guard, [this] { return done; });
-      return true;
-    }
-    return cv.wait_for(guard, t, [this] { return done; });
-  }
-};
-
-/// The exit reason of a process that bounced our request: its attachables run with the
-/// recorded reason, synchronously once it has finished terminating.
+/// The exit reason of a process that bounced our request (it may still be finishing its exit).
 exit_reason exit_reason_of(const caf::actor& dead) {
-  auto l = std::make_shared<latch>();
-  caf::actor_cast<caf::abstract_actor*>(dead)->attach_functor(
-    [l](const caf::error& reason) { l->set(reason); });
-  if (!l->wait(dead->home_system(), std::chrono::seconds{1}))
+  exit_watch watch{dead};
+  if (!watch.wait(std::chrono::seconds{1}))
     return exit_reason::noproc();
-  return from_caf_error(l->reason);
+  return from_caf_error(watch.reason());
 }
 
 std::atomic<std::uint64_t> request_counter{0};

@@ -1,0 +1,54 @@
+#include "exit_watch.hpp"
+
+#include "deterministic.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include <condition_variable>
+#include <mutex>
+
+namespace otp::detail {
+
+struct exit_watch::state {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool done = false;
+  caf::error reason;
+
+  bool is_done() {
+    std::lock_guard guard{mtx};
+    return done;
+  }
+};
+
+exit_watch::exit_watch(const caf::actor& who)
+  : state_(std::make_shared<state>()), sys_(&who->home_system()) {
+  // Runs with the recorded reason at once if `who` has exited, else on its thread at exit.
+  caf::actor_cast<caf::abstract_actor*>(who)->attach_functor([s = state_](const caf::error& r) {
+    std::lock_guard guard{s->mtx};
+    s->reason = r;
+    s->done = true;
+    s->cv.notify_all();
+  });
+}
+
+bool exit_watch::wait(timeout t) {
+  if (dynamic_cast<caf::scheduler::test_coordinator*>(&sys_->scheduler()))
+    return drive_until(
+      *sys_, [s = state_] { return s->is_done(); }, t);
+  std::unique_lock guard{state_->mtx};
+  if (t == infinity) {
+    state_->cv.wait(guard, [this] { return state_->done; });
+    return true;
+  }
+  return state_->cv.wait_for(guard, t, [this] { return state_->done; });
+}
+
+caf::error exit_watch::reason() const {
+  std::lock_guard guard{state_->mtx};
+  return state_->reason;
+}
+
+}  // namespace otp::detail
