@@ -4,6 +4,7 @@
 #include "otp/detail/box.hpp"
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/node_access.hpp"
+#include "otp/detail/process_task.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/node.hpp"
@@ -245,6 +246,12 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
   if (suspended_)
     return caf::skip;
   auto& xs = msg.content();
+  if (xs.size() == 1 && xs.match_element<task_ref>(0)) {
+    const auto& ref = xs.get_as<task_ref>(0);
+    if (auto task = ref.task.lock())
+      guarded([&] { task->run(*this, ref.event); });
+    return caf::message{};
+  }
   if (is_request_envelope(xs)) {
     if (holding_ || deferring_stop_)
       return caf::skip;

@@ -611,8 +611,13 @@ void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& re
     return;
   }
   auto expected_reason = job.killing ? exit_reason::killed() : exit_reason::shutdown();
-  if (reason != expected_reason && reason != exit_reason::shutdown())
-    report("shutdown_error", reason, find(who) ? find(who)->spec.id : "", who);
+  const auto* c = find(who);
+  auto restart_type =
+    c ? c->spec.restart : (children_.empty() ? restart::permanent : children_.front().spec.restart);
+  // OTP's do_terminate: a non-permanent child that exited `normal` meanwhile is no error.
+  bool benign = reason.is_normal() && restart_type != restart::permanent;
+  if (reason != expected_reason && reason != exit_reason::shutdown() && !benign)
+    report("shutdown_error", reason, c ? c->spec.id : "", who);
   if (job.concurrent) {
     if (job.waiting.empty() && job.next >= job.targets.size()) {
       otp::cancel_timer(job.timer);

@@ -1,0 +1,156 @@
+#include "acceptor.hpp"
+
+#include "listener_server.hpp"
+#include "otp/detail/server_core.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/logger.hpp"
+#include "otp/node.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+
+#include <algorithm>
+
+namespace otp::net::detail {
+
+namespace asio = boost::asio;
+using otp::detail::server_core;
+
+acceptor::acceptor(std::shared_ptr<listener_shared> shared, otp::pid listener, std::size_t slot)
+  : task_(std::make_shared<accept_task>(std::move(shared), std::move(listener), slot)) {}
+
+void acceptor::init() {
+  task_->arm(*server_core::current());
+}
+
+void accept_task::arm(server_core& self) {
+  if (armed_)
+    return;
+  auto& sockets = shared_->sockets;
+  auto& listen = *sockets[slot_ % sockets.size()];
+  // Connections are spread over the I/O threads by acceptor slot.
+  auto& peer_io = shared_->io->at(slot_);
+  result_ = std::make_shared<accept_slot>();
+  armed_ = listen.async_accept(
+    peer_io, [slot = result_, task = weak_from_this(), owner = self.address()](
+               const boost::system::error_code& error, stream_socket peer) mutable {
+      slot->error = error;
+      if (!error)
+        slot->socket.emplace(std::move(peer));
+      notify(owner, std::move(task), accepted);
+    });
+}
+
+void accept_task::run(server_core& self, std::uint32_t event) {
+  if (event == rearm) {
+    arm(self);
+    return;
+  }
+  armed_ = false;
+  auto slot = std::move(result_);
+  if (!slot)
+    return;
+  if (slot->error == asio::error::operation_aborted) {
+    // The listen socket was closed (suspend, stop). If it was reopened meanwhile, the
+    // listener's rearm may have come first: arm now.
+    auto& listen = *shared_->sockets[slot_ % shared_->sockets.size()];
+    if (listen.is_open())
+      arm(self);
+    return;
+  }
+  if (slot->error || !slot->socket) {
+    back_off(self, slot->error);
+    return;
+  }
+  backoff_ = std::chrono::milliseconds{0};
+  become_connection(self, std::move(*slot->socket));
+}
+
+void accept_task::back_off(server_core& self, const boost::system::error_code& error) {
+  // EMFILE / ENFILE leave the connection in the backlog and the socket readable: accepting
+  // again at once would spin. Wait, doubling up to a second, and say so once per episode.
+  shared_->accept_errors.fetch_add(1, std::memory_order_relaxed);
+  bool first = backoff_.count() == 0;
+  backoff_ =
+    std::clamp(backoff_ * 2, std::chrono::milliseconds{10}, std::chrono::milliseconds{1000});
+  if (first)
+    self.home().logger().log(log_level::warning, "net_error",
+                             "acceptor {}: accept failed: {}; retrying with back-off",
+                             self.display_name(), error.message());
+  caf::delayed_anon_send(caf::actor_cast<caf::actor>(self.address()), backoff_,
+                         otp::detail::task_ref{weak_from_this(), rearm});
+}
+
+void accept_task::become_connection(server_core& self, stream_socket peer) {
+  // The listener first: its replacement acceptor starts while this one sets up.
+  gen_server::cast(server_ref<listener_server>{listener_},
+                   listener_server::accepted{self.pid_of_self()});
+  if (shared_->options.nodelay && !shared_->options.address.is_local()) {
+    boost::system::error_code ignored;
+    peer.set_option(asio::ip::tcp::no_delay(true), ignored);
+  }
+  auto conn = std::make_shared<connection>(shared_->io, std::move(peer), shared_->connection);
+  // Starting the handler replaces the acceptor object, which owns this task: hold both the
+  // task and the start function until it returns.
+  auto keep = shared_from_this();
+  auto start = shared_->handler;
+  auto result = (*start)(self, socket{std::move(conn)});
+  switch (result.what()) {
+    case init_result::kind::ok:
+      self.apply(result.next());
+      break;
+    case init_result::kind::stop:
+      self.stop_with(result.reason());
+      break;
+    case init_result::kind::ignore:
+      self.stop_with(exit_reason::normal());
+      break;
+  }
+}
+
+// -- shared tasks ----------------------------------------------------------------------------
+
+namespace {
+
+bool is_acceptor(server_core& self) {
+  auto* callbacks = self.callbacks();
+  return callbacks && callbacks->tag() == &otp::detail::server_tag<acceptor>;
+}
+
+class rearm_impl final : public otp::detail::process_task {
+ public:
+  void run(server_core& self, std::uint32_t) override {
+    if (is_acceptor(self))  // else it has become a connection since
+      static_cast<acceptor*>(self.callbacks()->state())->rearm(self);
+  }
+};
+
+class draining_impl final : public otp::detail::process_task {
+ public:
+  explicit draining_impl(const handler_table* table) : table_(table) {}
+  void run(server_core& self, std::uint32_t) override {
+    if (is_acceptor(self))
+      return;
+    net::draining msg;
+    table_->draining(self, msg);
+  }
+
+ private:
+  const handler_table* table_;
+};
+
+}  // namespace
+
+std::weak_ptr<otp::detail::process_task> rearm_task() {
+  static const auto task = std::make_shared<rearm_impl>();
+  return task;
+}
+
+std::shared_ptr<otp::detail::process_task> make_draining_task(const handler_table* table) {
+  return std::make_shared<draining_impl>(table);
+}
+
+}  // namespace otp::net::detail

@@ -1,0 +1,190 @@
+#pragma once
+
+// A socket server in the seeds' design, with Ranch's parts:
+//
+//   listener (a gen_server: owns the listen sockets, counts connections)
+//     └─ acceptors (a simple_one_for_one supervisor of temporary children)
+//          ├─ acceptor ── accepts ──> casts `accepted` to the listener ──> becomes handler H
+//          ├─ acceptor      (the listener starts a replacement: N acceptors always wait)
+//          └─ H (a connection: the user's gen_server, owning its socket)
+//
+// A handler is a gen_server class whose `init` (or constructor) takes an `otp::net::socket`
+// first, then the extra arguments given to `start_listener`. Socket events arrive in its
+// `handle_info` overloads for `net::data`, `net::closed`, `net::error`, `net::passive` and
+// `net::draining`; it can also be called and cast to like any gen_server.
+
+#include "otp/call_error.hpp"
+#include "otp/callback_result.hpp"
+#include "otp/child_spec.hpp"
+#include "otp/detail/server_core.hpp"
+#include "otp/detail/server_impl.hpp"
+#include "otp/expected.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/net/endpoint.hpp"
+#include "otp/net/listener_options.hpp"
+#include "otp/net/messages.hpp"
+#include "otp/net/net_error.hpp"
+#include "otp/net/socket.hpp"
+#include "otp/node.hpp"
+#include "otp/pid.hpp"
+#include "otp/supervisor.hpp"
+#include "otp/timeout.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+
+namespace otp::net {
+
+/// A running listener.
+class listener {
+ public:
+  listener() = default;
+  listener(otp::pid p, endpoint bound) : pid_(std::move(p)), address_(std::move(bound)) {}
+
+  const otp::pid& pid() const noexcept { return pid_; }
+  /// The bound address: the port is the real one when 0 was asked for.
+  const endpoint& address() const noexcept { return address_; }
+  std::uint16_t port() const noexcept { return address_.port(); }
+
+ private:
+  otp::pid pid_;
+  endpoint address_;
+};
+
+/// A listener's state (Ranch's `info/1`).
+struct listener_info {
+  endpoint address;
+  std::size_t connections = 0;     // live connections (acceptors that accepted)
+  std::size_t free_acceptors = 0;  // acceptors waiting for a connection
+  std::size_t num_acceptors = 0;
+  std::size_t max_connections = 0;
+  std::size_t listen_sockets = 0;
+  bool suspended = false;
+  bool draining = false;
+  std::uint64_t accepted = 0;       // connections accepted since start
+  std::uint64_t accept_errors = 0;  // failed accepts (EMFILE, ENFILE, ...)
+  std::uint64_t acceptor_crashes = 0;
+  /// The acceptors' supervisor (a simple_one_for_one; its children are the acceptors and
+  /// the connections).
+  sup_ref acceptors;
+};
+
+namespace detail {
+
+using otp::detail::server_core;
+
+/// The socket events delivered to a handler of type H, generated per handler type.
+struct handler_table {
+  bool (*data)(server_core&, net::data&);
+  bool (*closed)(server_core&, net::closed&);
+  bool (*error)(server_core&, net::error&);
+  bool (*passive)(server_core&, net::passive&);
+  bool (*draining)(server_core&, net::draining&);
+};
+
+template <class H, class T>
+bool deliver(server_core& core, T& msg) {
+  if constexpr (requires(H & h) { h.handle_info(msg); }) {
+    auto& user = *static_cast<H*>(core.callbacks()->state());
+    otp::detail::finish(core, otp::detail::to_cast_result([&] { return user.handle_info(msg); }));
+    return true;
+  } else {
+    (void)core;
+    (void)msg;
+    return false;
+  }
+}
+
+template <class H>
+inline constexpr handler_table handler_table_for{
+  &deliver<H, net::data>,    &deliver<H, net::closed>,   &deliver<H, net::error>,
+  &deliver<H, net::passive>, &deliver<H, net::draining>,
+};
+
+/// Makes `sock` deliver its events through `table` to the process that runs it.
+void attach(socket& sock, const handler_table* table);
+
+/// Turns the calling acceptor process into a connection handler: constructs and initialises
+/// the handler with the socket.
+using handler_start = std::function<init_result(server_core&, socket)>;
+
+template <class H, class... Args>
+std::shared_ptr<const handler_start> make_handler_start(Args... args) {
+  return std::make_shared<const handler_start>(
+    [args = std::make_tuple(std::move(args)...)](server_core& core, socket sock) -> init_result {
+      attach(sock, &handler_table_for<H>);
+      return std::apply(
+        [&](const auto&... xs) {
+          return otp::detail::construct_and_init<H>(core, std::string{}, false, std::move(sock),
+                                                    xs...);
+        },
+        args);
+    });
+}
+
+expected<listener, net_error> start_listener(node& n, listener_options opts,
+                                             std::shared_ptr<const handler_start> handler,
+                                             const handler_table* table);
+
+}  // namespace detail
+
+/// Opens the listen sockets and starts the listener and its acceptors; returns when the pool is
+/// accepting. Called inside a process (a supervisor's start function), the listener is linked to
+/// it. Errors: `address_in_use`, `bad_address`, `bad_option` (with the option), `system`.
+template <class H, class... Args>
+expected<listener, net_error> start_listener(node& n, listener_options opts, Args... handler_args) {
+  return detail::start_listener(n, std::move(opts),
+                                detail::make_handler_start<H>(std::move(handler_args)...),
+                                &detail::handler_table_for<H>);
+}
+
+/// A child spec that starts the listener in a supervision tree (a worker whose shutdown is
+/// the connections' shutdown plus a margin).
+template <class H, class... Args>
+child_spec listener_spec(std::string id, listener_options opts, Args... handler_args);
+
+/// Stops accepting, stops every connection (exit `shutdown`, killed after `shutdown`), closes
+/// the listen sockets and stops the listener. Errors: `not_running`-like `closed`.
+expected<void, net_error> stop_listener(const listener& l);
+
+/// Graceful stop: closes the listen sockets, sends `net::draining` to every connection, waits
+/// until they have all closed or `deadline` passed, stops the rest, then stops the listener.
+/// Returns the number of connections that were still open at the deadline.
+expected<std::size_t, net_error> drain(const listener& l, timeout deadline);
+
+/// Stops accepting without touching live connections: the listen sockets are closed, so new
+/// clients are refused. `resume` listens again on the same address and port.
+expected<void, net_error> suspend(const listener& l);
+expected<void, net_error> resume(const listener& l);
+
+expected<listener_info, net_error> info(const listener& l);
+
+// -- inline implementations ------------------------------------------------------------------
+
+template <class H, class... Args>
+child_spec listener_spec(std::string id, listener_options opts, Args... handler_args) {
+  auto handler = detail::make_handler_start<H>(std::move(handler_args)...);
+  auto margin = opts.shutdown == infinity ? infinity : opts.shutdown + timeout{1000};
+  return child_spec{
+    .id = std::move(id),
+    .start =
+      start_function{
+        [opts = std::move(opts), handler](const caf::message&) -> start_function::result_type {
+          auto& n = otp::detail::node_of_current();
+          auto l = detail::start_listener(n, opts, handler, &detail::handler_table_for<H>);
+          if (!l)
+            return unexpected{start_error{start_error::kind::init_failed,
+                                          exit_reason::error(to_string(l.error()))}};
+          return l->pid();
+        },
+        "otp::net::listener"},
+    .restart = restart::permanent,
+    .shutdown = shutdown_spec{margin},
+  };
+}
+
+}  // namespace otp::net

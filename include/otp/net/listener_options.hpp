@@ -1,0 +1,57 @@
+#pragma once
+
+#include "otp/net/endpoint.hpp"
+#include "otp/net/framing.hpp"
+#include "otp/timeout.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <limits>
+#include <string>
+
+namespace otp::net {
+
+/// No limit, for `max_connections`.
+inline constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+
+/// A listener's options (Ranch's transport and protocol options, gen_tcp's listen options).
+struct listener_options {
+  /// Where to listen; port 0 picks an ephemeral port (`listener::address()` tells which).
+  endpoint address = endpoint::tcp("0.0.0.0", 0);
+  /// The kernel's queue of connections not yet accepted (listen(2)'s backlog).
+  int backlog = 1024;
+  /// Acceptor processes waiting for a connection at any time (the seeds' pool of 20; Ranch's
+  /// default is 10, and so is ours). Each accepted connection is served by the acceptor that
+  /// accepted it, and the listener starts a replacement.
+  std::size_t num_acceptors = 10;
+  /// A hard limit: never more live connections than this. At the limit no acceptor waits, so
+  /// new clients queue in the kernel's backlog (their handshake completes, nothing is read)
+  /// and are accepted, oldest first, as connections close; once the backlog is full the
+  /// kernel drops new connection attempts and clients retry.
+  std::size_t max_connections = 1024;
+  /// Listen sockets bound to the same address with SO_REUSEPORT; the kernel spreads new
+  /// connections over them, each with its own I/O thread when `io_threads` allows.
+  std::size_t num_listen_sockets = 1;
+  /// Set SO_REUSEPORT even with one listen socket (to share the port with another process).
+  bool reuse_port = false;
+  /// TCP_NODELAY on accepted TCP connections.
+  bool nodelay = true;
+  /// Close a connection that received nothing for this long (`net::error` with `timeout`).
+  timeout idle_timeout = infinity;
+  /// Threads that wait for readiness (epoll) and complete accepts; reading, writing and the
+  /// protocol run in the connections' processes on the node's scheduler threads.
+  std::size_t io_threads = 1;
+  /// The framing connections start with (a handler can change it, `socket::set_framing`).
+  net::framing framing = {};
+  /// How long each connection may take to stop when the listener stops (then it is killed);
+  /// also the default deadline of `drain`.
+  timeout shutdown = std::chrono::milliseconds{5000};
+  /// Unsent bytes a connection may queue before `send` fails with `send_queue_full`.
+  std::size_t send_queue_limit = 4 * 1024 * 1024;
+  /// `local` transport: the socket file's permission bits.
+  unsigned socket_mode = 0600;
+  /// Register the listener process under this name (empty: anonymous).
+  std::string name = {};
+};
+
+}  // namespace otp::net

@@ -1,0 +1,44 @@
+#pragma once
+
+// What a socket delivers to its owning process's `handle_info`, as an Erlang port delivers
+// `{tcp, S, Data}`, `{tcp_closed, S}`, `{tcp_error, S, Reason}` and `{tcp_passive, S}`.
+
+#include "otp/net/net_error.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace otp::net {
+
+/// Identifies one socket of a process that owns several.
+using socket_id = std::uint64_t;
+
+/// A received packet (one frame, or one read in `raw` mode).
+struct data {
+  socket_id socket = 0;
+  std::string bytes;
+};
+
+/// The peer closed the connection. Default when unhandled: the process stops `normal`.
+struct closed {
+  socket_id socket = 0;
+};
+
+/// A read failed, a frame was too large, or `recv` / the idle timeout expired. The socket is
+/// closed (except after a `recv` timeout). Default when unhandled: the process stops with
+/// `{shutdown, Error}`.
+struct error {
+  socket_id socket = 0;
+  net_error reason;
+};
+
+/// `active_n(N)` delivered its N packets; the socket is passive again.
+struct passive {
+  socket_id socket = 0;
+};
+
+/// The listener is draining (graceful stop): finish what is under way and close. Default
+/// when unhandled: nothing; the connection is closed at the drain deadline.
+struct draining {};
+
+}  // namespace otp::net

@@ -1,0 +1,93 @@
+#pragma once
+
+#include "otp/expected.hpp"
+#include "otp/net/endpoint.hpp"
+#include "otp/net/framing.hpp"
+#include "otp/net/messages.hpp"
+#include "otp/net/net_error.hpp"
+#include "otp/timeout.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace otp::net {
+
+namespace detail {
+class connection;
+struct socket_access;
+}  // namespace detail
+
+/// How a socket reads, as Erlang's `{active, false | once | true | N}`.
+struct active_mode {
+  enum class kind { off, once, on, count };
+  kind what = kind::off;
+  std::uint32_t n = 0;
+  friend bool operator==(const active_mode&, const active_mode&) = default;
+};
+
+namespace active {
+/// Passive: nothing is read until `socket::recv` asks (`{active, false}`).
+inline constexpr active_mode off{active_mode::kind::off, 0};
+/// The next packet arrives as a message, then the socket is passive again: the process asks
+/// for each packet, so a slow process slows its peer down (`{active, once}`).
+inline constexpr active_mode once{active_mode::kind::once, 0};
+/// Every packet arrives as a message as soon as it is read (`{active, true}`).
+inline constexpr active_mode on{active_mode::kind::on, 0};
+/// `n` packets, then a `passive` message and passive mode (`{active, N}`).
+constexpr active_mode n(std::uint32_t count) {
+  return {active_mode::kind::count, count};
+}
+}  // namespace active
+
+/// A connected stream socket (TCP or Unix), owned by one process: only that process may use
+/// it, as only an Erlang port's controlling process receives its messages. Received packets
+/// arrive in the owner's `handle_info` as `net::data`, `net::closed`, `net::error`,
+/// `net::passive`. No call blocks: reads and writes are non-blocking system calls made by the
+/// owner; an I/O thread only waits for readiness. Destroying the socket closes it.
+class socket {
+ public:
+  socket() = default;
+  explicit socket(std::shared_ptr<detail::connection> impl) noexcept : impl_(std::move(impl)) {}
+  socket(socket&&) noexcept = default;
+  socket& operator=(socket&&) noexcept;
+  socket(const socket&) = delete;
+  socket& operator=(const socket&) = delete;
+  ~socket();
+
+  explicit operator bool() const noexcept { return static_cast<bool>(impl_); }
+  bool is_open() const noexcept;
+  /// The id carried by this socket's messages.
+  socket_id id() const noexcept;
+
+  /// Sends one packet (with its length header in a length-prefixed framing). Returns once the
+  /// bytes are written or queued; bytes the kernel did not take are sent as the socket
+  /// becomes writable. Errors: `closed`, `frame_too_large`, `send_queue_full`,
+  /// `not_connected`.
+  expected<void, net_error> send(std::string_view payload);
+  /// Unsent bytes queued in user space.
+  std::size_t queued() const noexcept;
+
+  /// Sets the read mode (Erlang's `inet:setopts(S, [{active, ...}])`).
+  void set_active(active_mode mode);
+  active_mode active() const noexcept;
+  /// Changes the framing for the bytes that follow (`{packet, ...}`, `{packet_size, ...}`).
+  void set_framing(framing f);
+
+  /// Passive read: asks for one packet — in `raw` framing exactly `length` bytes, or what is
+  /// there when `length` is 0. It arrives as `net::data`, or as `net::error` with `timeout`
+  /// after `t` (the socket stays open), or `net::closed`. The process is not blocked.
+  void recv(timeout t = infinity, std::size_t length = 0);
+
+  /// Closes the socket now; queued output is dropped. No message follows.
+  void close() noexcept;
+
+  endpoint peer() const;
+  endpoint local() const;
+
+ private:
+  friend struct detail::socket_access;
+  std::shared_ptr<detail::connection> impl_;
+};
+
+}  // namespace otp::net

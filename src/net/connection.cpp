@@ -1,0 +1,512 @@
+#include "net/connection.hpp"
+
+#include "otp/detail/server_core.hpp"
+#include "otp/logger.hpp"
+#include "otp/node.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstring>
+
+#include <netinet/in.h>
+#include <sys/un.h>
+
+namespace otp::net::detail {
+
+namespace asio = boost::asio;
+using otp::detail::server_core;
+using otp::detail::task_ref;
+
+namespace {
+
+std::atomic<socket_id> next_socket_id{1};
+
+/// Shared by the connections a scheduler thread runs: reads land here first, so an idle
+/// connection owns no read buffer.
+thread_local std::array<char, 64 * 1024> read_buffer;
+
+bool would_block(const boost::system::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+bool is_disconnect(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == asio::error::connection_reset
+         || ec == asio::error::broken_pipe || ec == asio::error::connection_aborted;
+}
+
+}  // namespace
+
+void notify(const caf::actor_addr& owner, std::weak_ptr<otp::detail::process_task> task,
+            std::uint32_t event) {
+  if (auto ptr = caf::actor_cast<caf::strong_actor_ptr>(owner))
+    ptr->enqueue(nullptr, caf::make_message_id(),
+                 caf::make_message(task_ref{std::move(task), event}), nullptr);
+}
+
+endpoint to_endpoint(const stream::endpoint& e) {
+  const auto* sa = e.data();
+  if (sa->sa_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(sa);
+    auto max =
+      e.size() > offsetof(sockaddr_un, sun_path) ? e.size() - offsetof(sockaddr_un, sun_path) : 0;
+    return endpoint::local(std::string{un->sun_path, ::strnlen(un->sun_path, max)});
+  }
+  asio::ip::tcp::endpoint ip;
+  if (e.size() <= ip.capacity()) {
+    std::memcpy(ip.data(), sa, e.size());
+    ip.resize(e.size());
+    return endpoint::tcp(ip.address().to_string(), ip.port());
+  }
+  return endpoint{};
+}
+
+connection::connection(std::shared_ptr<io_pool> pool, stream_socket sock, connection_options opts)
+  : pool_(std::move(pool)),
+    socket_(std::move(sock)),
+    id_(next_socket_id.fetch_add(1, std::memory_order_relaxed)),
+    framing_(opts.framing),
+    decoder_(opts.framing),
+    send_queue_limit_(opts.send_queue_limit),
+    idle_timeout_(opts.idle_timeout) {
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+}
+
+connection::~connection() {
+  close();
+}
+
+void connection::attach(const handler_table* table) {
+  owner_ = server_core::current();
+  if (!owner_)
+    throw std::logic_error("otp::net: a socket must be attached inside a process");
+  owner_addr_ = owner_->address();
+  table_ = table;
+  last_read_ = owner_->now();
+  if (idle_timeout_ != infinity)
+    post_self_after(idle_timeout_, idle_check);
+}
+
+// -- events from the I/O threads, run in the owning process ---------------------------------
+
+void connection::run(server_core& self, std::uint32_t event) {
+  switch (event & 0xf) {
+    case readable:
+      read_armed_ = false;
+      on_readable(self);
+      break;
+    case writable:
+      write_armed_ = false;
+      on_writable(self);
+      break;
+    case recv_timeout:
+      if (recv_pending_ && (event >> 4) == (recv_generation_ & 0x0fffffff)) {
+        recv_pending_ = false;
+        net::error e{id_, net_error{net_error::kind::timeout, "recv"}};
+        if (!table_->error(self, e))
+          self.stop_with(exit_reason::shutdown(to_string(e.reason)));
+      }
+      break;
+    case idle_check:
+      on_idle_check(self);
+      break;
+    case deliver:
+      deliver_posted_ = false;
+      deliver_ready(self);
+      break;
+    default:
+      break;
+  }
+}
+
+void connection::on_readable(server_core& self) {
+  if (closed_)
+    return;
+  for (;;) {
+    boost::system::error_code ec;
+    auto n = socket_.read_some(asio::buffer(read_buffer), ec);
+    if (would_block(ec))
+      break;
+    if (ec == asio::error::eof) {
+      eof_ = true;
+      break;
+    }
+    if (is_disconnect(ec)) {
+      eof_ = true;
+      break;
+    }
+    if (ec) {
+      fail(self, net_error{net_error::kind::system, ec.message()});
+      return;
+    }
+    decoder_.feed(std::string_view{read_buffer.data(), n});
+    if (n < read_buffer.size())
+      break;
+  }
+  if (idle_timeout_ != infinity)
+    last_read_ = self.now();
+  deliver_ready(self);
+}
+
+bool connection::wants_packet() const noexcept {
+  if (recv_pending_)
+    return true;
+  switch (mode_.what) {
+    case active_mode::kind::off:
+      return false;
+    case active_mode::kind::once:
+    case active_mode::kind::on:
+      return true;
+    case active_mode::kind::count:
+      return remaining_ > 0;
+  }
+  return false;
+}
+
+bool connection::consume_permit() noexcept {
+  if (recv_pending_) {
+    recv_pending_ = false;
+    ++recv_generation_;  // its timeout, if any, is now stale
+    return false;
+  }
+  switch (mode_.what) {
+    case active_mode::kind::once:
+      mode_ = active::off;
+      return false;
+    case active_mode::kind::count:
+      if (--remaining_ == 0) {
+        mode_ = active::off;
+        return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+void connection::deliver_ready(server_core& self) {
+  if (delivering_ || closed_)
+    return;
+  delivering_ = true;
+  while (!closed_ && !self.stopping() && wants_packet()) {
+    std::optional<std::string> frame;
+    if (recv_pending_ && recv_length_ > 0 && framing_.packet == packet::raw) {
+      frame = decoder_.take_exact(recv_length_);
+    } else {
+      auto next = decoder_.next();
+      if (!next) {
+        delivering_ = false;
+        fail(self, std::move(next.error()));
+        return;
+      }
+      frame = std::move(*next);
+    }
+    if (!frame)
+      break;
+    bool now_passive = consume_permit();
+    net::data packet{id_, std::move(*frame)};
+    if (!table_->data(self, packet))
+      self.home().logger().log(log_level::warning, "unexpected_message",
+                               "{} received net::data but has no handle_info for it",
+                               self.display_name());
+    if (now_passive && !closed_ && !self.stopping()) {
+      net::passive p{id_};
+      table_->passive(self, p);
+    }
+  }
+  delivering_ = false;
+  if (closed_ || self.stopping())
+    return;
+  if (eof_) {
+    if (wants_packet())
+      deliver_closed(self);
+    return;
+  }
+  if (wants_packet())
+    arm_read();
+}
+
+void connection::deliver_closed(server_core& self) {
+  close();
+  net::closed c{id_};
+  if (!table_->closed(self, c))
+    self.stop_with(exit_reason::normal());
+}
+
+void connection::fail(server_core& self, net_error reason, bool close_socket) {
+  if (close_socket)
+    close();
+  auto level = reason.what == net_error::kind::timeout ? log_level::info : log_level::warning;
+  self.home().logger().log(level, "net_error", "{} connection {}: {}", self.display_name(), id_,
+                           reason);
+  net::error e{id_, std::move(reason)};
+  if (!table_->error(self, e))
+    self.stop_with(exit_reason::shutdown(to_string(e.reason)));
+}
+
+void connection::on_idle_check(server_core& self) {
+  if (closed_ || idle_timeout_ == infinity)
+    return;
+  auto idle = std::chrono::duration_cast<timeout>(self.now() - last_read_);
+  if (idle >= idle_timeout_)
+    fail(self, net_error{net_error::kind::timeout, "idle"});
+  else
+    post_self_after(idle_timeout_ - idle, idle_check);
+}
+
+// -- scheduling ------------------------------------------------------------------------------
+
+void connection::schedule() {
+  if (closed_ || !owner_)
+    return;
+  if (decoder_.buffered() > 0 || eof_) {
+    post_self(deliver);
+  } else if (wants_packet()) {
+    arm_read();
+  }
+}
+
+void connection::arm_read() {
+  if (read_armed_ || closed_)
+    return;
+  read_armed_ = true;
+  socket_.async_wait(stream_socket::wait_read,
+                     [task = weak_from_this(), owner = owner_addr_](const auto&) mutable {
+                       notify(owner, std::move(task), readable);
+                     });
+}
+
+void connection::arm_write() {
+  if (write_armed_ || closed_)
+    return;
+  write_armed_ = true;
+  socket_.async_wait(stream_socket::wait_write,
+                     [task = weak_from_this(), owner = owner_addr_](const auto&) mutable {
+                       notify(owner, std::move(task), writable);
+                     });
+}
+
+void connection::post_self(std::uint32_t event) {
+  if (event == deliver) {
+    if (deliver_posted_)
+      return;
+    deliver_posted_ = true;
+  }
+  notify(owner_addr_, weak_from_this(), event);
+}
+
+void connection::post_self_after(timeout delay, std::uint32_t event) {
+  caf::delayed_anon_send(caf::actor_cast<caf::actor>(owner_addr_), delay,
+                         task_ref{weak_from_this(), event});
+}
+
+// -- the socket API --------------------------------------------------------------------------
+
+expected<void, net_error> connection::send(std::string_view payload) {
+  if (closed_)
+    return unexpected{net_error{net_error::kind::closed}};
+  auto header = encode_header(framing_, payload.size());
+  if (!header)
+    return unexpected{std::move(header.error())};
+  auto total = header->size() + payload.size();
+  if (queued() > 0) {
+    if (queued() + total > send_queue_limit_)
+      return unexpected{net_error{net_error::kind::send_queue_full}};
+    out_.append(*header);
+    out_.append(payload);
+    return {};
+  }
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(*header), asio::buffer(payload)};
+  boost::system::error_code ec;
+  auto n = socket_.write_some(buffers, ec);
+  if (would_block(ec)) {
+    n = 0;
+  } else if (ec) {
+    // The read side reports the disconnect to the owner; the sender learns it here.
+    return unexpected{net_error{net_error::kind::closed, ec.message()}};
+  }
+  if (n < total) {
+    if (n < header->size()) {
+      out_.append(*header, n);
+      out_.append(payload);
+    } else {
+      out_.append(payload.substr(n - header->size()));
+    }
+    arm_write();
+  }
+  return {};
+}
+
+void connection::on_writable(server_core& self) {
+  if (closed_ || queued() == 0)
+    return;
+  boost::system::error_code ec;
+  auto n = socket_.write_some(asio::buffer(out_.data() + out_offset_, queued()), ec);
+  if (would_block(ec)) {
+    arm_write();
+    return;
+  }
+  if (ec) {
+    if (is_disconnect(ec)) {
+      eof_ = true;
+      deliver_closed(self);
+    } else {
+      fail(self, net_error{net_error::kind::system, ec.message()});
+    }
+    return;
+  }
+  out_offset_ += n;
+  if (queued() == 0) {
+    std::string{}.swap(out_);
+    out_offset_ = 0;
+  } else {
+    arm_write();
+  }
+}
+
+void connection::set_active(active_mode mode) {
+  mode_ = mode;
+  remaining_ = mode.what == active_mode::kind::count ? mode.n : 0;
+  if (mode.what == active_mode::kind::count && mode.n == 0)
+    mode_ = active::off;
+  if (!delivering_)
+    schedule();
+}
+
+void connection::set_framing(framing f) {
+  framing_ = f;
+  // Bytes already buffered are cut with the new framing, as Erlang's setopts does.
+  frame_decoder next{f};
+  while (decoder_.buffered() > 0) {
+    auto rest = decoder_.take_exact(decoder_.buffered());
+    if (rest)
+      next.feed(*rest);
+  }
+  decoder_ = std::move(next);
+}
+
+void connection::recv(timeout t, std::size_t length) {
+  recv_pending_ = true;
+  recv_length_ = length;
+  ++recv_generation_;
+  if (t != infinity && owner_)
+    post_self_after(t, recv_timeout | ((recv_generation_ & 0x0fffffff) << 4));
+  if (!delivering_)
+    schedule();
+}
+
+void connection::close() noexcept {
+  if (closed_)
+    return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_.close(ec);
+  std::string{}.swap(out_);
+  out_offset_ = 0;
+}
+
+endpoint connection::peer() const {
+  boost::system::error_code ec;
+  auto e = socket_.remote_endpoint(ec);
+  return ec ? endpoint{} : to_endpoint(e);
+}
+
+endpoint connection::local() const {
+  boost::system::error_code ec;
+  auto e = socket_.local_endpoint(ec);
+  return ec ? endpoint{} : to_endpoint(e);
+}
+
+}  // namespace otp::net::detail
+
+// -- otp::net::socket ----------------------------------------------------------------------------
+
+namespace otp::net {
+
+namespace {
+
+net_error not_connected() {
+  return net_error{net_error::kind::not_connected};
+}
+
+}  // namespace
+
+socket& socket::operator=(socket&& other) noexcept {
+  if (this != &other) {
+    close();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+socket::~socket() {
+  close();
+}
+
+bool socket::is_open() const noexcept {
+  return impl_ && impl_->is_open();
+}
+
+socket_id socket::id() const noexcept {
+  return impl_ ? impl_->id() : 0;
+}
+
+expected<void, net_error> socket::send(std::string_view payload) {
+  if (!impl_)
+    return unexpected{not_connected()};
+  return impl_->send(payload);
+}
+
+std::size_t socket::queued() const noexcept {
+  return impl_ ? impl_->queued() : 0;
+}
+
+void socket::set_active(active_mode mode) {
+  if (impl_)
+    impl_->set_active(mode);
+}
+
+active_mode socket::active() const noexcept {
+  return impl_ ? impl_->active() : active::off;
+}
+
+void socket::set_framing(framing f) {
+  if (impl_)
+    impl_->set_framing(f);
+}
+
+void socket::recv(timeout t, std::size_t length) {
+  if (impl_)
+    impl_->recv(t, length);
+}
+
+void socket::close() noexcept {
+  if (impl_)
+    impl_->close();
+}
+
+endpoint socket::peer() const {
+  return impl_ ? impl_->peer() : endpoint{};
+}
+
+endpoint socket::local() const {
+  return impl_ ? impl_->local() : endpoint{};
+}
+
+namespace detail {
+
+void attach(socket& sock, const handler_table* table) {
+  if (auto* impl = socket_access::get(sock))
+    impl->attach(table);
+}
+
+}  // namespace detail
+
+}  // namespace otp::net

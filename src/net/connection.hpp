@@ -1,0 +1,110 @@
+#pragma once
+
+#include "net/io_pool.hpp"
+#include "otp/detail/process_task.hpp"
+#include "otp/net/framing.hpp"
+#include "otp/net/listener.hpp"
+#include "otp/net/socket.hpp"
+
+#include <boost/asio/generic/stream_protocol.hpp>
+
+#include <caf/actor_addr.hpp>
+
+#include <memory>
+#include <string>
+
+namespace otp::net::detail {
+
+using stream = boost::asio::generic::stream_protocol;
+/// A connected socket bound to one io_context's executor (no type-erased executor).
+using stream_socket =
+  boost::asio::basic_stream_socket<stream, boost::asio::io_context::executor_type>;
+
+struct connection_options {
+  net::framing framing = {};
+  timeout idle_timeout = infinity;
+  std::size_t send_queue_limit = 4 * 1024 * 1024;
+};
+
+/// Posts `task`'s `event` to the process `owner`, from any thread (an I/O completion).
+void notify(const caf::actor_addr& owner, std::weak_ptr<otp::detail::process_task> task,
+            std::uint32_t event);
+
+/// Converts an Asio generic endpoint (IPv4, IPv6 or Unix) to ours.
+endpoint to_endpoint(const stream::endpoint& e);
+
+/// One connected socket and its owner's view of it: read mode, framing, unsent bytes. Only
+/// the owning process touches it; I/O threads only report readiness (async_wait), so reads
+/// and writes are non-blocking system calls in the owner, and an idle connection holds no
+/// buffer.
+class connection final : public otp::detail::process_task,
+                         public std::enable_shared_from_this<connection> {
+ public:
+  connection(std::shared_ptr<io_pool> pool, stream_socket sock, connection_options opts);
+  ~connection() override;
+
+  /// Binds the connection to the calling process, whose handler gets the events.
+  void attach(const handler_table* table);
+  void run(otp::detail::server_core& self, std::uint32_t event) override;
+
+  bool is_open() const noexcept { return !closed_; }
+  socket_id id() const noexcept { return id_; }
+  expected<void, net_error> send(std::string_view payload);
+  std::size_t queued() const noexcept { return out_.size() - out_offset_; }
+  void set_active(active_mode mode);
+  active_mode active() const noexcept { return mode_; }
+  void set_framing(framing f);
+  void recv(timeout t, std::size_t length);
+  void close() noexcept;
+  endpoint peer() const;
+  endpoint local() const;
+
+ private:
+  enum event_kind : std::uint32_t { readable = 1, writable, recv_timeout, idle_check, deliver };
+
+  bool wants_packet() const noexcept;
+  bool consume_permit() noexcept;
+  void schedule();
+  void arm_read();
+  void arm_write();
+  void post_self(std::uint32_t event);
+  void post_self_after(timeout delay, std::uint32_t event);
+  void on_readable(otp::detail::server_core& self);
+  void on_writable(otp::detail::server_core& self);
+  void deliver_ready(otp::detail::server_core& self);
+  void deliver_closed(otp::detail::server_core& self);
+  void fail(otp::detail::server_core& self, net_error reason, bool close_socket = true);
+  void on_idle_check(otp::detail::server_core& self);
+
+  std::shared_ptr<io_pool> pool_;  // outlives the socket
+  stream_socket socket_;
+  otp::detail::server_core* owner_ = nullptr;
+  caf::actor_addr owner_addr_;
+  const handler_table* table_ = nullptr;
+  socket_id id_;
+  framing framing_;
+  frame_decoder decoder_;
+  active_mode mode_ = active::off;
+  std::uint32_t remaining_ = 0;
+  std::string out_;
+  std::size_t out_offset_ = 0;
+  std::size_t send_queue_limit_;
+  timeout idle_timeout_;
+  caf::actor_clock::time_point last_read_{};
+  std::size_t recv_length_ = 0;
+  std::uint32_t recv_generation_ = 0;
+  bool recv_pending_ = false;
+  bool read_armed_ = false;
+  bool write_armed_ = false;
+  bool deliver_posted_ = false;
+  bool delivering_ = false;
+  bool eof_ = false;
+  bool closed_ = false;
+};
+
+/// The library's way into a socket handle.
+struct socket_access {
+  static connection* get(socket& s) noexcept { return s.impl_.get(); }
+};
+
+}  // namespace otp::net::detail

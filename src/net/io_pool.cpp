@@ -1,0 +1,39 @@
+#include "net/io_pool.hpp"
+
+#include <algorithm>
+
+namespace otp::net::detail {
+
+io_pool::io_pool(std::size_t threads) {
+  threads = std::max<std::size_t>(threads, 1);
+  for (std::size_t i = 0; i < threads; ++i) {
+    // Concurrency hint 1: each context is run by exactly one thread.
+    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    guards_.emplace_back(contexts_.back()->get_executor());
+  }
+  for (auto& ctx : contexts_)
+    threads_.emplace_back([c = ctx.get()] { c->run(); });
+}
+
+io_pool::~io_pool() {
+  guards_.clear();
+  for (auto& ctx : contexts_)
+    ctx->stop();
+  for (std::size_t i = 0; i < threads_.size(); ++i) {
+    if (threads_[i].get_id() == std::this_thread::get_id()) {
+      // Handlers hold no reference to the pool, so this should not happen; if it does, the
+      // thread is still inside its context's run(): leave the context to it rather than
+      // destroy it under its feet.
+      threads_[i].detach();
+      static_cast<void>(contexts_[i].release());
+    } else {
+      threads_[i].join();
+    }
+  }
+}
+
+boost::asio::io_context& io_pool::next() noexcept {
+  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+}
+
+}  // namespace otp::net::detail

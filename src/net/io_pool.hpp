@@ -1,0 +1,37 @@
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace otp::net::detail {
+
+/// The I/O threads of a listener: one io_context per thread, so that each descriptor is
+/// polled by one thread and no reactor lock is shared between threads. They only wait for
+/// readiness and complete accepts; handlers post to processes and return.
+class io_pool {
+ public:
+  explicit io_pool(std::size_t threads);
+  ~io_pool();
+  io_pool(const io_pool&) = delete;
+  io_pool& operator=(const io_pool&) = delete;
+
+  std::size_t size() const noexcept { return contexts_.size(); }
+  boost::asio::io_context& at(std::size_t i) noexcept { return *contexts_[i % contexts_.size()]; }
+  /// Round robin over the threads, for new connections.
+  boost::asio::io_context& next() noexcept;
+
+ private:
+  using guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<guard> guards_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> next_{0};
+};
+
+}  // namespace otp::net::detail

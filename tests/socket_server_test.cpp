@@ -1,0 +1,451 @@
+// The socket server on loopback: ephemeral ports, bounded waits, a real (threaded) node.
+
+#include "net_client.hpp"
+
+#include <otp/gen_server.hpp>
+#include <otp/net/listener.hpp>
+#include <otp/node.hpp>
+#include <otp/process.hpp>
+#include <otp/supervisor.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+using namespace std::chrono_literals;
+using test_net::client;
+using test_net::eventually;
+namespace net = otp::net;
+
+namespace {
+
+otp::node_options threaded() {
+  return {.threads = 2, .policy = otp::scheduler_policy::sharing, .log = otp::log_level::none};
+}
+
+net::listener_options loopback(net::listener_options o = {}) {
+  o.address = net::endpoint::tcp("127.0.0.1", 0);
+  return o;
+}
+
+/// Echoes every packet in the read mode it is given; `crash` throws.
+struct echo {
+  net::socket sock;
+  net::active_mode mode;
+
+  echo(net::socket s, net::active_mode m) : sock(std::move(s)), mode(m) { sock.set_active(m); }
+
+  void handle_info(const net::data& d) {
+    if (d.bytes == "crash" || d.bytes == "crash\n")
+      throw std::runtime_error("asked to crash");
+    REQUIRE(d.socket == sock.id());
+    (void)sock.send(d.bytes);
+    if (mode == net::active::once)
+      sock.set_active(net::active::once);
+  }
+  void handle_info(const net::passive&) {
+    (void)sock.send("|passive|");
+    sock.set_active(mode);
+  }
+};
+
+/// Passive reads with a timeout: echoes 4-byte records, says "timeout" when none came.
+struct passive_reader {
+  net::socket sock;
+
+  explicit passive_reader(net::socket s) : sock(std::move(s)) { sock.recv(300ms, 4); }
+  void handle_info(const net::data& d) {
+    (void)sock.send(d.bytes);
+    sock.recv(300ms, 4);
+  }
+  void handle_info(const net::error& e) {
+    REQUIRE(e.reason.what == net::net_error::kind::timeout);
+    (void)sock.send("timeout");
+    sock.recv(300ms, 4);
+  }
+};
+
+/// Says goodbye and closes when the listener drains; `stubborn` ignores it.
+struct drain_aware {
+  net::socket sock;
+  bool stubborn;
+
+  drain_aware(net::socket s, bool ignore_drain) : sock(std::move(s)), stubborn(ignore_drain) {
+    sock.set_active(net::active::on);
+  }
+  void handle_info(const net::data& d) { (void)sock.send(d.bytes); }
+  otp::cast_result handle_info(const net::draining&) {
+    if (stubborn)
+      return otp::noreply();
+    (void)sock.send("bye");
+    return otp::stop(otp::exit_reason::normal());
+  }
+};
+
+std::string round_trip(client& c, std::string_view msg) {
+  if (!c.send(msg))
+    return "<send failed>";
+  return c.recv(msg.size()).value_or("<nothing>");
+}
+
+}  // namespace
+
+TEST_CASE("socket server: echo in each read mode (once, on, n) over TCP") {
+  otp::node node{threaded()};
+  for (auto mode : {net::active::once, net::active::on, net::active::n(2)}) {
+    auto l = net::start_listener<echo>(node, loopback(), mode).value();
+    CHECK(l.port() != 0);
+    auto c = client::tcp(l.port());
+    REQUIRE(c);
+    if (mode == net::active::n(2)) {
+      CHECK(round_trip(c, "a") == "a");
+      CHECK(c.send("b"));
+      CHECK(c.recv(10).value_or("") == "b|passive|");
+      CHECK(round_trip(c, "c") == "c");
+    } else {
+      for (int i = 0; i < 50; ++i)
+        CHECK(round_trip(c, fmt::format("message {}", i)) == fmt::format("message {}", i));
+    }
+    CHECK(net::stop_listener(l).has_value());
+    CHECK(c.closed_by_peer());
+  }
+}
+
+TEST_CASE("socket server: every framing echoes whole frames, reassembled across writes") {
+  otp::node node{threaded()};
+  for (auto p : {net::packet::u8, net::packet::u16, net::packet::u32, net::packet::line}) {
+    auto opts = loopback({.framing = {p, 1000}});
+    auto l = net::start_listener<echo>(node, opts, net::active::once).value();
+    auto c = client::tcp(l.port());
+    std::string payload = p == net::packet::line ? "hello world\n" : "hello world";
+    auto frame = net::encode_header(opts.framing, payload.size()).value() + payload;
+    // Byte by byte: the server sees partial headers and payloads.
+    for (char ch : frame) {
+      REQUIRE(c.send(std::string_view{&ch, 1}));
+      std::this_thread::sleep_for(100us);
+    }
+    CHECK(c.recv(frame.size()).value_or("") == frame);
+    // Two frames in one write come back as two frames.
+    CHECK(c.send(frame + frame));
+    CHECK(c.recv(2 * frame.size()).value_or("") == frame + frame);
+    net::stop_listener(l).value();
+  }
+}
+
+TEST_CASE("socket server: a frame over max_size closes that connection with a logged error") {
+  otp::node node{threaded()};
+  std::vector<otp::log_event> logged;
+  std::mutex m;
+  node.logger().set_level(otp::log_level::info);
+  node.logger().set_sink([&](const otp::log_event& e) {
+    std::lock_guard<std::mutex> g{m};
+    logged.push_back(e);
+  });
+  auto l = net::start_listener<echo>(node, loopback({.framing = {net::packet::u16, 100}}),
+                                     net::active::once)
+             .value();
+  auto good = client::tcp(l.port());
+  auto bad = client::tcp(l.port());
+  CHECK(round_trip(good, test_net::u16_frame("ok")) == test_net::u16_frame("ok"));
+  CHECK(bad.send(test_net::u16_frame(std::string(101, 'x'))));
+  CHECK(bad.closed_by_peer());
+  CHECK(round_trip(good, test_net::u16_frame("still")) == test_net::u16_frame("still"));
+  CHECK(eventually([&] {
+    std::lock_guard<std::mutex> g{m};
+    for (auto& e : logged)
+      if (e.kind == "net_error" && e.text.find("frame_too_large") != std::string::npos)
+        return true;
+    return false;
+  }));
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: passive recv of exact lengths, with a timeout that keeps the socket") {
+  otp::node node{threaded()};
+  auto l = net::start_listener<passive_reader>(node, loopback()).value();
+  auto c = client::tcp(l.port());
+  CHECK(c.send("ab"));
+  CHECK(c.send("cdef"));  // 4 + 2: one record now, the rest waits
+  CHECK(c.recv(4).value_or("") == "abcd");
+  CHECK(c.recv(7, 2000ms).value_or("") == "timeout");  // "ef" is not a record yet
+  CHECK(c.send("gh"));
+  CHECK(c.recv(4).value_or("") == "efgh");
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: the pool keeps num_acceptors free acceptors as clients arrive") {
+  otp::node node{threaded()};
+  auto l =
+    net::start_listener<echo>(node, loopback({.num_acceptors = 5}), net::active::once).value();
+  CHECK(eventually([&] { return test_net::info(l).free_acceptors == 5; }));
+  std::vector<client> clients;
+  for (int i = 0; i < 12; ++i) {
+    clients.push_back(client::tcp(l.port()));
+    CHECK(round_trip(clients.back(), "x") == "x");
+  }
+  CHECK(eventually([&] {
+    auto i = test_net::info(l);
+    return i.connections == 12 && i.free_acceptors == 5;
+  }));
+  clients.resize(4);  // eight close
+  CHECK(eventually([&] {
+    auto i = test_net::info(l);
+    return i.connections == 4 && i.free_acceptors == 5 && i.accepted == 12;
+  }));
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: a crashed acceptor is replaced; a crashing handler hurts no one else") {
+  otp::node node{threaded()};
+  auto l =
+    net::start_listener<echo>(node, loopback({.num_acceptors = 3}), net::active::once).value();
+  CHECK(eventually([&] { return test_net::info(l).free_acceptors == 3; }));
+  auto acceptors = test_net::info(l).acceptors;
+  auto children = otp::supervisor::which_children(acceptors).value();
+  REQUIRE(children.size() == 3);
+  otp::exit(children[0].pid, otp::exit_reason::kill());
+  CHECK(eventually([&] {
+    auto i = test_net::info(l);
+    return i.free_acceptors == 3 && i.acceptor_crashes == 1;
+  }));
+  CHECK(otp::supervisor::which_children(acceptors).value().size() == 3);
+
+  auto calm = client::tcp(l.port());
+  auto crashy = client::tcp(l.port());
+  CHECK(round_trip(calm, "before") == "before");
+  CHECK(crashy.send("crash"));
+  CHECK(crashy.closed_by_peer());
+  CHECK(round_trip(calm, "after") == "after");
+  CHECK(eventually([&] { return test_net::info(l).connections == 1; }));
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: max_connections is exact under a flood; the rest wait their turn") {
+  otp::node node{threaded()};
+  auto l = net::start_listener<echo>(node, loopback({.num_acceptors = 4, .max_connections = 6}),
+                                     net::active::once)
+             .value();
+  std::vector<client> flood;
+  for (int i = 0; i < 30; ++i)
+    flood.push_back(client::tcp(l.port()));  // the kernel completes every handshake
+  for (auto& c : flood)
+    CHECK(c.send("ping"));
+  std::size_t answered = 0;
+  std::vector<std::size_t> served;
+  for (std::size_t i = 0; i < flood.size(); ++i)
+    if (flood[i].recv(4, 300ms)) {
+      ++answered;
+      served.push_back(i);
+    }
+  CHECK(answered == 6);
+  auto i = test_net::info(l);
+  CHECK(i.connections == 6);
+  CHECK(i.free_acceptors == 0);
+  // Closing two served clients lets two waiting ones in, never more.
+  flood[served[0]] = client{};
+  flood[served[1]] = client{};
+  CHECK(eventually([&] { return test_net::info(l).accepted == 8; }));
+  std::this_thread::sleep_for(100ms);
+  CHECK(test_net::info(l).connections == 6);
+  CHECK(test_net::info(l).accepted == 8);
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: suspend refuses new clients and keeps live ones; resume accepts again") {
+  otp::node node{threaded()};
+  auto l = net::start_listener<echo>(node, loopback(), net::active::once).value();
+  auto live = client::tcp(l.port());
+  CHECK(round_trip(live, "1") == "1");
+  CHECK(net::suspend(l).has_value());
+  CHECK(test_net::info(l).suspended);
+  CHECK_FALSE(client::tcp(l.port()));  // refused: the listen socket is closed
+  CHECK(round_trip(live, "2") == "2");
+  CHECK(net::resume(l).has_value());
+  auto fresh = client::tcp(l.port());
+  REQUIRE(fresh);
+  CHECK(round_trip(fresh, "3") == "3");
+  CHECK(eventually([&] { return test_net::info(l).free_acceptors == 10; }));
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: drain lets connections finish, then closes the stubborn ones") {
+  otp::node node{threaded()};
+  {
+    auto l = net::start_listener<drain_aware>(node, loopback(), false).value();
+    auto a = client::tcp(l.port());
+    auto b = client::tcp(l.port());
+    CHECK(round_trip(a, "x") == "x");
+    CHECK(round_trip(b, "y") == "y");
+    CHECK(net::drain(l, 5s).value() == 0);
+    CHECK(a.recv(3).value_or("") == "bye");
+    CHECK(a.closed_by_peer());
+    CHECK(b.closed_by_peer());
+    CHECK_FALSE(client::tcp(l.port()));
+    net::stop_listener(l).value();
+  }
+  {
+    auto l = net::start_listener<drain_aware>(node, loopback(), true).value();
+    auto a = client::tcp(l.port());
+    CHECK(round_trip(a, "x") == "x");
+    auto started = std::chrono::steady_clock::now();
+    CHECK(net::drain(l, 200ms).value() == 1);
+    CHECK(std::chrono::steady_clock::now() - started >= 200ms);
+    CHECK(a.closed_by_peer());
+    net::stop_listener(l).value();
+  }
+}
+
+TEST_CASE("socket server: Unix domain sockets, permissions, stale and live socket files") {
+  otp::node node{threaded()};
+  auto path = fmt::format("/tmp/caf-otp-test-{}.sock", ::getpid());
+  ::unlink(path.c_str());
+  auto opts = net::listener_options{.address = net::endpoint::local(path), .socket_mode = 0600};
+  auto l = net::start_listener<echo>(node, opts, net::active::once).value();
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto c = client::local(path);
+  REQUIRE(c);
+  CHECK(round_trip(c, "over unix") == "over unix");
+  // A second listener on a live path is refused.
+  auto twice = net::start_listener<echo>(node, opts, net::active::once);
+  REQUIRE_FALSE(twice.has_value());
+  CHECK(twice.error().what == net::net_error::kind::address_in_use);
+  net::stop_listener(l).value();
+  CHECK(::access(path.c_str(), F_OK) != 0);  // removed at stop
+
+  // A stale file (its listener died without removing it) is replaced.
+  {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    ::close(fd);  // bound, never listened: connecting is refused
+  }
+  auto again = net::start_listener<echo>(node, opts, net::active::once).value();
+  auto c2 = client::local(path);
+  CHECK(round_trip(c2, "again") == "again");
+  net::stop_listener(again).value();
+}
+
+TEST_CASE("socket server: bad options and taken ports are refused with the culprit") {
+  otp::node node{threaded()};
+  auto e = net::start_listener<echo>(node, loopback({.num_acceptors = 0}), net::active::once);
+  REQUIRE_FALSE(e.has_value());
+  CHECK(e.error().what == net::net_error::kind::bad_option);
+  CHECK(e.error().detail.find("num_acceptors") != std::string::npos);
+  auto bad = net::start_listener<echo>(
+    node, net::listener_options{.address = net::endpoint::tcp("not-an-ip", 0)}, net::active::once);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().what == net::net_error::kind::bad_address);
+  auto first = net::start_listener<echo>(node, loopback(), net::active::once).value();
+  auto taken = net::start_listener<echo>(
+    node, net::listener_options{.address = net::endpoint::tcp("127.0.0.1", first.port())},
+    net::active::once);
+  REQUIRE_FALSE(taken.has_value());
+  CHECK(taken.error().what == net::net_error::kind::address_in_use);
+  net::stop_listener(first).value();
+}
+
+TEST_CASE("socket server: SO_REUSEPORT listen sockets and several I/O threads share the load") {
+  otp::node node{threaded()};
+  auto l = net::start_listener<echo>(
+             node, loopback({.num_acceptors = 4, .num_listen_sockets = 2, .io_threads = 2}),
+             net::active::once)
+             .value();
+  CHECK(test_net::info(l).listen_sockets == 2);
+  std::vector<client> clients;
+  for (int i = 0; i < 40; ++i) {
+    clients.push_back(client::tcp(l.port()));
+    CHECK(round_trip(clients.back(), "r") == "r");
+  }
+  CHECK(test_net::info(l).connections == 40);
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: thousands of connections leak no descriptors and no processes") {
+  otp::node node{threaded()};
+  auto l = net::start_listener<echo>(node, loopback(), net::active::once).value();
+  {
+    auto warm = client::tcp(l.port());
+    CHECK(round_trip(warm, "w") == "w");
+  }
+  CHECK(eventually([&] { return test_net::info(l).connections == 0; }));
+  auto fds_before = test_net::open_fds();
+  auto processes_before = node.process_count();
+  for (int i = 0; i < 3000; ++i) {
+    auto c = client::tcp(l.port());
+    REQUIRE(c);
+    REQUIRE(round_trip(c, "leak?") == "leak?");
+  }
+  CHECK(eventually([&] { return test_net::info(l).connections == 0; }));
+  CHECK(eventually([&] { return test_net::open_fds() == fds_before; }));
+  CHECK(eventually([&] { return node.process_count() == processes_before; }));
+  CHECK(test_net::info(l).accepted == 3001);
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: EMFILE makes acceptors back off instead of spinning") {
+  otp::node node{threaded()};
+  auto l =
+    net::start_listener<echo>(node, loopback({.num_acceptors = 1}), net::active::once).value();
+  CHECK(eventually([&] { return test_net::info(l).free_acceptors == 1; }));
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  // The client's socket exists before the table is full; connecting needs no new descriptor.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  rlimit low = saved;
+  low.rlim_cur = test_net::open_fds() + 64;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::vector<int> fillers;
+  for (int f; (f = ::dup(fd)) >= 0;)
+    fillers.push_back(f);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(l.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  std::this_thread::sleep_for(400ms);
+  auto errors = test_net::info(l).accept_errors;
+  for (int f : fillers)
+    ::close(f);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  CHECK(errors >= 1);
+  CHECK(errors <= 10);  // 10, 20, 40, 80, 160 ms...: a handful, not thousands
+  client c{fd};
+  CHECK(round_trip(c, "served") == "served");
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: a listener in a supervision tree is restarted after a crash") {
+  otp::node node{threaded()};
+  auto path = fmt::format("/tmp/caf-otp-sup-{}.sock", ::getpid());
+  auto opts = net::listener_options{.address = net::endpoint::local(path)};
+  auto sup =
+    otp::supervisor::start_link(node, otp::sup_flags{.strategy = otp::strategy::one_for_one},
+                                {net::listener_spec<echo>("echo", opts, net::active::once)})
+      .value();
+  auto first = otp::supervisor::which_children(sup).value().at(0).pid;
+  {
+    auto c = client::local(path);
+    CHECK(round_trip(c, "one") == "one");
+  }
+  otp::exit(first, otp::exit_reason::kill());
+  otp::pid second;
+  CHECK(eventually([&] {
+    auto children = otp::supervisor::which_children(sup).value();
+    second = children.at(0).pid;
+    return second && second != first;
+  }));
+  auto c = client::local(path);
+  REQUIRE(c);
+  CHECK(round_trip(c, "two") == "two");
+  CHECK(otp::gen_server::stop(sup).has_value());
+  CHECK(c.closed_by_peer());
+}
