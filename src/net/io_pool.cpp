@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <pthread.h>
+
 namespace otp::net::detail {
 
 io_pool::io_pool(std::size_t threads) {
@@ -12,7 +14,10 @@ io_pool::io_pool(std::size_t threads) {
     guards_.emplace_back(contexts_.back()->get_executor());
   }
   for (auto& ctx : contexts_)
-    threads_.emplace_back([c = ctx.get()] { c->run(); });
+    threads_.emplace_back([c = ctx.get()] {
+      pthread_setname_np(pthread_self(), "otp.io");  // for top -H, perf and strace -f
+      c->run();
+    });
 }
 
 io_pool::~io_pool() {

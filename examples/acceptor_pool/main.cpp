@@ -1,0 +1,85 @@
+// acceptor_pool: the first seed's pool of 20 acceptors, watched while clients arrive.
+//
+// Each acceptor is a process of the listener's simple_one_for_one supervisor, waiting in
+// accept. The one that accepts casts `accepted` to the listener and becomes the connection;
+// the listener starts a replacement, so 20 acceptors are always waiting. The kernel hands each
+// new connection to the oldest waiting accept (Asio queues them in order).
+
+#include "../echo_server/echo.hpp"
+
+#include <otp/net/listener.hpp>
+#include <otp/node.hpp>
+#include <otp/supervisor.hpp>
+
+#include <fmt/format.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace {
+
+int connect_to(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char echoed = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+      || ::write(fd, "x", 1) != 1 || ::read(fd, &echoed, 1) != 1) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;  // served: its acceptor has become its connection
+}
+
+/// Waits (bounded) until the pool has settled: the listener has refilled it.
+otp::net::listener_info settled(const otp::net::listener& l, std::size_t connections) {
+  auto info = otp::net::info(l).value();
+  for (int i = 0; i < 2000 && (info.connections != connections || info.free_acceptors != 20); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    info = otp::net::info(l).value();
+  }
+  return info;
+}
+
+void show(const otp::net::listener& l, std::size_t connections) {
+  auto info = settled(l, connections);
+  auto children = otp::supervisor::count_children(info.acceptors).value();
+  fmt::print(
+    "{:>4} clients | {:>2} acceptors waiting | {:>4} connections | {:>4} children of "
+    "the acceptors' supervisor | {:>4} accepted\n",
+    connections, info.free_acceptors, info.connections, children.active, info.accepted);
+}
+
+}  // namespace
+
+int main() {
+  otp::node node{{.policy = otp::scheduler_policy::sharing}};
+  auto l = otp::net::start_listener<echo>(
+             node, {.address = otp::net::endpoint::tcp("127.0.0.1", 0), .num_acceptors = 20})
+             .value();
+  fmt::print("listening on {} with a pool of 20 acceptors\n\n", l.address());
+  show(l, 0);
+  std::vector<int> clients;
+  for (std::size_t batch : {1, 4, 15, 30, 50}) {
+    for (std::size_t i = 0; i < batch; ++i)
+      if (int fd = connect_to(l.port()); fd >= 0)
+        clients.push_back(fd);
+    show(l, clients.size());
+  }
+  fmt::print("\nclosing every client: the connections end, the 20 acceptors stay\n");
+  for (int fd : clients)
+    ::close(fd);
+  show(l, 0);
+  bool ok = otp::net::info(l).value().free_acceptors == 20 && clients.size() == 100;
+  (void)otp::net::stop_listener(l);
+  return ok ? 0 : 1;
+}
