@@ -131,3 +131,41 @@ TEST_CASE("killing a supervisor: its trapping children see killed and terminate"
   CHECK(kit.wait_exit(a) == otp::exit_reason::killed());
   CHECK(*j == std::vector<std::string>{"start a", "stop a killed"});
 }
+
+namespace {
+
+/// Ignores its supervisor's shutdown, then exits `normal` on its own 100 ms later — as a
+/// connection does whose peer closes while the listener stops.
+otp::start_function leaves_normally_later() {
+  return otp::start_function{
+    [](const caf::message&) -> otp::start_function::result_type {
+      auto* self = otp::detail::server_core::current();
+      auto child = self->home().system().spawn([](caf::event_based_actor* a) -> caf::behavior {
+        a->set_exit_handler([a](caf::exit_msg&) { a->delayed_send(a, 100ms, 1); });
+        return {[a](int) { a->quit(); }};
+      });
+      self->link_to(child);
+      return otp::pid{child};
+    },
+    "leaves_normally_later"};
+}
+
+}  // namespace
+
+TEST_CASE("a non-permanent child that exits normal during shutdown is no shutdown_error (OTP)") {
+  for (auto restart : {otp::restart::temporary, otp::restart::transient, otp::restart::permanent}) {
+    otp::test::kit kit;
+    auto sup =
+      supervisor::start_link(
+        kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+        {{.id = "w", .start = leaves_normally_later(), .restart = restart, .shutdown = 1s}})
+        .value();
+    REQUIRE(supervisor::start_child(sup));
+    kit.clear_logs();
+    auto t0 = kit.now();
+    REQUIRE(gen_server::stop(sup));
+    CHECK(kit.now() - t0 == 100ms);
+    // OTP's do_terminate: {error, normal} is fine unless the child is permanent.
+    CHECK(kit.logs("supervisor_report").size() == (restart == otp::restart::permanent ? 1u : 0u));
+  }
+}
