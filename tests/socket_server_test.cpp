@@ -391,7 +391,17 @@ TEST_CASE("socket server: thousands of connections leak no descriptors and no pr
   net::stop_listener(l).value();
 }
 
-TEST_CASE("socket server: EMFILE makes acceptors back off instead of spinning") {
+// UBSan's vptr check proves memory readable by writing it to a pipe; with the descriptor table
+// full that fails and it reports a false "invalid vptr" anywhere in the process. So this case
+// runs in the regular build only (CI runs both builds).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool descriptor_exhaustion_supported = false;
+#else
+constexpr bool descriptor_exhaustion_supported = true;
+#endif
+
+TEST_CASE("socket server: EMFILE makes acceptors back off instead of spinning"
+          * doctest::skip(!descriptor_exhaustion_supported)) {
   otp::node node{threaded()};
   auto l =
     net::start_listener<echo>(node, loopback({.num_acceptors = 1}), net::active::once).value();
