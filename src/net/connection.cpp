@@ -71,7 +71,6 @@ connection::connection(std::shared_ptr<io_pool> pool, stream_socket sock, connec
   : pool_(std::move(pool)),
     socket_(std::move(sock)),
     id_(next_socket_id.fetch_add(1, std::memory_order_relaxed)),
-    framing_(opts.framing),
     decoder_(opts.framing),
     send_queue_limit_(opts.send_queue_limit),
     idle_timeout_(opts.idle_timeout) {
@@ -197,7 +196,7 @@ void connection::deliver_ready(server_core& self) {
   delivering_ = true;
   while (!closed_ && !self.stopping() && wants_packet()) {
     std::optional<std::string> frame;
-    if (recv_pending_ && recv_length_ > 0 && framing_.packet == packet::raw) {
+    if (recv_pending_ && recv_length_ > 0 && decoder_.config().packet == packet::raw) {
       frame = decoder_.take_exact(recv_length_);
     } else {
       auto next = decoder_.next();
@@ -312,7 +311,7 @@ void connection::post_self_after(timeout delay, std::uint32_t event) {
 expected<void, net_error> connection::send(std::string_view payload) {
   if (closed_)
     return unexpected{net_error{net_error::kind::closed}};
-  auto header = encode_header(framing_, payload.size());
+  auto header = encode_header(decoder_.config(), payload.size());
   if (!header)
     return unexpected{std::move(header.error())};
   auto total = header->size() + payload.size();
@@ -381,7 +380,6 @@ void connection::set_active(active_mode mode) {
 }
 
 void connection::set_framing(framing f) {
-  framing_ = f;
   // Bytes already buffered are cut with the new framing, as Erlang's setopts does.
   frame_decoder next{f};
   while (decoder_.buffered() > 0) {

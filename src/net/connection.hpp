@@ -82,7 +82,6 @@ class connection final : public otp::detail::process_task,
   caf::actor_addr owner_addr_;
   const handler_table* table_ = nullptr;
   socket_id id_;
-  framing framing_;
   frame_decoder decoder_;
   active_mode mode_ = active::off;
   std::uint32_t remaining_ = 0;
