@@ -214,23 +214,50 @@ caf::invoke_message_result server_core::consume(caf::mailbox_element& x) {
   return caf::invoke_message_result::consumed;
 }
 
+namespace {
+
+/// `(remote_call_atom | remote_cast_atom, T)`: a request from another node. 0 when not one.
+int remote_envelope(const caf::type_erased_tuple& xs) noexcept {
+  if (xs.size() != 2 || !xs.match_element<caf::atom_value>(0))
+    return 0;
+  auto tag = xs.get_as<caf::atom_value>(0);
+  if (tag == remote_call_atom::value)
+    return 1;
+  if (tag == remote_cast_atom::value)
+    return 2;
+  return 0;
+}
+
+}  // namespace
+
 bool server_core::is_request_envelope(const caf::type_erased_tuple& xs) noexcept {
-  return xs.size() == 2 && xs.match_element<dispatch_ref>(0);
+  return xs.size() == 2 && (xs.match_element<dispatch_ref>(0) || remote_envelope(xs) != 0);
+}
+
+const dispatch* server_core::find_dispatch(const caf::type_erased_tuple& xs, bool& is_call) {
+  if (xs.match_element<dispatch_ref>(0)) {
+    const auto* d = xs.get_as<dispatch_ref>(0).d;
+    is_call = d->call;
+    return callbacks_ && d->tag == callbacks_->tag() ? d : nullptr;
+  }
+  is_call = remote_envelope(xs) == 1;
+  return callbacks_ ? callbacks_->remote_dispatch(xs, is_call) : nullptr;
 }
 
 caf::result<caf::message> server_core::dispatch_request(caf::type_erased_tuple& xs) {
   timeout_armed_ = false;
   if (trace_)
     trace(fmt::format("got {}", describe_current()));
-  const auto& d = *xs.get_as<dispatch_ref>(0).d;
-  bool is_call = d.call;
-  if (!callbacks_ || d.tag != callbacks_->tag()) {
+  bool is_call = false;
+  const auto* found = find_dispatch(xs, is_call);
+  if (!found) {
     if (!is_call) {
-      unhandled(fmt::format("cast for another server type: {}", d.describe(xs.get(1))));
+      unhandled(fmt::format("cast for another server type: {}", describe_current()));
       return caf::message{};
     }
     return caf::make_error(caf::sec::invalid_argument, "badarg");
   }
+  const auto& d = *found;
   // A crash leaves `result` delegated: the caller must then learn the exit reason.
   caf::result<caf::message> result{caf::delegated<caf::message>{}};
   reply_deferred_ = false;
@@ -496,9 +523,16 @@ std::string server_core::describe_current() {
   if (!elem)
     return "undefined";
   auto& xs = elem->content();
-  if (is_request_envelope(xs)) {
+  if (xs.size() == 2 && xs.match_element<dispatch_ref>(0)) {
     const auto& d = *xs.get_as<dispatch_ref>(0).d;
     return fmt::format("{{'$gen_{}',{}}}", d.call ? "call" : "cast", d.describe(xs.get(1)));
+  }
+  if (auto remote = remote_envelope(xs); remote != 0) {
+    bool is_call = remote == 1;
+    if (const auto* d = callbacks_ ? callbacks_->remote_dispatch(xs, is_call) : nullptr)
+      return fmt::format("{{'$gen_{}',{}}}", is_call ? "call" : "cast", d->describe(xs.get(1)));
+    return fmt::format("{{'$gen_{}',{}}}", is_call ? "call" : "cast",
+                       caf::to_string(elem->copy_content_to_message()));
   }
   return caf::to_string(elem->copy_content_to_message());
 }

@@ -4,6 +4,8 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/message_id.hpp>
 #include <caf/monitorable_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/system_messages.hpp>
 
 #include <condition_variable>
 #include <mutex>
@@ -23,9 +25,18 @@ class reply_sink final : public caf::monitorable_actor {
 
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit*) override {
     std::lock_guard guard{mtx_};
-    if (!waiting_ || what->mid != expected_)
+    if (!waiting_)
       return;  // a late reply after a timeout
-    reply_ = what->move_content_to_message();
+    if (what->mid != expected_) {
+      // A server on another node is monitored during the call: its down (or its node's)
+      // ends the call at once, instead of at its timeout.
+      if (!what->mid.is_response() && what->content().match_elements<caf::down_msg>())
+        reply_ = caf::make_message(down_reason(what->content().get_as<caf::down_msg>(0)));
+      else
+        return;
+    } else {
+      reply_ = what->move_content_to_message();
+    }
     waiting_ = false;
     cv_.notify_one();
   }
@@ -61,6 +72,13 @@ class reply_sink final : public caf::monitorable_actor {
     cv_.wait(guard, [this] { return reply_.has_value(); });
     waiting_ = false;
     return std::move(reply_);
+  }
+
+  static caf::error down_reason(const caf::down_msg& msg) {
+    if (msg.reason)
+      return msg.reason;
+    // It exited normally without replying: an empty error would read as "no error".
+    return caf::make_error(caf::sec::request_receiver_down);
   }
 
   void disarm() {

@@ -8,7 +8,9 @@
 #include "otp/detail/server_core.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/default_attachable.hpp>
 #include <caf/make_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/sec.hpp>
@@ -42,6 +44,8 @@ std::atomic<std::uint64_t> request_counter{0};
 }  // namespace
 
 call_error to_call_error(const caf::error& e, const caf::actor& dest) {
+  if (!e)  // calling category() on an empty error crashes in CAF 0.17
+    return call_error{call_error::kind::exited, exit_reason::normal()};
   if (e.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(e.code())) {
       case caf::sec::request_timeout:
@@ -71,6 +75,12 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
     caf::make_actor<reply_sink, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(), &sys, cfg);
   auto* sink = static_cast<reply_sink*>(caf::actor_cast<caf::abstract_actor*>(sink_ptr));
   auto mid = sink->arm(++request_counter);
+  // A proxy of a server on another node is monitored for the call: the remote server's exit,
+  // or its node's disconnection, fails the call at once (CAF drops requests to dead proxies).
+  auto* target = caf::actor_cast<caf::abstract_actor*>(dest);
+  bool remote = dest.node() != sys.node();
+  if (remote)
+    target->attach(caf::default_attachable::make_monitor(target->address(), sink->address()));
   caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
     caf::make_mailbox_element(sink_ptr, mid, {}, std::move(msg)), self ? self->context() : nullptr);
   std::optional<caf::message> response;
@@ -88,6 +98,12 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
     response = sink->wait_until(std::chrono::steady_clock::now() + t);
   }
   sink->disarm();
+  if (remote) {
+    target->detach(
+      caf::default_attachable::observe_token{sink->address(), caf::default_attachable::monitor});
+    // Serialising the sink as the sender registered it; it never terminates to unregister.
+    sys.registry().erase(sink->id());
+  }
   if (!response)
     return unexpected{call_error{call_error::kind::timeout}};
   if (response->size() == 1 && response->match_element<caf::error>(0))

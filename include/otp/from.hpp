@@ -8,6 +8,22 @@
 
 namespace otp {
 
+namespace detail {
+
+/// A local caller unboxes its reply; a caller on another node gets the bare value, which CAF
+/// serialises (its type is registered with the node's message types).
+template <class R>
+caf::message boxed_reply(R&& value) {
+  return caf::make_message(box<R>{std::move(value)});
+}
+
+template <class R>
+caf::message bare_reply(R&& value) {
+  return caf::make_message(std::move(value));
+}
+
+}  // namespace detail
+
 /// The caller of a `handle_call`, for a reply given later (OTP's `From` and `gen_server:reply/2`).
 ///
 /// Keep a copy, return `otp::noreply()`, and call `reply(value)` from any later callback or from
@@ -16,14 +32,17 @@ namespace otp {
 template <class R>
 class from {
  public:
+  using wrap_fn = caf::message (*)(R&&);
+
   from() = default;
-  explicit from(std::shared_ptr<detail::pending_reply> slot) : slot_(std::move(slot)) {}
+  explicit from(std::shared_ptr<detail::pending_reply> slot, wrap_fn wrap = &detail::boxed_reply<R>)
+    : slot_(std::move(slot)), wrap_(wrap) {}
 
   /// Delivers the reply; returns false when a reply was already given (or the server exited).
   bool reply(R value) const {
     if (!slot_ || !slot_->claim())
       return false;
-    slot_->deliver(caf::make_message(detail::box<R>{std::move(value)}));
+    slot_->deliver(wrap_(std::move(value)));
     return true;
   }
 
@@ -32,6 +51,7 @@ class from {
 
  private:
   std::shared_ptr<detail::pending_reply> slot_;
+  wrap_fn wrap_ = &detail::boxed_reply<R>;
 };
 
 }  // namespace otp

@@ -177,7 +177,35 @@ expected<R, call_error> unbox_reply(expected<caf::message, call_error> response)
   auto& msg = *response;
   if (msg.size() == 1 && msg.match_element<box<R>>(0))
     return std::move(msg.get_mutable_as<box<R>>(0).value);
+  if (msg.size() == 1 && msg.match_element<R>(0))  // from another node
+    return std::move(msg.get_mutable_as<R>(0));
   return unexpected{call_error{call_error::kind::badarg}};
+}
+
+/// True when `server` runs on another node (its handle is a CAF proxy).
+inline bool is_remote(const caf::actor& server) {
+  return server && server.node() != server->home_system().node();
+}
+
+/// The message for a call or cast: boxed with its dispatch locally; bare with a tag for
+/// another node, where the server looks the type up in its `remote_requests`.
+template <class S, bool Call, class T>
+caf::message request_message(const caf::actor& dest, T&& request) {
+  using request_type = std::decay_t<T>;
+  using tag = std::conditional_t<Call, remote_call_atom, remote_cast_atom>;
+  if constexpr (remote_request<S, T>) {
+    if (is_remote(dest))
+      return caf::make_message(tag::value, request_type{std::forward<T>(request)});
+  } else {
+    if (is_remote(dest))
+      return {};  // not exposed to other nodes: refused as badarg
+  }
+  if constexpr (Call)
+    return caf::make_message(dispatch_ref{&call_dispatch<S, request_type>},
+                             box<request_type>{std::forward<T>(request)});
+  else
+    return caf::make_message(dispatch_ref{&cast_dispatch<S, request_type>},
+                             box<request_type>{std::forward<T>(request)});
 }
 
 }  // namespace detail
@@ -214,9 +242,9 @@ template <class S, class T>
 auto try_call(const server_ref<S>& server, T&& request, timeout t = default_call_timeout)
   -> expected<detail::call_reply_t<S, T>, call_error> {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
-  using request_type = std::decay_t<T>;
-  auto msg = caf::make_message(detail::dispatch_ref{&detail::call_dispatch<S, request_type>},
-                               detail::box<request_type>{std::forward<T>(request)});
+  auto msg = detail::request_message<S, true>(server.actor(), std::forward<T>(request));
+  if (msg.empty() && server)
+    return unexpected{call_error{call_error::kind::badarg}};
   return detail::unbox_reply<detail::call_reply_t<S, T>>(
     detail::request(server.actor(), std::move(msg), t));
 }
@@ -234,15 +262,17 @@ auto call(const server_ref<S>& server, T&& request, timeout t = default_call_tim
 template <class S, class T>
 void cast(const server_ref<S>& server, T&& request) {
   static_assert(detail::handles_cast<S, T>, "the server has no handle_cast for this request");
-  using request_type = std::decay_t<T>;
   if (!server)
     return;
-  auto msg_dispatch = detail::dispatch_ref{&detail::cast_dispatch<S, request_type>};
-  auto payload = detail::box<request_type>{std::forward<T>(request)};
-  if (auto* self = detail::server_core::current())
-    self->send(server.actor(), msg_dispatch, std::move(payload));
-  else
-    caf::anon_send(server.actor(), msg_dispatch, std::move(payload));
+  auto msg = detail::request_message<S, false>(server.actor(), std::forward<T>(request));
+  if (msg.empty())
+    return;  // a type not exposed to other nodes: dropped, like a cast to a dead server
+  auto* dest = caf::actor_cast<caf::abstract_actor*>(server.actor());
+  auto* self = detail::server_core::current();
+  auto sender = self ? caf::strong_actor_ptr{self->ctrl()} : nullptr;
+  dest->enqueue(
+    caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {}, std::move(msg)),
+    self ? self->context() : nullptr);
 }
 
 /// Calls the server without blocking the calling process: `on_reply(expected<R, call_error>)`
@@ -251,21 +281,33 @@ void cast(const server_ref<S>& server, T&& request) {
 template <class S, class T, class F>
 void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply) {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
-  using request_type = std::decay_t<T>;
   using R = detail::call_reply_t<S, T>;
   auto* self = detail::server_core::current();
   if (!self)
     throw std::logic_error("gen_server::async_call needs a calling process");
   auto dest = server.actor();
+  auto msg = detail::request_message<S, true>(dest, std::forward<T>(request));
+  if (msg.empty()) {
+    auto error = dest ? call_error::kind::badarg : call_error::kind::noproc;
+    on_reply(expected<R, call_error>{unexpected{call_error{error}}});
+    return;
+  }
   auto timeout = t == infinity ? caf::duration{caf::infinite} : caf::duration{t};
-  self
-    ->request(dest, timeout, detail::dispatch_ref{&detail::call_dispatch<S, request_type>},
-              detail::box<request_type>{std::forward<T>(request)})
+  auto on_error = [on_reply, dest](caf::error& e) mutable {
+    on_reply(expected<R, call_error>{unexpected{detail::to_call_error(e, dest)}});
+  };
+  if constexpr (detail::remote_request<S, T>) {
+    if (detail::is_remote(dest)) {
+      self->request(dest, timeout, std::move(msg))
+        .then([on_reply](R& r) mutable { on_reply(expected<R, call_error>{std::move(r)}); },
+              std::move(on_error));
+      return;
+    }
+  }
+  self->request(dest, timeout, std::move(msg))
     .then([on_reply](
             detail::box<R>& r) mutable { on_reply(expected<R, call_error>{std::move(r.value)}); },
-          [on_reply, dest](caf::error& e) mutable {
-            on_reply(expected<R, call_error>{unexpected{detail::to_call_error(e, dest)}});
-          });
+          std::move(on_error));
 }
 
 /// Stops the server with `reason` and waits until it has exited: `terminate(reason)` runs

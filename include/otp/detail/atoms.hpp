@@ -14,5 +14,8 @@ using suspend_atom = caf::atom_constant<caf::atom("suspend")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using trace_atom = caf::atom_constant<caf::atom("trace")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+// Calls and casts from another node: `(remote_call_atom, T)`, T registered with CAF.
+using remote_call_atom = caf::atom_constant<caf::atom("otp_rcall")>;
+using remote_cast_atom = caf::atom_constant<caf::atom("otp_rcast")>;
 
 }  // namespace otp::detail

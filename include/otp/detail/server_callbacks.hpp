@@ -12,6 +12,7 @@
 namespace otp::detail {
 
 class server_core;
+struct dispatch;
 
 /// The user's server behind a virtual interface, so that the generic loop (`server_core`) is
 /// compiled once and only the dispatch of a user's own callbacks is generated per server type.
@@ -39,6 +40,13 @@ class server_callbacks {
   /// The process is exiting (any way, kill included); last chance to send exit signals.
   virtual void exiting(server_core& core, const exit_reason& reason) = 0;
   virtual std::string format_state() const = 0;
+  /// The dispatch for a request from another node (element 1 of `xs`), if the server
+  /// exposes that request type in `remote_requests`.
+  virtual const dispatch* remote_dispatch(const caf::type_erased_tuple& xs, bool call) const {
+    (void)xs;
+    (void)call;
+    return nullptr;
+  }
 };
 
 /// A unique address per server type, for `server_callbacks::tag`.

@@ -95,6 +95,8 @@ class server_impl final : public server_callbacks {
       state_.exiting(core, reason);
   }
 
+  const dispatch* remote_dispatch(const caf::type_erased_tuple& xs, bool call) const override;
+
   std::string format_state() const override {
     if constexpr (has_format_state<S>)
       return state_.format_state();
@@ -133,19 +135,38 @@ class server_impl final : public server_callbacks {
 
 // -- the dispatch a caller sends along with its request --------------------------------------
 
-template <class T>
-std::string describe_request(const void* payload) {
-  return describe(static_cast<const box<T>*>(payload)->value);
+/// A local request arrives boxed (`box<T>`); one from another node arrives bare (`T`), and its
+/// reply goes back bare, for CAF to serialise.
+template <class T, bool Bare>
+T& request_payload(void* payload) {
+  if constexpr (Bare)
+    return *static_cast<T*>(payload);
+  else
+    return static_cast<box<T>*>(payload)->value;
 }
 
-template <class S, class T>
+template <class R, bool Bare>
+constexpr typename from<R>::wrap_fn reply_wrap() {
+  if constexpr (Bare)
+    return &bare_reply<R>;
+  else
+    return &boxed_reply<R>;
+}
+
+template <class T, bool Bare>
+std::string describe_request(const void* payload) {
+  return describe(request_payload<T, Bare>(const_cast<void*>(payload)));
+}
+
+template <class S, class T, bool Bare>
 caf::result<caf::message> invoke_call(server_core& core, void* payload) {
   using R = call_reply_t<S, T>;
+  constexpr auto wrap = reply_wrap<R, Bare>();
   auto& self = static_cast<server_impl<S>*>(core.callbacks())->user();
-  auto& request = static_cast<box<T>*>(payload)->value;
+  auto& request = request_payload<T, Bare>(payload);
   core.count_call();
   if constexpr (call_with_from<S, T>) {
-    from<R> caller{core.make_pending_reply()};
+    from<R> caller{core.make_pending_reply(), wrap};
     call_result<R> r = self.handle_call(request, caller);
     if (r.has_reply()) {
       if (core.tracing())
@@ -162,7 +183,7 @@ caf::result<caf::message> invoke_call(server_core& core, void* payload) {
     if (r.has_reply() && core.tracing())
       core.trace(fmt::format("sent {} to caller", describe(r.reply())));
     if (r.stops()) {
-      auto reply = r.has_reply() ? caf::make_message(box<R>{std::move(r.reply())}) : caf::message{};
+      auto reply = r.has_reply() ? wrap(std::move(r.reply())) : caf::message{};
       core.stop_with(r.reason());
       if (reply.empty())
         return caf::delegated<caf::message>{};
@@ -175,19 +196,19 @@ caf::result<caf::message> invoke_call(server_core& core, void* payload) {
     }
     if (r.next().what() == action::kind::continue_with) {
       // OTP replies first, then runs handle_continue.
-      from<R>{core.make_pending_reply()}.reply(std::move(r.reply()));
+      from<R>{core.make_pending_reply(), wrap}.reply(std::move(r.reply()));
       core.apply(r.next());
       return caf::delegated<caf::message>{};
     }
     core.apply(r.next());
-    return caf::make_message(box<R>{std::move(r.reply())});
+    return wrap(std::move(r.reply()));
   }
 }
 
-template <class S, class T>
+template <class S, class T, bool Bare>
 caf::result<caf::message> invoke_cast(server_core& core, void* payload) {
   auto& self = static_cast<server_impl<S>*>(core.callbacks())->user();
-  auto& request = static_cast<box<T>*>(payload)->value;
+  auto& request = request_payload<T, Bare>(payload);
   core.count_cast();
   if constexpr (std::is_void_v<decltype(self.handle_cast(request))>)
     self.handle_cast(request);  // the common case: nothing to apply
@@ -196,12 +217,58 @@ caf::result<caf::message> invoke_cast(server_core& core, void* payload) {
   return caf::message{};
 }
 
-template <class S, class T>
-inline constexpr dispatch call_dispatch{&server_tag<S>, true, &invoke_call<S, T>,
-                                        &describe_request<T>};
+template <class S, class T, bool Bare = false>
+inline constexpr dispatch call_dispatch{&server_tag<S>, true, &invoke_call<S, T, Bare>,
+                                        &describe_request<T, Bare>};
+
+template <class S, class T, bool Bare = false>
+inline constexpr dispatch cast_dispatch{&server_tag<S>, false, &invoke_cast<S, T, Bare>,
+                                        &describe_request<T, Bare>};
+
+/// The request types a server takes from other nodes: `using remote_requests = otp::types<...>`.
+template <class S>
+concept has_remote_requests = requires {
+  typename S::remote_requests;
+};
+
+template <class T, class List>
+inline constexpr bool in_types = false;
+
+template <class T, class... Ts>
+inline constexpr bool in_types<T, types<Ts...>> = (std::is_same_v<T, Ts> || ...);
 
 template <class S, class T>
-inline constexpr dispatch cast_dispatch{&server_tag<S>, false, &invoke_cast<S, T>,
-                                        &describe_request<T>};
+concept remote_request = has_remote_requests<S> && in_types < std::decay_t<T>,
+typename S::remote_requests > ;
+
+template <class S, class T>
+const dispatch* match_remote(const caf::type_erased_tuple& xs, bool call) {
+  if (!xs.match_element<T>(1))
+    return nullptr;
+  if constexpr (handles_call<S, T>) {
+    if (call)
+      return &call_dispatch<S, T, true>;
+  }
+  if constexpr (handles_cast<S, T>) {
+    if (!call)
+      return &cast_dispatch<S, T, true>;
+  }
+  return nullptr;
+}
+
+template <class S, class... Ts>
+const dispatch* find_remote(const caf::type_erased_tuple& xs, bool call, types<Ts...>) {
+  const dispatch* found = nullptr;
+  ((found = match_remote<S, Ts>(xs, call)) || ...);
+  return found;
+}
+
+template <class S>
+const dispatch* server_impl<S>::remote_dispatch(const caf::type_erased_tuple& xs, bool call) const {
+  if constexpr (has_remote_requests<S>)
+    return find_remote<S>(xs, call, typename S::remote_requests{});
+  else
+    return server_callbacks::remote_dispatch(xs, call);
+}
 
 }  // namespace otp::detail
