@@ -32,6 +32,8 @@ struct node::config : caf::actor_system_config {
     if (threads == 0)
       threads = std::max(1u, std::thread::hardware_concurrency());
     set("scheduler.max-threads", threads);
+    for (const auto& hook : opts.setup)
+      hook(*this);
   }
 
   node* owner;

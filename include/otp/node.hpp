@@ -4,6 +4,7 @@
 #include "otp/pid.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,7 +15,8 @@
 
 namespace caf {
 class actor_system;
-}
+class actor_system_config;
+}  // namespace caf
 
 namespace otp {
 
@@ -37,6 +39,9 @@ struct node_options {
   std::size_t threads = 0;
   scheduler_policy policy = scheduler_policy::stealing;
   log_level log = log_level::notice;
+  /// Runs on the CAF configuration before the actor system starts: how modules such as
+  /// distribution (`otp::dist::configure`) load CAF's middleman and register message types.
+  std::vector<std::function<void(caf::actor_system_config&)>> setup = {};
 };
 
 /// A running Erlang-style node: the CAF actor system, the registry of names and the logger.

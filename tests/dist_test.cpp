@@ -1,0 +1,355 @@
+// Distribution across processes: a test node (this process) and peer nodes (dist_peer),
+// over Unix sockets and TCP on loopback, each test with its own node directory.
+
+#include "dist_fixtures.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
+using dist_test::child;
+using dist_test::echo_server;
+
+namespace {
+
+constexpr auto cookie = "s3cret";
+
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    char pattern[] = "/tmp/otp-dist-XXXXXX";
+    path = ::mkdtemp(pattern);
+  }
+  ~temp_dir() { std::system(fmt::format("rm -rf {}", path).c_str()); }
+};
+
+otp::dist::options options_for(const std::string& name, const std::string& dir,
+                               std::chrono::milliseconds tick = 60s, std::string carriers = "uds") {
+  otp::dist::options dist;
+  dist.name = name;
+  dist.directory = dir;
+  dist.cookie = cookie;
+  dist.tick_time = tick;
+  dist.handshake_timeout = 3s;
+  dist.carriers = otp::dist::carrier::parse(carriers).value();
+  dist.types.expose<echo_server>();
+  return dist;
+}
+
+otp::node_options node_options_for(const otp::dist::options& dist) {
+  otp::node_options opts;
+  opts.threads = 2;
+  opts.log = otp::log_level::error;
+  otp::dist::configure(opts, dist);
+  return opts;
+}
+
+/// A peer node in its own process; `address` is its first listen address.
+struct peer {
+  child proc;
+  std::string address;
+
+  peer(const std::string& name, const std::string& dir, std::chrono::milliseconds tick = 60s,
+       const std::string& carriers = "uds", const std::string& peer_cookie = cookie)
+    : proc(DIST_PEER_PATH, {name, dir, peer_cookie, std::to_string(tick.count()), carriers}) {
+    auto ready = proc.line();
+    REQUIRE(ready.has_value());
+    REQUIRE_MESSAGE(ready->starts_with("READY "), *ready);
+    address = ready->substr(6);
+  }
+
+  /// `beta@localhost:port` for a tcp peer.
+  std::string tcp_target(const std::string& name) const {
+    auto port = address.substr(address.rfind(':') + 1);
+    return fmt::format("{}@localhost:{}", name, port);
+  }
+};
+
+/// Collects node events for a test (a process: monitor_node needs a caller).
+class watcher {
+ public:
+  using info_types = otp::types<otp::dist::nodeup, otp::dist::nodedown>;
+  struct watch {
+    std::string node;
+  };
+  struct subscribe {};
+  struct events {};
+
+  bool handle_call(const watch& w) {
+    otp::dist::monitor_node(w.node);
+    return true;
+  }
+  bool handle_call(const subscribe&) {
+    otp::dist::monitor_nodes(true);
+    return true;
+  }
+  std::vector<std::string> handle_call(const events&) { return events_; }
+  void handle_info(const otp::dist::nodeup& e) { events_.push_back(fmt::format("{}", e)); }
+  void handle_info(const otp::dist::nodedown& e) { events_.push_back(fmt::format("{}", e)); }
+
+ private:
+  std::vector<std::string> events_;
+};
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return pred();
+}
+
+bool has_event(otp::server_ref<watcher> w, const std::string& prefix) {
+  for (const auto& e : otp::gen_server::call(w, watcher::events{}))
+    if (e.starts_with(prefix))
+      return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("dist: calls and casts to a registered gen_server on another node, over uds") {
+  temp_dir dir;
+  peer beta{"beta", dir.path};
+  auto dist = options_for("alpha", dir.path);
+  otp::node node{node_options_for(dist)};
+  REQUIRE(otp::dist::start(node, dist).has_value());
+  CHECK(otp::dist::self_name(node) == "alpha@localhost");
+  CHECK(otp::dist::creation(node) == 1);
+
+  auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta");
+  REQUIRE(echo.has_value());
+  CHECK(otp::gen_server::call(*echo, dist_test::echo{"over the wire"}) == "over the wire");
+  CHECK(otp::gen_server::call(*echo, dist_test::add{40, 2}) == 42);
+  CHECK(otp::gen_server::call(*echo, dist_test::whoami{}) == "beta@localhost/1");
+  for (int i = 0; i < 100; ++i)
+    otp::gen_server::cast(*echo, dist_test::count{});
+  CHECK(otp::gen_server::call(*echo, dist_test::counted{}) == 100);
+  CHECK(otp::dist::nodes(node) == std::vector<std::string>{"beta@localhost"});
+  CHECK(otp::dist::node_of(node, *echo) == "beta@localhost");
+
+  auto missing = otp::dist::whereis(node, "nobody", "beta");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().what_kind() == otp::call_error::kind::noproc);
+}
+
+TEST_CASE("dist: the same over tcp, addressed as name@host:port") {
+  temp_dir dir;
+  peer beta{"beta", dir.path, 60s, "tcp"};
+  CHECK(beta.address.starts_with("tcp:127.0.0.1:"));
+  auto dist = options_for("alpha", dir.path, 60s, "tcp");
+  otp::node node{node_options_for(dist)};
+  REQUIRE(otp::dist::start(node, dist).has_value());
+  auto echo = otp::dist::whereis<echo_server>(node, "echo", beta.tcp_target("beta"));
+  REQUIRE(echo.has_value());
+  CHECK(otp::gen_server::call(*echo, dist_test::echo{"tcp"}) == "tcp");
+  CHECK(otp::dist::nodes(node) == std::vector<std::string>{"beta@localhost"});
+}
+
+TEST_CASE("dist: refusals are typed, logged, and leave the node up") {
+  temp_dir dir;
+  auto dist = options_for("alpha", dir.path, 60s, "uds");
+  otp::node node{node_options_for(dist)};
+  std::mutex mtx;
+  std::vector<std::string> warnings;
+  node.logger().set_level(otp::log_level::warning);
+  node.logger().set_sink([&](const otp::log_event& e) {
+    std::lock_guard guard{mtx};
+    warnings.push_back(e.text);
+  });
+  REQUIRE(otp::dist::start(node, dist).has_value());
+
+  SUBCASE("wrong cookie") {
+    peer gamma{"gamma", dir.path, 60s, "uds", "not-the-cookie"};
+    auto r = otp::dist::connect(node, "gamma");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().what == otp::dist::dist_error::kind::refused);
+    CHECK(r.error().detail == "not_allowed");
+  }
+  SUBCASE("tick time mismatch") {
+    peer gamma{"gamma", dir.path, 30s};
+    auto r = otp::dist::connect(node, "gamma");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().detail == "tick_mismatch");
+  }
+  SUBCASE("nobody listening") {
+    auto r = otp::dist::connect(node, "nobody");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().what == otp::dist::dist_error::kind::unreachable);
+  }
+  SUBCASE("a malformed name") {
+    auto r = otp::dist::connect(node, "x@");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().what == otp::dist::dist_error::kind::bad_name);
+  }
+  SUBCASE("garbage and an oversized frame on the listen socket") {
+    for (std::string junk : {std::string{"\xff\xff\x01\x02", 4}, std::string{"\x00\x05Xabcd", 7}}) {
+      int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      auto path = dir.path + "/alpha.sock";
+      std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+      REQUIRE(::write(fd, junk.data(), junk.size()) == static_cast<ssize_t>(junk.size()));
+      char buf[64];
+      ::shutdown(fd, SHUT_WR);
+      while (::read(fd, buf, sizeof buf) > 0) {
+      }
+      ::close(fd);
+    }
+    CHECK(eventually([&] {
+      std::lock_guard guard{mtx};
+      return warnings.size() >= 2;
+    }));
+    std::lock_guard guard{mtx};
+    CHECK(warnings[0].find("oversized") != std::string::npos);
+    CHECK_MESSAGE(warnings[1].find("malformed") != std::string::npos, warnings[1]);
+  }
+  // Whatever was refused, the node still connects to a good peer.
+  peer beta{"beta", dir.path};
+  auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta");
+  REQUIRE(echo.has_value());
+  CHECK(otp::gen_server::call(*echo, dist_test::echo{"still up"}) == "still up");
+}
+
+TEST_CASE("dist: a second node with a taken name is refused by the lock file") {
+  temp_dir dir;
+  auto dist = options_for("alpha", dir.path);
+  otp::node first{node_options_for(dist)};
+  REQUIRE(otp::dist::start(first, dist).has_value());
+  otp::node second{node_options_for(dist)};
+  auto r = otp::dist::start(second, dist);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().what == otp::dist::dist_error::kind::name_in_use);
+}
+
+TEST_CASE("dist: nodedown for a killed peer at once, for a stopped peer within the tick time") {
+  temp_dir dir;
+  constexpr auto tick = 400ms;
+  auto dist = options_for("alpha", dir.path, tick);
+  otp::node node{node_options_for(dist)};
+  REQUIRE(otp::dist::start(node, dist).has_value());
+  auto w = otp::gen_server::start<watcher>(node).value();
+
+  SUBCASE("SIGKILL") {
+    peer beta{"beta", dir.path, tick};
+    REQUIRE(otp::gen_server::call(w, watcher::watch{"beta"}));
+    auto t0 = std::chrono::steady_clock::now();
+    beta.proc.kill();
+    REQUIRE(eventually([&] { return has_event(w, "{nodedown,'beta@localhost'"); }));
+    CHECK(std::chrono::steady_clock::now() - t0 < tick);
+  }
+  SUBCASE("SIGSTOP") {
+    peer beta{"beta", dir.path, tick};
+    REQUIRE(otp::gen_server::call(w, watcher::watch{"beta"}));
+    // An idle, healthy link survives several tick times.
+    std::this_thread::sleep_for(3 * tick);
+    CHECK_FALSE(has_event(w, "{nodedown"));
+    auto t0 = std::chrono::steady_clock::now();
+    beta.proc.signal(SIGSTOP);
+    REQUIRE(eventually([&] { return has_event(w, "{nodedown,'beta@localhost'"); }));
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(took >= tick / 2);
+    CHECK(took < 2 * tick);
+  }
+  CHECK(otp::dist::nodes(node).empty());
+}
+
+TEST_CASE("dist: a call to a node that goes down fails at once, not at its timeout") {
+  temp_dir dir;
+  auto dist = options_for("alpha", dir.path);
+  otp::node node{node_options_for(dist)};
+  REQUIRE(otp::dist::start(node, dist).has_value());
+  peer beta{"beta", dir.path};
+  auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta").value();
+  std::thread killer{[&] {
+    std::this_thread::sleep_for(200ms);
+    beta.proc.kill();
+  }};
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = otp::gen_server::try_call(echo, dist_test::hang{}, 20s);
+  auto took = std::chrono::steady_clock::now() - t0;
+  killer.join();
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().what_kind() == otp::call_error::kind::exited);
+  CHECK(r.error().reason() == otp::exit_reason::noconnection());
+  CHECK(took < 3s);
+}
+
+TEST_CASE("dist: remote monitors see the remote server's exit reason") {
+  temp_dir dir;
+  auto dist = options_for("alpha", dir.path);
+  otp::node node{node_options_for(dist)};
+  REQUIRE(otp::dist::start(node, dist).has_value());
+  peer beta{"beta", dir.path};
+  auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta").value();
+
+  struct observer {
+    std::optional<otp::down> seen;
+    void handle_cast(const otp::pid& p) { otp::monitor(p); }
+    void handle_info(otp::down& d) { seen = d; }
+    std::string handle_call(const int&) {
+      return seen ? fmt::format("{}", seen->reason) : std::string{};
+    }
+  };
+  auto obs = otp::gen_server::start<observer>(node).value();
+  otp::gen_server::cast(obs, otp::pid{echo});
+  // The monitor is in place once the observer handled the cast.
+  REQUIRE(otp::gen_server::call(obs, 0).empty());
+  otp::gen_server::cast(echo, dist_test::stop_server{});
+  CHECK(eventually([&] { return otp::gen_server::call(obs, 0) == "{shutdown,asked}"; }));
+}
+
+TEST_CASE("dist: reconnect after the peer restarts, with a new creation") {
+  temp_dir dir;
+  auto dist = options_for("alpha", dir.path);
+  otp::node node{node_options_for(dist)};
+  REQUIRE(otp::dist::start(node, dist).has_value());
+  auto w = otp::gen_server::start<watcher>(node).value();
+  REQUIRE(otp::gen_server::call(w, watcher::subscribe{}));
+  {
+    peer beta{"beta", dir.path};
+    auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta").value();
+    CHECK(otp::gen_server::call(echo, dist_test::whoami{}) == "beta@localhost/1");
+    beta.proc.kill();
+    REQUIRE(eventually([&] { return otp::dist::nodes(node).empty(); }));
+  }
+  peer beta{"beta", dir.path};
+  auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta").value();
+  CHECK(otp::gen_server::call(echo, dist_test::whoami{}) == "beta@localhost/2");
+  auto events = otp::gen_server::call(w, watcher::events{});
+  REQUIRE(events.size() == 3);
+  CHECK(events[0] == "{nodeup,'beta@localhost'}");
+  CHECK(events[1].starts_with("{nodedown,'beta@localhost',noconnection"));
+  CHECK(events[2] == "{nodeup,'beta@localhost'}");
+}
+
+TEST_CASE("dist: bad options are refused with the offending value") {
+  temp_dir dir;
+  auto dist = options_for("alpha", dir.path);
+  otp::node node{node_options_for(dist)};
+  auto bad = dist;
+  bad.cookie.clear();
+  CHECK(otp::dist::start(node, bad).error().what == otp::dist::dist_error::kind::bad_option);
+  bad = dist;
+  bad.tick_time = 1ms;
+  CHECK(otp::dist::start(node, bad).error().detail.find("tick_time") != std::string::npos);
+  bad = dist;
+  bad.name = "a b";
+  CHECK(otp::dist::start(node, bad).error().what == otp::dist::dist_error::kind::bad_name);
+  CHECK_FALSE(otp::dist::carrier::parse("tcp:nohost").has_value());
+  CHECK_FALSE(otp::dist::carrier::parse("carrier-pigeon").has_value());
+  otp::node plain{};
+  CHECK(otp::dist::start(plain, dist).error().what == otp::dist::dist_error::kind::bad_option);
+}
