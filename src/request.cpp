@@ -67,8 +67,14 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
   auto* self = server_core::current();
   if (self && self->id() == dest.id())
     return unexpected{call_error{call_error::kind::calling_self}};
-  if (has_terminated(dest))
+  if (has_terminated(dest)) {
+    // A proxy killed by its node's disconnection: say so (Erlang's `{nodedown, Node}`).
+    if (dest.node() != dest->home_system().node()) {
+      if (auto reason = exit_reason_of(dest); reason == exit_reason::noconnection())
+        return unexpected{call_error{call_error::kind::exited, reason}};
+    }
     return unexpected{call_error{call_error::kind::noproc}};
+  }
   auto& sys = dest->home_system();
   caf::actor_config cfg;
   auto sink_ptr =

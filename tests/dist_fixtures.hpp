@@ -6,6 +6,7 @@
 #include <otp/dist/distribution.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/process.hpp>
+#include <otp/supervisor.hpp>
 
 #include <caf/meta/type_name.hpp>
 
@@ -30,11 +31,12 @@ struct add {
   std::int32_t a = 0;
   std::int32_t b = 0;
 };
-struct hang {};         // never answered: for calls that must fail when the node dies
-struct whoami {};       // -> the node's name and creation
-struct stop_server {};  // cast: stops with reason {shutdown, asked}
-struct count {};        // cast: counts
-struct counted {};      // -> how many casts arrived
+struct hang {};          // never answered: for calls that must fail when the node dies
+struct whoami {};        // -> the node's name and creation
+struct stop_server {};   // cast: stops with reason {shutdown, asked}
+struct count {};         // cast: counts
+struct counted {};       // -> how many casts arrived
+struct spawn_worker {};  // -> a new, unregistered echo_server on the called node
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, echo& x) {
@@ -64,11 +66,16 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, counted&) {
   return f(caf::meta::type_name("dist_test::counted"));
 }
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, spawn_worker&) {
+  return f(caf::meta::type_name("dist_test::spawn_worker"));
+}
 
 /// The server the peer registers as "echo".
 class echo_server {
  public:
-  using remote_requests = otp::types<echo, add, hang, whoami, stop_server, count, counted>;
+  using remote_requests =
+    otp::types<echo, add, hang, whoami, stop_server, count, counted, spawn_worker>;
 
   explicit echo_server(std::string node = {}) : node_(std::move(node)) {}
 
@@ -80,6 +87,10 @@ class echo_server {
   }
   std::string handle_call(const whoami&) { return node_; }
   std::int32_t handle_call(const counted&) { return casts_; }
+  caf::actor handle_call(const spawn_worker&) {
+    auto worker = otp::gen_server::start<echo_server>(node_ + " worker");
+    return worker ? worker->actor() : caf::actor{};
+  }
   otp::cast_result handle_cast(const stop_server&) {
     return otp::stop(otp::exit_reason::shutdown("asked"));
   }

@@ -285,6 +285,51 @@ TEST_CASE("dist: a call to a node that goes down fails at once, not at its timeo
   CHECK(r.error().what_kind() == otp::call_error::kind::exited);
   CHECK(r.error().reason() == otp::exit_reason::noconnection());
   CHECK(took < 3s);
+  // Later calls to the dead node's server fail at once with the same reason.
+  auto again = otp::gen_server::try_call(echo, dist_test::echo{"anyone?"}, 20s);
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().reason() == otp::exit_reason::noconnection());
+}
+
+TEST_CASE("dist: links cross nodes, and a supervisor restarts a worker on another node") {
+  temp_dir dir;
+  auto dist = options_for("alpha", dir.path);
+  otp::node node{node_options_for(dist)};
+  REQUIRE(otp::dist::start(node, dist).has_value());
+  peer beta{"beta", dir.path};
+  auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta").value();
+
+  // The child's start function asks beta's echo server to start a worker there.
+  auto remote_worker = [echo]() -> otp::expected<otp::pid, otp::start_error> {
+    auto worker = otp::gen_server::try_call(echo, dist_test::spawn_worker{});
+    if (!worker || !*worker)
+      return otp::unexpected{
+        otp::start_error{otp::start_error::kind::init_failed, otp::exit_reason::noconnection()}};
+    return otp::pid{*worker};
+  };
+  otp::sup_flags flags;
+  flags.strategy = otp::strategy::one_for_one;
+  flags.intensity = 5;
+  auto sup = otp::supervisor::start_link(node, flags,
+                                         {otp::child_spec{.id = "remote", .start = remote_worker}})
+               .value();
+  auto first = otp::supervisor::which_children(sup).value().at(0).pid;
+  CHECK(otp::dist::node_of(node, first) == "beta@localhost");
+  auto worker = otp::server_ref<echo_server>{first};
+  CHECK(otp::gen_server::call(worker, dist_test::whoami{}) == "beta@localhost/1 worker");
+
+  // The worker stops on beta: the supervisor on alpha starts a new one on beta.
+  otp::gen_server::cast(worker, dist_test::stop_server{});
+  REQUIRE(eventually([&] {
+    auto kids = otp::supervisor::which_children(sup);
+    return kids && kids->at(0).pid != first && kids->at(0).pid && kids->at(0).restarts == 1;
+  }));
+  auto second = otp::server_ref<echo_server>{otp::supervisor::which_children(sup).value()[0].pid};
+  CHECK(otp::gen_server::call(second, dist_test::echo{"restarted"}) == "restarted");
+
+  // Stopping the supervisor stops its remote child too.
+  REQUIRE(otp::gen_server::stop(sup, otp::exit_reason::shutdown()).has_value());
+  CHECK(otp::gen_server::try_call(second, dist_test::echo{"gone?"}, 2s).has_value() == false);
 }
 
 TEST_CASE("dist: remote monitors see the remote server's exit reason") {
