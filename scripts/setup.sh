@@ -4,7 +4,9 @@
 # usage: scripts/setup.sh [--bench]   (--bench adds erlang-nox for the Erlang comparison)
 set -euo pipefail
 
-packages=(libcaf-dev libboost1.81-dev libfmt-dev doctest-dev cmake ninja-build g++ libssl-dev ccache)
+# clang + its runtime: the handshake fuzz target (libFuzzer) that ctest runs briefly.
+packages=(libcaf-dev libboost1.81-dev libfmt-dev doctest-dev cmake ninja-build g++ libssl-dev ccache
+  clang libclang-rt-14-dev)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(erlang-nox) ;;

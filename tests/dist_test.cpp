@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <cstdlib>
@@ -412,4 +413,42 @@ TEST_CASE("dist: bad options are refused with the offending value") {
   CHECK_FALSE(otp::dist::carrier::parse("carrier-pigeon").has_value());
   otp::node plain{};
   CHECK(otp::dist::start(plain, dist).error().what == otp::dist::dist_error::kind::bad_option);
+}
+
+TEST_CASE("dist: a silent client is dropped at the handshake timeout; files have safe modes") {
+  temp_dir dir;
+  auto dist = options_for("alpha", dir.path);
+  dist.handshake_timeout = 300ms;
+  otp::node node{node_options_for(dist)};
+  std::mutex mtx;
+  std::vector<std::string> warnings;
+  node.logger().set_level(otp::log_level::warning);
+  node.logger().set_sink([&](const otp::log_event& e) {
+    std::lock_guard guard{mtx};
+    warnings.push_back(e.text);
+  });
+  REQUIRE(otp::dist::start(node, dist).has_value());
+  auto path = dir.path + "/alpha.sock";
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat((dir.path + "/alpha.lock").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  auto t0 = std::chrono::steady_clock::now();
+  char buf[16];
+  CHECK(::read(fd, buf, sizeof buf) == 0);  // the node closes the connection
+  auto took = std::chrono::steady_clock::now() - t0;
+  ::close(fd);
+  CHECK(took >= 250ms);
+  CHECK(took < 3s);
+  CHECK(eventually([&] {
+    std::lock_guard guard{mtx};
+    return !warnings.empty() && warnings[0].find("timeout") != std::string::npos;
+  }));
 }
