@@ -193,7 +193,7 @@ void net_kernel::node_up(const std::string& name, std::uint32_t creation, caf::a
     otp::send(who, nodeup{name, creation});
 }
 
-void net_kernel::node_down(const std::string& name, const exit_reason& reason) {
+void net_kernel::node_down(std::string name, const exit_reason& reason) {
   auto i = peers_.find(name);
   if (i == peers_.end())
     return;
@@ -210,7 +210,7 @@ void net_kernel::node_down(const std::string& name, const exit_reason& reason) {
     otp::send(who, nodedown{name, reason});
 }
 
-void net_kernel::fail_waiters(const std::string& name, const dist_error& e) {
+void net_kernel::fail_waiters(std::string name, const dist_error& e) {
   auto i = peers_.find(name);
   if (i == peers_.end())
     return;

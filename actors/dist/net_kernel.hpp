@@ -140,8 +140,8 @@ class net_kernel {
 
   void handed_over(handshake_result& r);
   void node_up(const std::string& name, std::uint32_t creation, caf::actor kernel);
-  void node_down(const std::string& name, const exit_reason& reason);
-  void fail_waiters(const std::string& name, const dist_error& e);
+  void node_down(std::string name, const exit_reason& reason);  // by value: callers pass map keys
+  void fail_waiters(std::string name, const dist_error& e);
 
   kernel_config cfg_;
   std::map<std::string, peer> peers_;
