@@ -100,6 +100,32 @@ class watcher {
   std::vector<std::string> events_;
 };
 
+/// The node's warnings, as the tests of refusals read them.
+struct warning_log {
+  std::mutex mtx;
+  std::vector<std::string> texts;
+  explicit warning_log(otp::node& node) {
+    node.logger().set_level(otp::log_level::warning);
+    node.logger().set_sink([this](const otp::log_event& e) {
+      std::lock_guard guard{mtx};
+      texts.push_back(e.text);
+    });
+  }
+};
+
+/// A raw client on a node's Unix socket, to send it what no node would; -1 on failure.
+int connect_unix(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
   auto deadline = std::chrono::steady_clock::now() + limit;
@@ -162,13 +188,9 @@ TEST_CASE("dist: refusals are typed, logged, and leave the node up") {
   temp_dir dir;
   auto dist = options_for("alpha", dir.path, 60s, "uds");
   otp::node node{node_options_for(dist)};
-  std::mutex mtx;
-  std::vector<std::string> warnings;
-  node.logger().set_level(otp::log_level::warning);
-  node.logger().set_sink([&](const otp::log_event& e) {
-    std::lock_guard guard{mtx};
-    warnings.push_back(e.text);
-  });
+  warning_log log{node};
+  auto& mtx = log.mtx;
+  auto& warnings = log.texts;
   REQUIRE(otp::dist::start(node, dist).has_value());
 
   SUBCASE("wrong cookie") {
@@ -196,12 +218,8 @@ TEST_CASE("dist: refusals are typed, logged, and leave the node up") {
   }
   SUBCASE("garbage and an oversized frame on the listen socket") {
     for (std::string junk : {std::string{"\xff\xff\x01\x02", 4}, std::string{"\x00\x05Xabcd", 7}}) {
-      int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-      sockaddr_un addr{};
-      addr.sun_family = AF_UNIX;
-      auto path = dir.path + "/alpha.sock";
-      std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+      int fd = connect_unix(dir.path + "/alpha.sock");
+      REQUIRE(fd >= 0);
       REQUIRE(::write(fd, junk.data(), junk.size()) == static_cast<ssize_t>(junk.size()));
       char buf[64];
       ::shutdown(fd, SHUT_WR);
@@ -420,13 +438,9 @@ TEST_CASE("dist: a silent client is dropped at the handshake timeout; files have
   auto dist = options_for("alpha", dir.path);
   dist.handshake_timeout = 300ms;
   otp::node node{node_options_for(dist)};
-  std::mutex mtx;
-  std::vector<std::string> warnings;
-  node.logger().set_level(otp::log_level::warning);
-  node.logger().set_sink([&](const otp::log_event& e) {
-    std::lock_guard guard{mtx};
-    warnings.push_back(e.text);
-  });
+  warning_log log{node};
+  auto& mtx = log.mtx;
+  auto& warnings = log.texts;
   REQUIRE(otp::dist::start(node, dist).has_value());
   auto path = dir.path + "/alpha.sock";
   struct stat st {};
@@ -435,11 +449,8 @@ TEST_CASE("dist: a silent client is dropped at the handshake timeout; files have
   REQUIRE(::stat((dir.path + "/alpha.lock").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
 
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int fd = connect_unix(path);
+  REQUIRE(fd >= 0);
   auto t0 = std::chrono::steady_clock::now();
   char buf[16];
   CHECK(::read(fd, buf, sizeof buf) == 0);  // the node closes the connection
