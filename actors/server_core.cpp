@@ -505,11 +505,19 @@ void server_core::on_exit() {
     if (!cold_->name.empty())
       node_access::unregister_name(*node_, cold_->name, id());
   }
-  node_access::untrack(*node_, id());
   // Destroy the user's state on its own thread, after terminate.
   callbacks_.reset();
   // Safe: the scheduler holds a reference while this actor runs.
   keepalive_.reset();
+}
+
+bool server_core::cleanup(caf::error&& reason, caf::execution_unit* host) {
+  auto first = caf::event_based_actor::cleanup(std::move(reason), host);
+  // Only now have the exit and down messages gone out: the node waits for this (see
+  // node::await_processes).
+  if (first && node_ != nullptr)
+    node_access::untrack(*node_, id());
+  return first;
 }
 
 // -- reports and introspection ----------------------------------------------------------------

@@ -46,15 +46,33 @@ node::node(node_options opts) : opts_(opts) {
 }
 
 node::~node() {
-  shutdown();
   if (deterministic()) {
+    shutdown();
     // Nobody else runs a test coordinator: let the killed processes finish exiting, or
     // ~actor_system would wait for them for ever.
     auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
     sched.run();
+  } else {
+    await_processes();
   }
-  // ~actor_system waits until every actor has terminated.
+  for (const auto& hook : opts_.teardown)
+    hook(*system_);
   system_.reset();
+}
+
+void node::await_processes() {
+  // ~actor_system only waits for CAF's count of running actors, which an actor leaves before
+  // it sends its exit and down messages. Its modules then stop while those messages are still
+  // on their way: a down message that reaches CAF's BASP broker after the middleman stopped
+  // leaks the broker. A process leaves `processes_` only after its messages went out.
+  std::unique_lock guard{mtx_};
+  while (!processes_.empty()) {
+    guard.unlock();
+    // Again on every round: a process may have started one while it was being killed.
+    shutdown();
+    guard.lock();
+    exited_.wait_for(guard, std::chrono::milliseconds{100});
+  }
 }
 
 node& node::of(caf::actor_system& sys) {
@@ -121,6 +139,8 @@ void node_access::track(node& n, const caf::actor_addr& addr) {
 void node_access::untrack(node& n, std::uint64_t id) {
   std::lock_guard guard{n.mtx_};
   n.processes_.erase(id);
+  if (n.processes_.empty())
+    n.exited_.notify_all();
 }
 
 }  // namespace otp::detail

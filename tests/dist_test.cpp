@@ -264,6 +264,10 @@ TEST_CASE("dist: nodedown for a killed peer at once, for a stopped peer within t
   SUBCASE("SIGKILL") {
     peer beta{"beta", dir.path, tick};
     REQUIRE(otp::gen_server::call(w, watcher::watch{"beta"}));
+    // A link in use, not one still settling: CAF 0.17.6 loses a socket and its scribe when
+    // the peer dies within moments of BASP's handshake (docs/distribution.md, known limits).
+    auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta").value();
+    REQUIRE(otp::gen_server::call(echo, dist_test::echo{"up"}) == "up");
     auto t0 = std::chrono::steady_clock::now();
     beta.proc.kill();
     REQUIRE(eventually([&] { return has_event(w, "{nodedown,'beta@localhost'"); }));
@@ -433,7 +437,7 @@ TEST_CASE("dist: bad options are refused with the offending value") {
   CHECK(otp::dist::start(plain, dist).error().what == otp::dist::dist_error::kind::bad_option);
 }
 
-TEST_CASE("dist: a silent client is dropped at the handshake timeout; files have safe modes") {
+TEST_CASE("dist: a silent client is dropped at the handshake timeout, files have safe modes") {
   temp_dir dir;
   auto dist = options_for("alpha", dir.path);
   dist.handshake_timeout = 300ms;

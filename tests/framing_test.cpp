@@ -51,7 +51,7 @@ TEST_CASE("framing: a 2-byte length is big-endian") {
   CHECK(frame->size() == 258);
 }
 
-TEST_CASE("framing: lines keep their newline; a partial line waits") {
+TEST_CASE("framing: lines keep their newline, a partial line waits") {
   frame_decoder d{framing{packet::line, 100}};
   d.feed("one\ntw");
   CHECK(next(d) == std::optional<std::string>{"one\n"});
@@ -60,7 +60,7 @@ TEST_CASE("framing: lines keep their newline; a partial line waits") {
   CHECK(next(d) == std::optional<std::string>{"two\n"});
 }
 
-TEST_CASE("framing: raw returns what is there, capped at max_size; take_exact waits") {
+TEST_CASE("framing: raw returns what is there, capped at max_size, take_exact waits") {
   frame_decoder d{framing{packet::raw, 4}};
   d.feed("abcdef");
   CHECK(next(d) == std::optional<std::string>{"abcd"});

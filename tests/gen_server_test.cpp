@@ -320,7 +320,7 @@ TEST_CASE("start_link from a process links the child to it") {
   CHECK(kit.wait_exit(p) == exit_reason::exception("cast boom"));
 }
 
-TEST_CASE("a trapping server gets exit signals in handle_info; its parent's exit terminates it") {
+TEST_CASE("a trapping server gets exit signals in handle_info, its parent's exit terminates it") {
   otp::test::kit kit;
   auto log = new_log();
   auto l = gen_server::start<linker>(kit.node(), new_log()).value();
@@ -369,7 +369,7 @@ TEST_CASE("a killed process's trapping link survives and sees killed, as in Erla
   CHECK(*log == std::vector<std::string>{"killed"});
 }
 
-TEST_CASE("monitor delivers down with the exit reason; start_monitor monitors from the start") {
+TEST_CASE("monitor delivers down with the exit reason, start_monitor monitors from the start") {
   otp::test::kit kit;
   auto log = new_log();
   auto watcher = gen_server::start<linker>(kit.node(), log).value();

@@ -79,7 +79,7 @@ TEST_CASE("init can set the inactivity timeout") {
   CHECK(gen_server::call(s, get{}) == 1);
 }
 
-TEST_CASE("send_after delivers at its time; cancel_timer stops it") {
+TEST_CASE("send_after delivers at its time, cancel_timer stops it") {
   otp::test::kit kit;
   auto s = gen_server::start<sleepy>(kit.node()).value();
   gen_server::call(s, add{300});

@@ -183,7 +183,7 @@ TEST_CASE("handshake: version and tick mismatches are refused and reported to th
   }
 }
 
-TEST_CASE("handshake: admit refuses a duplicate name; the client learns why") {
+TEST_CASE("handshake: admit refuses a duplicate name, the client learns why") {
   node_hello seen;
   session t{client(), server(hello("beta@host"), [&](const node_hello& peer) {
               seen = peer;

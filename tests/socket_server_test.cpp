@@ -200,7 +200,7 @@ TEST_CASE("socket server: the pool keeps num_acceptors free acceptors as clients
   net::stop_listener(l).value();
 }
 
-TEST_CASE("socket server: a crashed acceptor is replaced; a crashing handler hurts no one else") {
+TEST_CASE("socket server: a crashed acceptor is replaced, a crashing handler hurts no one else") {
   otp::node node{threaded()};
   auto l =
     net::start_listener<echo>(node, loopback({.num_acceptors = 3}), net::active::once).value();
@@ -225,7 +225,7 @@ TEST_CASE("socket server: a crashed acceptor is replaced; a crashing handler hur
   net::stop_listener(l).value();
 }
 
-TEST_CASE("socket server: max_connections is exact under a flood; the rest wait their turn") {
+TEST_CASE("socket server: max_connections is exact under a flood, the rest wait their turn") {
   otp::node node{threaded()};
   auto l = net::start_listener<echo>(node, loopback({.num_acceptors = 4, .max_connections = 6}),
                                      net::active::once)
@@ -256,7 +256,7 @@ TEST_CASE("socket server: max_connections is exact under a flood; the rest wait 
   net::stop_listener(l).value();
 }
 
-TEST_CASE("socket server: suspend refuses new clients and keeps live ones; resume accepts again") {
+TEST_CASE("socket server: suspend refuses new clients and keeps live ones, resume accepts again") {
   otp::node node{threaded()};
   auto l = net::start_listener<echo>(node, loopback(), net::active::once).value();
   auto live = client::tcp(l.port());

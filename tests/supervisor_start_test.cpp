@@ -62,7 +62,7 @@ TEST_CASE("a child whose start returns ignore is kept as not running") {
   CHECK_FALSE(children[0].pid);
 }
 
-TEST_CASE("OTP's defaults: one_for_one, 1 restart in 5 s; 5 s shutdown for workers") {
+TEST_CASE("OTP's defaults: one_for_one, 1 restart in 5 s, 5 s shutdown for workers") {
   otp::sup_flags flags;
   CHECK(flags.strategy == otp::strategy::one_for_one);
   CHECK(flags.intensity == 1);

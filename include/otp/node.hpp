@@ -3,6 +3,7 @@
 #include "otp/logger.hpp"
 #include "otp/pid.hpp"
 
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -42,6 +43,9 @@ struct node_options {
   /// Runs on the CAF configuration before the actor system starts: how modules such as
   /// distribution (`otp::dist::configure`) load CAF's middleman and register message types.
   std::vector<std::function<void(caf::actor_system_config&)>> setup = {};
+  /// Runs on the actor system when the node is destroyed, after every process has exited and
+  /// before the actor system stops: how distribution closes CAF's BASP broker in order.
+  std::vector<std::function<void(caf::actor_system&)>> teardown = {};
 };
 
 /// A running Erlang-style node: the CAF actor system, the registry of names and the logger.
@@ -86,7 +90,11 @@ class node {
   std::unique_ptr<config> cfg_;
   std::unique_ptr<caf::actor_system> system_;
 
+  /// Kills the processes still running and waits until each has finished exiting.
+  void await_processes();
+
   mutable std::mutex mtx_;
+  std::condition_variable exited_;
   std::unordered_map<std::string, pid> names_;
   std::unordered_map<std::uint64_t, caf::actor_addr> processes_;
 };

@@ -1,5 +1,6 @@
 #include "otp/dist/distribution.hpp"
 
+#include "dist/basp_shutdown.hpp"
 #include "dist/carrier_io.hpp"
 #include "dist/creation_lock.hpp"
 #include "dist/handshake.hpp"
@@ -79,6 +80,7 @@ void configure(node_options& node_opts, const options& opts) {
       kernel_types.apply(cfg);
       types.apply(cfg);
     });
+  node_opts.teardown.push_back([](caf::actor_system& sys) { detail::close_basp(sys); });
 }
 
 expected<void, dist_error> start(node& n, const options& opts) {

@@ -122,6 +122,7 @@ class server_core : public caf::event_based_actor {
 
   caf::behavior make_behavior() override;
   void on_exit() override;
+  bool cleanup(caf::error&& reason, caf::execution_unit* host) override;
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) override;
   caf::invoke_message_result consume(caf::mailbox_element& x) override;
   using caf::event_based_actor::consume;
