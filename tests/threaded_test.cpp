@@ -144,3 +144,22 @@ TEST_CASE("destroying a node with servers still running does not hang") {
   finished = true;
   CHECK(finished);
 }
+
+TEST_CASE("a node's teardown hooks run once every process has finished exiting") {
+  std::atomic<int> hooks{0};
+  std::atomic<std::size_t> running_at_teardown{1000};
+  {
+    otp::node_options opts;
+    opts.teardown.push_back([&](caf::actor_system& sys) {
+      running_at_teardown = otp::node::of(sys).process_count();
+      ++hooks;
+    });
+    otp::node node{opts};
+    for (int i = 0; i < 100; ++i)
+      gen_server::start<counter>(node, i, nullptr).value();
+    REQUIRE(node.process_count() == 100);
+  }
+  CHECK(hooks == 1);
+  // A process counts until CAF has sent its exit and down messages.
+  CHECK(running_at_teardown == 0);
+}

@@ -51,7 +51,8 @@ struct node_options {
 /// A running Erlang-style node: the CAF actor system, the registry of names and the logger.
 ///
 /// Processes live until they exit, as in Erlang. Destroying the node kills the processes
-/// still running; stop your supervision tree first for an orderly shutdown.
+/// still running and waits until they have exited; stop your supervision tree first for an
+/// orderly shutdown.
 class node {
  public:
   explicit node(node_options opts = {});
@@ -71,7 +72,7 @@ class node {
   /// All registered names (Erlang's `registered/0`), sorted.
   std::vector<std::string> registered() const;
 
-  /// caf-otp processes currently running on this node.
+  /// caf-otp processes on this node that have not finished exiting.
   std::size_t process_count() const;
 
   /// Kills every process still running. The destructor calls it.
