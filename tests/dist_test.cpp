@@ -318,55 +318,53 @@ TEST_CASE("dist: a call to a node that goes down fails at once, not at its timeo
   CHECK(again.error().reason() == otp::exit_reason::noconnection());
 }
 
-TEST_CASE("dist: links cross nodes, and a supervisor restarts a worker on another node") {
-  temp_dir dir;
-  auto dist = options_for("alpha", dir.path);
-  otp::node node{node_options_for(dist)};
-  REQUIRE(otp::dist::start(node, dist).has_value());
-  peer beta{"beta", dir.path};
-  auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta").value();
+TEST_CASE(
+  "dist: links cross nodes, and a supervisor restarts a worker on another node, over uds and tcp") {
+  for (std::string carrier : {"uds", "tcp"}) {
+    CAPTURE(carrier);
+    temp_dir dir;
+    auto dist = options_for("alpha", dir.path, 60s, carrier);
+    otp::node node{node_options_for(dist)};
+    REQUIRE(otp::dist::start(node, dist).has_value());
+    peer beta{"beta", dir.path, 60s, carrier};
+    auto target = carrier == "tcp" ? beta.tcp_target("beta") : std::string{"beta"};
+    auto echo = otp::dist::whereis<echo_server>(node, "echo", target).value();
 
-  // The child's start function asks beta's echo server to start a worker there.
-  auto remote_worker = [echo]() -> otp::expected<otp::pid, otp::start_error> {
-    auto worker = otp::gen_server::try_call(echo, dist_test::spawn_worker{});
-    if (!worker || !*worker)
-      return otp::unexpected{
-        otp::start_error{otp::start_error::kind::init_failed, otp::exit_reason::noconnection()}};
-    return otp::pid{*worker};
-  };
-  otp::sup_flags flags;
-  flags.strategy = otp::strategy::one_for_one;
-  flags.intensity = 5;
-  auto sup = otp::supervisor::start_link(node, flags,
-                                         {otp::child_spec{.id = "remote", .start = remote_worker}})
-               .value();
-  auto first = otp::supervisor::which_children(sup).value().at(0).pid;
-  CHECK(otp::dist::node_of(node, first) == "beta@localhost");
-  auto worker = otp::server_ref<echo_server>{first};
-  CHECK(otp::gen_server::call(worker, dist_test::whoami{}) == "beta@localhost/1 worker");
+    // The child's start function asks beta's echo server to start a worker there.
+    auto remote_worker = [echo]() -> otp::expected<otp::pid, otp::start_error> {
+      auto worker = otp::gen_server::try_call(echo, dist_test::spawn_worker{});
+      if (!worker || !*worker)
+        return otp::unexpected{
+          otp::start_error{otp::start_error::kind::init_failed, otp::exit_reason::noconnection()}};
+      return otp::pid{*worker};
+    };
+    otp::sup_flags flags;
+    flags.strategy = otp::strategy::one_for_one;
+    flags.intensity = 5;
+    auto sup = otp::supervisor::start_link(
+                 node, flags, {otp::child_spec{.id = "remote", .start = remote_worker}})
+                 .value();
+    auto first = otp::supervisor::which_children(sup).value().at(0).pid;
+    CHECK(otp::dist::node_of(node, first) == "beta@localhost");
+    auto worker = otp::server_ref<echo_server>{first};
+    CHECK(otp::gen_server::call(worker, dist_test::whoami{}) == "beta@localhost/1 worker");
 
-  // The worker stops on beta: the supervisor on alpha starts a new one on beta.
-  otp::gen_server::cast(worker, dist_test::stop_server{});
-  REQUIRE(eventually([&] {
-    auto kids = otp::supervisor::which_children(sup);
-    return kids && kids->at(0).pid != first && kids->at(0).pid && kids->at(0).restarts == 1;
-  }));
-  auto second = otp::server_ref<echo_server>{otp::supervisor::which_children(sup).value()[0].pid};
-  CHECK(otp::gen_server::call(second, dist_test::echo{"restarted"}) == "restarted");
+    // The worker stops on beta: the supervisor on alpha starts a new one on beta.
+    otp::gen_server::cast(worker, dist_test::stop_server{});
+    REQUIRE(eventually([&] {
+      auto kids = otp::supervisor::which_children(sup);
+      return kids && kids->at(0).pid != first && kids->at(0).pid && kids->at(0).restarts == 1;
+    }));
+    auto second = otp::server_ref<echo_server>{otp::supervisor::which_children(sup).value()[0].pid};
+    CHECK(otp::gen_server::call(second, dist_test::echo{"restarted"}) == "restarted");
 
-  // Stopping the supervisor stops its remote child too.
-  REQUIRE(otp::gen_server::stop(sup, otp::exit_reason::shutdown()).has_value());
-  CHECK(otp::gen_server::try_call(second, dist_test::echo{"gone?"}, 2s).has_value() == false);
+    // Stopping the supervisor stops its remote child too.
+    REQUIRE(otp::gen_server::stop(sup, otp::exit_reason::shutdown()).has_value());
+    CHECK(otp::gen_server::try_call(second, dist_test::echo{"gone?"}, 2s).has_value() == false);
+  }
 }
 
-TEST_CASE("dist: remote monitors and links see the remote server's exit reason") {
-  temp_dir dir;
-  auto dist = options_for("alpha", dir.path);
-  otp::node node{node_options_for(dist)};
-  REQUIRE(otp::dist::start(node, dist).has_value());
-  peer beta{"beta", dir.path};
-  auto echo = otp::dist::whereis<echo_server>(node, "echo", "beta").value();
-
+TEST_CASE("dist: remote monitors and links see the remote server's exit reason, over uds and tcp") {
   struct observer {
     std::optional<otp::down> seen;
     std::optional<otp::exit_signal> linked_exit;
@@ -384,14 +382,25 @@ TEST_CASE("dist: remote monitors and links see the remote server's exit reason")
       return linked_exit ? fmt::format("{}", linked_exit->reason) : std::string{};
     }
   };
-  auto obs = otp::gen_server::start<observer>(node).value();
-  otp::gen_server::cast(obs, otp::pid{echo});
-  // The monitor is in place once the observer handled the cast.
-  REQUIRE(otp::gen_server::call(obs, 0).empty());
-  otp::gen_server::cast(echo, dist_test::stop_server{});
-  CHECK(eventually([&] { return otp::gen_server::call(obs, 0) == "{shutdown,asked}"; }));
-  // The link carried the exit signal across too (trapped, so the observer lives on).
-  CHECK(eventually([&] { return otp::gen_server::call(obs, 0.0) == "{shutdown,asked}"; }));
+  for (std::string carrier : {"uds", "tcp"}) {
+    CAPTURE(carrier);
+    temp_dir dir;
+    auto dist = options_for("alpha", dir.path, 60s, carrier);
+    otp::node node{node_options_for(dist)};
+    REQUIRE(otp::dist::start(node, dist).has_value());
+    peer beta{"beta", dir.path, 60s, carrier};
+    auto target = carrier == "tcp" ? beta.tcp_target("beta") : std::string{"beta"};
+    auto echo = otp::dist::whereis<echo_server>(node, "echo", target).value();
+
+    auto obs = otp::gen_server::start<observer>(node).value();
+    otp::gen_server::cast(obs, otp::pid{echo});
+    // The monitor is in place once the observer handled the cast.
+    REQUIRE(otp::gen_server::call(obs, 0).empty());
+    otp::gen_server::cast(echo, dist_test::stop_server{});
+    CHECK(eventually([&] { return otp::gen_server::call(obs, 0) == "{shutdown,asked}"; }));
+    // The link carried the exit signal across too (trapped, so the observer lives on).
+    CHECK(eventually([&] { return otp::gen_server::call(obs, 0.0) == "{shutdown,asked}"; }));
+  }
 }
 
 TEST_CASE("dist: reconnect after the peer restarts, with a new creation") {
