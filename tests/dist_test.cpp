@@ -74,6 +74,24 @@ struct peer {
   }
 };
 
+/// This node (alpha) connected to a peer beta over `carrier`, with beta's echo server found.
+struct connected_pair {
+  temp_dir dir;
+  otp::dist::options dist;
+  otp::node node;
+  peer beta;
+  otp::server_ref<echo_server> echo;
+
+  explicit connected_pair(const std::string& carrier)
+    : dist{options_for("alpha", dir.path, 60s, carrier)},
+      node{node_options_for(dist)},
+      beta{"beta", dir.path, 60s, carrier} {
+    REQUIRE(otp::dist::start(node, dist).has_value());
+    auto target = carrier == "tcp" ? beta.tcp_target("beta") : std::string{"beta"};
+    echo = otp::dist::whereis<echo_server>(node, "echo", target).value();
+  }
+};
+
 /// Collects node events for a test (a process: monitor_node needs a caller).
 class watcher {
  public:
@@ -322,13 +340,9 @@ TEST_CASE(
   "dist: links cross nodes, and a supervisor restarts a worker on another node, over uds and tcp") {
   for (std::string carrier : {"uds", "tcp"}) {
     CAPTURE(carrier);
-    temp_dir dir;
-    auto dist = options_for("alpha", dir.path, 60s, carrier);
-    otp::node node{node_options_for(dist)};
-    REQUIRE(otp::dist::start(node, dist).has_value());
-    peer beta{"beta", dir.path, 60s, carrier};
-    auto target = carrier == "tcp" ? beta.tcp_target("beta") : std::string{"beta"};
-    auto echo = otp::dist::whereis<echo_server>(node, "echo", target).value();
+    connected_pair pair{carrier};
+    auto& node = pair.node;
+    auto echo = pair.echo;
 
     // The child's start function asks beta's echo server to start a worker there.
     auto remote_worker = [echo]() -> otp::expected<otp::pid, otp::start_error> {
@@ -384,13 +398,9 @@ TEST_CASE("dist: remote monitors and links see the remote server's exit reason, 
   };
   for (std::string carrier : {"uds", "tcp"}) {
     CAPTURE(carrier);
-    temp_dir dir;
-    auto dist = options_for("alpha", dir.path, 60s, carrier);
-    otp::node node{node_options_for(dist)};
-    REQUIRE(otp::dist::start(node, dist).has_value());
-    peer beta{"beta", dir.path, 60s, carrier};
-    auto target = carrier == "tcp" ? beta.tcp_target("beta") : std::string{"beta"};
-    auto echo = otp::dist::whereis<echo_server>(node, "echo", target).value();
+    connected_pair pair{carrier};
+    auto& node = pair.node;
+    auto echo = pair.echo;
 
     auto obs = otp::gen_server::start<observer>(node).value();
     otp::gen_server::cast(obs, otp::pid{echo});
