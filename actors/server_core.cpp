@@ -97,6 +97,7 @@ void server_core::started(action next) {
   // A process lives until it exits, like an Erlang process: it holds itself until on_exit.
   keepalive_ = ctrl();
   node_access::track(*node_, address());
+  tracked_ = true;
   bool wake = next.what() != action::kind::none;
   if (wake)
     cold().initial = std::move(next);
@@ -505,6 +506,7 @@ void server_core::on_exit() {
     if (!cold_->name.empty())
       node_access::unregister_name(*node_, cold_->name, id());
   }
+  node_access::untrack(*node_, id());
   // Destroy the user's state on its own thread, after terminate.
   callbacks_.reset();
   // Safe: the scheduler holds a reference while this actor runs.
@@ -515,8 +517,8 @@ bool server_core::cleanup(caf::error&& reason, caf::execution_unit* host) {
   auto first = caf::event_based_actor::cleanup(std::move(reason), host);
   // Only now have the exit and down messages gone out: the node waits for this (see
   // node::await_processes).
-  if (first && node_ != nullptr)
-    node_access::untrack(*node_, id());
+  if (first && tracked_)
+    node_access::finished(*node_);
   return first;
 }
 

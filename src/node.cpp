@@ -64,9 +64,9 @@ void node::await_processes() {
   // ~actor_system only waits for CAF's count of running actors, which an actor leaves before
   // it sends its exit and down messages. Its modules then stop while those messages are still
   // on their way: a down message that reaches CAF's BASP broker after the middleman stopped
-  // leaks the broker. A process leaves `processes_` only after its messages went out.
+  // leaks the broker. `unfinished_` counts a process until its messages went out.
   std::unique_lock guard{mtx_};
-  while (!processes_.empty()) {
+  while (unfinished_ > 0) {
     guard.unlock();
     // Again on every round: a process may have started one while it was being killed.
     shutdown();
@@ -134,12 +134,17 @@ void node_access::unregister_name(node& n, const std::string& name, std::uint64_
 void node_access::track(node& n, const caf::actor_addr& addr) {
   std::lock_guard guard{n.mtx_};
   n.processes_.emplace(addr.id(), addr);
+  ++n.unfinished_;
 }
 
 void node_access::untrack(node& n, std::uint64_t id) {
   std::lock_guard guard{n.mtx_};
   n.processes_.erase(id);
-  if (n.processes_.empty())
+}
+
+void node_access::finished(node& n) {
+  std::lock_guard guard{n.mtx_};
+  if (--n.unfinished_ == 0)
     n.exited_.notify_all();
 }
 

@@ -72,7 +72,7 @@ class node {
   /// All registered names (Erlang's `registered/0`), sorted.
   std::vector<std::string> registered() const;
 
-  /// caf-otp processes on this node that have not finished exiting.
+  /// caf-otp processes currently running on this node.
   std::size_t process_count() const;
 
   /// Kills every process still running. The destructor calls it.
@@ -98,6 +98,9 @@ class node {
   std::condition_variable exited_;
   std::unordered_map<std::string, pid> names_;
   std::unordered_map<std::uint64_t, caf::actor_addr> processes_;
+  /// Processes started and not yet through CAF's cleanup (their exit and down messages sent):
+  /// a process leaves `processes_` when it exits, and this count a moment later.
+  std::size_t unfinished_ = 0;
 };
 
 }  // namespace otp

@@ -16,6 +16,8 @@ struct node_access {
   static void unregister_name(node& n, const std::string& name, std::uint64_t id);
   static void track(node& n, const caf::actor_addr& addr);
   static void untrack(node& n, std::uint64_t id);
+  /// A tracked process has sent its exit and down messages: the node may stop after the last.
+  static void finished(node& n);
 };
 
 }  // namespace otp::detail

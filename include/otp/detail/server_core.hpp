@@ -195,6 +195,7 @@ class server_core : public caf::event_based_actor {
   bool holding_ = false;
   bool reply_deferred_ = false;  // a `from` exists for the request being handled
   bool supervisor_ = false;
+  bool tracked_ = false;  // counted by the node until cleanup (node_access::finished)
 };
 
 // -- inline implementations ------------------------------------------------------------------
