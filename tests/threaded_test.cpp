@@ -160,6 +160,6 @@ TEST_CASE("a node's teardown hooks run once every process has finished exiting")
     REQUIRE(node.process_count() == 100);
   }
   CHECK(hooks == 1);
-  // A process counts until CAF has sent its exit and down messages.
+  // The destructor waited for every process (and its exit and down messages) first.
   CHECK(running_at_teardown == 0);
 }
