@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -84,6 +85,35 @@ struct drain_aware {
       return otp::noreply();
     (void)sock.send("bye");
     return otp::stop(otp::exit_reason::normal());
+  }
+};
+
+std::string thread_name() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof(name));
+  return name;
+}
+
+/// Remembers the thread its last cast ran on.
+struct thread_probe {
+  struct where {};
+  std::string last;
+  void handle_cast(const where&) { last = thread_name(); }
+  std::string handle_call(const where&) { return last; }
+};
+
+/// Answers each packet with the name of the thread that handled it, and tells a probe.
+struct thread_reporter {
+  net::socket sock;
+  otp::server_ref<thread_probe> probe;
+
+  thread_reporter(net::socket s, otp::server_ref<thread_probe> p) : sock(std::move(s)), probe(p) {
+    sock.set_active(net::active::once);
+  }
+  void handle_info(const net::data&) {
+    otp::gen_server::cast(probe, thread_probe::where{});
+    (void)sock.send(thread_name() + "\n");
+    sock.set_active(net::active::once);
   }
 };
 
@@ -366,6 +396,25 @@ TEST_CASE("socket server: SO_REUSEPORT listen sockets and several I/O threads sh
     CHECK(round_trip(clients.back(), "r") == "r");
   }
   CHECK(test_net::info(l).connections == 40);
+  net::stop_listener(l).value();
+}
+
+TEST_CASE(
+  "socket server: a packet is handled on the I/O thread that saw it, what it sends is not") {
+  // The hand-off to a scheduler thread cost a futex wake per packet; the connection's
+  // process now runs where its readiness was seen. Processes it wakes stay on the scheduler.
+  otp::node node{threaded()};
+  auto probe = otp::gen_server::start<thread_probe>(node).value();
+  auto l = net::start_listener<thread_reporter>(node, loopback({.io_threads = 2}), probe).value();
+  std::vector<client> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(client::tcp(l.port()));
+    for (int round = 0; round < 3; ++round) {
+      CHECK(clients.back().send("x"));
+      CHECK(clients.back().recv(7).value_or("") == "otp.io\n");
+      CHECK(otp::gen_server::call(probe, thread_probe::where{}) != "otp.io");
+    }
+  }
   net::stop_listener(l).value();
 }
 

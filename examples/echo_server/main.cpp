@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -28,8 +29,8 @@ namespace {
 
 struct config {
   std::uint16_t port = 7000;
-  std::size_t threads = 0;
-  std::size_t io_threads = 1;
+  std::size_t threads = 0;     // the node's scheduler threads (0: one per core)
+  std::size_t io_threads = 0;  // 0: as many as --threads (connections run on them)
   std::size_t acceptors = 20;
   std::size_t max_connections = 19000;
   std::string unix_path;
@@ -100,6 +101,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  if (cfg.io_threads == 0)
+    cfg.io_threads = std::max<std::size_t>(cfg.threads, 1);
   otp::node node{{.threads = cfg.threads, .policy = otp::scheduler_policy::sharing}};
   otp::net::listener_options opts{
     .address = cfg.unix_path.empty() ? otp::net::endpoint::tcp("0.0.0.0", cfg.port)

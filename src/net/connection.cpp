@@ -1,5 +1,7 @@
 #include "net/connection.hpp"
 
+#include "net/io_executor.hpp"
+
 #include "otp/detail/server_core.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
@@ -45,9 +47,11 @@ bool is_disconnect(const boost::system::error_code& ec) {
 
 void notify(const caf::actor_addr& owner, std::weak_ptr<otp::detail::process_task> task,
             std::uint32_t event) {
+  // The task rides in the mailbox element itself: one allocation per I/O event.
   if (auto ptr = caf::actor_cast<caf::strong_actor_ptr>(owner))
-    ptr->enqueue(nullptr, caf::make_message_id(),
-                 caf::make_message(task_ref{std::move(task), event}), nullptr);
+    ptr->get()->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                                  task_ref{std::move(task), event}),
+                        io_executor::current());
 }
 
 endpoint to_endpoint(const stream::endpoint& e) {
@@ -322,9 +326,14 @@ expected<void, net_error> connection::send(std::string_view payload) {
     out_.append(payload);
     return {};
   }
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(*header), asio::buffer(payload)};
   boost::system::error_code ec;
-  auto n = socket_.write_some(buffers, ec);
+  std::size_t n = 0;
+  if (header->empty()) {
+    n = socket_.write_some(asio::buffer(payload), ec);
+  } else {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(*header), asio::buffer(payload)};
+    n = socket_.write_some(buffers, ec);
+  }
   if (would_block(ec)) {
     n = 0;
   } else if (ec) {

@@ -1,12 +1,14 @@
 #include "net/io_pool.hpp"
 
+#include "net/io_executor.hpp"
+
 #include <algorithm>
 
 #include <pthread.h>
 
 namespace otp::net::detail {
 
-io_pool::io_pool(std::size_t threads) {
+io_pool::io_pool(caf::actor_system& sys, std::size_t threads) {
   threads = std::max<std::size_t>(threads, 1);
   for (std::size_t i = 0; i < threads; ++i) {
     // Concurrency hint 1: each context is run by exactly one thread.
@@ -14,8 +16,11 @@ io_pool::io_pool(std::size_t threads) {
     guards_.emplace_back(contexts_.back()->get_executor());
   }
   for (auto& ctx : contexts_)
-    threads_.emplace_back([c = ctx.get()] {
+    threads_.emplace_back([c = ctx.get(), &sys] {
       pthread_setname_np(pthread_self(), "otp.io");  // for top -H, perf and strace -f
+      // No CAF logger on this thread (unlike CAF's own workers): a logging-enabled libcaf
+      // then skips its per-resume bookkeeping here, a lock and a clock read per packet.
+      io_executor executor{sys};
       c->run();
     });
 }

@@ -3,6 +3,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <caf/fwd.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <memory>
@@ -12,11 +14,12 @@
 namespace otp::net::detail {
 
 /// The I/O threads of a listener: one io_context per thread, so that each descriptor is
-/// polled by one thread and no reactor lock is shared between threads. They only wait for
-/// readiness and complete accepts; handlers post to processes and return.
+/// polled by one thread and no reactor lock is shared between threads. They wait for
+/// readiness and complete accepts, and run the process a completion made runnable
+/// (`io_executor`).
 class io_pool {
  public:
-  explicit io_pool(std::size_t threads);
+  io_pool(caf::actor_system& sys, std::size_t threads);
   ~io_pool();
   io_pool(const io_pool&) = delete;
   io_pool& operator=(const io_pool&) = delete;

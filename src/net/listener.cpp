@@ -62,7 +62,7 @@ expected<listener, net_error> start_listener(node& n, listener_options opts,
   if (auto ok = validate(opts); !ok)
     return unexpected{std::move(ok.error())};
   auto shared = std::make_shared<listener_shared>();
-  shared->io = std::make_shared<io_pool>(opts.io_threads);
+  shared->io = std::make_shared<io_pool>(n.system(), opts.io_threads);
   listen_config cfg{opts.backlog, opts.reuse_port || opts.num_listen_sockets > 1, opts.socket_mode};
   auto where = opts.address;
   for (std::size_t i = 0; i < opts.num_listen_sockets; ++i) {
