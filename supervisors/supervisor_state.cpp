@@ -152,8 +152,13 @@ pid_result supervisor_state::handle_call(const sup_start_dynamic& r) {
   auto started = start(children_.front().spec, r.extra);
   if (!started)
     return unexpected{sup_error{sup_error::kind::start_failed, started.error().reason()}};
+  // As OTP does, a temporary child's arguments are not kept: it is never restarted, and a
+  // pool of connections should not hold each one's start message.
   if (*started)
-    dynamic_.emplace(started->id(), dynamic_child{*started, r.extra});
+    dynamic_.emplace(
+      started->id(),
+      dynamic_child{
+        *started, children_.front().spec.restart == restart::temporary ? caf::message{} : r.extra});
   return *started;
 }
 
