@@ -44,13 +44,11 @@ std::size_t header_limit(packet p) noexcept {
 }  // namespace
 
 void frame_decoder::compact() {
-  // Drop consumed bytes once they are the larger part: amortised O(1) per byte, and an idle
-  // connection holds no buffer at all.
+  // Drop consumed bytes once they are the larger part: amortised O(1) per byte. An emptied
+  // buffer is released, so that an idle connection holds none at all.
   if (consumed_ == buffer_.size()) {
-    buffer_.clear();
+    std::string{}.swap(buffer_);
     consumed_ = 0;
-    if (buffer_.capacity() > 4096)
-      buffer_.shrink_to_fit();
   } else if (consumed_ > buffer_.size() / 2) {
     buffer_.erase(0, consumed_);
     consumed_ = 0;
@@ -69,6 +67,11 @@ expected<std::optional<std::string>, net_error> frame_decoder::next() {
       if (available == 0)
         return std::optional<std::string>{};
       auto n = std::min(available, max);
+      if (consumed_ == 0 && n == buffer_.size()) {
+        frame.emplace(std::move(buffer_));  // the usual case: one read, one packet, no copy
+        buffer_.clear();
+        return frame;
+      }
       frame.emplace(start, n);
       consumed_ += n;
       break;
