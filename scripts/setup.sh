@@ -9,7 +9,7 @@ packages=(libcaf-dev libboost1.81-dev libfmt-dev doctest-dev cmake ninja-build g
   clang libclang-rt-14-dev)
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(erlang-nox) ;;
+    --bench) packages+=(erlang-nox liburing-dev) ;;
     -h | --help) echo "usage: $0 [--bench]"; exit 0 ;;
     *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac

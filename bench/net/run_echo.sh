@@ -6,8 +6,10 @@
 #
 # CAF_OTP_SERVER must take "--port 0 --threads N" and print "LISTENING <port>" (and optionally
 # "PID <pid>" of the process whose RSS counts) on stdout, like asio_echo_server.
+# The io_uring variants (asio-uring, caf-otp-uring: $BUILD_DIR/bench/net/*_uring, built when
+# liburing is installed) join the table unless URING=0; every ratio is against epoll's Asio.
 # Environment: BUILD_DIR (build-net), THREADS (2), DURATION (3), WARMUP (0.5), RATE_LOOPS (50),
-# ECHO_COUNTS ("1 100 1000"), IDLE_COUNTS ("10000 19000").
+# ECHO_COUNTS ("1 100 1000"), IDLE_COUNTS ("10000 19000"), URING (1).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -40,6 +42,16 @@ if [[ -n $caf_otp_server ]]; then
         server_cmd[caf-otp]="$caf_otp_server --port 0 --threads $threads"
     else
         log "skipping caf-otp: '$caf_otp_server' is not an executable"
+    fi
+fi
+if [[ ${URING:-1} != 0 ]]; then
+    if [[ -x $build_dir/bench/net/asio_echo_server_uring ]]; then
+        servers+=(asio-uring)
+        server_cmd[asio-uring]="$build_dir/bench/net/asio_echo_server_uring --port 0 --threads $threads"
+    fi
+    if [[ -n $caf_otp_server && -x $build_dir/bench/net/echo_server_uring ]]; then
+        servers+=(caf-otp-uring)
+        server_cmd[caf-otp-uring]="$build_dir/bench/net/echo_server_uring --port 0 --threads $threads"
     fi
 fi
 
