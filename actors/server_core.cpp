@@ -96,7 +96,7 @@ void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string 
 void server_core::started(action next) {
   // A process lives until it exits, like an Erlang process: it holds itself until on_exit.
   keepalive_ = ctrl();
-  node_access::track(*node_, address());
+  node_access::track(*node_, *this);
   tracked_ = true;
   bool wake = next.what() != action::kind::none;
   if (wake)
@@ -510,7 +510,7 @@ void server_core::on_exit() {
     if (!cold_->name.empty())
       node_access::unregister_name(*node_, cold_->name, id());
   }
-  node_access::untrack(*node_, id());
+  node_access::untrack(*node_, *this);
   // Destroy the user's state on its own thread, after terminate.
   callbacks_.reset();
   // Safe: the scheduler holds a reference while this actor runs.

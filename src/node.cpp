@@ -1,6 +1,7 @@
 #include "otp/node.hpp"
 
 #include "otp/detail/node_access.hpp"
+#include "otp/detail/server_core.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -99,15 +100,16 @@ std::vector<std::string> node::registered() const {
 
 std::size_t node::process_count() const {
   std::lock_guard guard{mtx_};
-  return processes_.size();
+  return process_count_;
 }
 
 void node::shutdown() {
   std::vector<caf::actor_addr> victims;
   {
     std::lock_guard guard{mtx_};
-    for (const auto& entry : processes_)
-      victims.push_back(entry.second);
+    victims.reserve(process_count_);
+    for (auto* h = processes_.next; h != &processes_; h = h->next)
+      victims.push_back(static_cast<detail::server_core*>(h)->address());
   }
   for (const auto& addr : victims)
     caf::anon_send_exit(addr, caf::exit_reason::kill);
@@ -131,15 +133,19 @@ void node_access::unregister_name(node& n, const std::string& name, std::uint64_
     n.names_.erase(i);
 }
 
-void node_access::track(node& n, const caf::actor_addr& addr) {
+void node_access::track(node& n, server_core& process) {
   std::lock_guard guard{n.mtx_};
-  n.processes_.emplace(addr.id(), addr);
+  process.link_after(n.processes_);
+  ++n.process_count_;
   ++n.unfinished_;
 }
 
-void node_access::untrack(node& n, std::uint64_t id) {
+void node_access::untrack(node& n, server_core& process) {
   std::lock_guard guard{n.mtx_};
-  n.processes_.erase(id);
+  if (process.next == &process)
+    return;
+  process.unlink();
+  --n.process_count_;
 }
 
 void node_access::finished(node& n) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "otp/detail/process_hook.hpp"
 #include "otp/logger.hpp"
 #include "otp/pid.hpp"
 
@@ -97,7 +98,9 @@ class node {
   mutable std::mutex mtx_;
   std::condition_variable exited_;
   std::unordered_map<std::string, pid> names_;
-  std::unordered_map<std::uint64_t, caf::actor_addr> processes_;
+  /// The running processes (their hooks), and how many there are.
+  detail::process_hook processes_;
+  std::size_t process_count_ = 0;
   /// Processes started and not yet through CAF's cleanup (their exit and down messages sent):
   /// a process leaves `processes_` when it exits, and this count a moment later.
   std::size_t unfinished_ = 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "otp/action.hpp"
+#include "otp/detail/process_hook.hpp"
 #include "otp/detail/server_callbacks.hpp"
 #include "otp/exit_reason.hpp"
 #include "otp/pid.hpp"
@@ -58,7 +59,7 @@ struct pending_reply {
 
 /// The generic gen_server loop over a CAF event-based actor: dispatch, results, timeouts,
 /// `sys` introspection, trapping exits, crash reports and clean-up.
-class server_core : public caf::event_based_actor {
+class server_core : public caf::event_based_actor, public process_hook {
  public:
   explicit server_core(caf::actor_config& cfg);
   ~server_core() override;
