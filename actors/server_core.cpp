@@ -402,9 +402,10 @@ void server_core::apply(action& next) {
   }
   if (!stopping_ && next.what() == action::kind::after && next.after_timeout() != infinity) {
     timeout_armed_ = true;
-    ++timeout_generation_;
+    if (++timeout_generation_ == 0)  // 0 means "none"
+      ++timeout_generation_;
     delayed_send(caf::actor_cast<caf::actor>(ctrl()), next.after_timeout(), idle_atom::value,
-                 timeout_generation_);
+                 std::uint64_t{timeout_generation_});
   }
 }
 

@@ -13,9 +13,11 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <limits>
 
 #include <netinet/in.h>
 #include <sys/un.h>
@@ -322,8 +324,8 @@ expected<void, net_error> connection::send(std::string_view payload) {
   if (queued() > 0) {
     if (queued() + total > send_queue_limit_)
       return unexpected{net_error{net_error::kind::send_queue_full}};
-    out_.append(*header);
-    out_.append(payload);
+    out_->bytes.append(*header);
+    out_->bytes.append(payload);
     return {};
   }
   boost::system::error_code ec;
@@ -341,11 +343,12 @@ expected<void, net_error> connection::send(std::string_view payload) {
     return unexpected{net_error{net_error::kind::closed, ec.message()}};
   }
   if (n < total) {
+    out_ = std::make_unique<unsent>();
     if (n < header->size()) {
-      out_.append(*header, n);
-      out_.append(payload);
+      out_->bytes.append(*header, n);
+      out_->bytes.append(payload);
     } else {
-      out_.append(payload.substr(n - header->size()));
+      out_->bytes.append(payload.substr(n - header->size()));
     }
     arm_write();
   }
@@ -356,7 +359,7 @@ void connection::on_writable(server_core& self) {
   if (closed_ || queued() == 0)
     return;
   boost::system::error_code ec;
-  auto n = socket_.write_some(asio::buffer(out_.data() + out_offset_, queued()), ec);
+  auto n = socket_.write_some(asio::buffer(out_->bytes.data() + out_->offset, queued()), ec);
   if (would_block(ec)) {
     arm_write();
     return;
@@ -370,10 +373,9 @@ void connection::on_writable(server_core& self) {
     }
     return;
   }
-  out_offset_ += n;
+  out_->offset += n;
   if (queued() == 0) {
-    std::string{}.swap(out_);
-    out_offset_ = 0;
+    out_.reset();
   } else {
     arm_write();
   }
@@ -401,7 +403,9 @@ void connection::set_framing(framing f) {
 
 void connection::recv(timeout t, std::size_t length) {
   recv_pending_ = true;
-  recv_length_ = length;
+  // One passive read of more than 4 GiB is clamped to 4 GiB (the field is 32 bits).
+  recv_length_ = static_cast<std::uint32_t>(
+    std::min<std::size_t>(length, std::numeric_limits<std::uint32_t>::max()));
   ++recv_generation_;
   if (t != infinity && owner_)
     post_self_after(t, recv_timeout | ((recv_generation_ & 0x0fffffff) << 4));
@@ -415,8 +419,7 @@ void connection::close() noexcept {
   closed_ = true;
   boost::system::error_code ec;
   socket_.close(ec);
-  std::string{}.swap(out_);
-  out_offset_ = 0;
+  out_.reset();
 }
 
 endpoint connection::peer() const {

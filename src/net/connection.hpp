@@ -50,7 +50,7 @@ class connection final : public otp::detail::process_task,
   bool is_open() const noexcept { return !closed_; }
   socket_id id() const noexcept { return id_; }
   expected<void, net_error> send(std::string_view payload);
-  std::size_t queued() const noexcept { return out_.size() - out_offset_; }
+  std::size_t queued() const noexcept { return out_ ? out_->bytes.size() - out_->offset : 0; }
   void set_active(active_mode mode);
   active_mode active() const noexcept { return mode_; }
   void set_framing(framing f);
@@ -85,12 +85,16 @@ class connection final : public otp::detail::process_task,
   frame_decoder decoder_;
   active_mode mode_ = active::off;
   std::uint32_t remaining_ = 0;
-  std::string out_;
-  std::size_t out_offset_ = 0;
+  std::uint32_t recv_length_ = 0;
+  /// Bytes the socket did not take yet; out of line, since most connections have none.
+  struct unsent {
+    std::string bytes;
+    std::size_t offset = 0;
+  };
+  std::unique_ptr<unsent> out_;
   std::size_t send_queue_limit_;
   timeout idle_timeout_;
   caf::actor_clock::time_point last_read_{};
-  std::size_t recv_length_ = 0;
   std::uint32_t recv_generation_ = 0;
   bool recv_pending_ = false;
   bool read_armed_ = false;

@@ -163,8 +163,7 @@ class server_core : public caf::event_based_actor, public process_hook {
   // Until init has returned, the process must not run: a message would start it on a
   // scheduler thread while init still runs on the starting thread. Messages that arrive that
   // early (a child's down during a supervisor's start, a cast by name) wait here.
-  std::atomic<bool> running_{false};
-  std::atomic_flag buffer_lock_ = ATOMIC_FLAG_INIT;
+  // (`running_` and `buffer_lock_` sit with the flags at the end, where they fill padding.)
   std::unique_ptr<std::vector<caf::mailbox_element_ptr>> buffered_;
 
   /// What only some processes use (a name, a parent, deferred replies, a suspension), kept
@@ -186,7 +185,9 @@ class server_core : public caf::event_based_actor, public process_hook {
   std::uint64_t calls_ = 0;
   std::uint64_t casts_ = 0;
   std::uint64_t infos_ = 0;
-  std::uint64_t timeout_generation_ = 0;
+  std::uint32_t timeout_generation_ = 0;  // wraps harmlessly: only equality is tested
+  std::atomic<bool> running_{false};
+  std::atomic_flag buffer_lock_ = ATOMIC_FLAG_INIT;
   bool timeout_armed_ = false;
   bool trap_exit_ = false;
   bool suspended_ = false;
