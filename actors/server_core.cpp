@@ -29,7 +29,6 @@ thread_local server_core* current_process = nullptr;
 // -- construction and start-up ---------------------------------------------------------------
 
 server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
-  node_ = &node::of(system());
   set_default_handler(
     [this](caf::scheduled_actor*, caf::message_view& msg) { return on_message(msg); });
   set_down_handler([this](caf::scheduled_actor*, caf::down_msg& msg) { on_down(msg); });
@@ -96,7 +95,7 @@ void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string 
 void server_core::started(action next) {
   // A process lives until it exits, like an Erlang process: it holds itself until on_exit.
   keepalive_ = ctrl();
-  node_access::track(*node_, *this);
+  node_access::track(home(), *this);
   tracked_ = true;
   bool wake = next.what() != action::kind::none;
   if (wake)
@@ -119,7 +118,7 @@ void server_core::started(action next) {
 void server_core::abandon() {
   bounce_buffered();
   if (cold_ && !cold_->name.empty()) {
-    node_access::unregister_name(*node_, cold_->name, id());
+    node_access::unregister_name(home(), cold_->name, id());
     cold_->name.clear();
   }
 }
@@ -176,6 +175,11 @@ server_core::cold_state& server_core::cold() {
 }
 
 // -- the current process ---------------------------------------------------------------------
+
+otp::node& server_core::home() noexcept {
+  // Not a member: 8 bytes in every process, and the actor system already knows its node.
+  return node::of(home_system());
+}
 
 server_core* server_core::current() noexcept {
   return current_process;
@@ -509,9 +513,9 @@ void server_core::on_exit() {
         p->deliver(caf::make_message(to_caf_error(from_caf_error(reason))));
     cold_->pending.clear();
     if (!cold_->name.empty())
-      node_access::unregister_name(*node_, cold_->name, id());
+      node_access::unregister_name(home(), cold_->name, id());
   }
-  node_access::untrack(*node_, *this);
+  node_access::untrack(home(), *this);
   // Destroy the user's state on its own thread, after terminate.
   callbacks_.reset();
   // Safe: the scheduler holds a reference while this actor runs.
@@ -523,7 +527,7 @@ bool server_core::cleanup(caf::error&& reason, caf::execution_unit* host) {
   // Only now have the exit and down messages gone out: the node waits for this (see
   // node::await_processes).
   if (first && tracked_)
-    node_access::finished(*node_);
+    node_access::finished(home());
   return first;
 }
 
@@ -553,7 +557,7 @@ std::string server_core::describe_current() {
 }
 
 void server_core::report_crash(const exit_reason& reason) {
-  auto& log = node_->logger();
+  auto& log = home().logger();
   if (!log.enabled(log_level::error))
     return;
   auto who = display_name();
@@ -574,13 +578,13 @@ void server_core::report_crash(const exit_reason& reason) {
 }
 
 void server_core::unhandled(const std::string& what) {
-  node_->logger().log(log_level::warning, "unexpected_message",
+  home().logger().log(log_level::warning, "unexpected_message",
                       "{} {} received an unexpected message: {}",
                       callbacks_ ? callbacks_->type_name() : "server", display_name(), what);
 }
 
 void server_core::trace(std::string what) {
-  node_->logger().log(log_level::debug, "trace", "*DBG* {} {}", display_name(), what);
+  home().logger().log(log_level::debug, "trace", "*DBG* {} {}", display_name(), what);
 }
 
 server_status server_core::status() {

@@ -86,6 +86,10 @@ void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
                          });
 }
 
+void observe_child_exits(const sup_ref& sup, const pid& observer) {
+  gen_server::cast(sup, sup_observe{observer});
+}
+
 }  // namespace otp::detail
 
 namespace otp::supervisor {

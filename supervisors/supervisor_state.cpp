@@ -302,6 +302,8 @@ child_counts supervisor_state::handle_call(const sup_count_children&) {
 // -- restarts ----------------------------------------------------------------------------------
 
 void supervisor_state::handle_info(const otp::down& d) {
+  if (observer_ && (dynamic_.count(d.pid.id()) > 0 || find(d.pid)))
+    otp::send(observer_, sup_child_exit{d.pid, d.reason});
   if (job_) {
     job_child_down(d.pid, d.reason);
     return;

@@ -54,6 +54,9 @@ struct sup_delete_child {
 struct sup_get_childspec {
   std::string id;
 };
+struct sup_observe {
+  otp::pid observer;
+};
 struct sup_which_children {};
 struct sup_count_children {};
 struct sup_get_flags {};
@@ -93,6 +96,7 @@ class supervisor_state {
   child_counts handle_call(const sup_count_children&);
   sup_flags handle_call(const sup_get_flags&) { return flags_; }
 
+  void handle_cast(const sup_observe& o) { observer_ = o.observer; }
   void handle_info(const otp::down& d);
   void handle_info(const otp::exit_signal&) {}  // children are watched through monitors
   void handle_info(const sup_try_again& t);
@@ -169,6 +173,7 @@ class supervisor_state {
   sup_flags flags_;
   std::vector<child> children_;  // start order; for simple_one_for_one: the template
   std::unordered_map<std::uint64_t, dynamic_child> dynamic_;
+  otp::pid observer_;  // gets a sup_child_exit per child exit (observe_child_exits)
   std::deque<caf::actor_clock::time_point> restarts_;
   std::optional<stop_job> job_;
   std::deque<trigger> postponed_;

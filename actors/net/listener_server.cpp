@@ -33,6 +33,7 @@ otp::init_result listener_server::init() {
     return otp::stop(exit_reason::error(fmt::format("acceptors' supervisor: {}", sup.error())));
   acceptors_ = *sup;
   otp::monitor(acceptors_);
+  otp::detail::observe_child_exits(acceptors_, otp::self());
   draining_ = make_draining_task(shared_->table);
   refill();
   return otp::ok();
@@ -46,8 +47,7 @@ void listener_server::refill() {
   std::size_t target = 0;
   if (!suspended_ && !draining_now_) {
     auto& opts = shared_->options;
-    auto room =
-      opts.max_connections > connections_.size() ? opts.max_connections - connections_.size() : 0;
+    auto room = opts.max_connections > connections_ ? opts.max_connections - connections_ : 0;
     target = std::min(opts.num_acceptors, room);
   }
   // connections + free + starting never exceeds max_connections: each waiting acceptor
@@ -85,7 +85,7 @@ void listener_server::on_started(std::size_t socket, expected<otp::pid, sup_erro
     }
     return;
   }
-  otp::monitor(*child);
+  // Its exit will come as a sup_child_exit, after this reply: both are the supervisor's.
   if (accepted_early_.erase(*child) == 0) {
     free_.emplace(*child, socket);
     ++free_per_socket_[socket];
@@ -101,7 +101,7 @@ void listener_server::handle_cast(const accepted& a) {
   } else {
     accepted_early_.insert(a.acceptor);  // its start reply is still on the way
   }
-  connections_.insert(a.acceptor);
+  ++connections_;
   refill();
 }
 
@@ -110,22 +110,41 @@ void listener_server::handle_info(const otp::down& d) {
     acceptors_ = {};
     if (stopping_)
       server_core::current()->complete_stop(*stopping_);
-    return;
   }
-  if (connections_.erase(d.pid) > 0) {
-    if (draining_now_ && connections_.empty())
-      finish_drain(0);
-  } else if (auto it = free_.find(d.pid); it != free_.end()) {
+}
+
+void listener_server::handle_info(const otp::detail::sup_child_exit& e) {
+  // A child is a waiting acceptor (in free_: its start reply came before this) or else a
+  // connection (its `accepted` was cast before it could exit).
+  if (auto it = free_.find(e.child); it != free_.end()) {
     --free_per_socket_[it->second];
     free_.erase(it);
-    if (!d.reason.is_clean())
+    if (!e.reason.is_clean())
       ++crashes_;
     // Its accept is still queued in the listen socket: withdraw it (all are aborted, the
     // living re-arm), or the next client would be accepted for a dead process.
     for (auto& s : shared_->sockets)
       s->cancel();
+  } else if (connections_ > 0) {
+    --connections_;
+    if (draining_now_ && connections_ == 0)
+      finish_drain(0);
   }
   refill();
+}
+
+std::vector<otp::pid> listener_server::connection_pids() const {
+  // Asked of the supervisor only when draining: the acceptors' supervisor never calls the
+  // listener, so this cannot deadlock.
+  std::vector<otp::pid> result;
+  if (!acceptors_)
+    return result;
+  if (auto children = supervisor::which_children(acceptors_)) {
+    for (auto& c : *children)
+      if (c.pid && !free_.contains(c.pid))
+        result.push_back(c.pid);
+  }
+  return result;
 }
 
 otp::cast_result listener_server::handle_info(const otp::exit_signal& e) {
@@ -145,7 +164,7 @@ listener_info listener_server::handle_call(const info_request&) {
   auto& opts = shared_->options;
   listener_info info;
   info.address = shared_->sockets.front()->bound();
-  info.connections = connections_.size();
+  info.connections = connections_;
   info.free_acceptors = free_.size();
   info.num_acceptors = opts.num_acceptors;
   info.max_connections = opts.max_connections;
@@ -193,12 +212,12 @@ otp::call_result<std::size_t> listener_server::handle_call(const drain_request& 
   bool first = !draining_now_ || drain_waiters_.empty();
   draining_now_ = true;
   drain_waiters_.push_back(std::move(from));
-  if (connections_.empty()) {
+  if (connections_ == 0) {
     finish_drain(0);
     return otp::noreply();
   }
   if (first) {
-    for (auto& p : connections_)
+    for (auto& p : connection_pids())
       notify(p.actor().address(), draining_, 0);
     if (r.deadline != infinity)
       otp::send_after(r.deadline, drain_deadline{});
@@ -209,8 +228,8 @@ otp::call_result<std::size_t> listener_server::handle_call(const drain_request& 
 void listener_server::handle_info(const drain_deadline&) {
   if (!draining_now_ || drain_waiters_.empty())
     return;
-  auto remaining = connections_.size();
-  for (auto& p : connections_)
+  auto remaining = connections_;
+  for (auto& p : connection_pids())
     otp::exit(p, exit_reason::shutdown());
   finish_drain(remaining);
 }
@@ -224,7 +243,7 @@ void listener_server::finish_drain(std::size_t remaining) {
 bool listener_server::defer_stop(const exit_reason& reason) {
   stopping_ = reason;
   close_sockets();
-  finish_drain(connections_.size());
+  finish_drain(connections_);
   if (!acceptors_)
     return false;
   otp::exit(acceptors_, exit_reason::shutdown());

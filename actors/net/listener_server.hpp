@@ -36,7 +36,7 @@ class listener_server {
 
   struct drain_deadline {};
   struct refill_tick {};
-  using info_types = otp::types<drain_deadline, refill_tick>;
+  using info_types = otp::types<drain_deadline, refill_tick, otp::detail::sup_child_exit>;
 
   explicit listener_server(std::shared_ptr<listener_shared> shared);
 
@@ -47,6 +47,7 @@ class listener_server {
   outcome handle_call(const resume_request&);
   otp::call_result<std::size_t> handle_call(const drain_request& r, otp::from<std::size_t> from);
   void handle_info(const otp::down& d);
+  void handle_info(const otp::detail::sup_child_exit& e);
   otp::cast_result handle_info(const otp::exit_signal& e);
   void handle_info(const drain_deadline&);
   void handle_info(const refill_tick&);
@@ -60,12 +61,16 @@ class listener_server {
   void on_started(std::size_t socket, expected<otp::pid, sup_error> child);
   void close_sockets();
   void finish_drain(std::size_t remaining);
+  std::vector<otp::pid> connection_pids() const;
 
   std::shared_ptr<listener_shared> shared_;
   std::shared_ptr<otp::detail::process_task> draining_;
   sup_ref acceptors_;
   std::unordered_map<otp::pid, std::size_t> free_;  // waiting acceptor -> its listen socket
-  std::unordered_set<otp::pid> connections_;
+  // A count, not a set: the listener learns of exits from the acceptors' supervisor
+  // (observe_child_exits), which watches every child anyway. A set and a monitor of its own
+  // cost ~90 bytes per connection.
+  std::size_t connections_ = 0;
   std::unordered_set<otp::pid> accepted_early_;  // accepted before its start was confirmed
   std::vector<std::size_t> free_per_socket_;
   std::vector<std::size_t> starting_per_socket_;

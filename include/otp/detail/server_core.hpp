@@ -105,7 +105,7 @@ class server_core : public caf::event_based_actor, public process_hook {
   const std::string& registered_name() const noexcept;
   /// The registered name, or the pid: how reports name this process.
   std::string display_name();
-  otp::node& home() noexcept { return *node_; }
+  otp::node& home() noexcept;
   bool trap_exit() const noexcept { return trap_exit_; }
   void trap_exit(bool on) noexcept { trap_exit_ = on; }
   otp::pid pid_of_self();
@@ -178,7 +178,6 @@ class server_core : public caf::event_based_actor, public process_hook {
   cold_state& cold();
 
   std::unique_ptr<server_callbacks> callbacks_;
-  otp::node* node_ = nullptr;
   caf::strong_actor_ptr keepalive_;
   std::unique_ptr<cold_state> cold_;
   caf::actor_addr parent_;
