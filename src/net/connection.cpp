@@ -6,6 +6,7 @@
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -282,10 +283,13 @@ void connection::arm_read() {
   if (read_armed_ || closed_)
     return;
   read_armed_ = true;
+  // The handler holds the connection, so that read_wait_ outlives the operation in it (a
+  // closed socket completes its waits with operation_aborted, and the socket handle's
+  // destructor closes it).
   socket_.async_wait(stream_socket::wait_read,
-                     [task = weak_from_this(), owner = owner_addr_](const auto&) mutable {
-                       notify(owner, std::move(task), readable);
-                     });
+                     asio::bind_allocator(wait_allocator<void>{read_wait_},
+                                          [self = shared_from_this(), owner = owner_addr_](
+                                            const auto&) { notify(owner, self, readable); }));
 }
 
 void connection::arm_write() {

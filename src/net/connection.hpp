@@ -1,6 +1,7 @@
 #pragma once
 
 #include "net/io_pool.hpp"
+#include "net/wait_memory.hpp"
 #include "otp/detail/process_task.hpp"
 #include "otp/net/framing.hpp"
 #include "otp/net/listener.hpp"
@@ -92,6 +93,7 @@ class connection final : public otp::detail::process_task,
     std::size_t offset = 0;
   };
   std::unique_ptr<unsent> out_;
+  wait_memory read_wait_;
   std::size_t send_queue_limit_;
   timeout idle_timeout_;
   caf::actor_clock::time_point last_read_{};
