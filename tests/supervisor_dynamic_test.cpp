@@ -210,3 +210,23 @@ TEST_CASE("async_start_child starts children without blocking the calling proces
   CHECK(gen_server::call(s, start_many{sup, 50}) == 50);
   CHECK(supervisor::count_children(sup).value().active == 50);
 }
+
+TEST_CASE("an exit observer hears of each child's exit, crashes and terminations alike") {
+  // The socket server's listener counts connections this way (observe_child_exits).
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = worker_pool(kit, j, 5);
+  auto observer = kit.make_probe();
+  otp::detail::observe_child_exits(sup, observer.pid());
+  auto w1 = supervisor::start_child(sup, 1).value();
+  auto w2 = supervisor::start_child(sup, 2).value();
+  gen_server::cast(otp::server_ref<worker>{w1}, crash{});
+  auto crashed = observer.expect<otp::detail::sup_child_exit>();
+  CHECK(crashed.child == w1);
+  CHECK_FALSE(crashed.reason.is_clean());
+  REQUIRE(supervisor::terminate_child(sup, w2));  // through a stop job
+  auto stopped = observer.expect<otp::detail::sup_child_exit>();
+  CHECK(stopped.child == w2);
+  CHECK(fmt::format("{}", stopped.reason) == "shutdown");
+  CHECK(observer.empty());
+}
