@@ -8,6 +8,15 @@
 
 namespace otp::net::detail {
 
+namespace {
+
+/// An I/O thread's own context, when its pool was destroyed on that thread (the last
+/// connection let go of it in a completion handler): the thread destroys it once `run` has
+/// returned, since a context cannot be destroyed from inside its own `run`.
+thread_local std::unique_ptr<boost::asio::io_context> orphaned_context;
+
+}  // namespace
+
 io_pool::io_pool(caf::actor_system& sys, std::size_t threads) {
   threads = std::max<std::size_t>(threads, 1);
   for (std::size_t i = 0; i < threads; ++i) {
@@ -22,6 +31,7 @@ io_pool::io_pool(caf::actor_system& sys, std::size_t threads) {
       // then skips its per-resume bookkeeping here, a lock and a clock read per packet.
       io_executor executor{sys};
       c->run();
+      orphaned_context.reset();
     });
 }
 
@@ -31,11 +41,12 @@ io_pool::~io_pool() {
     ctx->stop();
   for (std::size_t i = 0; i < threads_.size(); ++i) {
     if (threads_[i].get_id() == std::this_thread::get_id()) {
-      // Handlers hold no reference to the pool, so this should not happen; if it does, the
-      // thread is still inside its context's run(): leave the context to it rather than
-      // destroy it under its feet.
+      // A completion handler on this thread dropped the last reference (a connection's
+      // pending read wait holds its connection, which holds the pool). This thread is inside
+      // its context's run(), which returns once this handler does: it destroys the context
+      // then, and ends by itself.
       threads_[i].detach();
-      static_cast<void>(contexts_[i].release());
+      orphaned_context = std::move(contexts_[i]);
     } else {
       threads_[i].join();
     }
