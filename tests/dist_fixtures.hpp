@@ -20,6 +20,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace dist_test {
@@ -31,12 +32,25 @@ struct add {
   std::int32_t a = 0;
   std::int32_t b = 0;
 };
-struct hang {};          // never answered: for calls that must fail when the node dies
-struct whoami {};        // -> the node's name and creation
-struct stop_server {};   // cast: stops with reason {shutdown, asked}
-struct count {};         // cast: counts
-struct counted {};       // -> how many casts arrived
-struct spawn_worker {};  // -> a new, unregistered echo_server on the called node
+// Requests without fields: their wire name is all CAF needs (one `inspect` for all of them).
+struct hang {  // never answered: for calls that must fail when the node dies
+  static constexpr const char* wire_name = "dist_test::hang";
+};
+struct whoami {  // -> the node's name and creation
+  static constexpr const char* wire_name = "dist_test::whoami";
+};
+struct stop_server {  // cast: stops with reason {shutdown, asked}
+  static constexpr const char* wire_name = "dist_test::stop_server";
+};
+struct count {  // cast: counts
+  static constexpr const char* wire_name = "dist_test::count";
+};
+struct counted {  // -> how many casts arrived
+  static constexpr const char* wire_name = "dist_test::counted";
+};
+struct spawn_worker {  // -> a new, unregistered echo_server on the called node
+  static constexpr const char* wire_name = "dist_test::spawn_worker";
+};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, echo& x) {
@@ -46,29 +60,10 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, add& x) {
   return f(caf::meta::type_name("dist_test::add"), x.a, x.b);
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, hang&) {
-  return f(caf::meta::type_name("dist_test::hang"));
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, whoami&) {
-  return f(caf::meta::type_name("dist_test::whoami"));
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stop_server&) {
-  return f(caf::meta::type_name("dist_test::stop_server"));
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, count&) {
-  return f(caf::meta::type_name("dist_test::count"));
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, counted&) {
-  return f(caf::meta::type_name("dist_test::counted"));
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, spawn_worker&) {
-  return f(caf::meta::type_name("dist_test::spawn_worker"));
+template <class Inspector, class Tag>
+requires(std::is_empty_v<Tag>&& requires { Tag::wire_name; }) typename Inspector::result_type
+  inspect(Inspector& f, Tag&) {
+  return f(caf::meta::type_name(Tag::wire_name));
 }
 
 /// The server the peer registers as "echo".

@@ -2,6 +2,7 @@
 // over Unix sockets and TCP on loopback, each test with its own node directory.
 
 #include "dist_fixtures.hpp"
+#include "eventually.hpp"
 
 #include <doctest/doctest.h>
 
@@ -144,16 +145,7 @@ int connect_unix(const std::string& path) {
   return fd;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
+using test_util::eventually;
 
 bool has_event(otp::server_ref<watcher> w, const std::string& prefix) {
   for (const auto& e : otp::gen_server::call(w, watcher::events{}))

@@ -2,6 +2,8 @@
 
 // A blocking test client on plain POSIX sockets, every wait bounded by a timeout.
 
+#include "eventually.hpp"
+
 #include <otp/net/listener.hpp>
 
 #include <cerrno>
@@ -124,17 +126,7 @@ class client {
   int fd_ = -1;
 };
 
-/// Polls `pred` every millisecond until it holds or `t` passed.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds t = 5000ms) {
-  auto deadline = std::chrono::steady_clock::now() + t;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
+using test_util::eventually;
 
 inline std::size_t open_fds() {
   std::size_t n = 0;
