@@ -5,6 +5,7 @@
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/process_task.hpp"
+#include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/node.hpp"
@@ -195,6 +196,7 @@ server_core::scope::~scope() {
 
 caf::resumable::resume_result server_core::resume(caf::execution_unit* ctx,
                                                   std::size_t max_throughput) {
+  quiet_caf_logger();
   scope guard{this};
   return caf::event_based_actor::resume(ctx, max_throughput);
 }

@@ -1,11 +1,15 @@
 #include "otp/node.hpp"
 
+#include "coordinator.hpp"
+
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/policy/work_stealing.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 
@@ -21,9 +25,11 @@ struct node::config : caf::actor_system_config {
     switch (opts.policy) {
       case scheduler_policy::stealing:
         set("scheduler.policy", caf::atom("stealing"));
+        use_scheduler<caf::policy::work_stealing>();
         break;
       case scheduler_policy::sharing:
         set("scheduler.policy", caf::atom("sharing"));
+        use_scheduler<caf::policy::work_sharing>();
         break;
       case scheduler_policy::testing:
         set("scheduler.policy", caf::atom("testing"));
@@ -35,6 +41,15 @@ struct node::config : caf::actor_system_config {
     set("scheduler.max-threads", threads);
     for (const auto& hook : opts.setup)
       hook(*this);
+  }
+
+  /// CAF's own scheduler for `Policy`, with a clock that spares exiting processes a wake-up
+  /// of the clock thread (see lean_clock). A setup hook may still install another one.
+  template <class Policy>
+  void use_scheduler() {
+    module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
+      return new detail::coordinator<Policy>(sys);
+    });
   }
 
   node* owner;

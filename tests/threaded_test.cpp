@@ -1,6 +1,8 @@
 // Ensure that servers work on the real multi-threaded scheduler: calls from plain threads,
 // from other servers, deferred replies from other threads, real timeouts, node shutdown.
 
+#include "eventually.hpp"
+#include "lean_clock.hpp"
 #include "servers.hpp"
 
 #include <doctest/doctest.h>
@@ -69,7 +71,49 @@ struct never_replies {
   otp::call_result<int> handle_call(const get&) { return otp::noreply(); }
 };
 
+struct wait_on {
+  otp::server_ref<never_replies> target;
+};
+
+/// Calls a server that never answers, with a short timeout; replies -1 once it fires.
+struct timed_waiter {
+  otp::call_result<int> handle_call(const wait_on& r, otp::from<int> caller) {
+    gen_server::async_call(r.target, get{}, 20ms, [caller](otp::expected<int, otp::call_error> x) {
+      caller.reply(x.value_or(-1));
+    });
+    return otp::noreply();
+  }
+};
+
 }  // namespace
+
+TEST_CASE("a process leaves CAF's clock alone at its exit unless it set a timeout") {
+  otp::node node;
+  auto* clock = dynamic_cast<otp::detail::lean_clock*>(&node.system().clock());
+  REQUIRE(clock != nullptr);
+  // The blocking calls below wait through short-lived actors of their own, which set a timeout.
+  auto settled = [&] {
+    return test_util::eventually([&] { return clock->actors_with_timeouts() == 0; });
+  };
+  REQUIRE(settled());
+  auto before = clock->cancellations();
+  for (int i = 0; i < 50; ++i) {
+    auto c = gen_server::start<counter>(node, i, nullptr).value();
+    REQUIRE(gen_server::stop(c));
+  }
+  CHECK(settled());
+  CHECK(clock->cancellations() == before);
+  auto silent = gen_server::start<never_replies>(node).value();
+  auto waiter = gen_server::start<timed_waiter>(node).value();
+  // The timeout goes through to CAF's clock and fires...
+  CHECK(gen_server::call(waiter, wait_on{silent}, 5s) == -1);
+  CHECK(clock->actors_with_timeouts() >= 1);
+  // ... and the exit of the process that set it cancels what is left of it there.
+  before = clock->cancellations();
+  REQUIRE(gen_server::stop(waiter));
+  CHECK(settled());
+  CHECK(clock->cancellations() > before);
+}
 
 TEST_CASE("many plain threads call one server concurrently") {
   otp::node node;

@@ -20,6 +20,7 @@
 #include "otp/callback_result.hpp"
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/node_access.hpp"
+#include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/detail/request.hpp"
 #include "otp/detail/server_impl.hpp"
 #include "otp/expected.hpp"
@@ -99,6 +100,7 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     throw std::logic_error("gen_server::start_monitor needs a calling process");
   // Spawned lazily: the process runs only once init has returned (see server_core::started).
   auto handle = n.system().spawn<server_core, caf::lazy_init>();
+  quiet_caf_logger();
   auto* core = caf::actor_cast<server_core*>(handle);
   otp::pid self{handle};
   if (!opts.name.empty()) {
