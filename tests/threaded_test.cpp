@@ -11,6 +11,9 @@
 #include <otp/node.hpp>
 #include <otp/process.hpp>
 
+#include <caf/actor_system_config.hpp>
+#include <caf/logger.hpp>
+
 #include <atomic>
 #include <thread>
 
@@ -85,7 +88,32 @@ struct timed_waiter {
   }
 };
 
+struct logger_query {};
+
+/// Tells whether CAF's logger is set on the thread that runs it.
+struct logger_probe {
+  bool handle_call(const logger_query&) { return caf::logger::current_logger() != nullptr; }
+};
+
 }  // namespace
+
+TEST_CASE("CAF's logger leaves the threads that run processes, unless it was asked to log") {
+  {
+    otp::node node;
+    auto p = gen_server::start<logger_probe>(node).value();
+    for (int i = 0; i < 20; ++i)  // whichever scheduler thread runs it
+      CHECK_FALSE(gen_server::call(p, logger_query{}));
+  }
+  otp::node_options opts;
+  opts.setup.push_back([](caf::actor_system_config& cfg) {
+    cfg.set("logger.console", caf::atom("uncolored"));
+    cfg.set("logger.console-verbosity", caf::atom("error"));
+  });
+  otp::node node{opts};
+  auto p = gen_server::start<logger_probe>(node).value();
+  for (int i = 0; i < 20; ++i)
+    CHECK(gen_server::call(p, logger_query{}));
+}
 
 TEST_CASE("a process leaves CAF's clock alone at its exit unless it set a timeout") {
   otp::node node;
