@@ -201,6 +201,35 @@ caf::resumable::resume_result server_core::resume(caf::execution_unit* ctx,
   return caf::event_based_actor::resume(ctx, max_throughput);
 }
 
+bool server_core::run_if_idle(process_task& task, std::uint32_t event, caf::execution_unit* ctx) {
+  // An idle process has a blocked mailbox; unblocking it is what a wake-up does, and makes
+  // this thread the one that runs the process until it blocks again (its state is ours to
+  // read only from then on). What is sent to it meanwhile queues up behind, so the order of
+  // its messages holds.
+  if (!getf(is_initialized_flag) || !mailbox().try_unblock())
+    return false;
+  context(ctx);
+  // Give the process back as resume does: blocked again, or scheduled when messages arrived.
+  auto release = [&] {
+    if (!mailbox().try_block()) {
+      caf::intrusive_ptr_add_ref(ctrl());
+      ctx->exec_later(this);
+    }
+  };
+  if (stopping_ || suspended_) {
+    release();
+    return false;
+  }
+  {
+    scope guard{this};
+    guarded([&] { task.run(*this, event); });
+  }
+  // A process that stopped in the task is finalised here and now, as resume would.
+  if (!finalize())
+    release();
+  return true;
+}
+
 otp::pid server_core::pid_of_self() {
   return otp::pid{caf::actor_cast<caf::actor>(ctrl())};
 }

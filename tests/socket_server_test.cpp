@@ -7,6 +7,7 @@
 #include <otp/node.hpp>
 #include <otp/process.hpp>
 #include <otp/supervisor.hpp>
+#include <otp/sys.hpp>
 
 #include <doctest/doctest.h>
 
@@ -117,6 +118,29 @@ struct thread_reporter {
     (void)sock.send(thread_name() + "\n");
     sock.set_active(net::active::once);
   }
+};
+
+/// Tells a probe its pid, then answers packets with "data:<bytes>" and casts with
+/// "note:<text>", so a client sees in which order its process handled them.
+struct order_reporter {
+  struct note {
+    std::string text;
+  };
+  struct pid_probe {
+    struct get {};
+    otp::pid last;
+    void handle_cast(const otp::pid& p) { last = p; }
+    otp::pid handle_call(const get&) { return last; }
+  };
+
+  net::socket sock;
+
+  order_reporter(net::socket s, otp::server_ref<pid_probe> probe) : sock(std::move(s)) {
+    otp::gen_server::cast(probe, otp::self());
+    sock.set_active(net::active::on);
+  }
+  void handle_info(const net::data& d) { (void)sock.send("data:" + d.bytes + "\n"); }
+  void handle_cast(const note& n) { (void)sock.send("note:" + n.text + "\n"); }
 };
 
 std::string round_trip(client& c, std::string_view msg) {
@@ -420,6 +444,38 @@ TEST_CASE(
   net::stop_listener(l).value();
 }
 
+TEST_CASE(
+  "socket server: a packet waits behind earlier messages and while its process is "
+  "suspended") {
+  // An idle connection's process handles a readiness on the I/O thread without a message;
+  // that shortcut must keep the process's message order and its suspension.
+  otp::node node{threaded()};
+  auto probe = otp::gen_server::start<order_reporter::pid_probe>(node).value();
+  auto l = net::start_listener<order_reporter>(node, loopback(), probe).value();
+  auto c = client::tcp(l.port());
+  REQUIRE(c);
+  otp::pid conn;
+  REQUIRE(eventually([&] {
+    conn = otp::gen_server::call(probe, order_reporter::pid_probe::get{});
+    return static_cast<bool>(conn);
+  }));
+  otp::server_ref<order_reporter> handler{conn};
+  for (int i = 0; i < 50; ++i) {
+    auto n = std::to_string(i);
+    otp::gen_server::cast(handler, order_reporter::note{n});
+    REQUIRE(c.send(n));
+    auto first = "note:" + n + "\n";
+    auto second = "data:" + n + "\n";
+    REQUIRE(c.recv(first.size() + second.size()).value_or("") == first + second);
+  }
+  REQUIRE(otp::sys::suspend(conn));
+  REQUIRE(c.send("late"));
+  CHECK_FALSE(c.recv(1, 100ms));  // nothing while suspended
+  REQUIRE(otp::sys::resume(conn));
+  CHECK(c.recv(10).value_or("") == "data:late\n");
+  net::stop_listener(l).value();
+}
+
 TEST_CASE("socket server: thousands of connections leak no descriptors and no processes") {
   otp::node node{threaded()};
   auto l = net::start_listener<echo>(node, loopback(), net::active::once).value();
@@ -487,7 +543,6 @@ TEST_CASE("socket server: an idle connection costs at most 2 KiB of heap"
   clients.clear();
   net::stop_listener(l).value();
 }
-
 
 TEST_CASE("socket server: EMFILE makes acceptors back off instead of spinning"
           * doctest::skip(sanitized)) {

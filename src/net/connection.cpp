@@ -50,11 +50,24 @@ bool is_disconnect(const boost::system::error_code& ec) {
 
 void notify(const caf::actor_addr& owner, std::weak_ptr<otp::detail::process_task> task,
             std::uint32_t event) {
+  auto ptr = caf::actor_cast<caf::strong_actor_ptr>(owner);
+  if (!ptr)
+    return;
+  auto* executor = io_executor::current();
+  if (executor != nullptr) {
+    // On an I/O thread and the process idle (the usual case for a readiness): run the task
+    // here and now, without a mailbox element and a resume around it.
+    auto strong = task.lock();
+    if (!strong)
+      return;  // its owner dropped it: the message would have been skipped too
+    auto* core = static_cast<server_core*>(caf::actor_cast<caf::abstract_actor*>(ptr));
+    if (executor->run([&] { return core->run_if_idle(*strong, event, executor); }))
+      return;
+  }
   // The task rides in the mailbox element itself: one allocation per I/O event.
-  if (auto ptr = caf::actor_cast<caf::strong_actor_ptr>(owner))
-    ptr->get()->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                                  task_ref{std::move(task), event}),
-                        io_executor::current());
+  ptr->get()->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                                task_ref{std::move(task), event}),
+                      executor);
 }
 
 endpoint to_endpoint(const stream::endpoint& e) {

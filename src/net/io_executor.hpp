@@ -22,6 +22,18 @@ class io_executor final : public caf::execution_unit {
 
   void exec_later(caf::resumable* job) override;
 
+  /// Runs `f` as this thread's job, unless a job already runs here (then returns false):
+  /// what becomes runnable meanwhile goes to the scheduler, as during a resume.
+  template <class F>
+  bool run(F&& f) {
+    if (running_)
+      return false;
+    running_ = true;
+    bool done = f();
+    running_ = false;
+    return done;
+  }
+
  private:
   bool running_ = false;
   io_executor* previous_;

@@ -24,6 +24,7 @@ struct server_status;
 
 namespace otp::detail {
 
+class process_task;
 class server_core;
 
 /// What a call or cast carries besides its request: a call or cast is the message
@@ -128,6 +129,12 @@ class server_core : public caf::event_based_actor, public process_hook {
   caf::invoke_message_result consume(caf::mailbox_element& x) override;
   using caf::event_based_actor::consume;
   resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
+
+  /// Runs `task` on the calling thread at once if the process is idle (nobody runs it and its
+  /// mailbox is empty), as if `ctx` had resumed the process for a message carrying the task,
+  /// but without the message. Returns false, having done nothing, when the process is busy,
+  /// has messages waiting, is suspended or stopping: send the task then.
+  bool run_if_idle(process_task& task, std::uint32_t event, caf::execution_unit* ctx);
 
   /// Makes `self` the current process of this thread until the guard goes out of scope.
   class scope {
