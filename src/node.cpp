@@ -48,6 +48,7 @@ struct node::config : caf::actor_system_config {
   template <class Policy>
   void use_scheduler() {
     module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
+      // CAF's module factories hand over a raw pointer; the actor system owns and deletes it.
       return new detail::coordinator<Policy>(sys);
     });
   }
