@@ -68,11 +68,12 @@ struct sup_try_again {
   std::uint64_t dynamic{};  // simple_one_for_one child: its old pid's id
 };
 
-/// A stop job's shutdown timer, or the next batch of a large concurrent stop.
+/// A stop job's shutdown timer.
 struct sup_job_timer {
   std::uint64_t job;
 };
-struct sup_job_batch {
+/// A concurrent stop whose window of children told to exit has not moved for a while.
+struct sup_job_stalled {
   std::uint64_t job;
 };
 
@@ -81,7 +82,7 @@ using void_result = expected<void, sup_error>;
 
 class supervisor_state {
  public:
-  using info_types = otp::types<sup_try_again, sup_job_timer, sup_job_batch>;
+  using info_types = otp::types<sup_try_again, sup_job_timer, sup_job_stalled>;
 
   init_result init(sup_flags flags, std::vector<child_spec> specs);
 
@@ -101,7 +102,7 @@ class supervisor_state {
   void handle_info(const otp::exit_signal&) {}  // children are watched through monitors
   void handle_info(const sup_try_again& t);
   void handle_info(const sup_job_timer& t);
-  void handle_info(const sup_job_batch& b);
+  void handle_info(const sup_job_stalled& t);
 
   bool defer_stop(const exit_reason& reason);
   /// The supervisor exits (killed, say): what CAF links would do, from the child table.
@@ -130,6 +131,10 @@ class supervisor_state {
     bool concurrent = false;                // simple_one_for_one
     std::unordered_set<std::uint64_t> ids;  // of all targets
     std::unordered_set<std::uint64_t> waiting;
+    std::unordered_set<std::uint64_t> signalled;  // concurrent: told to exit, not down yet
+    bool stall_check = false;                     // concurrent: a sup_job_stalled is due
+    std::size_t downs = 0;                        // concurrent: children gone so far
+    std::size_t downs_at_check = 0;               // ... when the stall check was armed
     std::unordered_set<std::uint64_t> already_down;
     bool killing = false;
     otp::timer_ref timer;
@@ -155,6 +160,7 @@ class supervisor_state {
   // -- stopping children ----------------------------------------------------------------------
   void run_job(stop_job job);
   void job_advance();
+  void job_signal_more(std::size_t window);
   void job_child_down(const otp::pid& who, const exit_reason& reason);
   void job_finished();
   void stop_all_children(std::function<void()> then);

@@ -121,6 +121,25 @@ TEST_CASE("simple_one_for_one children stop concurrently at shutdown") {
   CHECK(j->size() == 3);
 }
 
+TEST_CASE("a large simple_one_for_one pool tells every child at shutdown, a window at a time") {
+  // The stop tells 256 children at a time (CAF's scheduler goes quadratic on 100k at once) and
+  // moves on when they are slow to go, so each child still gets its shutdown within
+  // milliseconds, long before the one shutdown timeout that runs for all of them.
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+                                    {{.id = "s", .start = stubborn(j, "s"), .shutdown = 1s}})
+               .value();
+  constexpr std::size_t n = 700;
+  for (std::size_t i = 0; i < n; ++i)
+    REQUIRE(supervisor::start_child(sup));
+  auto t0 = kit.now();
+  REQUIRE(gen_server::stop(sup));
+  CHECK(kit.now() - t0 == 1s);
+  CHECK(j->size() == n);  // every stubborn child was told (and ignored it)
+  CHECK(kit.node().process_count() == 0);
+}
+
 TEST_CASE("killing a supervisor: its trapping children see killed and terminate") {
   otp::test::kit kit;
   auto j = new_journal();
