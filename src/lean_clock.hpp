@@ -14,7 +14,9 @@ namespace otp::detail {
 /// even for the great majority of processes that never set a timeout. On two cores that
 /// wake-up runs the clock thread against the supervisor about to restart the process (or the
 /// connection about to close). This clock forwards everything to the real one but drops the
-/// cancellations of actors that have no timeout in it.
+/// cancellations of actors that have no timeout in it. (It derives from CAF's thread-safe
+/// clock, whose queue it leaves unused, because CAF's coordinator declares `clock()` to
+/// return that type.)
 class lean_clock final : public caf::detail::thread_safe_actor_clock {
  public:
   explicit lean_clock(caf::detail::thread_safe_actor_clock& real) noexcept : real_(real) {}

@@ -40,7 +40,7 @@ void accept_task::arm(server_core& self) {
       slot->error = error;
       if (!error)
         slot->socket.emplace(std::move(peer));
-      notify(owner, std::move(task), accepted);
+      notify(owner, task.lock(), accepted);
     });
 }
 
@@ -144,7 +144,7 @@ class draining_impl final : public otp::detail::process_task {
 
 }  // namespace
 
-std::weak_ptr<otp::detail::process_task> rearm_task() {
+std::shared_ptr<otp::detail::process_task> rearm_task() {
   static const auto task = std::make_shared<rearm_impl>();
   return task;
 }

@@ -57,7 +57,7 @@ class acceptor {
 
 /// Sent to every waiting acceptor when the listener resumes: arm again. Stateless and shared;
 /// a process that has become a connection ignores it.
-std::weak_ptr<otp::detail::process_task> rearm_task();
+std::shared_ptr<otp::detail::process_task> rearm_task();
 
 /// Sent to every connection when the listener drains: delivers `net::draining`.
 std::shared_ptr<otp::detail::process_task> make_draining_task(const handler_table* table);

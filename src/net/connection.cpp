@@ -48,8 +48,10 @@ bool is_disconnect(const boost::system::error_code& ec) {
 
 }  // namespace
 
-void notify(const caf::actor_addr& owner, std::weak_ptr<otp::detail::process_task> task,
+void notify(const caf::actor_addr& owner, std::shared_ptr<otp::detail::process_task> task,
             std::uint32_t event) {
+  if (!task)
+    return;
   auto ptr = caf::actor_cast<caf::strong_actor_ptr>(owner);
   if (!ptr)
     return;
@@ -57,14 +59,12 @@ void notify(const caf::actor_addr& owner, std::weak_ptr<otp::detail::process_tas
   if (executor != nullptr) {
     // On an I/O thread and the process idle (the usual case for a readiness): run the task
     // here and now, without a mailbox element and a resume around it.
-    auto strong = task.lock();
-    if (!strong)
-      return;  // its owner dropped it: the message would have been skipped too
     auto* core = static_cast<server_core*>(caf::actor_cast<caf::abstract_actor*>(ptr));
-    if (executor->run([&] { return core->run_if_idle(*strong, event, executor); }))
+    if (executor->run([&] { return core->run_if_idle(*task, event, executor); }))
       return;
   }
-  // The task rides in the mailbox element itself: one allocation per I/O event.
+  // The task rides in the mailbox element itself (one allocation per I/O event), weakly: a
+  // task its owner drops meanwhile is skipped.
   ptr->get()->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
                                                 task_ref{std::move(task), event}),
                       executor);
@@ -310,8 +310,8 @@ void connection::arm_write() {
     return;
   write_armed_ = true;
   socket_.async_wait(stream_socket::wait_write,
-                     [task = weak_from_this(), owner = owner_addr_](const auto&) mutable {
-                       notify(owner, std::move(task), writable);
+                     [task = weak_from_this(), owner = owner_addr_](const auto&) {
+                       notify(owner, task.lock(), writable);
                      });
 }
 
@@ -321,7 +321,7 @@ void connection::post_self(std::uint32_t event) {
       return;
     deliver_posted_ = true;
   }
-  notify(owner_addr_, weak_from_this(), event);
+  notify(owner_addr_, weak_from_this().lock(), event);
 }
 
 void connection::post_self_after(timeout delay, std::uint32_t event) {

@@ -27,8 +27,9 @@ struct connection_options {
   std::size_t send_queue_limit = 4 * 1024 * 1024;
 };
 
-/// Posts `task`'s `event` to the process `owner`, from any thread (an I/O completion).
-void notify(const caf::actor_addr& owner, std::weak_ptr<otp::detail::process_task> task,
+/// Posts `task`'s `event` to the process `owner`, from any thread (an I/O completion). A
+/// null task (its owner dropped it) posts nothing.
+void notify(const caf::actor_addr& owner, std::shared_ptr<otp::detail::process_task> task,
             std::uint32_t event);
 
 /// Converts an Asio generic endpoint (IPv4, IPv6 or Unix) to ours.

@@ -27,23 +27,22 @@ io_executor* io_executor::current() noexcept {
 
 void io_executor::exec_later(caf::resumable* job) {
   auto& scheduler = system().scheduler();
-  if (running_) {
-    scheduler.enqueue(job);
-    return;
-  }
-  running_ = true;
   // The reference CAF added when it made the job runnable is ours until we hand it on.
-  switch (job->resume(this, scheduler.max_throughput())) {
-    case caf::resumable::resume_later:
-      scheduler.enqueue(job);
-      break;
-    case caf::resumable::done:
-    case caf::resumable::awaiting_message:
-    case caf::resumable::shutdown_execution_unit:
-      caf::intrusive_ptr_release(job);
-      break;
-  }
-  running_ = false;
+  bool ran = run([&] {
+    switch (job->resume(this, scheduler.max_throughput())) {
+      case caf::resumable::resume_later:
+        scheduler.enqueue(job);
+        break;
+      case caf::resumable::done:
+      case caf::resumable::awaiting_message:
+      case caf::resumable::shutdown_execution_unit:
+        caf::intrusive_ptr_release(job);
+        break;
+    }
+    return true;
+  });
+  if (!ran)
+    scheduler.enqueue(job);
 }
 
 }  // namespace otp::net::detail
