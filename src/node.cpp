@@ -1,6 +1,7 @@
 #include "otp/node.hpp"
 
 #include "coordinator.hpp"
+#include "scheduler.hpp"
 
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
@@ -9,7 +10,6 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/policy/work_sharing.hpp>
-#include <caf/policy/work_stealing.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 
@@ -25,11 +25,11 @@ struct node::config : caf::actor_system_config {
     switch (opts.policy) {
       case scheduler_policy::stealing:
         set("scheduler.policy", caf::atom("stealing"));
-        use_scheduler<caf::policy::work_stealing>();
+        use_scheduler<detail::scheduler>();
         break;
       case scheduler_policy::sharing:
         set("scheduler.policy", caf::atom("sharing"));
-        use_scheduler<caf::policy::work_sharing>();
+        use_scheduler<detail::coordinator<caf::policy::work_sharing>>();
         break;
       case scheduler_policy::testing:
         set("scheduler.policy", caf::atom("testing"));
@@ -43,13 +43,14 @@ struct node::config : caf::actor_system_config {
       hook(*this);
   }
 
-  /// CAF's own scheduler for `Policy`, with a clock that spares exiting processes a wake-up
-  /// of the clock thread (see lean_clock). A setup hook may still install another one.
-  template <class Policy>
+  /// Installs `Scheduler` as the actor system's scheduler; both of ours give processes a
+  /// clock that spares exiting processes a wake-up of the clock thread (see lean_clock). A
+  /// setup hook may still install another one.
+  template <class Scheduler>
   void use_scheduler() {
     module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
       // CAF's module factories hand over a raw pointer; the actor system owns and deletes it.
-      return new detail::coordinator<Policy>(sys);
+      return new Scheduler(sys);
     });
   }
 

@@ -28,7 +28,8 @@ struct node_access;
 
 /// How the node's CAF scheduler runs processes.
 enum class scheduler_policy {
-  /// CAF's work-stealing scheduler: the fastest request/response on this kind of machine.
+  /// Work stealing (CAF's policy and settings, `work-stealing.*`, on caf-otp's own workers,
+  /// whose steals cost O(1)): the fastest request/response on this kind of machine.
   stealing,
   /// One shared queue: fairer for I/O hand-off, about half the request/response throughput.
   sharing,

@@ -1,0 +1,263 @@
+#include "scheduler.hpp"
+
+#include "job_queue.hpp"
+#include "otp/detail/quiet_caf_logger.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/config_value.hpp>
+#include <caf/defaults.hpp>
+#include <caf/detail/set_thread_name.hpp>
+#include <caf/intrusive_ptr.hpp>
+#include <caf/logger.hpp>
+#include <caf/settings.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <utility>
+
+namespace otp::detail {
+
+class scheduler::worker final : public caf::execution_unit {
+ public:
+  worker(scheduler& parent, std::size_t id)
+    : caf::execution_unit(&parent.system()), parent_(parent), id_(id), random_(id + 1) {}
+
+  /// From a job this worker runs: it goes first, as CAF's worker does it (the message just
+  /// sent is usually the next thing to do, and its data is in this core's cache).
+  void exec_later(caf::resumable* job) override {
+    if (queue_.push_front(job) > 1)
+      parent_.wake_thief(this);
+  }
+
+  /// From any other thread.
+  void external_enqueue(caf::resumable* job) {
+    queue_.push_back(job);
+    wake();
+  }
+
+  void start() {
+    thread_ = std::thread{[this] {
+      caf::detail::set_thread_name("caf.multiplexer");  // CAF's name for its workers
+      system().thread_started();
+      caf::logger::set_current_actor_system(&system());
+      quiet_caf_logger();  // unless CAF logging was configured
+      run();
+      system().thread_terminates();
+    }};
+  }
+
+  /// The worker runs until its queue is empty, then its thread ends.
+  void request_stop() {
+    stop_requested_.store(true);
+    wake(true);
+  }
+
+  void join() { thread_.join(); }
+
+  job_queue& queue() noexcept { return queue_; }
+
+  bool sleeping() const noexcept { return sleeping_.load(); }
+
+  /// Ends a relaxed sleep; returns false if the worker was not sleeping.
+  bool wake(bool always = false) {
+    // Pairs with the store of `sleeping_` in sleep_for: either the sleeper sees the job just
+    // queued, or this sees the sleeper (both are sequentially consistent).
+    if (!always && !sleeping_.load())
+      return false;
+    std::lock_guard guard{sleep_mtx_};
+    wake_pending_ = true;
+    wakeup_.notify_one();
+    return true;
+  }
+
+ private:
+  void run() {
+    auto throughput = parent_.max_throughput();
+    while (auto* job = next_job()) {
+      switch (job->resume(this, throughput)) {
+        case caf::resumable::resume_later:
+          queue_.push_back(job);  // it yielded: everything else queued goes first
+          break;
+        case caf::resumable::done:
+        case caf::resumable::awaiting_message:
+          caf::intrusive_ptr_release(job);
+          break;
+        case caf::resumable::shutdown_execution_unit:
+          return;
+      }
+    }
+  }
+
+  bool stopping() const noexcept { return stop_requested_.load(std::memory_order_relaxed); }
+
+  /// The next job, polling like CAF's work-stealing workers; nullptr once asked to stop and
+  /// the queue is empty.
+  caf::resumable* next_job() {
+    if (auto* job = queue_.pop_front())
+      return job;
+    for (const auto* phase : {&parent_.aggressive_, &parent_.moderate_}) {
+      for (std::size_t i = 0; i < phase->attempts; ++i) {
+        if (auto* job = queue_.pop_front())
+          return job;
+        if (stopping())
+          return nullptr;
+        if (i % phase->steal_interval == 0)
+          if (auto* job = steal())
+            return job;
+        if (phase->sleep.count() > 0)
+          std::this_thread::sleep_for(phase->sleep);
+      }
+    }
+    const auto& relaxed = parent_.relaxed_;
+    for (std::size_t i = 1;; ++i) {
+      bool woken = sleep_for(relaxed.sleep);
+      if (auto* job = queue_.pop_front())
+        return job;
+      if (stopping())
+        return nullptr;
+      if (woken || i % relaxed.steal_interval == 0)
+        if (auto* job = steal())
+          return job;
+    }
+  }
+
+  /// The oldest job of another worker's queue.
+  caf::resumable* steal() {
+    auto& workers = parent_.workers_;
+    auto n = workers.size();
+    if (n < 2)
+      return nullptr;
+    auto victim = next_random() % (n - 1);
+    if (victim >= id_)
+      ++victim;
+    auto* job = workers[victim]->queue().pop_back();
+    if (job)
+      parent_.steals_.fetch_add(1, std::memory_order_relaxed);
+    return job;
+  }
+
+  /// Sleeps until woken, a job arrives in this queue, or `timeout`. True if woken.
+  bool sleep_for(caf::timespan timeout) {
+    std::unique_lock guard{sleep_mtx_};
+    sleeping_.store(true);
+    parent_.sleepers_.fetch_add(1);
+    wakeup_.wait_for(guard, timeout, [this] {
+      return wake_pending_ || !queue_.empty() || stopping() || parent_.backlog_besides(this);
+    });
+    parent_.sleepers_.fetch_sub(1);
+    sleeping_.store(false);
+    return std::exchange(wake_pending_, false);
+  }
+
+  std::size_t next_random() noexcept {  // xorshift64: a victim needs no better
+    random_ ^= random_ << 13;
+    random_ ^= random_ >> 7;
+    random_ ^= random_ << 17;
+    return static_cast<std::size_t>(random_);
+  }
+
+  scheduler& parent_;
+  std::size_t id_;
+  job_queue queue_;
+  std::thread thread_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> sleeping_{false};
+  std::mutex sleep_mtx_;
+  std::condition_variable wakeup_;
+  bool wake_pending_ = false;  // guarded by sleep_mtx_
+  std::uint64_t random_;
+};
+
+namespace {
+
+template <class T>
+T setting(const caf::actor_system_config& cfg, caf::string_view key, T fallback) {
+  return caf::get_or(cfg, key, fallback);
+}
+
+}  // namespace
+
+scheduler::scheduler(caf::actor_system& sys) : abstract_coordinator(sys) {}
+
+scheduler::~scheduler() = default;
+
+void scheduler::start() {
+  namespace defaults = caf::defaults::work_stealing;
+  const auto& cfg = config();
+  aggressive_ = {
+    setting(cfg, "work-stealing.aggressive-poll-attempts", defaults::aggressive_poll_attempts),
+    setting(cfg, "work-stealing.aggressive-steal-interval", defaults::aggressive_steal_interval),
+    caf::timespan{0}};
+  moderate_ = {
+    setting(cfg, "work-stealing.moderate-poll-attempts", defaults::moderate_poll_attempts),
+    setting(cfg, "work-stealing.moderate-steal-interval", defaults::moderate_steal_interval),
+    setting(cfg, "work-stealing.moderate-sleep-duration", defaults::moderate_sleep_duration)};
+  relaxed_ = {
+    1, setting(cfg, "work-stealing.relaxed-steal-interval", defaults::relaxed_steal_interval),
+    setting(cfg, "work-stealing.relaxed-sleep-duration", defaults::relaxed_sleep_duration)};
+  for (auto* phase : {&aggressive_, &moderate_, &relaxed_})
+    if (phase->steal_interval == 0)
+      phase->steal_interval = 1;
+  auto n = std::max<std::size_t>(num_workers(), 1);
+  workers_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    workers_.push_back(std::make_unique<worker>(*this, i));
+  for (auto& w : workers_)
+    w->start();
+  clock_thread_ = std::thread{[this] {
+    caf::detail::set_thread_name("caf.clock");
+    caf::logger::set_current_actor_system(&system());
+    system().thread_started();
+    real_clock_.run_dispatch_loop();
+    system().thread_terminates();
+  }};
+  abstract_coordinator::start();  // CAF's utility actors (the printer), detached
+}
+
+void scheduler::stop() {
+  // Each worker drains its own queue (jobs scheduled meanwhile included) before it ends.
+  for (auto& w : workers_)
+    w->request_stop();
+  stop_actors();
+  for (auto& w : workers_)
+    w->join();
+  // What reached a queue after its worker ended (from the clock or another thread).
+  for (auto& w : workers_)
+    while (auto* job = w->queue().pop_front())
+      cleanup_and_release(job);
+  real_clock_.cancel_dispatch_loop();
+  clock_thread_.join();
+}
+
+void scheduler::enqueue(caf::resumable* job) {
+  // A sleeping worker first: the round-robin pick may be busy with a long job.
+  if (sleepers_.load() > 0)
+    for (auto& w : workers_)
+      if (w->sleeping()) {
+        w->external_enqueue(job);
+        return;
+      }
+  workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]
+    ->external_enqueue(job);
+}
+
+bool scheduler::backlog_besides(const worker* self) const noexcept {
+  for (const auto& w : workers_)
+    if (w.get() != self && w->queue().size() > 1)
+      return true;
+  return false;
+}
+
+void scheduler::wake_thief(const worker* busy) {
+  if (sleepers_.load() == 0)
+    return;
+  for (auto& w : workers_)
+    if (w.get() != busy && w->wake()) {
+      backlog_wakeups_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+}
+
+}  // namespace otp::detail

@@ -1,0 +1,170 @@
+// The node's work-stealing scheduler (src/scheduler.hpp) and its job queue.
+
+#include "scheduler.hpp"
+#include "eventually.hpp"
+#include "job_queue.hpp"
+
+#include <doctest/doctest.h>
+
+#include <otp/gen_server.hpp>
+#include <otp/node.hpp>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace gen_server = otp::gen_server;
+
+namespace {
+
+// -- the queue -------------------------------------------------------------------------------
+
+/// Distinct job addresses; the queue never looks behind them.
+struct jobs {
+  std::array<char, 1000> storage{};
+  caf::resumable* operator[](std::size_t i) {
+    return reinterpret_cast<caf::resumable*>(&storage[i]);
+  }
+};
+
+// -- processes -------------------------------------------------------------------------------
+
+void spin(std::chrono::microseconds d) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+struct work {};
+
+/// Spins a little on each cast, then counts it.
+struct worker_process {
+  std::shared_ptr<std::atomic<int>> done;
+
+  void init(std::shared_ptr<std::atomic<int>> d) { done = std::move(d); }
+  void handle_cast(work) {
+    spin(20us);
+    done->fetch_add(1);
+  }
+};
+
+struct burst {
+  std::vector<otp::server_ref<worker_process>> targets;
+};
+
+/// Casts to every target in one go: a burst of jobs on its own scheduler thread.
+struct broadcaster {
+  void handle_cast(const burst& b) {
+    for (const auto& t : b.targets)
+      gen_server::cast(t, work{});
+  }
+};
+
+otp::detail::scheduler& scheduler_of(otp::node& node) {
+  auto* s = dynamic_cast<otp::detail::scheduler*>(&node.system().scheduler());
+  REQUIRE(s != nullptr);
+  return *s;
+}
+
+/// Workers that go straight to their relaxed sleep and would sleep for an hour in it: only the
+/// scheduler's wake-ups get them running.
+otp::node_options sleepy_workers() {
+  otp::node_options opts;
+  opts.threads = 2;
+  opts.setup.push_back([](caf::actor_system_config& cfg) {
+    cfg.set("work-stealing.aggressive-poll-attempts", 1);
+    cfg.set("work-stealing.moderate-poll-attempts", 1);
+    cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{1us});
+    cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{1h});
+  });
+  return opts;
+}
+
+/// Runs one burst of `n` jobs from one process; true once all ran.
+bool run_burst(otp::node& node, std::size_t n) {
+  auto done = std::make_shared<std::atomic<int>>(0);
+  burst b;
+  for (std::size_t i = 0; i < n; ++i)
+    b.targets.push_back(gen_server::start<worker_process>(node, done).value());
+  auto sender = gen_server::start<broadcaster>(node).value();
+  gen_server::cast(sender, b);
+  return test_util::eventually([&] { return done->load() == static_cast<int>(n); }, 30s);
+}
+
+}  // namespace
+
+TEST_CASE("job queue: the owner works at the front, thieves take the oldest from the back") {
+  jobs j;
+  otp::detail::job_queue q;
+  CHECK(q.empty());
+  CHECK(q.pop_front() == nullptr);
+  CHECK(q.push_back(j[0]) == 1);  // from another thread: in arrival order
+  CHECK(q.push_back(j[1]) == 2);
+  CHECK(q.push_front(j[2]) == 3);  // from the owner's running job: next
+  CHECK(q.size() == 3);
+  CHECK(q.pop_front() == j[2]);
+  CHECK(q.pop_back() == j[1]);
+  CHECK(q.pop_back() == j[0]);
+  CHECK(q.empty());
+}
+
+TEST_CASE("job queue: keeps its order as it grows around the end of its ring") {
+  jobs j;
+  otp::detail::job_queue q;
+  // Start the ring in the middle, then grow it several times from both ends.
+  for (std::size_t i = 0; i < 40; ++i)
+    q.push_back(j[i]);
+  for (std::size_t i = 0; i < 30; ++i)
+    REQUIRE(q.pop_front() == j[i]);
+  for (std::size_t i = 40; i < 400; ++i)
+    q.push_back(j[i]);
+  for (std::size_t i = 400; i < 700; ++i)
+    q.push_front(j[i]);
+  REQUIRE(q.size() == 670);
+  for (std::size_t i = 699; i >= 400; --i)
+    REQUIRE(q.pop_front() == j[i]);
+  for (std::size_t i = 399; i >= 30; --i)
+    REQUIRE(q.pop_back() == j[i]);
+  CHECK(q.empty());
+}
+
+TEST_CASE("the node runs its processes on caf-otp's scheduler with the configured threads") {
+  otp::node node{otp::node_options{.threads = 3}};
+  CHECK(scheduler_of(node).num_workers() == 3);
+}
+
+TEST_CASE("a job from outside the scheduler wakes a sleeping worker") {
+  otp::node node{sleepy_workers()};
+  auto done = std::make_shared<std::atomic<int>>(0);
+  auto p = gen_server::start<worker_process>(node, done).value();
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(2ms);  // both workers asleep again
+    gen_server::cast(p, work{});
+    REQUIRE(test_util::eventually([&] { return done->load() == i + 1; }, 5s));
+  }
+}
+
+TEST_CASE("a worker piling up jobs wakes a sleeping one, which takes a share") {
+  otp::node node{sleepy_workers()};
+  auto& sched = scheduler_of(node);
+  std::this_thread::sleep_for(20ms);
+  // 400 jobs of 20 us on one worker: the other sleeps for an hour unless woken.
+  REQUIRE(run_burst(node, 400));
+  CHECK(sched.backlog_wakeups() > 0);
+  CHECK(sched.steals() > 0);
+}
+
+TEST_CASE("a burst of 20,000 jobs from one process is shared between the workers") {
+  otp::node node{otp::node_options{.threads = 2}};
+  auto& sched = scheduler_of(node);
+  auto before = sched.steals();
+  REQUIRE(run_burst(node, 20'000));
+  CHECK(sched.steals() - before > 100);
+}
