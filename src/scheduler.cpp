@@ -33,8 +33,9 @@ class scheduler::worker final : public caf::execution_unit {
 
   /// From any other thread.
   void external_enqueue(caf::resumable* job) {
-    queue_.push_back(job);
-    wake();
+    auto length = queue_.push_back(job);
+    if (!wake() && length > 1)
+      parent_.wake_thief(this);  // this worker is busy: another one may take it
   }
 
   void start() {
@@ -232,13 +233,8 @@ void scheduler::stop() {
 }
 
 void scheduler::enqueue(caf::resumable* job) {
-  // A sleeping worker first: the round-robin pick may be busy with a long job.
-  if (sleepers_.load() > 0)
-    for (auto& w : workers_)
-      if (w->sleeping()) {
-        w->external_enqueue(job);
-        return;
-      }
+  // Round robin, as CAF's: a worker that is polling picks the job up without a wake-up. If
+  // it is busy, the job makes a backlog there, which wakes a sleeping worker to steal it.
   workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]
     ->external_enqueue(job);
 }

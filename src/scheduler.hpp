@@ -23,8 +23,9 @@ namespace otp::detail {
 /// - The worker loop does no `dynamic_cast` per job (CAF's does one to tag its log lines,
 ///   which `scheduled_actor::resume` tags again).
 /// - Idle workers poll as CAF's do (the same `work-stealing.*` settings and defaults), but a
-///   worker piling up jobs while another sleeps wakes the sleeper, and a job from outside the
-///   workers goes to a sleeping worker first. CAF's sleeper only looks every 10 ms.
+///   queue that holds more than one job wakes a sleeping worker to steal from it. CAF's
+///   sleeping worker only looks every 10 ms, so a burst on one worker, or a job from outside
+///   queued behind a long one, could wait that long with a core idle.
 /// - Actors get a `lean_clock` in front of CAF's clock.
 class scheduler final : public caf::scheduler::abstract_coordinator {
  public:
