@@ -59,8 +59,6 @@ class scheduler::worker final : public caf::execution_unit {
 
   job_queue& queue() noexcept { return queue_; }
 
-  bool sleeping() const noexcept { return sleeping_.load(); }
-
   /// Ends a relaxed sleep; returns false if the worker was not sleeping.
   bool wake(bool always = false) {
     // Pairs with the store of `sleeping_` in sleep_for: either the sleeper sees the job just
