@@ -169,15 +169,6 @@ class scheduler::worker final : public caf::execution_unit {
   std::uint64_t random_;
 };
 
-namespace {
-
-template <class T>
-T setting(const caf::actor_system_config& cfg, caf::string_view key, T fallback) {
-  return caf::get_or(cfg, key, fallback);
-}
-
-}  // namespace
-
 scheduler::scheduler(caf::actor_system& sys) : abstract_coordinator(sys) {}
 
 scheduler::~scheduler() = default;
@@ -186,16 +177,17 @@ void scheduler::start() {
   namespace defaults = caf::defaults::work_stealing;
   const auto& cfg = config();
   aggressive_ = {
-    setting(cfg, "work-stealing.aggressive-poll-attempts", defaults::aggressive_poll_attempts),
-    setting(cfg, "work-stealing.aggressive-steal-interval", defaults::aggressive_steal_interval),
+    caf::get_or(cfg, "work-stealing.aggressive-poll-attempts", defaults::aggressive_poll_attempts),
+    caf::get_or(cfg, "work-stealing.aggressive-steal-interval",
+                defaults::aggressive_steal_interval),
     caf::timespan{0}};
   moderate_ = {
-    setting(cfg, "work-stealing.moderate-poll-attempts", defaults::moderate_poll_attempts),
-    setting(cfg, "work-stealing.moderate-steal-interval", defaults::moderate_steal_interval),
-    setting(cfg, "work-stealing.moderate-sleep-duration", defaults::moderate_sleep_duration)};
+    caf::get_or(cfg, "work-stealing.moderate-poll-attempts", defaults::moderate_poll_attempts),
+    caf::get_or(cfg, "work-stealing.moderate-steal-interval", defaults::moderate_steal_interval),
+    caf::get_or(cfg, "work-stealing.moderate-sleep-duration", defaults::moderate_sleep_duration)};
   relaxed_ = {
-    1, setting(cfg, "work-stealing.relaxed-steal-interval", defaults::relaxed_steal_interval),
-    setting(cfg, "work-stealing.relaxed-sleep-duration", defaults::relaxed_sleep_duration)};
+    1, caf::get_or(cfg, "work-stealing.relaxed-steal-interval", defaults::relaxed_steal_interval),
+    caf::get_or(cfg, "work-stealing.relaxed-sleep-duration", defaults::relaxed_sleep_duration)};
   for (auto* phase : {&aggressive_, &moderate_, &relaxed_})
     if (phase->steal_interval == 0)
       phase->steal_interval = 1;
