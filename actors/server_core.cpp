@@ -298,10 +298,8 @@ caf::result<caf::message> server_core::dispatch_request(caf::type_erased_tuple& 
     return caf::make_error(caf::sec::invalid_argument, "badarg");
   }
   const auto& d = *found;
-  // A crash leaves `result` delegated: the caller must then learn the exit reason.
-  caf::result<caf::message> result{caf::delegated<caf::message>{}};
   reply_deferred_ = false;
-  guarded([&] { result = d.invoke(*this, xs.get_mutable(1)); });
+  auto result = d.invoke(*this, xs.get_mutable(1));  // catches the callback's exceptions
   if (stopping_ && is_call && result.flag == caf::rt_delegated && !reply_deferred_)
     return fail_state();
   return result;

@@ -34,6 +34,7 @@ class server_core;
 struct dispatch {
   const void* tag;
   bool call;
+  /// Runs the handler; a callback's exception crashes the server inside (never thrown out).
   caf::result<caf::message> (*invoke)(server_core&, void* payload);
   std::string (*describe)(const void* payload);
 };
