@@ -294,22 +294,23 @@ void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply)
     on_reply(expected<R, call_error>{unexpected{call_error{error}}});
     return;
   }
-  auto timeout = t == infinity ? caf::duration{caf::infinite} : caf::duration{t};
-  auto on_error = [on_reply, dest](caf::error& e) mutable {
-    on_reply(expected<R, call_error>{unexpected{detail::to_call_error(e, dest)}});
-  };
-  if constexpr (detail::remote_request<S, T>) {
-    if (detail::is_remote(dest)) {
-      self->request(dest, timeout, std::move(msg))
-        .then([on_reply](R& r) mutable { on_reply(expected<R, call_error>{std::move(r)}); },
-              std::move(on_error));
-      return;
-    }
-  }
-  self->request(dest, timeout, std::move(msg))
-    .then([on_reply](
-            detail::box<R>& r) mutable { on_reply(expected<R, call_error>{std::move(r.value)}); },
-          std::move(on_error));
+  bool remote_reply = false;
+  if constexpr (detail::remote_request<S, T>)
+    remote_reply = detail::is_remote(dest);
+  self->request_async(
+    dest, std::move(msg), t,
+    [on_reply = std::move(on_reply), dest, remote_reply](caf::message& reply) mutable {
+      using result = expected<R, call_error>;
+      if (reply.match_elements<detail::box<R>>())
+        on_reply(result{std::move(reply.get_mutable_as<detail::box<R>>(0).value)});
+      else if (remote_reply && reply.match_elements<R>())
+        on_reply(result{std::move(reply.get_mutable_as<R>(0))});
+      else if (reply.match_elements<caf::error>())
+        on_reply(result{unexpected{detail::to_call_error(reply.get_as<caf::error>(0), dest)}});
+      else
+        on_reply(result{
+          unexpected{detail::to_call_error(caf::make_error(caf::sec::unexpected_response), dest)}});
+    });
 }
 
 /// Stops the server with `reason` and waits until it has exited: `terminate(reason)` runs

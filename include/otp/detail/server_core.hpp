@@ -1,10 +1,12 @@
 #pragma once
 
 #include "otp/action.hpp"
+#include "otp/detail/awaited_replies.hpp"
 #include "otp/detail/process_hook.hpp"
 #include "otp/detail/server_callbacks.hpp"
 #include "otp/exit_reason.hpp"
 #include "otp/pid.hpp"
+#include "otp/timeout.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/event_based_actor.hpp>
@@ -90,6 +92,10 @@ class server_core : public caf::event_based_actor, public process_hook {
   /// While held, calls and casts wait in the mailbox; infos are still handled. A supervisor
   /// holds requests while it waits for children to stop, as OTP's blocks in a receive.
   void hold_requests(bool on);
+  /// Sends `msg` to `dest` as a request; `on_reply` runs in this process with the reply, or
+  /// with an error (`caf::error`) if `t` passes first or `dest` is gone. `gen_server::async_call`.
+  void request_async(const caf::actor& dest, caf::message msg, timeout t,
+                     awaited_replies::handler on_reply);
   /// The node's clock: virtual under the test kit.
   caf::actor_clock::time_point now() { return clock().now(); }
   void count_call() noexcept { ++calls_; }
@@ -154,6 +160,7 @@ class server_core : public caf::event_based_actor, public process_hook {
   static bool is_request_envelope(const caf::type_erased_tuple& xs) noexcept;
   caf::result<caf::message> dispatch_request(caf::type_erased_tuple& xs);
   const dispatch* find_dispatch(const caf::type_erased_tuple& xs, bool& is_call);
+  bool consume_awaited_reply(caf::mailbox_element& x);
   void on_down(caf::down_msg& msg);
   void on_exit_msg(caf::exit_msg& msg);
   void on_idle_timeout(std::uint64_t generation);
@@ -180,6 +187,7 @@ class server_core : public caf::event_based_actor, public process_hook {
     std::string name;
     std::vector<std::shared_ptr<pending_reply>> pending;
     std::vector<caf::message> deferred;
+    awaited_replies awaited;
     action initial;
   };
 
