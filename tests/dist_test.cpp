@@ -119,6 +119,34 @@ class watcher {
   std::vector<std::string> events_;
 };
 
+/// Asks a server on another node without blocking; answers its own caller with what came back.
+class async_relay {
+ public:
+  struct echo_back {
+    otp::server_ref<echo_server> target;
+    std::string text;
+  };
+  struct hang_for {
+    otp::server_ref<echo_server> target;
+    otp::timeout t;
+  };
+
+  otp::call_result<std::string> handle_call(const echo_back& r, otp::from<std::string> caller) {
+    otp::gen_server::async_call(r.target, dist_test::echo{r.text}, 5s,
+                                [caller](otp::expected<std::string, otp::call_error> x) {
+                                  caller.reply(x ? *x : fmt::format("error: {}", x.error()));
+                                });
+    return otp::noreply();
+  }
+  otp::call_result<std::string> handle_call(const hang_for& r, otp::from<std::string> caller) {
+    otp::gen_server::async_call(
+      r.target, dist_test::hang{}, r.t, [caller](otp::expected<std::int32_t, otp::call_error> x) {
+        caller.reply(x ? std::to_string(*x) : std::string{to_string(x.error().what_kind())});
+      });
+    return otp::noreply();
+  }
+};
+
 /// The node's warnings, as the tests of refusals read them.
 struct warning_log {
   std::mutex mtx;
@@ -173,6 +201,10 @@ TEST_CASE("dist: calls and casts to a registered gen_server on another node, ove
   for (int i = 0; i < 100; ++i)
     otp::gen_server::cast(*echo, dist_test::count{});
   CHECK(otp::gen_server::call(*echo, dist_test::counted{}) == 100);
+  // From a process, without blocking it: the reply (unboxed on the wire), then a timeout.
+  auto relay = otp::gen_server::start<async_relay>(node).value();
+  CHECK(otp::gen_server::call(relay, async_relay::echo_back{*echo, "async"}) == "async");
+  CHECK(otp::gen_server::call(relay, async_relay::hang_for{*echo, 100ms}) == "timeout");
   CHECK(otp::dist::nodes(node) == std::vector<std::string>{"beta@localhost"});
   CHECK(otp::dist::node_of(node, *echo) == "beta@localhost");
 
