@@ -218,9 +218,9 @@ template <class S, class T, bool Bare>
 }
 
 // The entry points of a dispatch. They catch a callback's exception themselves, in the frame
-// right above the user's code: every frame a C++ exception unwinds costs about half a
-// microsecond, a sizeable share of a supervisor's restart after a crash. A crash leaves the
-// result delegated: the caller then learns the exit reason.
+// right above the user's code: C++ reads the unwind table of every frame in between twice, and
+// one frame less took about 1 µs off a supervisor's restart after a crash (docs/benchmarks.md).
+// A crash leaves the result delegated: the caller then learns the exit reason.
 
 template <class S, class T, bool Bare>
 caf::result<caf::message> invoke_call(server_core& core, void* payload) {
