@@ -16,15 +16,26 @@ void awaited_replies::add(caf::message_id request, handler on_reply) {
   ++live_;
 }
 
-awaited_replies::handler awaited_replies::take(caf::message_id response) {
-  auto id = key(response);
+std::vector<awaited_replies::entry>::const_iterator awaited_replies::find(std::uint64_t id) const {
   auto first = entries_.begin() + static_cast<std::ptrdiff_t>(head_);
   auto it = std::lower_bound(first, entries_.end(), id,
                              [](const entry& e, std::uint64_t x) { return e.id < x; });
   if (it == entries_.end() || it->id != id || !it->on_reply)
+    return entries_.end();
+  return it;
+}
+
+bool awaited_replies::contains(caf::message_id response) const {
+  return find(key(response)) != entries_.end();
+}
+
+awaited_replies::handler awaited_replies::take(caf::message_id response) {
+  auto found = find(key(response));
+  if (found == entries_.end())
     return {};
-  auto result = std::move(it->on_reply);
-  it->on_reply = nullptr;
+  auto& e = entries_[static_cast<std::size_t>(found - entries_.begin())];
+  auto result = std::move(e.on_reply);
+  e.on_reply = nullptr;
   --live_;
   trim();
   return result;

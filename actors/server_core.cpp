@@ -245,22 +245,22 @@ void server_core::request_async(const caf::actor& dest, caf::message msg, timeou
     request_response_timeout(caf::duration{t}, id);  // CAF's clock answers with an error
 }
 
-bool server_core::consume_awaited_reply(caf::mailbox_element& x) {
-  if (!cold_ || cold_->awaited.empty())
-    return false;
+void server_core::consume_awaited_reply(caf::mailbox_element& x) {
   auto on_reply = cold_->awaited.take(x.mid);
-  if (!on_reply)
-    return false;  // a timeout after its reply, or a reply to CAF's own requests
   current_element_ = &x;
   auto reply = x.move_content_to_message();
   guarded([&] { on_reply(reply); });
   current_element_ = nullptr;
-  return true;
 }
 
 caf::invoke_message_result server_core::consume(caf::mailbox_element& x) {
-  if (x.mid.is_response() && consume_awaited_reply(x))
+  // Other responses (a timeout after its reply, CAF's own requests) take CAF's path below.
+  if (x.mid.is_response() && cold_ && !cold_->awaited.empty() && cold_->awaited.contains(x.mid)) {
+    if (suspended_)  // like any other message, after sys:resume
+      return caf::invoke_message_result::skipped;
+    consume_awaited_reply(x);
     return caf::invoke_message_result::consumed;
+  }
   // The fast path for calls and casts: no behaviour matching, no default-handler indirection,
   // the reply sent straight back. Everything else takes CAF's own path.
   auto& xs = x.content();

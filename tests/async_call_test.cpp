@@ -7,6 +7,7 @@
 #include <otp/detail/awaited_replies.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/process.hpp>
+#include <otp/sys.hpp>
 #include <otp/test/kit.hpp>
 
 #include <fmt/format.h>
@@ -74,6 +75,7 @@ class asker {
     return a.count;
   }
   std::vector<std::string> handle_call(const results&) { return seen_; }
+  std::string format_state() const { return fmt::format("{} seen", seen_.size()); }
   otp::call_result<int> handle_call(const throw_on_reply& t) {
     gen_server::async_call(
       t.target, take{0}, otp::infinity,
@@ -102,6 +104,18 @@ TEST_CASE_FIXTURE(asker_and_holder,
   kit.run();
   CHECK(gen_server::call(a, results{})
         == std::vector<std::string>{"5: 50", "4: 40", "3: 30", "2: 20", "1: 10"});
+}
+
+TEST_CASE_FIXTURE(asker_and_holder,
+                  "a suspended process gets its async_call replies once resumed") {
+  REQUIRE(gen_server::call(a, ask{h, 1, 2, otp::infinity}) == 2);
+  REQUIRE(otp::sys::suspend(a));
+  REQUIRE(gen_server::call(h, release_in_reverse{}) == 2);
+  kit.run();
+  CHECK(otp::sys::get_state(a).value() == "0 seen");
+  REQUIRE(otp::sys::resume(a));
+  kit.run();
+  CHECK(gen_server::call(a, results{}) == std::vector<std::string>{"2: 20", "1: 10"});
 }
 
 TEST_CASE_FIXTURE(asker_and_holder,

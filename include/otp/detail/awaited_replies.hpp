@@ -27,6 +27,9 @@ class awaited_replies {
   /// timeout firing after its reply, a reply to CAF's own requests).
   handler take(caf::message_id response);
 
+  /// Whether a handler waits for `response`.
+  bool contains(caf::message_id response) const;
+
   std::size_t size() const noexcept { return live_; }
   bool empty() const noexcept { return live_ == 0; }
   /// Entries kept, answered holes included: stays within a small multiple of `size()`.
@@ -42,6 +45,7 @@ class awaited_replies {
     return id.integer_value() & caf::message_id::request_id_mask;
   }
 
+  std::vector<entry>::const_iterator find(std::uint64_t id) const;
   void trim();
 
   std::vector<entry> entries_;

@@ -160,7 +160,7 @@ class server_core : public caf::event_based_actor, public process_hook {
   static bool is_request_envelope(const caf::type_erased_tuple& xs) noexcept;
   caf::result<caf::message> dispatch_request(caf::type_erased_tuple& xs);
   const dispatch* find_dispatch(const caf::type_erased_tuple& xs, bool& is_call);
-  bool consume_awaited_reply(caf::mailbox_element& x);
+  void consume_awaited_reply(caf::mailbox_element& x);
   void on_down(caf::down_msg& msg);
   void on_exit_msg(caf::exit_msg& msg);
   void on_idle_timeout(std::uint64_t generation);
