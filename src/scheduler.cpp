@@ -105,8 +105,9 @@ class scheduler::worker final : public caf::execution_unit {
         if (i % phase->steal_interval == 0)
           if (auto* job = steal())
             return job;
-        if (phase->sleep.count() > 0)
-          std::this_thread::sleep_for(phase->sleep);
+        if (phase->sleep.count() > 0 && sleep_for(phase->sleep))
+          if (auto* job = queue_.pop_front())
+            return job;
       }
     }
     const auto& relaxed = parent_.relaxed_;

@@ -25,7 +25,9 @@ namespace otp::detail {
 /// - Idle workers poll as CAF's do (the same `work-stealing.*` settings and defaults), but a
 ///   queue that holds more than one job wakes a sleeping worker to steal from it. CAF's
 ///   sleeping worker only looks every 10 ms, so a burst on one worker, or a job from outside
-///   queued behind a long one, could wait that long with a core idle.
+///   queued behind a long one, could wait that long with a core idle. The short sleeps between
+///   two polls of the moderate phase can be woken too (CAF's are `sleep_for`s): a job from
+///   outside, e.g. a plain thread's call, no longer waits for the worker's next poll.
 /// - Actors get a `lean_clock` in front of CAF's clock.
 class scheduler final : public caf::scheduler::abstract_coordinator {
  public:
