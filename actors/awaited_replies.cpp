@@ -1,7 +1,7 @@
 #include "otp/detail/awaited_replies.hpp"
 
 #include <algorithm>
-#include <iterator>
+#include <cstddef>
 
 namespace otp::detail {
 

@@ -59,7 +59,7 @@ class scheduler::worker final : public caf::execution_unit {
 
   job_queue& queue() noexcept { return queue_; }
 
-  /// Ends a relaxed sleep; returns false if the worker was not sleeping.
+  /// Ends a sleep, between two moderate polls or relaxed; false if the worker was not sleeping.
   bool wake(bool always = false) {
     // Pairs with the store of `sleeping_` in sleep_for: either the sleeper sees the job just
     // queued, or this sees the sleeper (both are sequentially consistent).
