@@ -94,6 +94,19 @@ class client {
     return out;
   }
 
+  /// One line without its newline, or nothing after the timeout or at EOF.
+  std::optional<std::string> recv_line(std::chrono::milliseconds t = 5000ms) {
+    std::string line;
+    for (;;) {
+      auto c = recv(1, t);
+      if (!c)
+        return std::nullopt;
+      if (*c == "\n")
+        return line;
+      line += *c;
+    }
+  }
+
   /// True when the server closed the connection (EOF or reset) within the timeout.
   bool closed_by_peer(std::chrono::milliseconds t = 5000ms) {
     auto deadline = std::chrono::steady_clock::now() + t;
