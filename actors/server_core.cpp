@@ -19,6 +19,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace otp::detail {
 
 namespace {
@@ -239,10 +241,38 @@ otp::pid server_core::pid_of_self() {
 void server_core::request_async(const caf::actor& dest, caf::message msg, timeout t,
                                 awaited_replies::handler on_reply) {
   auto id = new_request_id(caf::message_priority::normal);
-  cold().awaited.add(id, std::move(on_reply));
+  auto deadline = t == infinity ? awaited_replies::never : now() + t;
+  cold().awaited.add(id, std::move(on_reply), deadline);
   dest->enqueue(caf::make_mailbox_element(ctrl(), id, {}, std::move(msg)), context());
-  if (t != infinity)
-    request_response_timeout(caf::duration{t}, id);  // CAF's clock answers with an error
+  if (deadline != awaited_replies::never)
+    arm_reply_timer();
+}
+
+void server_core::arm_reply_timer() {
+  // One timer for all of the process's deadlines, armed for the earliest: calls with a
+  // timeout cost CAF's clock (a lock and a wake of its thread) once per earlier deadline, not
+  // once per call. A timer that fires early for a call answered meanwhile just re-arms.
+  auto& c = cold();
+  auto next = c.awaited.next_deadline();
+  if (next == awaited_replies::never || next >= c.reply_timer_at)
+    return;
+  c.reply_timer_at = next;
+  auto in = std::max(next - now(), caf::actor_clock::duration_type::zero());
+  delayed_send(caf::actor_cast<caf::actor>(ctrl()), in, reply_deadline_atom::value);
+}
+
+void server_core::on_reply_deadline() {
+  auto& c = cold();
+  auto t = now();
+  if (c.reply_timer_at <= t)
+    c.reply_timer_at = awaited_replies::never;  // this is the armed timer (or a later one)
+  for (auto& on_reply : c.awaited.take_expired(t)) {
+    auto timed_out = caf::make_message(caf::make_error(caf::sec::request_timeout));
+    guarded([&] { on_reply(timed_out); });
+    if (stopping_)
+      return;
+  }
+  arm_reply_timer();
 }
 
 void server_core::consume_awaited_reply(caf::mailbox_element& x) {
@@ -345,6 +375,11 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
     if (holding_ || deferring_stop_)
       return caf::skip;
     return dispatch_request(xs);
+  }
+  if (xs.size() == 1 && xs.match_element<caf::atom_value>(0)
+      && xs.get_as<caf::atom_value>(0) == reply_deadline_atom::value) {
+    on_reply_deadline();  // the machinery's timer: no info, the inactivity timeout stays armed
+    return caf::message{};
   }
   timeout_armed_ = false;
   if (trace_)

@@ -58,11 +58,13 @@ void lean_clock::cancel_timeouts(caf::abstract_actor* self) {
 
 void lean_clock::schedule_message(time_point t, caf::strong_actor_ptr receiver,
                                   caf::mailbox_element_ptr content) {
+  scheduled_.fetch_add(1, std::memory_order_relaxed);
   real_.schedule_message(t, std::move(receiver), std::move(content));
 }
 
 void lean_clock::schedule_message(time_point t, caf::group target, caf::strong_actor_ptr sender,
                                   caf::message content) {
+  scheduled_.fetch_add(1, std::memory_order_relaxed);
   real_.schedule_message(t, std::move(target), std::move(sender), std::move(content));
 }
 

@@ -41,6 +41,9 @@ class lean_clock final : public caf::detail::thread_safe_actor_clock {
   /// How many exits were passed on to the real clock to cancel their timeouts.
   std::size_t cancellations() const noexcept { return cancellations_.load(); }
 
+  /// How many delayed messages went through (each one a lock and a wake of the clock thread).
+  std::size_t scheduled_messages() const noexcept { return scheduled_.load(); }
+
  private:
   void note(caf::abstract_actor* self);
   bool forget(caf::abstract_actor* self);
@@ -48,6 +51,7 @@ class lean_clock final : public caf::detail::thread_safe_actor_clock {
   caf::detail::thread_safe_actor_clock& real_;
   std::atomic<std::size_t> count_{0};
   std::atomic<std::size_t> cancellations_{0};
+  std::atomic<std::size_t> scheduled_{0};
   std::mutex mutex_;
   std::unordered_set<caf::actor_id> with_timeouts_;
 };

@@ -136,6 +136,23 @@ TEST_CASE_FIXTURE(asker_and_holder,
   CHECK(gen_server::call(a, results{}) == std::vector<std::string>{"1: timeout normal", "2: 20"});
 }
 
+TEST_CASE_FIXTURE(asker_and_holder, "timeouts of different lengths fire in deadline order") {
+  // One timer serves them all: armed for 300 ms first, then moved earlier for 100 ms.
+  REQUIRE(gen_server::call(a, ask{h, 1, 1, 300ms}) == 1);
+  REQUIRE(gen_server::call(a, ask{h, 2, 1, 100ms}) == 1);
+  REQUIRE(gen_server::call(a, ask{h, 3, 1, 200ms}) == 1);
+  kit.advance(99ms);
+  CHECK(gen_server::call(a, results{}).empty());
+  kit.advance(1ms);
+  CHECK(gen_server::call(a, results{}) == std::vector<std::string>{"2: timeout normal"});
+  kit.advance(100ms);
+  CHECK(gen_server::call(a, results{})
+        == std::vector<std::string>{"2: timeout normal", "3: timeout normal"});
+  kit.advance(100ms);
+  CHECK(gen_server::call(a, results{})
+        == std::vector<std::string>{"2: timeout normal", "3: timeout normal", "1: timeout normal"});
+}
+
 TEST_CASE_FIXTURE(asker_and_holder,
                   "a server's crash fails every async_call waiting on it, with its reason") {
   REQUIRE(gen_server::call(a, ask{h, 1, 3, otp::infinity}) == 3);
@@ -194,4 +211,39 @@ TEST_CASE("a reply that never comes does not make the table grow with every late
   CHECK(table.slots() < 200);
   CHECK(table.take(caf::make_message_id(1).response_id()));
   CHECK(table.slots() == 0);
+}
+
+TEST_CASE("the table hands out expired handlers earliest first, and forgets answered deadlines") {
+  otp::detail::awaited_replies table;
+  using otp::detail::awaited_replies;
+  std::vector<int> got;
+  auto at = [](int ms) { return awaited_replies::time_point{std::chrono::milliseconds{ms}}; };
+  auto h = [&got](int n) { return [&got, n](caf::message&) { got.push_back(n); }; };
+  table.add(caf::make_message_id(1), h(1), at(30));
+  table.add(caf::make_message_id(2), h(2));  // no deadline
+  table.add(caf::make_message_id(3), h(3), at(10));
+  table.add(caf::make_message_id(4), h(4), at(20));
+  CHECK(table.next_deadline() == at(10));
+  REQUIRE(table.take(caf::make_message_id(3).response_id()));  // answered in time
+  CHECK(table.next_deadline() == at(20));
+  caf::message none;
+  for (auto& expired : table.take_expired(at(30)))
+    expired(none);
+  CHECK(got == std::vector<int>{4, 1});
+  CHECK(table.size() == 1);
+  CHECK(table.next_deadline() == awaited_replies::never);
+  CHECK(table.deadline_slots() == 0);
+}
+
+TEST_CASE("deadlines of calls answered out of order do not pile up") {
+  otp::detail::awaited_replies table;
+  auto noop = [](caf::message&) {};
+  auto deadline = otp::detail::awaited_replies::time_point{std::chrono::seconds{5}};
+  table.add(caf::make_message_id(1), noop, deadline);  // never answered, earliest deadline
+  for (std::uint64_t n = 2; n < 20'000; ++n) {
+    table.add(caf::make_message_id(n), noop, deadline + std::chrono::milliseconds{n});
+    REQUIRE(table.take(caf::make_message_id(n).response_id()));
+  }
+  CHECK(table.deadline_slots() < 200);
+  CHECK(table.next_deadline() == deadline);
 }

@@ -78,12 +78,15 @@ struct wait_on {
   otp::server_ref<never_replies> target;
 };
 
-/// Calls a server that never answers, with a short timeout; replies -1 once it fires.
+/// Calls a server that never answers with a short timeout, through CAF's own request (which
+/// sets a timeout in CAF's clock); replies -1 once it fires.
 struct timed_waiter {
   otp::call_result<int> handle_call(const wait_on& r, otp::from<int> caller) {
-    gen_server::async_call(r.target, get{}, 20ms, [caller](otp::expected<int, otp::call_error> x) {
-      caller.reply(x.value_or(-1));
-    });
+    auto dest = r.target.actor();
+    otp::detail::server_core::current()
+      ->request(dest, 20ms, otp::detail::request_message<never_replies, true>(dest, get{}))
+      .then([caller](otp::detail::box<int>& x) { caller.reply(x.value); },
+            [caller](caf::error&) { caller.reply(-1); });
     return otp::noreply();
   }
 };
@@ -141,6 +144,46 @@ TEST_CASE("a process leaves CAF's clock alone at its exit unless it set a timeou
   REQUIRE(gen_server::stop(waiter));
   CHECK(settled());
   CHECK(clock->cancellations() > before);
+}
+
+struct ask_many {
+  otp::server_ref<counter> target;
+  int n;
+};
+
+/// Makes `n` async_calls with the default 5 s timeout, one after the other, each from the
+/// previous one's callback; replies with how many were answered.
+struct chained_caller {
+  otp::call_result<int> handle_call(const ask_many& r, otp::from<int> caller) {
+    next(r.target, r.n, caller);
+    return otp::noreply();
+  }
+  void next(otp::server_ref<counter> target, int left, otp::from<int> caller) {
+    if (left == 0) {
+      caller.reply(answered);
+      return;
+    }
+    gen_server::async_call(target, add{1}, otp::default_call_timeout,
+                           [this, target, left, caller](otp::expected<int, otp::call_error> r) {
+                             answered += r.has_value();
+                             next(target, left - 1, caller);
+                           });
+  }
+  int answered = 0;
+};
+
+TEST_CASE("async_calls with a timeout share one timer in CAF's clock") {
+  otp::node node;
+  auto* clock = dynamic_cast<otp::detail::lean_clock*>(&node.system().clock());
+  REQUIRE(clock != nullptr);
+  auto c = gen_server::start<counter>(node, 0, nullptr).value();
+  auto p = gen_server::start<chained_caller>(node).value();
+  auto timers_before = clock->scheduled_messages();
+  auto timeouts_before = clock->actors_with_timeouts();
+  CHECK(gen_server::call(p, ask_many{c, 1000}) == 1000);
+  // One timer for the first deadline; every later call's deadline comes after it.
+  CHECK(clock->scheduled_messages() - timers_before <= 2);
+  CHECK(clock->actors_with_timeouts() == timeouts_before);  // no per-request CAF timeout
 }
 
 TEST_CASE("many plain threads call one server concurrently") {

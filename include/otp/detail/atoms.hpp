@@ -7,6 +7,7 @@ namespace otp::detail {
 // CAF atoms hold at most 10 characters from [0-9A-Za-z_ ].
 using timer_atom = caf::atom_constant<caf::atom("otp_timer")>;
 using idle_atom = caf::atom_constant<caf::atom("otp_idle")>;
+using reply_deadline_atom = caf::atom_constant<caf::atom("otp_rdline")>;
 using sys_atom = caf::atom_constant<caf::atom("otp_sys")>;
 using get_state_atom = caf::atom_constant<caf::atom("get_state")>;
 using get_status_atom = caf::atom_constant<caf::atom("get_status")>;

@@ -161,6 +161,8 @@ class server_core : public caf::event_based_actor, public process_hook {
   caf::result<caf::message> dispatch_request(caf::type_erased_tuple& xs);
   const dispatch* find_dispatch(const caf::type_erased_tuple& xs, bool& is_call);
   void consume_awaited_reply(caf::mailbox_element& x);
+  void on_reply_deadline();
+  void arm_reply_timer();
   void on_down(caf::down_msg& msg);
   void on_exit_msg(caf::exit_msg& msg);
   void on_idle_timeout(std::uint64_t generation);
@@ -188,6 +190,7 @@ class server_core : public caf::event_based_actor, public process_hook {
     std::vector<std::shared_ptr<pending_reply>> pending;
     std::vector<caf::message> deferred;
     awaited_replies awaited;
+    awaited_replies::time_point reply_timer_at = awaited_replies::never;  // the one armed
     action initial;
   };
 
