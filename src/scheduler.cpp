@@ -105,9 +105,8 @@ class scheduler::worker final : public caf::execution_unit {
         if (i % phase->steal_interval == 0)
           if (auto* job = steal())
             return job;
-        if (phase->sleep.count() > 0 && sleep_for(phase->sleep))
-          if (auto* job = queue_.pop_front())
-            return job;
+        if (phase->sleep.count() > 0)
+          sleep_for(phase->sleep);  // can be woken, e.g. by a job from outside
       }
     }
     const auto& relaxed = parent_.relaxed_;
