@@ -437,6 +437,8 @@ void supervisor_state::restart_from(std::size_t first) {
 
 void supervisor_state::restart_dynamic(std::uint64_t old_id) {
   if (!add_restart()) {
+    // The dead child is gone: the stop that follows must not wait for its down again.
+    dynamic_.erase(old_id);
     give_up("");
     return;
   }
@@ -619,13 +621,16 @@ void supervisor_state::job_advance() {
 void supervisor_state::handle_info(const sup_job_timer& t) {
   if (!job_ || job_->id != t.job)
     return;
-  // The shutdown timeout passed: kill (and wait for the down, however long it takes). In a
-  // concurrent stop that includes the children not yet told: their time is up too.
+  // The shutdown timeout passed: kill (and wait for the down, however long it takes). An
+  // ordered stop then goes on with the next child, each with its own timeout (OTP stops the
+  // children one by one). In a concurrent stop the children not yet told are killed too:
+  // the one timeout ran for all of them from the start.
   job_->killing = true;
   for (const auto& [p, spec] : job_->targets)
     if (job_->waiting.contains(p.id()))
       otp::exit(p, exit_reason::kill());
-  job_->next = job_->targets.size();
+  if (job_->concurrent)
+    job_->next = job_->targets.size();
 }
 
 void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& reason) {

@@ -3,6 +3,8 @@
 
 #include "sup_fixtures.hpp"
 
+#include <algorithm>
+
 using namespace sup_fixtures;
 using namespace std::chrono_literals;
 namespace supervisor = otp::supervisor;
@@ -209,4 +211,50 @@ TEST_CASE("a supervisor's shutdown escalates: its own supervisor restarts it") {
   REQUIRE(sub2);
   CHECK(sub2 != sub);
   CHECK(kit.alive(child_pid(sub2, "w")));
+}
+
+TEST_CASE("a simple_one_for_one supervisor past its intensity exits, and its parent restarts it") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto pool_spec =
+    otp::child_spec{.id = "pool",
+                    .start = supervisor::start_with(
+                      {.strategy = otp::strategy::simple_one_for_one, .intensity = 2},
+                      {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}}),
+                    .type = otp::child_type::supervisor};
+  auto top = supervisor::start_link(kit.node(), {.intensity = 5}, {pool_spec}).value();
+  auto pool = otp::sup_ref{child_pid(top, "pool")};
+  REQUIRE(supervisor::start_child(pool, 1));
+  auto probe = kit.make_probe();
+  probe.monitor(pool);
+  for (int i = 0; i < 3; ++i) {  // the third restart within 5 s is one too many
+    auto w = supervisor::which_children(pool).value().at(0).pid;
+    gen_server::cast(otp::server_ref<worker>{w}, crash{});
+    kit.wait_exit(w);
+    kit.advance(100ms);
+  }
+  CHECK(probe.expect<otp::down>().reason == otp::exit_reason::shutdown());
+  kit.run();
+  auto pool2 = otp::sup_ref{child_pid(top, "pool")};
+  REQUIRE(pool2);
+  CHECK(pool2 != pool);
+  CHECK(supervisor::count_children(pool2).value().active == 0);
+  auto reports = kit.logs("supervisor_report");
+  CHECK(std::any_of(reports.begin(), reports.end(), [](const otp::log_event& e) {
+    return e.field("reason") == "reached_max_restart_intensity";
+  }));
+}
+
+TEST_CASE("a simple_one_for_one supervisor past its intensity stops its other children") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto pool = supervisor::start_link(
+                kit.node(), {.strategy = otp::strategy::simple_one_for_one, .intensity = 0},
+                {{.id = "tmpl", .start = otp::start_with<worker, int>(std::string{"w"}, j)}})
+                .value();
+  auto w1 = supervisor::start_child(pool, 1).value();
+  REQUIRE(supervisor::start_child(pool, 2));
+  gen_server::cast(otp::server_ref<worker>{w1}, crash{});
+  CHECK(kit.wait_exit(pool) == otp::exit_reason::shutdown());
+  CHECK(j->back() == "stop w#2 shutdown");
 }

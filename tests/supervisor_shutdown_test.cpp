@@ -189,3 +189,76 @@ TEST_CASE("a non-permanent child that exits normal during shutdown is no shutdow
     CHECK(kit.logs("supervisor_report").size() == (restart == otp::restart::permanent ? 1u : 0u));
   }
 }
+
+namespace {
+
+/// a (worker), h (ignores its shutdown; killed after 500 ms), c (worker).
+otp::sup_ref a_h_c(otp::test::kit& kit, otp::strategy s, const journal& j) {
+  return supervisor::start_link(kit.node(), {.strategy = s},
+                                {worker_spec("a", j),
+                                 {.id = "h", .start = stubborn(j, "h"), .shutdown = 500ms},
+                                 worker_spec("c", j)})
+    .value();
+}
+
+}  // namespace
+
+TEST_CASE("one_for_all: after a shutdown timeout the ordered stop goes on, then all restart") {
+  for (auto s : {otp::strategy::one_for_all, otp::strategy::rest_for_one}) {
+    INFO("strategy ", static_cast<int>(s));
+    otp::test::kit kit;
+    auto j = new_journal();
+    auto sup = a_h_c(kit, s, j);
+    auto a = child_pid(sup, "a");
+    auto h = child_pid(sup, "h");
+    auto probe = kit.make_probe();
+    probe.monitor(h);
+    j->clear();
+    auto c = child_pid(sup, "c");
+    // rest_for_one takes down what started after the crashed child: crash a there.
+    auto crashed = s == otp::strategy::one_for_all ? c : a;
+    gen_server::cast(otp::server_ref<worker>{crashed}, crash{});
+    kit.wait_exit(crashed);
+    auto t0 = kit.now();
+    kit.advance(1s);
+    CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
+    auto children = supervisor::which_children(sup).value();
+    REQUIRE(children.size() == 3);
+    for (const auto& child : children) {
+      CAPTURE(child.id);
+      CHECK(kit.alive(child.pid));
+    }
+    CHECK(children[0].pid != a);
+    CHECK(children[1].pid != h);
+    CHECK(children[2].pid != c);
+    if (s == otp::strategy::one_for_all) {
+      CHECK(*j
+            == std::vector<std::string>{"stop c {exception,crash c}", "ignored h",
+                                        "stop a shutdown", "start a", "start c"});
+    } else {
+      CHECK(*j
+            == std::vector<std::string>{"stop a {exception,crash a}", "stop c shutdown",
+                                        "ignored h", "start a", "start c"});
+    }
+    CHECK(kit.now() - t0 == 1s);
+  }
+}
+
+TEST_CASE("an orderly stop goes on after a shutdown timeout; the supervisor exits last") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = a_h_c(kit, otp::strategy::one_for_one, j);
+  auto probe = kit.make_probe();
+  probe.monitor(child_pid(sup, "a"));
+  probe.monitor(sup);
+  j->clear();
+  auto t0 = kit.now();
+  REQUIRE(gen_server::stop(sup, otp::exit_reason::shutdown()));
+  CHECK(kit.now() - t0 == 500ms);
+  CHECK(*j == std::vector<std::string>{"stop c shutdown", "ignored h", "stop a shutdown"});
+  // a went down before the supervisor did.
+  auto first = probe.expect<otp::down>();
+  CHECK(first.reason == otp::exit_reason::shutdown());
+  CHECK(first.pid != otp::pid{sup});
+  CHECK(probe.expect<otp::down>().pid == otp::pid{sup});
+}
