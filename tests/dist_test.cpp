@@ -1,6 +1,7 @@
 // Distribution across processes: a test node (this process) and peer nodes (dist_peer),
 // over Unix sockets and TCP on loopback, each test with its own node directory.
 
+#include "child_fds.hpp"
 #include "dist_fixtures.hpp"
 #include "eventually.hpp"
 
@@ -509,4 +510,16 @@ TEST_CASE("dist: a silent client is dropped at the handshake timeout, files have
     std::lock_guard guard{mtx};
     return !warnings.empty() && warnings[0].find("timeout") != std::string::npos;
   }));
+}
+
+TEST_CASE("dist: no listen socket or connection leaks into a child process") {
+  for (const std::string carrier : {"uds", "tcp"}) {
+    CAPTURE(carrier);
+    connected_pair pair{carrier};
+    CHECK(otp::gen_server::call(pair.echo, dist_test::echo{"up"}) == "up");
+    auto inherited = test_util::inherited_descriptors();
+    INFO(fmt::format("{}", fmt::join(inherited, ", ")));
+    CHECK(std::none_of(inherited.begin(), inherited.end(),
+                       [](const std::string& t) { return t.starts_with("socket:"); }));
+  }
 }

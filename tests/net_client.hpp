@@ -5,6 +5,7 @@
 #include "eventually.hpp"
 
 #include <otp/net/listener.hpp>
+#include <otp/node.hpp>
 
 #include <cerrno>
 #include <chrono>
@@ -140,6 +141,17 @@ class client {
 };
 
 using test_util::eventually;
+
+/// A real node with two scheduler threads, quiet.
+inline otp::node_options threaded() {
+  return {.threads = 2, .policy = otp::scheduler_policy::sharing, .log = otp::log_level::none};
+}
+
+/// `o` listening on an ephemeral loopback port.
+inline otp::net::listener_options loopback(otp::net::listener_options o = {}) {
+  o.address = otp::net::endpoint::tcp("127.0.0.1", 0);
+  return o;
+}
 
 inline std::size_t open_fds() {
   std::size_t n = 0;

@@ -24,18 +24,11 @@
 using namespace std::chrono_literals;
 using test_net::client;
 using test_net::eventually;
+using test_net::loopback;
+using test_net::threaded;
 namespace net = otp::net;
 
 namespace {
-
-otp::node_options threaded() {
-  return {.threads = 2, .policy = otp::scheduler_policy::sharing, .log = otp::log_level::none};
-}
-
-net::listener_options loopback(net::listener_options o = {}) {
-  o.address = net::endpoint::tcp("127.0.0.1", 0);
-  return o;
-}
 
 /// Echoes every packet in the read mode it is given; `crash` throws.
 struct echo {

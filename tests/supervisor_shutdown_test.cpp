@@ -244,7 +244,7 @@ TEST_CASE("one_for_all: after a shutdown timeout the ordered stop goes on, then 
   }
 }
 
-TEST_CASE("an orderly stop goes on after a shutdown timeout; the supervisor exits last") {
+TEST_CASE("an orderly stop goes on after a shutdown timeout, and the supervisor exits last") {
   otp::test::kit kit;
   auto j = new_journal();
   auto sup = a_h_c(kit, otp::strategy::one_for_one, j);

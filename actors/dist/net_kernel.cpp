@@ -11,6 +11,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/multiplexer.hpp>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -148,7 +149,7 @@ void net_kernel::handed_over(handshake_result& r) {
   p.creation = r.peer.creation;
   p.via = r.via;
   p.since = std::chrono::steady_clock::now();
-  p.control = std::make_shared<owned_fd>(::dup(r.socket->get()));
+  p.control = std::make_shared<owned_fd>(::fcntl(r.socket->get(), F_DUPFD_CLOEXEC, 0));
   auto& mm = core().system().middleman();
   auto scribe = mm.backend().new_scribe(r.socket->release());
   auto basp = mm.named_broker<caf::io::basp_broker>(caf::atom("BASP"));

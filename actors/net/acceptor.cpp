@@ -1,5 +1,7 @@
 #include "acceptor.hpp"
 
+#include "cloexec.hpp"
+
 #include "listener_server.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
@@ -38,8 +40,10 @@ void accept_task::arm(server_core& self) {
     peer_io, [slot = result_, task = weak_from_this(), owner = self.address()](
                const boost::system::error_code& error, stream_socket peer) mutable {
       slot->error = error;
-      if (!error)
+      if (!error) {
+        otp::detail::set_cloexec(peer.native_handle());
         slot->socket.emplace(std::move(peer));
+      }
       notify(owner, task.lock(), accepted);
     });
 }

@@ -1,5 +1,7 @@
 #include "dist/carrier_io.hpp"
 
+#include "cloexec.hpp"
+
 #include "otp/process.hpp"
 
 #include <boost/asio/basic_socket_acceptor.hpp>
@@ -79,6 +81,12 @@ class session : public std::enable_shared_from_this<session> {
 
   void dial(const stream::endpoint& where) {
     arm_timer();
+    error_code opened;
+    otp::detail::open_cloexec(socket_, where.protocol(), opened);
+    if (opened) {
+      fail(dist_error{dist_error::kind::unreachable, opened.message()});
+      return;
+    }
     socket_.async_connect(where, [self = shared_from_this()](const error_code& ec) {
       if (self->finished_)
         return;
@@ -239,6 +247,7 @@ struct carrier_io::impl {
         });
         return;
       }
+      otp::detail::set_cloexec(s.native_handle());
       start_server(std::move(s), l.via);
       accept_next(l);
     });
@@ -280,7 +289,7 @@ expected<std::string, dist_error> carrier_io::listen(const carrier& c) {
     // We hold the name's lock file: a socket file left at this path is a dead node's.
     ::unlink(l->path.c_str());
     stream::endpoint where{asio::local::stream_protocol::endpoint{l->path}};
-    l->acceptor.open(where.protocol(), ec);
+    otp::detail::open_cloexec(l->acceptor, where.protocol(), ec);
     if (!ec)
       l->acceptor.bind(where, ec);
     if (!ec && ::chmod(l->path.c_str(), 0600) != 0)
@@ -291,7 +300,7 @@ expected<std::string, dist_error> carrier_io::listen(const carrier& c) {
     if (ec)
       return unexpected{dist_error{dist_error::kind::bad_option, "tcp address: " + c.address}};
     stream::endpoint where{asio::ip::tcp::endpoint{ip, c.port}};
-    l->acceptor.open(where.protocol(), ec);
+    otp::detail::open_cloexec(l->acceptor, where.protocol(), ec);
     if (!ec)
       l->acceptor.set_option(asio::socket_base::reuse_address{true}, ec);
     if (!ec)

@@ -10,6 +10,8 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
@@ -93,7 +95,8 @@ connection::connection(std::shared_ptr<io_pool> pool, stream_socket sock, connec
     id_(next_socket_id.fetch_add(1, std::memory_order_relaxed)),
     decoder_(opts.framing),
     send_queue_limit_(opts.send_queue_limit),
-    idle_timeout_(opts.idle_timeout) {
+    idle_timeout_(opts.idle_timeout),
+    linger_(opts.linger) {
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
 }
@@ -253,6 +256,7 @@ void connection::deliver_ready(server_core& self) {
 }
 
 void connection::deliver_closed(server_core& self) {
+  // The peer closed its side: what we still had queued may yet reach it (a half-close).
   close();
   net::closed c{id_};
   if (!table_->closed(self, c))
@@ -391,11 +395,13 @@ void connection::on_writable(server_core& self) {
     return;
   }
   out_->offset += n;
-  if (queued() == 0) {
-    out_.reset();
-  } else {
+  if (queued() > 0) {
     arm_write();
+    return;
   }
+  out_.reset();
+  net::send_queue_empty empty{id_};
+  table_->send_queue_empty(self, empty);
 }
 
 void connection::set_active(active_mode mode) {
@@ -430,22 +436,61 @@ void connection::recv(timeout t, std::size_t length) {
     schedule();
 }
 
-void connection::close() noexcept {
+void connection::close(close_mode mode) noexcept {
   if (closed_)
     return;
   closed_ = true;
+  if (mode == close_mode::flush && out_ && linger())
+    return;
   boost::system::error_code ec;
   socket_.close(ec);
   out_.reset();
 }
 
+bool connection::linger() noexcept {
+  // The owner is done with the socket (`closed_`): from here on only the socket's I/O thread
+  // touches it and the unsent bytes. It writes them, then closes; at the deadline it closes
+  // anyway, which cancels the write. Both handlers run on that one thread.
+  auto self = weak_from_this().lock();  // none while the connection is being destroyed
+  if (!self || linger_ <= timeout::zero())
+    return false;
+  try {
+    auto deadline = std::make_shared<asio::steady_timer>(socket_.get_executor());
+    auto pending =
+      asio::buffer(out_->bytes.data() + out_->offset, out_->bytes.size() - out_->offset);
+    asio::async_write(socket_, pending,
+                      [self, deadline](const boost::system::error_code&, std::size_t) {
+                        deadline->cancel();
+                        boost::system::error_code ignored;
+                        self->socket_.close(ignored);
+                        self->out_.reset();
+                      });
+    if (linger_ == infinity)
+      return true;
+    deadline->expires_after(linger_);
+    deadline->async_wait([self](const boost::system::error_code& ec) {
+      if (ec != asio::error::operation_aborted) {
+        boost::system::error_code ignored;
+        self->socket_.close(ignored);
+      }
+    });
+    return true;
+  } catch (...) {
+    return false;  // no memory for the timer: close at once
+  }
+}
+
 endpoint connection::peer() const {
+  if (closed_)  // a lingering socket belongs to its I/O thread
+    return endpoint{};
   boost::system::error_code ec;
   auto e = socket_.remote_endpoint(ec);
   return ec ? endpoint{} : to_endpoint(e);
 }
 
 endpoint connection::local() const {
+  if (closed_)
+    return endpoint{};
   boost::system::error_code ec;
   auto e = socket_.local_endpoint(ec);
   return ec ? endpoint{} : to_endpoint(e);
@@ -514,9 +559,9 @@ void socket::recv(timeout t, std::size_t length) {
     impl_->recv(t, length);
 }
 
-void socket::close() noexcept {
+void socket::close(close_mode mode) noexcept {
   if (impl_)
-    impl_->close();
+    impl_->close(mode);
 }
 
 endpoint socket::peer() const {

@@ -25,6 +25,7 @@ struct connection_options {
   net::framing framing = {};
   timeout idle_timeout = infinity;
   std::size_t send_queue_limit = 4 * 1024 * 1024;
+  timeout linger = std::chrono::milliseconds{10000};
 };
 
 /// Posts `task`'s `event` to the process `owner`, from any thread (an I/O completion). A
@@ -52,12 +53,14 @@ class connection final : public otp::detail::process_task,
   bool is_open() const noexcept { return !closed_; }
   socket_id id() const noexcept { return id_; }
   expected<void, net_error> send(std::string_view payload);
-  std::size_t queued() const noexcept { return out_ ? out_->bytes.size() - out_->offset : 0; }
+  std::size_t queued() const noexcept {
+    return out_ && !closed_ ? out_->bytes.size() - out_->offset : 0;
+  }
   void set_active(active_mode mode);
   active_mode active() const noexcept { return mode_; }
   void set_framing(framing f);
   void recv(timeout t, std::size_t length);
-  void close() noexcept;
+  void close(close_mode mode = close_mode::flush) noexcept;
   endpoint peer() const;
   endpoint local() const;
 
@@ -77,6 +80,7 @@ class connection final : public otp::detail::process_task,
   void deliver_closed(otp::detail::server_core& self);
   void fail(otp::detail::server_core& self, net_error reason, bool close_socket = true);
   void on_idle_check(otp::detail::server_core& self);
+  bool linger() noexcept;
 
   std::shared_ptr<io_pool> pool_;  // outlives the socket
   stream_socket socket_;
@@ -97,6 +101,7 @@ class connection final : public otp::detail::process_task,
   wait_memory read_wait_;
   std::size_t send_queue_limit_;
   timeout idle_timeout_;
+  timeout linger_;
   caf::actor_clock::time_point last_read_{};
   std::uint32_t recv_generation_ = 0;
   bool recv_pending_ = false;

@@ -1,5 +1,7 @@
 #include "net/listen_socket.hpp"
 
+#include "cloexec.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/socket_base.hpp>
@@ -98,7 +100,7 @@ expected<void, net_error> listen_socket::bind_and_listen(const endpoint& where) 
     }
   }
   boost::system::error_code ec;
-  acceptor_.open(ep->protocol(), ec);
+  otp::detail::open_cloexec(acceptor_, ep->protocol(), ec);
   if (ec)
     return unexpected{system_error("socket", ec)};
   if (!where.is_local()) {

@@ -84,6 +84,7 @@ struct handler_table {
   bool (*error)(server_core&, net::error&);
   bool (*passive)(server_core&, net::passive&);
   bool (*draining)(server_core&, net::draining&);
+  bool (*send_queue_empty)(server_core&, net::send_queue_empty&);
 };
 
 template <class H, class T>
@@ -102,7 +103,7 @@ bool deliver(server_core& core, T& msg) {
 template <class H>
 inline constexpr handler_table handler_table_for{
   &deliver<H, net::data>,    &deliver<H, net::closed>,   &deliver<H, net::error>,
-  &deliver<H, net::passive>, &deliver<H, net::draining>,
+  &deliver<H, net::passive>, &deliver<H, net::draining>, &deliver<H, net::send_queue_empty>,
 };
 
 /// Makes `sock` deliver its events through `table` to the process that runs it.

@@ -48,6 +48,11 @@ struct listener_options {
   timeout shutdown = std::chrono::milliseconds{5000};
   /// Unsent bytes a connection may queue before `send` fails with `send_queue_full`.
   std::size_t send_queue_limit = 4 * 1024 * 1024;
+  /// How long a closed connection goes on sending the bytes it still had queued (gen_tcp's
+  /// `{linger, ...}` for the user-space queue): a handler that stops, or closes after its
+  /// last `send`, or whose peer half-closed, loses nothing it sent unless the peer reads
+  /// nothing for this long. Meanwhile the socket holds a descriptor but no process.
+  timeout linger = std::chrono::milliseconds{10000};
   /// `local` transport: the socket file's permission bits.
   unsigned socket_mode = 0600;
   /// Register the listener process under this name (empty: anonymous).

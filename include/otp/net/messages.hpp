@@ -37,6 +37,13 @@ struct passive {
   socket_id socket = 0;
 };
 
+/// The bytes `send` had to queue have all been written to the socket (sent only after a
+/// `send` queued some). A handler that wants to close after its last reply, or to pace a
+/// producer, waits for it. Default when unhandled: nothing.
+struct send_queue_empty {
+  socket_id socket = 0;
+};
+
 /// The listener is draining (graceful stop): finish what is under way and close. Default
 /// when unhandled: nothing; the connection is closed at the drain deadline.
 struct draining {};

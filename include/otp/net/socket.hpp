@@ -18,6 +18,15 @@ class connection;
 struct socket_access;
 }  // namespace detail
 
+/// What `socket::close` does with bytes still queued for sending.
+enum class close_mode {
+  /// They are still sent, by an I/O thread, within the listener's `linger`; then the
+  /// connection closes. What `send` accepted reaches the peer unless the peer is gone.
+  flush,
+  /// They are dropped and the connection closes at once.
+  discard,
+};
+
 /// How a socket reads, as Erlang's `{active, false | once | true | N}`.
 struct active_mode {
   enum class kind { off, once, on, count };
@@ -43,8 +52,9 @@ constexpr active_mode n(std::uint32_t count) {
 /// A connected stream socket (TCP or Unix), owned by one process: only that process may use
 /// it, as only an Erlang port's controlling process receives its messages. Received packets
 /// arrive in the owner's `handle_info` as `net::data`, `net::closed`, `net::error`,
-/// `net::passive`. No call blocks: reads and writes are non-blocking system calls made by the
-/// owner; an I/O thread only waits for readiness. Destroying the socket closes it.
+/// `net::passive`, `net::send_queue_empty`. No call blocks: reads and writes are non-blocking
+/// system calls made by the owner; an I/O thread only waits for readiness. Destroying the socket
+/// closes it.
 class socket {
  public:
   socket() = default;
@@ -79,8 +89,10 @@ class socket {
   /// after `t` (the socket stays open), or `net::closed`. The process is not blocked.
   void recv(timeout t = infinity, std::size_t length = 0);
 
-  /// Closes the socket now; queued output is dropped. No message follows.
-  void close() noexcept;
+  /// Closes the socket; no message follows. Bytes still queued are sent first (`flush`,
+  /// bounded by the listener's `linger`) or dropped (`discard`). The process is not blocked:
+  /// an I/O thread sends the rest. Destroying the socket closes it with `flush`.
+  void close(close_mode mode = close_mode::flush) noexcept;
 
   endpoint peer() const;
   endpoint local() const;

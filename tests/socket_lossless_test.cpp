@@ -1,0 +1,207 @@
+// Nothing the socket server accepted is lost, nothing leaks: data queued when a peer
+// half-closes or a handler closes still reaches the peer; descriptors do not leak into child
+// processes. Loopback and Unix sockets, ephemeral ports, bounded waits.
+
+#include "child_fds.hpp"
+#include "net_client.hpp"
+
+#include <otp/gen_server.hpp>
+#include <otp/net/listener.hpp>
+#include <otp/node.hpp>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <fcntl.h>
+
+using namespace std::chrono_literals;
+using test_net::client;
+using test_net::eventually;
+using test_net::loopback;
+using test_net::threaded;
+namespace net = otp::net;
+
+namespace {
+
+/// Echoes every u32-framed packet; stops `normal` when the peer closes (the default).
+struct frame_echo {
+  net::socket sock;
+  explicit frame_echo(net::socket s) : sock(std::move(s)) { sock.set_active(net::active::on); }
+  void handle_info(const net::data& d) {
+    if (!sock.send(d.bytes))
+      throw std::runtime_error("send failed");
+  }
+};
+
+std::string u32_frame(std::string_view payload) {
+  std::string f(4, '\0');
+  auto n = static_cast<std::uint32_t>(payload.size());
+  for (int i = 0; i < 4; ++i)
+    f[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * (3 - i))) & 0xff);
+  f.append(payload);
+  return f;
+}
+
+/// Reads until EOF (or `limit`): every byte read.
+std::string read_to_eof(int fd, std::chrono::seconds limit) {
+  std::string in;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0)
+      continue;
+    char buf[65536];
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0)
+      return in;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("lossless: a peer that writes 24 MB, half-closes, then reads gets every byte echoed") {
+  otp::node node{threaded()};
+  auto opts = loopback();
+  opts.framing = net::framing{.packet = net::packet::u32, .max_size = 1 << 20};
+  // The echoes queue up while the client writes without reading: at its half-close megabytes
+  // are still queued in the server.
+  opts.send_queue_limit = 64 * 1024 * 1024;
+  auto l = net::start_listener<frame_echo>(node, opts).value();
+  std::string sent;
+  for (int i = 0; sent.size() < 24 * 1024 * 1024; ++i)
+    sent += u32_frame(
+      std::string(4000 + static_cast<std::size_t>(i % 97), static_cast<char>('a' + i % 26)));
+  auto c = client::tcp(l.port());
+  REQUIRE(c);
+  REQUIRE(c.send(sent));
+  ::shutdown(c.fd(), SHUT_WR);
+  auto back = read_to_eof(c.fd(), 60s);
+  CHECK(back.size() == sent.size());
+  bool same_bytes = back == sent;  // (not printed: 24 MB)
+  CHECK(same_bytes);
+  net::stop_listener(l).value();
+}
+
+namespace {
+
+struct bulk_reply_then_close {
+  net::socket sock;
+  net::close_mode mode;
+  bulk_reply_then_close(net::socket s, net::close_mode m) : sock(std::move(s)), mode(m) {
+    sock.set_active(net::active::once);
+  }
+  otp::cast_result handle_info(const net::data&) {
+    // Far more than a socket buffer takes at once: most of it is still queued at close.
+    for (int i = 0; i < 64; ++i)
+      if (!sock.send(std::string(64 * 1024, static_cast<char>('A' + i % 26))))
+        throw std::runtime_error("send failed");
+    if (sock.queued() == 0)
+      throw std::runtime_error("nothing queued: the test proves nothing");
+    sock.close(mode);
+    return otp::stop(otp::exit_reason::normal());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("lossless: a handler that sends, closes and stops: its queued bytes still arrive") {
+  otp::node node{threaded()};
+  auto l =
+    net::start_listener<bulk_reply_then_close>(node, loopback(), net::close_mode::flush).value();
+  auto c = client::tcp(l.port());
+  REQUIRE(c.send("go"));
+  std::this_thread::sleep_for(200ms);  // let the handler queue and close before we read
+  auto got = read_to_eof(c.fd(), 30s);
+  CHECK(got.size() == 64 * 64 * 1024);
+  CHECK(got.substr(0, 3) == "AAA");
+  CHECK(got.substr(got.size() - 3) == "LLL");  // the 64th block: 'A' + 63 % 26
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("lossless: close(discard) drops what is queued") {
+  otp::node node{threaded()};
+  auto l =
+    net::start_listener<bulk_reply_then_close>(node, loopback(), net::close_mode::discard).value();
+  auto c = client::tcp(l.port());
+  REQUIRE(c.send("go"));
+  std::this_thread::sleep_for(200ms);
+  auto got = read_to_eof(c.fd(), 30s);
+  CHECK(got.size() < 64 * 64 * 1024);
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("lossless: a peer that reads nothing holds a closed socket only for linger") {
+  otp::node node{threaded()};
+  auto opts = loopback();
+  opts.linger = 300ms;
+  auto l = net::start_listener<bulk_reply_then_close>(node, opts, net::close_mode::flush).value();
+  auto base = test_net::open_fds();
+  auto c = client::tcp(l.port());
+  REQUIRE(c.send("go"));
+  // The handler is gone at once; its socket lingers, then is closed at the deadline although
+  // the client never read.
+  CHECK(eventually([&] { return test_net::info(l).connections == 0; }));
+  CHECK(eventually([&] { return test_net::open_fds() <= base + 1; }, 5s));  // the client's own
+  CHECK(c.closed_by_peer(5s));
+  net::stop_listener(l).value();
+}
+
+namespace {
+
+/// Sends a large reply, then says when the queue has emptied.
+struct pacer {
+  net::socket sock;
+  explicit pacer(net::socket s) : sock(std::move(s)) { sock.set_active(net::active::once); }
+  void handle_info(const net::data&) {
+    (void)sock.send(std::string(16 * 1024 * 1024, 'x'));
+    if (sock.queued() == 0)
+      (void)sock.send("|nothing queued|");
+  }
+  void handle_info(const net::send_queue_empty& e) {
+    (void)sock.send(e.socket == sock.id() && sock.queued() == 0 ? "|empty|" : "|wrong|");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("lossless: send_queue_empty tells the handler its queued bytes are all written") {
+  otp::node node{threaded()};
+  auto opts = loopback();
+  opts.send_queue_limit = 32 * 1024 * 1024;
+  auto l = net::start_listener<pacer>(node, opts).value();
+  auto c = client::tcp(l.port());
+  REQUIRE(c.send("go"));
+  auto body = c.recv(16 * 1024 * 1024, 30s);
+  REQUIRE(body);
+  CHECK(c.recv(7, 10s).value_or("") == "|empty|");
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("no descriptor of the socket server leaks into a child process") {
+  otp::node node{threaded()};
+  auto l = net::start_listener<frame_echo>(node, loopback()).value();
+  auto path = fmt::format("/tmp/caf-otp-cloexec-{}.sock", ::getpid());
+  auto local = net::start_listener<frame_echo>(
+                 node, net::listener_options{.address = net::endpoint::local(path)})
+                 .value();
+  auto c1 = client::tcp(l.port());
+  auto c2 = client::local(path);
+  REQUIRE(c1.send(u32_frame("x")));
+  REQUIRE(c2.send(u32_frame("y")));
+  REQUIRE(c1.recv(5));
+  REQUIRE(c2.recv(5));
+  auto inherited = test_util::inherited_descriptors();
+  INFO(fmt::format("{}", fmt::join(inherited, ", ")));
+  CHECK(std::none_of(inherited.begin(), inherited.end(),
+                     [](const std::string& t) { return t.starts_with("socket:"); }));
+  net::stop_listener(l).value();
+  net::stop_listener(local).value();
+}
