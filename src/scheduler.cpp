@@ -40,7 +40,8 @@ class scheduler::worker final : public caf::execution_unit {
 
   void start() {
     thread_ = std::thread{[this] {
-      caf::detail::set_thread_name("caf.multiplexer");  // CAF's name for its workers
+      // Named for top -H, perf and strace -f (CAF names its workers like its I/O thread).
+      caf::detail::set_thread_name("otp.scheduler");
       system().thread_started();
       caf::logger::set_current_actor_system(&system());
       quiet_caf_logger();  // unless CAF logging was configured

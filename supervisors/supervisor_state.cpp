@@ -7,6 +7,7 @@
 
 #include "otp/detail/caf_error.hpp"
 
+#include <caf/actor_cast.hpp>
 #include <caf/system_messages.hpp>
 
 #include <fmt/format.h>
@@ -33,6 +34,11 @@ constexpr auto stall_interval = std::chrono::milliseconds{1};
 
 bool abnormal(const exit_reason& r) {
   return !r.is_clean();
+}
+
+bool has_exited(const otp::pid& p) {
+  return caf::actor_cast<caf::abstract_actor*>(p.actor())->getf(
+    caf::abstract_actor::is_terminated_flag);
 }
 
 }  // namespace
@@ -195,14 +201,20 @@ call_result<void_result> supervisor_state::handle_call(const sup_terminate_child
 
 call_result<void_result> supervisor_state::handle_call(const sup_terminate_pid& r,
                                                        from<void_result> caller) {
-  if (!simple()) {
-    if (auto* c = find(r.pid))
-      return handle_call(sup_terminate_child{c->spec.id}, caller);
+  // OTP: a pid names a child only under simple_one_for_one; a static child is named by its id.
+  if (!simple())
     return void_result{unexpected{sup_error{sup_error::kind::not_found}}};
-  }
   auto i = dynamic_.find(r.pid.id());
-  if (i == dynamic_.end() || !i->second.pid)
-    return void_result{unexpected{sup_error{sup_error::kind::not_found}}};
+  if (i == dynamic_.end()) {
+    // A dead pid is a child that is gone already: done. Only a live stranger is not found.
+    if (r.pid && !has_exited(r.pid))
+      return void_result{unexpected{sup_error{sup_error::kind::not_found}}};
+    return void_result{};
+  }
+  if (!i->second.pid) {  // waiting to be restarted: it is simply not restarted
+    dynamic_.erase(i);
+    return void_result{};
+  }
   stop_job job;
   job.targets.emplace_back(r.pid, children_.front().spec.effective_shutdown());
   job.then = [this, id = r.pid.id(), caller] {
@@ -353,10 +365,14 @@ void supervisor_state::child_exited(const otp::pid& who, const exit_reason& reas
 }
 
 bool supervisor_state::add_restart() {
-  // A sliding window of restart times: more than `intensity` within `period` is too many.
-  auto now = core().now();
+  // OTP's add_restart: restart times in whole seconds of the monotonic clock, and a restart
+  // exactly `period` seconds back still counts. More than `intensity` of them is too many.
+  // (A period that is not whole seconds, which OTP cannot express, is rounded up.)
+  using std::chrono::seconds;
+  auto now = std::chrono::floor<seconds>(core().now().time_since_epoch()).count();
+  auto period = std::chrono::ceil<seconds>(flags_.period).count();
   restarts_.push_back(now);
-  while (!restarts_.empty() && restarts_.front() < now - flags_.period)
+  while (!restarts_.empty() && restarts_.front() < now - period)
     restarts_.pop_front();
   return restarts_.size() <= static_cast<std::size_t>(flags_.intensity);
 }

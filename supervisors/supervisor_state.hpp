@@ -179,8 +179,8 @@ class supervisor_state {
   sup_flags flags_;
   std::vector<child> children_;  // start order; for simple_one_for_one: the template
   std::unordered_map<std::uint64_t, dynamic_child> dynamic_;
-  otp::pid observer_;  // gets a sup_child_exit per child exit (observe_child_exits)
-  std::deque<caf::actor_clock::time_point> restarts_;
+  otp::pid observer_;                  // gets a sup_child_exit per child exit (observe_child_exits)
+  std::deque<std::int64_t> restarts_;  // whole seconds of the node's clock
   std::optional<stop_job> job_;
   std::deque<trigger> postponed_;
   std::uint64_t job_counter_ = 0;

@@ -15,7 +15,10 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -184,4 +187,30 @@ TEST_CASE("a burst of 20,000 jobs from one process is shared between the workers
   auto before = sched.steals();
   REQUIRE(run_burst(node, 20'000));
   CHECK(sched.steals() - before > 100);
+}
+
+namespace {
+
+/// How many threads of this process carry `name` (/proc/self/task/*/comm).
+std::size_t threads_named(const std::string& name) {
+  std::size_t n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm{task.path() / "comm"};
+    std::string line;
+    if (std::getline(comm, line) && line == name)
+      ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("the scheduler's threads are named otp.scheduler, not like CAF's I/O thread") {
+  auto before = threads_named("otp.scheduler");
+  {
+    otp::node node{otp::node_options{.threads = 3}};
+    CHECK(test_util::eventually([&] { return threads_named("otp.scheduler") == before + 3; }));
+    CHECK(threads_named("caf.multiplexer") <= 1);  // CAF's own multiplexer, if it runs
+  }
+  CHECK(threads_named("otp.scheduler") == before);
 }

@@ -105,7 +105,7 @@ TEST_CASE("simple_one_for_one: start_child appends its arguments to the template
   REQUIRE(supervisor::terminate_child(sup, w1));
   CHECK_FALSE(kit.alive(w1));
   CHECK(supervisor::count_children(sup).value().active == 1);
-  CHECK(supervisor::terminate_child(sup, w1).error().what_kind() == kind::not_found);
+  CHECK(supervisor::terminate_child(sup, w1).has_value());  // dead: gone already (OTP: ok)
   CHECK(supervisor::terminate_child(sup, "tmpl").error().what_kind() == kind::simple_one_for_one);
   CHECK(supervisor::delete_child(sup, "tmpl").error().what_kind() == kind::simple_one_for_one);
   CHECK(supervisor::restart_child(sup, "tmpl").error().what_kind() == kind::simple_one_for_one);
@@ -229,4 +229,40 @@ TEST_CASE("an exit observer hears of each child's exit, crashes and terminations
   CHECK(stopped.child == w2);
   CHECK(fmt::format("{}", stopped.reason) == "shutdown");
   CHECK(observer.empty());
+}
+
+TEST_CASE("terminate_child by pid: only simple_one_for_one children have one (OTP)") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(kit.node(), {}, {worker_spec("a", j)}).value();
+  auto a = child_pid(sup, "a");
+  CHECK(supervisor::terminate_child(sup, a).error().what_kind() == kind::not_found);
+  CHECK(kit.alive(a));
+
+  auto pool = worker_pool(kit, j);
+  auto w = supervisor::start_child(pool, 1).value();
+  auto stranger = supervisor::start_child(worker_pool(kit, j), 2).value();
+  CHECK(supervisor::terminate_child(pool, stranger).error().what_kind() == kind::not_found);
+  CHECK(kit.alive(stranger));
+  gen_server::cast(otp::server_ref<worker>{w}, quit_normally{});
+  kit.wait_exit(w);
+  CHECK(supervisor::terminate_child(pool, w).has_value());
+}
+
+TEST_CASE("terminate_child of a simple_one_for_one child waiting to restart forgets it") {
+  otp::test::kit kit;
+  auto failures = std::make_shared<int>(0);
+  auto pool = supervisor::start_link(
+                kit.node(), {.strategy = otp::strategy::simple_one_for_one, .intensity = 5},
+                {{.id = "f", .start = otp::start_with<flaky>(failures)}})
+                .value();
+  auto f = supervisor::start_child(pool).value();
+  *failures = 1000;  // every restart fails: the child keeps waiting as restarting
+  gen_server::cast(otp::server_ref<flaky>{f}, crash{});
+  kit.wait_exit(f);
+  REQUIRE(supervisor::which_children(pool).value().size() == 1);
+  CHECK(supervisor::terminate_child(pool, f).has_value());
+  CHECK(supervisor::which_children(pool).value().empty());
+  kit.run();
+  CHECK(kit.alive(pool));
 }

@@ -158,10 +158,30 @@ TEST_CASE("restarts spread wider than the period never reach the intensity") {
   auto sup = abc(kit, otp::strategy::one_for_one, j, 1);
   for (int i = 0; i < 5; ++i) {
     crash_child(kit, sup, "b");
-    kit.advance(5001ms);
+    kit.advance(6001ms);  // 6 whole seconds later: the last restart is out of the window
   }
   CHECK(kit.alive(sup));
   CHECK(supervisor::which_children(sup).value()[1].restarts == 5);
+}
+
+TEST_CASE("the period counts whole seconds, its boundary included (OTP's add_restart)") {
+  // The virtual clock starts just after a whole second, so each crash falls in the second
+  // its offset names.
+  for (auto [period, apart] :
+       {std::pair{1s, 1001ms}, std::pair{5s, 5001ms}, std::pair{5s, 5999ms}}) {
+    INFO("period ", period.count(), " s, crashes ", apart.count(), " ms apart");
+    otp::test::kit kit;
+    auto j = new_journal();
+    auto sup =
+      supervisor::start_link(kit.node(), {.intensity = 1, .period = period}, {worker_spec("a", j)})
+        .value();
+    REQUIRE(kit.now() < 1s);
+    crash_child(kit, sup, "a");
+    kit.advance(apart);
+    REQUIRE(kit.alive(sup));
+    crash_child(kit, sup, "a");  // `period` whole seconds after the first: still inside
+    CHECK(kit.wait_exit(sup) == otp::exit_reason::shutdown());
+  }
 }
 
 TEST_CASE("intensity 0 gives up at the first restart") {

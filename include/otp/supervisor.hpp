@@ -125,7 +125,10 @@ void async_start_child(const sup_ref& sup, F on_started, Extra&&... extra) {
 }
 
 /// Stops a child by id (kept as a spec: `restart_child` starts it again) or, for
-/// simple_one_for_one, by pid (removed). Waits until it has exited.
+/// simple_one_for_one, by pid (removed). Waits until it has exited. As in OTP, a pid names a
+/// child only under simple_one_for_one (elsewhere: `not_found`); there, a pid that has already
+/// exited is `ok`, a child waiting to be restarted is forgotten, and a live pid that is not a
+/// child is `not_found`.
 expected<void, sup_error> terminate_child(const sup_ref& sup, const std::string& id);
 expected<void, sup_error> terminate_child(const sup_ref& sup, const pid& child);
 
