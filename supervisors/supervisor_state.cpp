@@ -36,6 +36,17 @@ bool abnormal(const exit_reason& r) {
   return !r.is_clean();
 }
 
+/// A start error in OTP's words: a name already taken is `{already_started, Pid}`.
+exit_reason start_failure(const start_error& e) {
+  if (e.what_kind() == start_error::kind::already_started)
+    return exit_reason::error(fmt::format("{{already_started,{}}}", e.existing()));
+  return e.reason();
+}
+
+sup_error start_failed(const start_error& e) {
+  return sup_error{sup_error::kind::start_failed, start_failure(e), e.existing()};
+}
+
 bool has_exited(const otp::pid& p) {
   return caf::actor_cast<caf::abstract_actor*>(p.actor())->getf(
     caf::abstract_actor::is_terminated_flag);
@@ -78,9 +89,7 @@ init_result supervisor_state::init(sup_flags flags, std::vector<child_spec> spec
   for (auto& spec : specs) {
     auto r = start(spec, {});
     if (!r) {
-      auto reason = r.error().reason();
-      if (r.error().what_kind() == start_error::kind::already_started)
-        reason = exit_reason::error(fmt::format("{{already_started,{}}}", r.error().existing()));
+      auto reason = start_failure(r.error());
       report("start_error", reason, spec.id, {});
       std::reverse(started.begin(), started.end());
       stop_and_wait(started);
@@ -148,8 +157,8 @@ pid_result supervisor_state::handle_call(const sup_start_child& r) {
   }
   auto started = start(r.spec, {});
   if (!started) {
-    report("start_error", started.error().reason(), r.spec.id, {});
-    return unexpected{sup_error{sup_error::kind::start_failed, started.error().reason()}};
+    report("start_error", start_failure(started.error()), r.spec.id, {});
+    return unexpected{start_failed(started.error())};
   }
   if (*started || r.spec.restart != restart::temporary)
     children_.push_back(child{r.spec, *started});
@@ -163,7 +172,7 @@ pid_result supervisor_state::handle_call(const sup_start_dynamic& r) {
                                                    "simple_one_for_one")}};
   auto started = start(children_.front().spec, r.extra);
   if (!started)
-    return unexpected{sup_error{sup_error::kind::start_failed, started.error().reason()}};
+    return unexpected{start_failed(started.error())};
   // As OTP does, a temporary child's arguments are not kept: it is never restarted, and a
   // pool of connections should not hold each one's start message.
   if (*started)
@@ -245,7 +254,7 @@ pid_result supervisor_state::handle_call(const sup_restart_child& r) {
     return unexpected{c.error()};
   auto started = start((*c)->spec, {});
   if (!started)
-    return unexpected{sup_error{sup_error::kind::start_failed, started.error().reason()}};
+    return unexpected{start_failed(started.error())};
   find(r.id)->pid = *started;
   return *started;
 }
@@ -442,7 +451,7 @@ void supervisor_state::restart_from(std::size_t first) {
     }
     // Retry through the mailbox (OTP's try_again_restart); this child and the ones after it
     // wait as `restarting`.
-    report("start_error", r.error().reason(), again.spec.id, {});
+    report("start_error", start_failure(r.error()), again.spec.id, {});
     for (auto j = i; j < last && j < children_.size(); ++j)
       if (!children_[j].pid)
         children_[j].restarting = true;
@@ -463,7 +472,7 @@ void supervisor_state::restart_dynamic(std::uint64_t old_id) {
     return;
   auto r = start(children_.front().spec, node.mapped().extra);
   if (!r) {
-    report("start_error", r.error().reason(), "", {});
+    report("start_error", start_failure(r.error()), "", {});
     node.mapped().pid = {};
     dynamic_.insert(std::move(node));
     otp::send(otp::self(), sup_try_again{{}, old_id});

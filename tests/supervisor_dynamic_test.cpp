@@ -266,3 +266,42 @@ TEST_CASE("terminate_child of a simple_one_for_one child waiting to restart forg
   kit.run();
   CHECK(kit.alive(pool));
 }
+
+namespace {
+
+/// Starts a worker registered as "solo" (linked to the calling supervisor).
+otp::start_function solo_worker(journal j) {
+  return otp::start_function{[j](const caf::message&) -> otp::start_function::result_type {
+                               auto r = gen_server::start_link<worker>(
+                                 otp::start_options{.name = "solo"}, std::string{"solo"}, j);
+                               if (!r)
+                                 return otp::unexpected{r.error()};
+                               return otp::pid{*r};
+                             },
+                             "solo"};
+}
+
+}  // namespace
+
+TEST_CASE("a child whose name is taken: {already_started, Pid}, static and simple_one_for_one") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto pool = supervisor::start_link(kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+                                     {{.id = "tmpl", .start = solo_worker(j)}})
+                .value();
+  auto first = supervisor::start_child(pool).value();
+  auto again = supervisor::start_child(pool);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().what_kind() == kind::start_failed);
+  CHECK(again.error().existing() == first);
+  CHECK(again.error().reason()
+        == otp::exit_reason::error(fmt::format("{{already_started,{}}}", first)));
+
+  auto sup = supervisor::start_link(kit.node(), {}, {}).value();
+  auto taken = supervisor::start_child(sup, {.id = "s", .start = solo_worker(j)});
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().existing() == first);
+  auto reports = kit.logs("supervisor_report");
+  REQUIRE_FALSE(reports.empty());
+  CHECK(reports.back().field("reason") == fmt::format("{{already_started,{}}}", first));
+}
