@@ -17,21 +17,101 @@
 #include <caf/exit_reason.hpp>
 #include <caf/message_view.hpp>
 
+#include <boost/context/fiber.hpp>
+#include <boost/context/preallocated.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
+
+#include "process_stack.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define OTP_ASAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/common_interface_defs.h>
+#define OTP_ASAN_FIBERS 1
+#endif
+#endif
 
 namespace otp::detail {
 
 namespace {
 
 thread_local server_core* current_process = nullptr;
+thread_local server_core* stack_owner = nullptr;  // whose stack runs on this thread
+
+// A process parked on one thread may go on on another. The compiler may keep the address of
+// a thread-local in a register across a call it cannot see into — such as the switch of
+// stacks — so code on a process's stack reaches the thread-locals only through these.
+[[gnu::noinline]] server_core* get_current() noexcept {
+  return current_process;
+}
+[[gnu::noinline]] void set_current(server_core* p) noexcept {
+  current_process = p;
+}
+[[gnu::noinline]] server_core* get_stack_owner() noexcept {
+  return stack_owner;
+}
+[[gnu::noinline]] void set_stack_owner(server_core* p) noexcept {
+  stack_owner = p;
+}
+
+enum wait_state : std::uint8_t { idle, waiting, parked, woken };
+
+caf::error exception_to_exit(caf::scheduled_actor*, std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const process_exit& x) {
+    return to_caf_error(x.reason);
+  } catch (const std::exception& x) {
+    return to_caf_error(exit_reason::exception(x.what()));
+  } catch (...) {
+    return to_caf_error(exit_reason::exception("unknown"));
+  }
+}
+
+}  // namespace
+
+namespace ctx = boost::context;
+
+/// What a process's stack keeps about itself while it runs or is parked: it lives on that
+/// stack, in `run_on_own_stack`'s fiber function.
+struct server_core::fiber_frame {
+  ctx::fiber host;                  // on the stack: the thread's side, to switch back to
+  ctx::fiber parked;                // while parked: this stack, kept for whoever wakes it
+  server_core* in_scope = nullptr;  // the current process at the park (a child in its init)
+  ctx::stack_context stack;         // this stack's bounds (for AddressSanitizer)
+#ifdef OTP_ASAN_FIBERS
+  void* fake_stack = nullptr;
+  const void* host_bottom = nullptr;
+  std::size_t host_size = 0;
+#endif
+};
+
+namespace {
+
+#ifdef OTP_ASAN_FIBERS
+// AddressSanitizer must know which stack it is on (frames, exceptions, use-after-return).
+void* asan_enter_stack(const ctx::stack_context& to) {
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, static_cast<char*>(to.sp) - to.size, to.size);
+  return fake;
+}
+void asan_back_on_host(void* fake) {
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+}
+#endif
 
 }  // namespace
 
 // -- construction and start-up ---------------------------------------------------------------
 
 server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
+  set_exception_handler(exception_to_exit);
   set_default_handler(
     [this](caf::scheduled_actor*, caf::message_view& msg) { return on_message(msg); });
   set_down_handler([this](caf::scheduled_actor*, caf::down_msg& msg) { on_down(msg); });
@@ -40,6 +120,7 @@ server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
 
 server_core::~server_core() {
   bounce_buffered();
+  std::unique_ptr<exit_reason> unused{pending_exit_.exchange(nullptr)};
 }
 
 namespace {
@@ -62,6 +143,11 @@ class spin_guard {
 }  // namespace
 
 void server_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) {
+  if (ptr && wait_state_.load(std::memory_order_acquire) != idle) {
+    if (on_wait_deadline(*ptr))
+      return;
+    note_exit_signal(*ptr);
+  }
   if (!running_.load(std::memory_order_acquire)) {
     spin_guard guard{buffer_lock_};
     if (!running_.load(std::memory_order_relaxed)) {
@@ -162,6 +248,7 @@ caf::behavior server_core::system_behavior() {
       return caf::unit;
     },
     [](idle_atom, std::uint64_t generation) { current()->on_idle_timeout(generation); },
+    [](wait_deadline_atom, std::int64_t at) { current()->wait_deadline_passed(at); },
   };
   return shared;
 }
@@ -185,22 +272,207 @@ otp::node& server_core::home() noexcept {
 }
 
 server_core* server_core::current() noexcept {
-  return current_process;
+  return get_current();
 }
 
-server_core::scope::scope(server_core* self) noexcept : previous_(current_process) {
-  current_process = self;
+waiting_process* waiting_process::current() noexcept {
+  return get_stack_owner();
+}
+
+server_core::scope::scope(server_core* self) noexcept : previous_(get_current()) {
+  set_current(self);
 }
 
 server_core::scope::~scope() {
-  current_process = previous_;
+  set_current(previous_);
 }
 
 caf::resumable::resume_result server_core::resume(caf::execution_unit* ctx,
                                                   std::size_t max_throughput) {
   quiet_caf_logger();
-  scope guard{this};
-  return caf::event_based_actor::resume(ctx, max_throughput);
+  return run_on_own_stack(ctx, max_throughput);
+}
+
+// -- the process's own stack ------------------------------------------------------------------
+
+caf::resumable::resume_result server_core::run_on_own_stack(caf::execution_unit* ctx,
+                                                            std::size_t max_throughput) {
+  context(ctx);  // a parked process goes on where it stopped, maybe on another thread
+  ctx::fiber stack;
+  ctx::stack_context bounds;
+  server_core* in_scope = this;
+  if (frame_ != nullptr) {  // woken after a wait
+    stack = std::move(frame_->parked);
+    bounds = frame_->stack;
+    in_scope = frame_->in_scope;
+  } else {
+    bounds = process_stack{}.allocate();
+    stack =
+      ctx::fiber{std::allocator_arg, ctx::preallocated{bounds.sp, bounds.size, bounds},
+                 process_stack{}, [this, max_throughput, bounds](ctx::fiber&& host) {
+                   fiber_frame frame;
+                   frame.host = std::move(host);
+                   frame.stack = bounds;
+#ifdef OTP_ASAN_FIBERS
+                   __sanitizer_finish_switch_fiber(nullptr, &frame.host_bottom, &frame.host_size);
+#endif
+                   frame_ = &frame;
+                   last_result_ = caf::event_based_actor::resume(context(), max_throughput);
+                   frame_ = nullptr;
+#ifdef OTP_ASAN_FIBERS
+                   __sanitizer_start_switch_fiber(nullptr, frame.host_bottom, frame.host_size);
+#endif
+                   return std::move(frame.host);
+                 }};
+  }
+  auto* outer_current = get_current();
+  auto* outer_owner = get_stack_owner();
+  for (;;) {
+    set_current(in_scope);
+    set_stack_owner(this);
+#ifdef OTP_ASAN_FIBERS
+    auto* fake = asan_enter_stack(bounds);
+#endif
+    stack = std::move(stack).resume();
+#ifdef OTP_ASAN_FIBERS
+    asan_back_on_host(fake);
+#endif
+    set_current(outer_current);
+    set_stack_owner(outer_owner);
+    if (!stack)  // the turn ended
+      return static_cast<resume_result>(last_result_);
+    // Parked in a wait. Once the state says so, a wake may resume it on any thread.
+    frame_->parked = std::move(stack);
+    auto expected = static_cast<std::uint8_t>(waiting);
+    if (wait_state_.compare_exchange_strong(expected, parked, std::memory_order_acq_rel))
+      return caf::resumable::awaiting_message;
+    // Woken before it even parked: go on at once.
+    stack = std::move(frame_->parked);
+    in_scope = frame_->in_scope;
+  }
+}
+
+void server_core::prepare_wait() noexcept {
+  wait_state_.store(waiting, std::memory_order_release);
+}
+
+void server_core::suspend(timeout t) {
+  throw_if_killed();
+  if (t != infinity && t.count() <= 0) {
+    wait_state_.store(idle, std::memory_order_release);
+    return;
+  }
+  if (t != infinity)
+    arm_wait_deadline(now() + t);
+  if (wait_state_.load(std::memory_order_acquire) != woken) {
+    auto* frame = frame_;
+    frame->in_scope = get_current();
+#ifdef OTP_ASAN_FIBERS
+    __sanitizer_start_switch_fiber(&frame->fake_stack, frame->host_bottom, frame->host_size);
+#endif
+    frame->host = std::move(frame->host).resume();
+#ifdef OTP_ASAN_FIBERS
+    __sanitizer_finish_switch_fiber(frame->fake_stack, &frame->host_bottom, &frame->host_size);
+#endif
+  }
+  {
+    spin_guard guard{wait_lock_};
+    wait_deadline_ = {};
+  }
+  wait_state_.store(idle, std::memory_order_release);
+  throw_if_killed();
+}
+
+void server_core::wake() noexcept {
+  auto state = wait_state_.load(std::memory_order_acquire);
+  while (state == waiting || state == parked) {
+    if (wait_state_.compare_exchange_weak(state, woken, std::memory_order_acq_rel)) {
+      if (state == parked) {  // nobody runs it: schedule it, as a message to an idle actor does
+        caf::intrusive_ptr_add_ref(ctrl());
+        home_system().scheduler().enqueue(this);
+      }
+      return;
+    }
+  }
+}
+
+void server_core::throw_if_killed() {
+  if (pending_exit_.load(std::memory_order_acquire) == nullptr)
+    return;
+  std::unique_ptr<exit_reason> reason{pending_exit_.exchange(nullptr)};
+  if (!reason)
+    return;
+  wait_state_.store(idle, std::memory_order_release);
+  throw process_exit{std::move(*reason)};
+}
+
+void server_core::note_exit_signal(const caf::mailbox_element& x) {
+  const auto& content = x.content();
+  if (content.size() != 1 || !content.match_element<caf::exit_msg>(0))
+    return;
+  const auto& signal = content.get_as<caf::exit_msg>(0);
+  bool kill = signal.reason == caf::exit_reason::kill;
+  auto reason = kill ? exit_reason::killed() : from_caf_error(signal.reason);
+  // A trapped signal is a message like any other, handled after the wait.
+  if (!kill && (trap_exit_ || reason.is_normal()))
+    return;
+  std::unique_ptr<exit_reason> earlier{
+    pending_exit_.exchange(std::make_unique<exit_reason>(std::move(reason)).release())};
+  wake();
+}
+
+bool server_core::on_wait_deadline(const caf::mailbox_element& x) {
+  const auto& content = x.content();
+  if (content.size() != 2 || !content.match_element<wait_deadline_atom>(0)
+      || !content.match_element<std::int64_t>(1))
+    return false;
+  auto fired =
+    caf::actor_clock::time_point{caf::actor_clock::duration_type{content.get_as<std::int64_t>(1)}};
+  bool due = false;
+  {
+    spin_guard guard{wait_lock_};
+    if (fired == wait_timer_at_)
+      wait_timer_at_ = {};
+    auto deadline = wait_deadline_;
+    if (deadline != caf::actor_clock::time_point{}) {
+      if (clock().now() >= deadline)
+        due = true;
+      else if (wait_timer_at_ == caf::actor_clock::time_point{})
+        // This timer was armed for an earlier wait: follow the current one.
+        wait_timer_at_ = deadline;
+      else
+        deadline = {};
+      if (!due && deadline != caf::actor_clock::time_point{})
+        clock().schedule_message(
+          deadline, ctrl(),
+          caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, wait_deadline_atom::value,
+                                    std::int64_t{deadline.time_since_epoch().count()}));
+    }
+  }
+  if (due)
+    wake();
+  return true;
+}
+
+void server_core::wait_deadline_passed(std::int64_t at) {
+  spin_guard guard{wait_lock_};
+  if (wait_timer_at_.time_since_epoch().count() == at)
+    wait_timer_at_ = {};
+}
+
+void server_core::arm_wait_deadline(caf::actor_clock::time_point deadline) {
+  // One timer per process, for the earliest deadline: a chain of calls that are answered in
+  // time costs one clock entry per few seconds, not one per call. A timer that fires for a wait
+  // that is over re-arms for the current one.
+  spin_guard guard{wait_lock_};
+  wait_deadline_ = deadline;
+  if (wait_timer_at_ != caf::actor_clock::time_point{} && wait_timer_at_ <= deadline)
+    return;
+  wait_timer_at_ = deadline;
+  clock().schedule_message(
+    deadline, ctrl(),
+    caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, wait_deadline_atom::value,
+                              std::int64_t{deadline.time_since_epoch().count()}));
 }
 
 bool server_core::run_if_idle(process_task& task, std::uint32_t event, caf::execution_unit* ctx) {

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # clang + its runtime: the handshake fuzz target (libFuzzer) that ctest runs briefly.
-packages=(libcaf-dev libboost1.81-dev libfmt-dev doctest-dev cmake ninja-build g++ libssl-dev ccache
+packages=(libcaf-dev libboost1.81-dev libboost-context1.81-dev libfmt-dev doctest-dev cmake ninja-build g++ libssl-dev ccache
   clang libclang-rt-14-dev)
 for arg in "$@"; do
   case "$arg" in

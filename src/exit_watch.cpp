@@ -2,6 +2,8 @@
 
 #include "deterministic.hpp"
 
+#include "otp/detail/waiting_process.hpp"
+
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -16,6 +18,7 @@ struct exit_watch::state {
   std::condition_variable cv;
   bool done = false;
   caf::error reason;
+  waiting_process* waiter = nullptr;  // a process parked in `wait`
 
   bool is_done() {
     std::lock_guard guard{mtx};
@@ -30,11 +33,34 @@ exit_watch::exit_watch(const caf::actor& who)
     std::lock_guard guard{s->mtx};
     s->reason = r;
     s->done = true;
+    if (s->waiter)
+      s->waiter->wake();
+    s->waiter = nullptr;
     s->cv.notify_all();
   });
 }
 
 bool exit_watch::wait(timeout t) {
+  if (auto* waiter = waiting_process::current()) {
+    {
+      std::lock_guard guard{state_->mtx};
+      if (state_->done)
+        return true;
+      state_->waiter = waiter;
+      waiter->prepare_wait();
+    }
+    // However the wait ends (the exit, the timeout, the caller killed), the watch lets go of
+    // the waiter under the lock, so its exit never wakes a later wait.
+    struct forget {
+      state& s;
+      ~forget() {
+        std::lock_guard guard{s.mtx};
+        s.waiter = nullptr;
+      }
+    } release{*state_};
+    waiter->suspend(t);
+    return state_->is_done();
+  }
   if (dynamic_cast<caf::scheduler::test_coordinator*>(&sys_->scheduler()))
     return drive_until(
       *sys_, [s = state_] { return s->is_done(); }, t);

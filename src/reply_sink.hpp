@@ -1,5 +1,7 @@
 #pragma once
 
+#include "otp/detail/waiting_process.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/message_id.hpp>
@@ -13,9 +15,10 @@
 
 namespace otp::detail {
 
-/// The reply-to address of a call made outside any actor: a minimal actor that is never
-/// scheduled. Whatever thread delivers the response stores it here and wakes the caller, so a
-/// blocking call costs one hand-off each way instead of a `scoped_actor`'s full mailbox.
+/// The reply-to address of a call: a minimal actor that is never scheduled. Whatever thread
+/// delivers the response stores it here and wakes the caller — a parked process, or a thread
+/// blocked outside any process — so a call costs one hand-off each way instead of a
+/// `scoped_actor`'s full mailbox.
 /// It is not registered with the actor system, so it never delays the system's shutdown.
 class reply_sink final : public caf::monitorable_actor {
  public:
@@ -38,16 +41,23 @@ class reply_sink final : public caf::monitorable_actor {
       reply_ = what->move_content_to_message();
     }
     waiting_ = false;
-    cv_.notify_one();
+    // Under the lock: the caller disarms under it before it leaves its wait, so a late reply
+    // never wakes a later wait.
+    if (waiter_)
+      waiter_->wake();
+    else
+      cv_.notify_one();
   }
 
-  /// Prepares a new request id and starts waiting for its response.
-  caf::message_id arm(std::uint64_t request_number) {
+  /// Prepares a new request id and starts waiting for its response; `waiter` (if any) is
+  /// woken by it, else a thread blocked in `wait`.
+  caf::message_id arm(std::uint64_t request_number, waiting_process* waiter = nullptr) {
     auto mid = caf::make_message_id<caf::message_priority::normal>(
       request_number & caf::message_id::request_id_mask);
     std::lock_guard guard{mtx_};
     expected_ = mid.response_id();
     waiting_ = true;
+    waiter_ = waiter;
     reply_.reset();
     return mid;
   }
@@ -90,6 +100,7 @@ class reply_sink final : public caf::monitorable_actor {
   std::mutex mtx_;
   std::condition_variable cv_;
   bool waiting_ = false;
+  waiting_process* waiter_ = nullptr;
   caf::message_id expected_;
   std::optional<caf::message> reply_;
 };

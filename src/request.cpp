@@ -6,6 +6,7 @@
 
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/detail/waiting_process.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_registry.hpp>
@@ -80,17 +81,40 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
   auto sink_ptr =
     caf::make_actor<reply_sink, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(), &sys, cfg);
   auto* sink = static_cast<reply_sink*>(caf::actor_cast<caf::abstract_actor*>(sink_ptr));
-  auto mid = sink->arm(++request_counter);
+  // Inside a process the wait parks the process; elsewhere it blocks the calling thread.
+  auto* waiter = waiting_process::current();
+  auto mid = sink->arm(++request_counter, waiter);
+  if (waiter)
+    waiter->prepare_wait();
   // A proxy of a server on another node is monitored for the call: the remote server's exit,
   // or its node's disconnection, fails the call at once (CAF drops requests to dead proxies).
   auto* target = caf::actor_cast<caf::abstract_actor*>(dest);
   bool remote = dest.node() != sys.node();
   if (remote)
     target->attach(caf::default_attachable::make_monitor(target->address(), sink->address()));
+  // However the wait ends — a reply, a timeout, the caller killed meanwhile — the sink takes
+  // no further reply, and a remote target forgets the sink.
+  auto cleanup = [&] {
+    sink->disarm();
+    if (remote) {
+      target->detach(
+        caf::default_attachable::observe_token{sink->address(), caf::default_attachable::monitor});
+      // Serialising the sink as the sender registered it; it never terminates to unregister.
+      sys.registry().erase(sink->id());
+    }
+  };
+  struct on_exit {
+    decltype(cleanup)& run;
+    ~on_exit() { run(); }
+  } guard{cleanup};
   caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
     caf::make_mailbox_element(sink_ptr, mid, {}, std::move(msg)), self ? self->context() : nullptr);
   std::optional<caf::message> response;
-  if (is_deterministic(sys)) {
+  if (waiter) {
+    waiter->suspend(t);
+    sink->disarm();
+    response = sink->poll();
+  } else if (is_deterministic(sys)) {
     drive_until(
       sys,
       [&] {
@@ -102,13 +126,6 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
     response = sink->wait();
   } else {
     response = sink->wait_until(std::chrono::steady_clock::now() + t);
-  }
-  sink->disarm();
-  if (remote) {
-    target->detach(
-      caf::default_attachable::observe_token{sink->address(), caf::default_attachable::monitor});
-    // Serialising the sink as the sender registered it; it never terminates to unregister.
-    sys.registry().erase(sink->id());
   }
   if (!response)
     return unexpected{call_error{call_error::kind::timeout}};

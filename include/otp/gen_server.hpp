@@ -114,6 +114,9 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     try {
       result =
         construct_and_init<S>(*core, std::move(opts.name), opts.trace, std::forward<Args>(args)...);
+    } catch (const process_exit&) {
+      core->abandon();  // the calling process was killed while this init waited
+      throw;
     } catch (const std::exception& e) {
       result = otp::stop(exit_reason::exception(e.what()));
     } catch (...) {

@@ -8,6 +8,8 @@ namespace otp::detail {
 using timer_atom = caf::atom_constant<caf::atom("otp_timer")>;
 using idle_atom = caf::atom_constant<caf::atom("otp_idle")>;
 using reply_deadline_atom = caf::atom_constant<caf::atom("otp_rdline")>;
+// The deadline of a wait that parked the process (a call from a callback): `(atom, at)`.
+using wait_deadline_atom = caf::atom_constant<caf::atom("otp_wdline")>;
 using sys_atom = caf::atom_constant<caf::atom("otp_sys")>;
 using get_state_atom = caf::atom_constant<caf::atom("get_state")>;
 using get_status_atom = caf::atom_constant<caf::atom("get_status")>;

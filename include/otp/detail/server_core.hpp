@@ -4,6 +4,7 @@
 #include "otp/detail/awaited_replies.hpp"
 #include "otp/detail/process_hook.hpp"
 #include "otp/detail/server_callbacks.hpp"
+#include "otp/detail/waiting_process.hpp"
 #include "otp/exit_reason.hpp"
 #include "otp/pid.hpp"
 #include "otp/timeout.hpp"
@@ -62,8 +63,10 @@ struct pending_reply {
 };
 
 /// The generic gen_server loop over a CAF event-based actor: dispatch, results, timeouts,
-/// `sys` introspection, trapping exits, crash reports and clean-up.
-class server_core : public caf::event_based_actor, public process_hook {
+/// `sys` introspection, trapping exits, crash reports and clean-up. Its callbacks run on a
+/// stack of the process's own, so that a wait inside them parks the process, not the thread
+/// (`waiting_process`).
+class server_core : public caf::event_based_actor, public process_hook, public waiting_process {
  public:
   explicit server_core(caf::actor_config& cfg);
   ~server_core() override;
@@ -137,6 +140,12 @@ class server_core : public caf::event_based_actor, public process_hook {
   using caf::event_based_actor::consume;
   resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
 
+  // -- waiting (see waiting_process) --------------------------------------------------------
+
+  void prepare_wait() noexcept override;
+  void suspend(timeout t) override;
+  void wake() noexcept override;
+
   /// Runs `task` on the calling thread at once if the process is idle (nobody runs it and its
   /// mailbox is empty), as if `ctx` had resumed the process for a message carrying the task,
   /// but without the message. Returns false, having done nothing, when the process is busy,
@@ -177,6 +186,20 @@ class server_core : public caf::event_based_actor, public process_hook {
 
   void bounce_buffered();
 
+  // -- the process's own stack ----------------------------------------------------------------
+
+  struct fiber_frame;
+  /// Runs `resume` on the process's stack until it ends or parks; `frame_` tells which.
+  resume_result run_on_own_stack(caf::execution_unit* ctx, std::size_t max_throughput);
+  /// In `enqueue`, while the process waits: an exit signal that kills it ends the wait.
+  void note_exit_signal(const caf::mailbox_element& x);
+  /// A wait's deadline timer came (`wait_deadline_atom`); true if it was one.
+  bool on_wait_deadline(const caf::mailbox_element& x);
+  void arm_wait_deadline(caf::actor_clock::time_point deadline);
+  /// A deadline timer reached the mailbox: no wait was on when it fired.
+  void wait_deadline_passed(std::int64_t at);
+  void throw_if_killed();
+
   // Until init has returned, the process must not run: a message would start it on a
   // scheduler thread while init still runs on the starting thread. Messages that arrive that
   // early (a child's down during a supervisor's start, a cast by name) wait here.
@@ -215,7 +238,14 @@ class server_core : public caf::event_based_actor, public process_hook {
   bool holding_ = false;
   bool reply_deferred_ = false;  // a `from` exists for the request being handled
   bool supervisor_ = false;
-  bool tracked_ = false;  // counted by the node until cleanup (node_access::finished)
+  bool tracked_ = false;          // counted by the node until cleanup (node_access::finished)
+  std::uint8_t last_result_ = 0;  // what `resume` returned on the process's stack
+  std::atomic<std::uint8_t> wait_state_{0};          // idle, waiting, parked, woken
+  std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;    // guards the two deadlines below
+  fiber_frame* frame_ = nullptr;                     // while the process runs on its stack
+  std::atomic<exit_reason*> pending_exit_{nullptr};  // an exit signal that ends the wait
+  caf::actor_clock::time_point wait_deadline_{};     // of the current wait; {} for none
+  caf::actor_clock::time_point wait_timer_at_{};     // the earliest timer armed; {} for none
 };
 
 // -- inline implementations ------------------------------------------------------------------
@@ -225,6 +255,8 @@ bool server_core::guarded(F&& f) {
   try {
     f();
     return true;
+  } catch (const process_exit&) {
+    throw;  // killed while waiting: unwind to the process's top
   } catch (const std::exception& e) {
     crash(exit_reason::exception(e.what()));
   } catch (...) {

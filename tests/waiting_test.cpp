@@ -1,0 +1,395 @@
+// Ensure that a process that waits — in a call, a stop, a supervisor request, its children's
+// init — parks itself and frees its thread: chains of calls on one thread, ten thousand waiting
+// callers on two, waits killed by exit signals, waits in virtual time.
+
+#include "eventually.hpp"
+
+#include <doctest/doctest.h>
+
+#include <otp/gen_server.hpp>
+#include <otp/node.hpp>
+#include <otp/process.hpp>
+#include <otp/supervisor.hpp>
+#include <otp/sys.hpp>
+#include <otp/test/kit.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+using namespace std::chrono_literals;
+namespace gen_server = otp::gen_server;
+namespace supervisor = otp::supervisor;
+
+namespace {
+
+otp::node_options threads(std::size_t n) {
+  return {.threads = n, .log = otp::log_level::none};
+}
+
+// -- a chain: each link calls the next from inside its handle_call -----------------------------
+
+struct ask {
+  int depth;
+};
+
+struct link_server {
+  std::vector<otp::server_ref<link_server>> rest;
+  explicit link_server(std::vector<otp::server_ref<link_server>> next) : rest(std::move(next)) {}
+  int handle_call(const ask& a) {
+    if (rest.empty())
+      return a.depth;
+    auto next = rest.front();
+    return gen_server::call(next, ask{a.depth + 1}, 2s);
+  }
+};
+
+/// A chain of `n` servers, the first one calling the second and so on.
+otp::server_ref<link_server> chain(otp::node& node, int n) {
+  std::vector<otp::server_ref<link_server>> servers;
+  for (int i = 0; i < n; ++i) {
+    std::vector<otp::server_ref<link_server>> next;
+    if (!servers.empty())
+      next.push_back(servers.back());
+    servers.push_back(gen_server::start<link_server>(node, std::move(next)).value());
+  }
+  return servers.back();
+}
+
+}  // namespace
+
+TEST_CASE("waiting: a chain of calls 5 deep on a node with one scheduler thread") {
+  otp::node node{threads(1)};
+  auto head = chain(node, 5);
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(gen_server::call(head, ask{1}, 2s) == 5);
+}
+
+TEST_CASE("waiting: two threads calling chains on a 2-thread node, every call answered") {
+  otp::node node{threads(2)};
+  std::atomic<int> answered{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 2; ++t)
+    callers.emplace_back([&] {
+      auto head = chain(node, 3);
+      for (int i = 0; i < 20; ++i)
+        if (gen_server::try_call(head, ask{1}, 2s).value_or(0) == 3)
+          ++answered;
+    });
+  for (auto& c : callers)
+    c.join();
+  CHECK(answered == 40);
+}
+
+namespace {
+
+// -- 10,000 callers parked on one slow server ---------------------------------------------------
+
+struct get_answer {};
+struct release_all {};
+
+/// Answers nobody until told, then everybody.
+struct slow_server {
+  std::vector<otp::from<int>> waiting;
+  otp::call_result<int> handle_call(const get_answer&, otp::from<int> caller) {
+    waiting.push_back(std::move(caller));
+    return otp::noreply();
+  }
+  std::size_t handle_call(const release_all&) {
+    for (auto& w : waiting)
+      w.reply(42);
+    auto n = waiting.size();
+    waiting.clear();
+    return n;
+  }
+  std::size_t handle_call(const int&) { return waiting.size(); }
+};
+
+struct go {};
+
+/// Calls the slow server as soon as it is told to go, and counts the answer.
+struct waiting_caller {
+  otp::server_ref<slow_server> server;
+  std::shared_ptr<std::atomic<int>> answers;
+  void handle_cast(const go&) {
+    if (gen_server::call(server, get_answer{}, otp::infinity) == 42)
+      ++*answers;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("waiting: 10,000 processes blocked in a call to one slow server on 2 threads") {
+  otp::node node{threads(2)};
+  auto server = gen_server::start<slow_server>(node).value();
+  auto answers = std::make_shared<std::atomic<int>>(0);
+  std::vector<otp::server_ref<waiting_caller>> callers;
+  for (int i = 0; i < 10'000; ++i) {
+    callers.push_back(gen_server::start<waiting_caller>(node, server, answers).value());
+    gen_server::cast(callers.back(), go{});
+  }
+  // All of them wait at once: the threads are free, or the server could not count them.
+  CHECK(test_util::eventually([&] { return gen_server::call(server, 0) == 10'000u; }, 30s));
+  CHECK(gen_server::call(server, release_all{}) == 10'000u);
+  CHECK(test_util::eventually([&] { return answers->load() == 10'000; }, 30s));
+}
+
+namespace {
+
+// -- a supervisor whose children's init call a registry ------------------------------------------
+
+struct register_me {
+  std::string name;
+};
+
+struct registry {
+  std::set<std::string> names;
+  bool handle_call(const register_me& r) { return names.insert(r.name).second; }
+  std::size_t handle_call(const int&) { return names.size(); }
+};
+
+struct registered_worker {
+  otp::init_result init(std::string name) {
+    auto r = gen_server::whereis<registry>(otp::this_node(), "registry").value();
+    if (!gen_server::call(r, register_me{std::move(name)}, 2s))
+      return otp::stop(otp::exit_reason::error("taken"));
+    return otp::ok();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("waiting: on one thread, a supervisor's children call a registry from their init") {
+  otp::node node{threads(1)};
+  auto reg = gen_server::start<registry>(node, otp::start_options{.name = "registry"}).value();
+  std::vector<otp::child_spec> children;
+  for (int i = 0; i < 20; ++i) {
+    auto id = "w" + std::to_string(i);
+    children.push_back({.id = id, .start = otp::start_with<registered_worker>(id)});
+  }
+  auto sup = supervisor::start_link(node, {}, std::move(children));
+  REQUIRE(sup);
+  CHECK(gen_server::call(reg, 0) == 20u);
+  // A dynamic child started through the supervisor from a plain thread does the same.
+  CHECK(supervisor::start_child(
+    *sup, {.id = "late", .start = otp::start_with<registered_worker>(std::string{"late"})}));
+  CHECK(gen_server::call(reg, 0) == 21u);
+  REQUIRE(gen_server::stop(*sup));
+}
+
+namespace {
+
+// -- killed while waiting ----------------------------------------------------------------------
+
+struct hang {};
+struct wait_forever {};
+
+/// Never answers.
+struct black_hole {
+  std::vector<otp::from<int>> parked;
+  otp::call_result<int> handle_call(const hang&, otp::from<int> caller) {
+    parked.push_back(std::move(caller));
+    return otp::noreply();
+  }
+};
+
+/// Counts its destructors: a stack that is unwound runs them.
+struct witness {
+  std::shared_ptr<std::atomic<int>> destroyed;
+  ~witness() { ++*destroyed; }
+};
+
+struct doomed {
+  otp::server_ref<black_hole> target;
+  std::shared_ptr<std::atomic<int>> destroyed;
+  std::shared_ptr<std::atomic<bool>> waiting;
+  bool trapping = false;
+  void init() { otp::trap_exit(trapping); }
+  void handle_cast(const wait_forever&) {
+    witness w{destroyed};
+    *waiting = true;
+    (void)gen_server::try_call(target, hang{}, otp::infinity);
+    *waiting = false;  // not reached when killed
+  }
+  void terminate(const otp::exit_reason&) { ++*destroyed; }  // not run when killed
+};
+
+}  // namespace
+
+TEST_CASE("waiting: a process killed while it waits exits killed at once, its stack unwound") {
+  otp::node node{threads(2)};
+  auto hole = gen_server::start<black_hole>(node).value();
+  for (bool trapping : {false, true}) {
+    CAPTURE(trapping);
+    auto destroyed = std::make_shared<std::atomic<int>>(0);
+    auto waiting = std::make_shared<std::atomic<bool>>(false);
+    auto p = gen_server::start<doomed>(node, hole, destroyed, waiting, trapping).value();
+    gen_server::cast(p, wait_forever{});
+    REQUIRE(test_util::eventually([&] { return waiting->load(); }));
+    auto t0 = std::chrono::steady_clock::now();
+    otp::exit(p, otp::exit_reason::kill());
+    REQUIRE(test_util::eventually([&] { return destroyed->load() == 1; }, 5s));
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+    CHECK(waiting->load());  // the code after the call never ran
+    CHECK(test_util::eventually([&] { return !gen_server::stop(p).has_value(); }));  // gone
+  }
+}
+
+TEST_CASE("waiting: an untrapped exit signal ends a wait with its reason, a trapped one waits") {
+  otp::test::kit kit;
+  auto hole = gen_server::start<black_hole>(kit.node()).value();
+  auto destroyed = std::make_shared<std::atomic<int>>(0);
+  auto waiting = std::make_shared<std::atomic<bool>>(false);
+  auto plain = gen_server::start<doomed>(kit.node(), hole, destroyed, waiting, false).value();
+  auto trapper = gen_server::start<doomed>(kit.node(), hole, destroyed, waiting, true).value();
+  auto probe = kit.make_probe();
+  probe.monitor(plain);
+  probe.monitor(trapper);
+  gen_server::cast(plain, wait_forever{});
+  gen_server::cast(trapper, wait_forever{});
+  kit.run();
+  otp::exit(plain, otp::exit_reason::error("bye"));
+  otp::exit(trapper, otp::exit_reason::error("bye"));
+  auto down = probe.expect<otp::down>();
+  CHECK(down.pid == otp::pid{plain});
+  CHECK(down.reason == otp::exit_reason::error("bye"));
+  CHECK(*destroyed == 1);  // plain's witness; no terminate
+  kit.advance(10s);
+  CHECK(kit.alive(trapper));  // still waiting: the signal is a message for later
+  otp::exit(trapper, otp::exit_reason::kill());
+  CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
+}
+
+namespace {
+
+// -- virtual time, order, thread-locals ----------------------------------------------------------
+
+struct slow_reply {
+  otp::timeout after;
+};
+struct delayed {
+  std::vector<otp::from<int>> parked;
+  using info_types = otp::types<int>;
+  otp::call_result<int> handle_call(const slow_reply& s, otp::from<int> caller) {
+    parked.push_back(std::move(caller));
+    otp::send_after(s.after, otp::self(), 0);
+    return otp::noreply();
+  }
+  void handle_info(int) {
+    parked.front().reply(7);
+    parked.erase(parked.begin());
+  }
+};
+
+struct call_with_timeout {
+  otp::server_ref<delayed> target;
+  otp::timeout reply_after;
+  otp::timeout limit;
+};
+struct note {
+  int n;
+};
+
+/// Calls from its callback; records what it handled, in order.
+struct recorder {
+  std::vector<std::string> seen;
+  std::string handle_call(const call_with_timeout& c) {
+    auto r = gen_server::try_call(c.target, slow_reply{c.reply_after}, c.limit);
+    auto text = r ? "reply " + std::to_string(*r) : "error " + fmt::format("{}", r.error());
+    seen.push_back(text);
+    return text;
+  }
+  void handle_cast(const note& n) { seen.push_back("note " + std::to_string(n.n)); }
+  void handle_cast(const call_with_timeout& c) { (void)handle_call(c); }
+  std::vector<std::string> handle_call(const int&) { return seen; }
+};
+
+}  // namespace
+
+TEST_CASE("waiting: calls from callbacks run in virtual time under the test kit") {
+  otp::test::kit kit;
+  auto target = gen_server::start<delayed>(kit.node()).value();
+  auto r = gen_server::start<recorder>(kit.node()).value();
+  auto t0 = kit.now();
+  CHECK(gen_server::call(r, call_with_timeout{target, 3s, 5s}, 10s) == "reply 7");
+  CHECK(kit.now() - t0 == 3s);
+  t0 = kit.now();
+  CHECK(gen_server::call(r, call_with_timeout{target, 30s, 5s}, 10s)
+        == "error call failed: timeout");
+  CHECK(kit.now() - t0 == 5s);
+}
+
+TEST_CASE("waiting: messages that arrive during a wait are handled after it, in order") {
+  otp::test::kit kit;
+  auto target = gen_server::start<delayed>(kit.node()).value();
+  auto r = gen_server::start<recorder>(kit.node()).value();
+  gen_server::cast(r, note{0});
+  gen_server::cast(r, call_with_timeout{target, 2s, 5s});  // parks the recorder for 2 s
+  kit.run();
+  gen_server::cast(r, note{1});
+  gen_server::cast(r, note{2});
+  kit.run();
+  CHECK(gen_server::try_call(r, 0, 1s).error().what_kind() == otp::call_error::kind::timeout);
+  kit.advance(2s);
+  CHECK(gen_server::call(r, 0)
+        == std::vector<std::string>{"note 0", "reply 7", "note 1", "note 2"});
+}
+
+namespace {
+
+struct where {
+  long before = 0;
+  long after = 0;
+  bool self_right = false;
+};
+
+/// The kernel's id of the calling thread. (Not std::this_thread::get_id(): pthread_self is
+/// declared const, so the compiler may read it once for both sides of the call.)
+long thread_id() {
+  return ::syscall(SYS_gettid);
+}
+
+struct hopper {
+  otp::server_ref<slow_server> server;
+  where handle_call(const go&) {
+    where w;
+    w.before = thread_id();
+    auto me = otp::self();
+    (void)gen_server::call(server, get_answer{}, 5s);
+    w.after = thread_id();
+    w.self_right = otp::self() == me && otp::detail::server_core::current() != nullptr;
+    return w;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("waiting: a process resumed on another thread sees its own thread-locals") {
+  otp::node node{threads(2)};
+  auto server = gen_server::start<slow_server>(node).value();
+  bool moved = false;
+  for (int i = 0; i < 500 && !moved; ++i) {
+    auto h = gen_server::start<hopper>(node, server).value();
+    std::optional<where> w;
+    std::thread caller{[&] { w = gen_server::call(h, go{}, 10s); }};
+    REQUIRE(test_util::eventually([&] { return gen_server::call(server, 0) == 1u; }));
+    // Shift the scheduler's round robin, so the wake lands on either thread.
+    for (int k = 0; k < i % 3; ++k)
+      (void)gen_server::call(server, 0);
+    REQUIRE(gen_server::call(server, release_all{}) == 1u);
+    caller.join();
+    REQUIRE(w);
+    CHECK(w->self_right);
+    moved = w->before != w->after;
+    REQUIRE(gen_server::stop(h));
+  }
+  CHECK(moved);
+}
