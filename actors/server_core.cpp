@@ -84,6 +84,8 @@ struct server_core::fiber_frame {
   ctx::fiber host;                  // on the stack: the thread's side, to switch back to
   ctx::fiber parked;                // while parked: this stack, kept for whoever wakes it
   server_core* in_scope = nullptr;  // the current process at the park (a child in its init)
+  bool has_parked = false;          // this turn waited at least once
+  std::uint8_t* result = nullptr;   // where the turn's result goes: the current host's
   ctx::stack_context stack;         // this stack's bounds (for AddressSanitizer)
 #ifdef OTP_ASAN_FIBERS
   void* fake_stack = nullptr;
@@ -93,6 +95,16 @@ struct server_core::fiber_frame {
 };
 
 namespace {
+
+/// The frame of the process's stack that runs on this thread.
+thread_local server_core::fiber_frame* running_frame = nullptr;
+
+[[gnu::noinline]] server_core::fiber_frame* get_running_frame() noexcept {
+  return running_frame;
+}
+[[gnu::noinline]] void set_running_frame(server_core::fiber_frame* f) noexcept {
+  running_frame = f;
+}
 
 #ifdef OTP_ASAN_FIBERS
 // AddressSanitizer must know which stack it is on (frames, exceptions, use-after-return).
@@ -290,46 +302,62 @@ server_core::scope::~scope() {
 caf::resumable::resume_result server_core::resume(caf::execution_unit* ctx,
                                                   std::size_t max_throughput) {
   quiet_caf_logger();
-  return run_on_own_stack(ctx, max_throughput);
+  auto turn = [](server_core& self, std::uintptr_t max) -> std::uint8_t {
+    return self.caf::event_based_actor::resume(self.context(), max);
+  };
+  auto result = run_on_own_stack(ctx, turn, max_throughput);
+  // Parked: not runnable until woken, which schedules it again (as a message does).
+  return result == parked_marker ? caf::resumable::awaiting_message
+                                 : static_cast<resume_result>(result);
 }
 
 // -- the process's own stack ------------------------------------------------------------------
 
-caf::resumable::resume_result server_core::run_on_own_stack(caf::execution_unit* ctx,
-                                                            std::size_t max_throughput) {
+std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body body,
+                                           std::uintptr_t arg) {
+  // Once `body` has given the process back (CAF's resume blocked its mailbox, say), another
+  // thread may run it at once: from then on neither side touches the process's members.
+  // The result travels through the host's own `result`, and the stack's frame stays valid
+  // for whoever finds it in `parked_frame_`.
+  std::uint8_t result = parked_marker;
   context(ctx);  // a parked process goes on where it stopped, maybe on another thread
   ctx::fiber stack;
   ctx::stack_context bounds;
   server_core* in_scope = this;
-  if (frame_ != nullptr) {  // woken after a wait
-    stack = std::move(frame_->parked);
-    bounds = frame_->stack;
-    in_scope = frame_->in_scope;
+  fiber_frame* frame = std::exchange(parked_frame_, nullptr);  // set: woken after a wait
+  if (frame != nullptr) {
+    stack = std::move(frame->parked);
+    bounds = frame->stack;
+    in_scope = frame->in_scope;
+    frame->result = &result;
   } else {
     bounds = process_stack{}.allocate();
-    stack =
-      ctx::fiber{std::allocator_arg, ctx::preallocated{bounds.sp, bounds.size, bounds},
-                 process_stack{}, [this, max_throughput, bounds](ctx::fiber&& host) {
-                   fiber_frame frame;
-                   frame.host = std::move(host);
-                   frame.stack = bounds;
+    stack = ctx::fiber{std::allocator_arg, ctx::preallocated{bounds.sp, bounds.size, bounds},
+                       process_stack{},
+                       [this, body, arg, bounds, first_result = &result](ctx::fiber&& host) {
+                         fiber_frame own;
+                         own.host = std::move(host);
+                         own.stack = bounds;
+                         own.result = first_result;
 #ifdef OTP_ASAN_FIBERS
-                   __sanitizer_finish_switch_fiber(nullptr, &frame.host_bottom, &frame.host_size);
+                         __sanitizer_finish_switch_fiber(nullptr, &own.host_bottom, &own.host_size);
 #endif
-                   frame_ = &frame;
-                   last_result_ = caf::event_based_actor::resume(context(), max_throughput);
-                   frame_ = nullptr;
+                         set_running_frame(&own);
+                         auto done = body(*this, arg);
+                         *own.result = done;  // the current host's, not a member: see above
 #ifdef OTP_ASAN_FIBERS
-                   __sanitizer_start_switch_fiber(nullptr, frame.host_bottom, frame.host_size);
+                         __sanitizer_start_switch_fiber(nullptr, own.host_bottom, own.host_size);
 #endif
-                   return std::move(frame.host);
-                 }};
+                         return std::move(own.host);
+                       }};
   }
   auto* outer_current = get_current();
   auto* outer_owner = get_stack_owner();
+  auto* outer_frame = get_running_frame();
   for (;;) {
     set_current(in_scope);
     set_stack_owner(this);
+    set_running_frame(frame);  // null for a new stack: it sets its own
 #ifdef OTP_ASAN_FIBERS
     auto* fake = asan_enter_stack(bounds);
 #endif
@@ -337,18 +365,23 @@ caf::resumable::resume_result server_core::run_on_own_stack(caf::execution_unit*
 #ifdef OTP_ASAN_FIBERS
     asan_back_on_host(fake);
 #endif
+    frame = get_running_frame();
     set_current(outer_current);
     set_stack_owner(outer_owner);
+    set_running_frame(outer_frame);
     if (!stack)  // the turn ended
-      return static_cast<resume_result>(last_result_);
-    // Parked in a wait. Once the state says so, a wake may resume it on any thread.
-    frame_->parked = std::move(stack);
+      return result;
+    // Parked in a wait (the process is still ours). Once the state says so, a wake may
+    // resume it on any thread.
+    frame->parked = std::move(stack);
+    parked_frame_ = frame;
     auto expected = static_cast<std::uint8_t>(waiting);
     if (wait_state_.compare_exchange_strong(expected, parked, std::memory_order_acq_rel))
-      return caf::resumable::awaiting_message;
+      return parked_marker;
     // Woken before it even parked: go on at once.
-    stack = std::move(frame_->parked);
-    in_scope = frame_->in_scope;
+    parked_frame_ = nullptr;
+    stack = std::move(frame->parked);
+    in_scope = frame->in_scope;
   }
 }
 
@@ -365,8 +398,9 @@ void server_core::suspend(timeout t) {
   if (t != infinity)
     arm_wait_deadline(now() + t);
   if (wait_state_.load(std::memory_order_acquire) != woken) {
-    auto* frame = frame_;
+    auto* frame = get_running_frame();
     frame->in_scope = get_current();
+    frame->has_parked = true;
 #ifdef OTP_ASAN_FIBERS
     __sanitizer_start_switch_fiber(&frame->fake_stack, frame->host_bottom, frame->host_size);
 #endif
@@ -375,9 +409,9 @@ void server_core::suspend(timeout t) {
     __sanitizer_finish_switch_fiber(frame->fake_stack, &frame->host_bottom, &frame->host_size);
 #endif
   }
-  {
+  if (t != infinity) {
     spin_guard guard{wait_lock_};
-    wait_deadline_ = {};
+    cold_->wait_deadline = {};
   }
   wait_state_.store(idle, std::memory_order_release);
   throw_if_killed();
@@ -421,6 +455,15 @@ void server_core::note_exit_signal(const caf::mailbox_element& x) {
   wake();
 }
 
+namespace {
+
+caf::mailbox_element_ptr deadline_message(caf::actor_clock::time_point at) {
+  return caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, wait_deadline_atom::value,
+                                   std::int64_t{at.time_since_epoch().count()});
+}
+
+}  // namespace
+
 bool server_core::on_wait_deadline(const caf::mailbox_element& x) {
   const auto& content = x.content();
   if (content.size() != 2 || !content.match_element<wait_deadline_atom>(0)
@@ -428,52 +471,55 @@ bool server_core::on_wait_deadline(const caf::mailbox_element& x) {
     return false;
   auto fired =
     caf::actor_clock::time_point{caf::actor_clock::duration_type{content.get_as<std::int64_t>(1)}};
-  bool due = false;
-  {
-    spin_guard guard{wait_lock_};
-    if (fired == wait_timer_at_)
-      wait_timer_at_ = {};
-    auto deadline = wait_deadline_;
-    if (deadline != caf::actor_clock::time_point{}) {
-      if (clock().now() >= deadline)
-        due = true;
-      else if (wait_timer_at_ == caf::actor_clock::time_point{})
-        // This timer was armed for an earlier wait: follow the current one.
-        wait_timer_at_ = deadline;
-      else
-        deadline = {};
-      if (!due && deadline != caf::actor_clock::time_point{})
-        clock().schedule_message(
-          deadline, ctrl(),
-          caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, wait_deadline_atom::value,
-                                    std::int64_t{deadline.time_since_epoch().count()}));
-    }
-  }
-  if (due)
+  // The timer was armed after the cold state existed, which then never goes away.
+  auto& c = *cold_;
+  // Under the lock, so that the wait it ends is the one whose deadline passed.
+  spin_guard guard{wait_lock_};
+  if (fired == c.wait_timer_at)
+    c.wait_timer_at = {};
+  auto deadline = c.wait_deadline;
+  if (deadline == caf::actor_clock::time_point{})
+    return true;  // the wait is over
+  if (clock().now() >= deadline) {
     wake();
+    return true;
+  }
+  // Armed for an earlier wait: follow the current one, unless an earlier timer still runs.
+  if (c.wait_timer_at == caf::actor_clock::time_point{}) {
+    c.wait_timer_at = deadline;
+    clock().schedule_message(deadline, ctrl(), deadline_message(deadline));
+  }
   return true;
 }
 
 void server_core::wait_deadline_passed(std::int64_t at) {
   spin_guard guard{wait_lock_};
-  if (wait_timer_at_.time_since_epoch().count() == at)
-    wait_timer_at_ = {};
+  if (cold_ && cold_->wait_timer_at.time_since_epoch().count() == at)
+    cold_->wait_timer_at = {};
 }
 
 void server_core::arm_wait_deadline(caf::actor_clock::time_point deadline) {
   // One timer per process, for the earliest deadline: a chain of calls that are answered in
   // time costs one clock entry per few seconds, not one per call. A timer that fires for a wait
   // that is over re-arms for the current one.
+  auto& c = cold();
   spin_guard guard{wait_lock_};
-  wait_deadline_ = deadline;
-  if (wait_timer_at_ != caf::actor_clock::time_point{} && wait_timer_at_ <= deadline)
+  c.wait_deadline = deadline;
+  if (c.wait_timer_at != caf::actor_clock::time_point{} && c.wait_timer_at <= deadline)
     return;
-  wait_timer_at_ = deadline;
-  clock().schedule_message(
-    deadline, ctrl(),
-    caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, wait_deadline_atom::value,
-                              std::int64_t{deadline.time_since_epoch().count()}));
+  c.wait_timer_at = deadline;
+  clock().schedule_message(deadline, ctrl(), deadline_message(deadline));
 }
+
+namespace {
+
+/// What an I/O thread hands to a process's stack: the task and its event.
+struct io_job {
+  process_task* task;
+  std::uint32_t event;
+};
+
+}  // namespace
 
 bool server_core::run_if_idle(process_task& task, std::uint32_t event, caf::execution_unit* ctx) {
   // An idle process has a blocked mailbox; unblocking it is what a wake-up does, and makes
@@ -494,14 +540,33 @@ bool server_core::run_if_idle(process_task& task, std::uint32_t event, caf::exec
     release();
     return false;
   }
-  {
-    scope guard{this};
-    guarded([&] { task.run(*this, event); });
-  }
+  io_job job{&task, event};
+  auto result = run_on_own_stack(ctx, &run_io_job, reinterpret_cast<std::uintptr_t>(&job));
+  // Parked in a wait: the I/O thread goes on with other connections; whoever wakes the
+  // process schedules it, and a scheduler thread finishes the task's turn.
+  if (result == parked_marker)
+    return true;
   // A process that stopped in the task is finalised here and now, as resume would.
   if (!finalize())
     release();
   return true;
+}
+
+std::uint8_t server_core::run_io_job(server_core& self, std::uintptr_t arg) {
+  // Copied now: the I/O thread's frame that holds the job is gone once this stack parks.
+  auto job = *reinterpret_cast<const io_job*>(arg);
+  try {
+    self.guarded([&] { job.task->run(self, job.event); });
+  } catch (const process_exit& e) {  // killed while it waited
+    self.quit(to_caf_error(e.reason));
+  }
+  if (!get_running_frame()->has_parked)
+    return inline_marker;  // run_if_idle releases the process as before
+  // Woken on a scheduler thread, inside its resume: end the turn as a resume ends it.
+  if (self.finalize())
+    return caf::resumable::done;
+  return self.mailbox().try_block() ? caf::resumable::awaiting_message
+                                    : caf::resumable::resume_later;
 }
 
 otp::pid server_core::pid_of_self() {

@@ -142,6 +142,9 @@ class server_core : public caf::event_based_actor, public process_hook, public w
 
   // -- waiting (see waiting_process) --------------------------------------------------------
 
+  /// What a process's stack keeps about itself (defined with the process's code).
+  struct fiber_frame;
+
   void prepare_wait() noexcept override;
   void suspend(timeout t) override;
   void wake() noexcept override;
@@ -188,9 +191,15 @@ class server_core : public caf::event_based_actor, public process_hook, public w
 
   // -- the process's own stack ----------------------------------------------------------------
 
-  struct fiber_frame;
-  /// Runs `resume` on the process's stack until it ends or parks; `frame_` tells which.
-  resume_result run_on_own_stack(caf::execution_unit* ctx, std::size_t max_throughput);
+  /// What runs on the process's stack for one turn: CAF's resume, or an I/O task.
+  using stack_body = std::uint8_t (*)(server_core&, std::uintptr_t);
+  /// `run_on_own_stack` returns this (no resume_result) when the turn parked in a wait...
+  static constexpr std::uint8_t parked_marker = 0xfe;
+  /// ... and an I/O task this when it ran through without waiting.
+  static constexpr std::uint8_t inline_marker = 0xff;
+  /// Runs `body` on the process's stack until it ends or parks in a wait; returns its result.
+  std::uint8_t run_on_own_stack(caf::execution_unit* ctx, stack_body body, std::uintptr_t arg);
+  static std::uint8_t run_io_job(server_core& self, std::uintptr_t arg);
   /// In `enqueue`, while the process waits: an exit signal that kills it ends the wait.
   void note_exit_signal(const caf::mailbox_element& x);
   /// A wait's deadline timer came (`wait_deadline_atom`); true if it was one.
@@ -215,6 +224,9 @@ class server_core : public caf::event_based_actor, public process_hook, public w
     awaited_replies awaited;
     awaited_replies::time_point reply_timer_at = awaited_replies::never;  // the one armed
     action initial;
+    // A timed wait (a call from a callback): its deadline, and the process's one timer.
+    caf::actor_clock::time_point wait_deadline{};  // {} when no timed wait is on
+    caf::actor_clock::time_point wait_timer_at{};  // the earliest timer armed; {} for none
   };
 
   cold_state& cold();
@@ -238,14 +250,11 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   bool holding_ = false;
   bool reply_deferred_ = false;  // a `from` exists for the request being handled
   bool supervisor_ = false;
-  bool tracked_ = false;          // counted by the node until cleanup (node_access::finished)
-  std::uint8_t last_result_ = 0;  // what `resume` returned on the process's stack
+  bool tracked_ = false;  // counted by the node until cleanup (node_access::finished)
   std::atomic<std::uint8_t> wait_state_{0};          // idle, waiting, parked, woken
-  std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;    // guards the two deadlines below
-  fiber_frame* frame_ = nullptr;                     // while the process runs on its stack
+  std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;    // guards the wait's deadlines (cold)
+  fiber_frame* parked_frame_ = nullptr;              // the turn parked in a wait, to go on with
   std::atomic<exit_reason*> pending_exit_{nullptr};  // an exit signal that ends the wait
-  caf::actor_clock::time_point wait_deadline_{};     // of the current wait; {} for none
-  caf::actor_clock::time_point wait_timer_at_{};     // the earliest timer armed; {} for none
 };
 
 // -- inline implementations ------------------------------------------------------------------
