@@ -8,7 +8,10 @@
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace otp {
 
@@ -99,3 +102,16 @@ void send_message_after(timeout delay, const pid& dest, caf::message msg) {
 }
 
 }  // namespace otp::detail
+
+namespace otp {
+
+void sleep(timeout t) {
+  if (auto* waiter = detail::waiting_process::current()) {
+    waiter->prepare_wait();
+    waiter->suspend(t == infinity ? infinity : std::max(t, timeout{1}));
+    return;
+  }
+  std::this_thread::sleep_for(t == infinity ? std::chrono::hours{24 * 365} : t);
+}
+
+}  // namespace otp

@@ -883,6 +883,8 @@ void server_core::finish_stop(const exit_reason& reason) {
   auto final_reason = reason;
   try {
     callbacks_->terminate(reason);
+  } catch (const process_exit&) {
+    throw;  // killed while terminate waited (a supervisor's shutdown timeout, say)
   } catch (const std::exception& e) {
     // As in OTP: a crash in terminate replaces the reason.
     final_reason = exit_reason::exception(e.what());

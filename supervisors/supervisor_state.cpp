@@ -646,16 +646,33 @@ void supervisor_state::job_advance() {
 void supervisor_state::handle_info(const sup_job_timer& t) {
   if (!job_ || job_->id != t.job)
     return;
+  if (job_->killing) {
+    // Killed a timeout ago and still not down: a callback that computes without waiting
+    // cannot be interrupted. Say so; the child is never restarted while it still runs.
+    for (const auto& [p, spec] : job_->targets)
+      if (job_->waiting.contains(p.id()))
+        core().home().logger().log(
+          log_level::warning, "supervisor_report",
+          "supervisor {}: child {} has not exited {} ms after it was killed: it computes without "
+          "waiting, and exits when its callback returns",
+          name(), p, spec.after().count());
+    return;
+  }
   // The shutdown timeout passed: kill (and wait for the down, however long it takes). An
   // ordered stop then goes on with the next child, each with its own timeout (OTP stops the
   // children one by one). In a concurrent stop the children not yet told are killed too:
   // the one timeout ran for all of them from the start.
   job_->killing = true;
+  timeout after{};
   for (const auto& [p, spec] : job_->targets)
-    if (job_->waiting.contains(p.id()))
+    if (job_->waiting.contains(p.id())) {
       otp::exit(p, exit_reason::kill());
+      after = spec.after();
+    }
   if (job_->concurrent)
     job_->next = job_->targets.size();
+  // A killed child that waits goes at once; the same time again is its watchdog.
+  job_->timer = otp::send_after(after, sup_job_timer{job_->id});
 }
 
 void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& reason) {

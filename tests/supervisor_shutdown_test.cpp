@@ -3,6 +3,8 @@
 
 #include "sup_fixtures.hpp"
 
+#include <algorithm>
+
 using namespace sup_fixtures;
 using namespace std::chrono_literals;
 namespace supervisor = otp::supervisor;
@@ -261,4 +263,55 @@ TEST_CASE("an orderly stop goes on after a shutdown timeout, and the supervisor 
   CHECK(first.reason == otp::exit_reason::shutdown());
   CHECK(first.pid != otp::pid{sup});
   CHECK(probe.expect<otp::down>().pid == otp::pid{sup});
+}
+
+namespace {
+
+/// Traps exits; its terminate waits 5 s (in virtual time) before it journals "slept".
+struct slow_terminator {
+  journal j;
+  explicit slow_terminator(journal jj) : j(std::move(jj)) { otp::trap_exit(true); }
+  void terminate(const otp::exit_reason& r) {
+    j->push_back(fmt::format("terminate {}", r));
+    otp::sleep(5s);
+    j->push_back("slept");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a child waiting in terminate is killed at its shutdown timeout, reason killed") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto sup = supervisor::start_link(
+               kit.node(), {},
+               {{.id = "slow", .start = otp::start_with<slow_terminator>(j), .shutdown = 500ms},
+                worker_spec("w", j)})
+               .value();
+  auto probe = kit.make_probe();
+  probe.monitor(child_pid(sup, "slow"));
+  j->clear();
+  auto t0 = kit.now();
+  REQUIRE(gen_server::stop(sup));
+  CHECK(kit.now() - t0 == 500ms);
+  CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
+  CHECK(*j == std::vector<std::string>{"stop w shutdown", "terminate shutdown"});
+}
+
+TEST_CASE("a simple_one_for_one pool of 4 children waiting in terminate stops within one timeout") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto pool = supervisor::start_link(
+                kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+                {{.id = "slow", .start = otp::start_with<slow_terminator>(j), .shutdown = 500ms}})
+                .value();
+  auto probe = kit.make_probe();
+  for (int i = 0; i < 4; ++i)
+    probe.monitor(supervisor::start_child(pool).value());
+  auto t0 = kit.now();
+  REQUIRE(gen_server::stop(pool));
+  CHECK(kit.now() - t0 == 500ms);
+  for (int i = 0; i < 4; ++i)
+    CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
+  CHECK(std::count(j->begin(), j->end(), "slept") == 0);
 }

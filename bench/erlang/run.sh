@@ -5,6 +5,8 @@
 #   run.sh supervisor restart [N]
 #   run.sh supervisor start_child [N] [R]
 #   run.sh supervisor memory [N]
+#   run.sh chain chain [N] [K] [R]
+#   run.sh chain blocked [N]
 #
 # Results are printed as "RESULT <name> <value> <unit>" lines on stdout.
 set -euo pipefail
@@ -23,7 +25,7 @@ die() {
 suite=$1
 shift
 case "$suite" in
-    gen_server | supervisor) module="${suite}_bench" ;;
+    gen_server | supervisor | chain) module="${suite}_bench" ;;
     *) usage ;;
 esac
 

@@ -88,4 +88,9 @@ bool trap_exit(bool on);
 /// `exit(Pid, Reason)`: sends an exit signal. `exit_reason::kill()` cannot be trapped.
 void exit(const pid& p, exit_reason reason);
 
+/// `timer:sleep(T)`: inside a process, parks it for `t` (its thread runs other processes
+/// meanwhile, and an exit signal that kills it ends the sleep); elsewhere, sleeps the
+/// calling thread. Messages that arrive meanwhile wait in the mailbox.
+void sleep(timeout t);
+
 }  // namespace otp
