@@ -11,9 +11,17 @@ namespace {
 /// Enough for the processes one thread runs between two waits; more are unmapped.
 constexpr std::size_t cache_limit = 16;
 
+/// Whether this thread's cache exists: a stack freed while thread-locals end (an idle
+/// process stack ending after the cache did) is unmapped instead.
+thread_local bool cache_alive = false;
+
 struct stack_cache {
   std::vector<boost::context::stack_context> free;
+  stack_cache() { cache_alive = true; }
+  stack_cache(const stack_cache&) = delete;
+  stack_cache& operator=(const stack_cache&) = delete;
   ~stack_cache() {
+    cache_alive = false;
     boost::context::protected_fixedsize_stack unmapper{process_stack::size};
     for (auto& sc : free)
       unmapper.deallocate(sc);
@@ -35,7 +43,7 @@ boost::context::stack_context process_stack::allocate() {
 
 void process_stack::deallocate(boost::context::stack_context& sc) noexcept {
   // A stack freed on another thread than it came from joins this thread's cache.
-  if (cache.free.size() < cache_limit) {
+  if (cache_alive && cache.free.size() < cache_limit) {
     try {
       cache.free.push_back(sc);
       return;
