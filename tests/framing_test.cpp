@@ -89,6 +89,22 @@ TEST_CASE("framing: frames over max_size are refused, and the decoder stays fail
   CHECK_FALSE(otp::net::encode_header(framing{packet::u16, 100}, 101).has_value());
 }
 
+TEST_CASE("framing: a line without a limit is still bounded (1 MiB), not buffered for ever") {
+  frame_decoder d{framing{packet::line, 0}};
+  d.feed(std::string(otp::net::unbounded_line_limit - 1, 'x') + "\n");
+  auto longest = d.next();
+  REQUIRE(longest.has_value());
+  CHECK(longest->value().size() == otp::net::unbounded_line_limit);
+  // A peer that never sends a newline: refused once the buffer passes the limit.
+  for (int i = 0; i < 16; ++i)
+    d.feed(std::string(64 * 1024, 'y'));
+  d.feed("y");
+  auto endless = d.next();
+  REQUIRE_FALSE(endless.has_value());
+  CHECK(endless.error().what == otp::net::net_error::kind::frame_too_large);
+  CHECK(d.buffered() <= otp::net::unbounded_line_limit + 1);
+}
+
 TEST_CASE("endpoint: parse and print") {
   using otp::net::endpoint;
   CHECK(endpoint::parse("127.0.0.1:7000").value() == endpoint::tcp("127.0.0.1", 7000));

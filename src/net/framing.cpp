@@ -28,6 +28,15 @@ net_error too_large(std::size_t size, std::size_t max) {
                    fmt::format("{} bytes, the limit is {}", size, max)};
 }
 
+/// `max_size` 0: the framing's own limit. A line has no header to bound it, so a client that
+/// never sends a newline would grow the buffer without end; Erlang's line mode is bounded by
+/// its receive buffer. Lines get `unbounded_line_limit`.
+std::size_t effective_max(const framing& f) noexcept {
+  if (f.max_size != 0)
+    return f.max_size;
+  return f.packet == packet::line ? unbounded_line_limit : std::numeric_limits<std::size_t>::max();
+}
+
 std::size_t header_limit(packet p) noexcept {
   switch (header_size(p)) {
     case 1:
@@ -60,7 +69,7 @@ expected<std::optional<std::string>, net_error> frame_decoder::next() {
     return unexpected{net_error{net_error::kind::frame_too_large, "decoder failed earlier"}};
   auto available = buffer_.size() - consumed_;
   const char* start = buffer_.data() + consumed_;
-  auto max = framing_.max_size == 0 ? std::numeric_limits<std::size_t>::max() : framing_.max_size;
+  auto max = effective_max(framing_);
   std::optional<std::string> frame;
   switch (framing_.packet) {
     case packet::raw: {

@@ -23,11 +23,16 @@ enum class packet {
   line  // up to and including '\n' (`{packet, line}`)
 };
 
+/// The longest line `packet::line` takes when `max_size` is 0 (1 MiB): a line has no header to
+/// bound it, and a peer that never sends a newline must not grow the buffer without end.
+inline constexpr std::size_t unbounded_line_limit = 1024 * 1024;
+
 struct framing {
   enum packet packet = packet::raw;
   /// The largest payload (or line, newline included) accepted; a larger one is an error
-  /// (`frame_too_large`) that closes the connection. 0 means no limit other than the header's.
-  /// For `raw` it caps a single read.
+  /// (`frame_too_large`) that closes the connection. 0 means the framing's own limit: the
+  /// header's for u8 / u16 / u32 (255 B, 64 KiB, 4 GiB), `unbounded_line_limit` for lines. For
+  /// `raw` it caps a single read.
   std::size_t max_size = 64 * 1024;
 };
 
