@@ -1014,6 +1014,17 @@ void server_core::trace(std::string what) {
   home().logger().log(log_level::debug, "trace", "*DBG* {} {}", display_name(), what);
 }
 
+std::size_t server_core::mailbox_length() {
+  // CAF's size() leaves out the messages the process skipped (those a suspended server holds
+  // back): they sit in each category's cache. process_info(P, message_queue_len) counts them.
+  auto& box = mailbox();
+  auto waiting = box.size();
+  auto& categories = box.queue().queues();
+  waiting += std::get<0>(categories).cache().total_task_size();  // urgent
+  waiting += std::get<1>(categories).cache().total_task_size();  // normal
+  return static_cast<std::size_t>(waiting);
+}
+
 server_status server_core::status() {
   server_status s;
   s.pid = pid_of_self();
@@ -1022,7 +1033,7 @@ server_status server_core::status() {
   s.suspended = suspended_;
   s.trace = trace_;
   s.trap_exit = trap_exit_;
-  s.mailbox_size = mailbox().size();
+  s.mailbox_size = mailbox_length();
   s.calls = calls_;
   s.casts = casts_;
   s.infos = infos_;

@@ -94,3 +94,20 @@ TEST_CASE("sys functions on a dead server fail with noproc") {
   gen_server::stop(c);
   CHECK(otp::sys::get_state(c).error().what_kind() == otp::call_error::kind::noproc);
 }
+
+TEST_CASE("get_status counts the messages a suspended server holds back") {
+  otp::test::kit kit;
+  auto c = gen_server::start<counter>(kit.node(), 0, nullptr).value();
+  REQUIRE(otp::sys::suspend(c));
+  for (int i = 0; i < 1000; ++i)
+    gen_server::cast(c, add{1});
+  otp::send(c, tick{});
+  kit.run();  // the server has looked at all of them and held them back
+  auto st = otp::sys::get_status(c).value();
+  CHECK(st.suspended);
+  CHECK(st.mailbox_size == 1001);
+  REQUIRE(otp::sys::resume(c));
+  kit.run();
+  CHECK(otp::sys::get_status(c).value().mailbox_size == 0);
+  CHECK(gen_server::call(c, get{}) == 1100);
+}

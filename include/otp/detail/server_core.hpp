@@ -184,6 +184,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   void report_crash(const exit_reason& reason);
   void replay_deferred();
   otp::server_status status();
+  /// Messages waiting in the mailbox, those skipped while suspended included.
+  std::size_t mailbox_length();
   std::string describe_current();
   void unhandled(const std::string& what);
 
