@@ -60,26 +60,23 @@ init_result supervisor_state::init(sup_flags flags, std::vector<child_spec> spec
   flags_ = flags;
   otp::trap_exit(true);
   core().mark_supervisor();
+  // OTP's words (supervisor:init/1): bad flags are {supervisor_data, What}, bad child specs
+  // {start_spec, What}, a simple_one_for_one without exactly one spec {bad_start_spec, Specs}.
   auto refuse = [](std::string what) { return otp::stop(exit_reason::error(std::move(what))); };
-  if (static_cast<unsigned>(flags.strategy) > static_cast<unsigned>(strategy::simple_one_for_one))
-    return refuse(fmt::format("{{invalid_strategy,{}}}", static_cast<int>(flags.strategy)));
-  if (flags.intensity < 0)
-    return refuse(fmt::format("{{invalid_intensity,{}}}", flags.intensity));
-  if (flags.period.count() < 1)
-    return refuse(fmt::format("{{invalid_period,{}}}", flags.period.count()));
-  if (static_cast<unsigned>(flags.auto_shutdown)
-      > static_cast<unsigned>(auto_shutdown::all_significant))
-    return refuse(
-      fmt::format("{{invalid_auto_shutdown,{}}}", static_cast<int>(flags.auto_shutdown)));
-  if (simple() && specs.size() != 1)
-    return refuse(
-      fmt::format("{{bad_start_spec,{{simple_one_for_one_needs_one_spec,{}}}}}", specs.size()));
+  if (auto bad = check_flags(flags))
+    return refuse(fmt::format("{{supervisor_data,{}}}", *bad));
+  if (simple() && specs.size() != 1) {
+    std::vector<std::string> listed;
+    for (const auto& spec : specs)
+      listed.push_back(spec.id);
+    return refuse(fmt::format("{{bad_start_spec,[{}]}}", fmt::join(listed, ",")));
+  }
   std::unordered_set<std::string> ids;
   for (const auto& spec : specs) {
     if (auto bad = validate(spec))
-      return otp::stop(exit_reason::error(fmt::format("{{bad_child_spec,{}}}", *bad)));
+      return otp::stop(exit_reason::error(fmt::format("{{start_spec,{}}}", *bad)));
     if (!ids.insert(spec.id).second)
-      return refuse(fmt::format("{{bad_child_spec,{{duplicate_child_name,\"{}\"}}}}", spec.id));
+      return refuse(fmt::format("{{start_spec,{{duplicate_child_name,{}}}}}", spec.id));
   }
   if (simple()) {
     children_.push_back(child{std::move(specs.front()), {}});
@@ -104,24 +101,40 @@ init_result supervisor_state::init(sup_flags flags, std::vector<child_spec> spec
   return otp::ok();
 }
 
+std::optional<std::string> supervisor_state::check_flags(const sup_flags& flags) {
+  if (static_cast<unsigned>(flags.strategy) > static_cast<unsigned>(strategy::simple_one_for_one))
+    return fmt::format("{{invalid_strategy,{}}}", static_cast<int>(flags.strategy));
+  if (flags.intensity < 0)
+    return fmt::format("{{invalid_intensity,{}}}", flags.intensity);
+  if (flags.period.count() < 1)
+    return fmt::format("{{invalid_period,{}}}", flags.period.count());
+  if (static_cast<unsigned>(flags.auto_shutdown)
+      > static_cast<unsigned>(auto_shutdown::all_significant))
+    return fmt::format("{{invalid_auto_shutdown,{}}}", static_cast<int>(flags.auto_shutdown));
+  if (flags.strategy == strategy::simple_one_for_one && flags.auto_shutdown != auto_shutdown::never)
+    return fmt::format("{{bad_combination,[{{auto_shutdown,{}}},{{strategy,simple_one_for_one}}]}}",
+                       flags.auto_shutdown);
+  return std::nullopt;
+}
+
 std::optional<exit_reason> supervisor_state::validate(const child_spec& spec) const {
+  // OTP's check_childspec, in its order; ids are the user's strings, printed as OTP prints
+  // an atom id.
   auto bad = [](std::string what) { return std::optional{exit_reason::error(std::move(what))}; };
   if (spec.id.empty() && !simple())
-    return bad("{invalid_child_id,\"\"}");
+    return bad("missing_id");
   if (!spec.start)
-    return bad(fmt::format("{{invalid_mfa,\"{}\"}}", spec.id));
+    return bad("missing_start");
   if (static_cast<unsigned>(spec.restart) > static_cast<unsigned>(restart::temporary))
     return bad(fmt::format("{{invalid_restart_type,{}}}", static_cast<int>(spec.restart)));
   if (static_cast<unsigned>(spec.type) > static_cast<unsigned>(child_type::supervisor))
     return bad(fmt::format("{{invalid_child_type,{}}}", static_cast<int>(spec.type)));
   if (spec.shutdown && !spec.shutdown->is_brutal_kill() && spec.shutdown->after().count() < 0)
     return bad(fmt::format("{{invalid_shutdown,{}}}", spec.shutdown->after().count()));
-  if (spec.significant && spec.restart == restart::permanent)
-    return bad(fmt::format(
-      "{{bad_combination,\"{}\",[{{restart,permanent}},{{significant,true}}]}}", spec.id));
   if (spec.significant && flags_.auto_shutdown == auto_shutdown::never)
-    return bad(fmt::format(
-      "{{bad_combination,\"{}\",[{{auto_shutdown,never}},{{significant,true}}]}}", spec.id));
+    return bad("{bad_combination,[{auto_shutdown,never},{significant,true}]}");
+  if (spec.significant && spec.restart == restart::permanent)
+    return bad("{bad_combination,[{restart,permanent},{significant,true}]}");
   return std::nullopt;
 }
 

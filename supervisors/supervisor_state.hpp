@@ -144,6 +144,8 @@ class supervisor_state {
   using trigger = std::variant<otp::down, sup_try_again>;
 
   // -- start ----------------------------------------------------------------------------------
+  /// OTP's check_flags: what is wrong with the flags, in OTP's words.
+  static std::optional<std::string> check_flags(const sup_flags& flags);
   std::optional<exit_reason> validate(const child_spec& spec) const;
   start_function::result_type start(const child_spec& spec, const caf::message& extra);
   void stop_now(const std::vector<otp::pid>& started);

@@ -92,27 +92,35 @@ std::string refusal(otp::sup_flags flags, std::vector<otp::child_spec> specs) {
 TEST_CASE("bad flags and specs are refused at start with the offending value") {
   auto j = new_journal();
   auto ok_spec = worker_spec("w", j);
-  CHECK(refusal({.intensity = -1}, {ok_spec}) == "{invalid_intensity,-1}");
-  CHECK(refusal({.period = 0ms}, {ok_spec}) == "{invalid_period,0}");
-  CHECK(refusal({.strategy = static_cast<otp::strategy>(9)}, {ok_spec}) == "{invalid_strategy,9}");
-  CHECK(refusal({}, {ok_spec, ok_spec}) == "{bad_child_spec,{duplicate_child_name,\"w\"}}");
-  CHECK(refusal({}, {{.id = "nostart"}}) == "{bad_child_spec,{invalid_mfa,\"nostart\"}}");
+  CHECK(refusal({.intensity = -1}, {ok_spec}) == "{supervisor_data,{invalid_intensity,-1}}");
+  CHECK(refusal({.period = 0ms}, {ok_spec}) == "{supervisor_data,{invalid_period,0}}");
+  CHECK(refusal({.strategy = static_cast<otp::strategy>(9)}, {ok_spec})
+        == "{supervisor_data,{invalid_strategy,9}}");
+  CHECK(refusal({}, {ok_spec, ok_spec}) == "{start_spec,{duplicate_child_name,w}}");
+  CHECK(refusal({}, {{.id = "nostart"}}) == "{start_spec,missing_start}");
   auto bad_restart = ok_spec;
   bad_restart.restart = static_cast<otp::restart>(7);
-  CHECK(refusal({}, {bad_restart}) == "{bad_child_spec,{invalid_restart_type,7}}");
+  CHECK(refusal({}, {bad_restart}) == "{start_spec,{invalid_restart_type,7}}");
   auto bad_shutdown = ok_spec;
   bad_shutdown.shutdown = otp::timeout{-5};
-  CHECK(refusal({}, {bad_shutdown}) == "{bad_child_spec,{invalid_shutdown,-5}}");
+  CHECK(refusal({}, {bad_shutdown}) == "{start_spec,{invalid_shutdown,-5}}");
   auto significant_permanent = ok_spec;
   significant_permanent.significant = true;
   CHECK(refusal({.auto_shutdown = otp::auto_shutdown::any_significant}, {significant_permanent})
-        == "{bad_child_spec,{bad_combination,\"w\",[{restart,permanent},{significant,true}]}}");
+        == "{start_spec,{bad_combination,[{restart,permanent},{significant,true}]}}");
   auto significant_never = worker_spec("t", j, otp::restart::transient);
   significant_never.significant = true;
   CHECK(refusal({}, {significant_never})
-        == "{bad_child_spec,{bad_combination,\"t\",[{auto_shutdown,never},{significant,true}]}}");
+        == "{start_spec,{bad_combination,[{auto_shutdown,never},{significant,true}]}}");
   CHECK(refusal({.strategy = otp::strategy::simple_one_for_one}, {ok_spec, worker_spec("x", j)})
-        == "{bad_start_spec,{simple_one_for_one_needs_one_spec,2}}");
+        == "{bad_start_spec,[w,x]}");
+  CHECK(refusal({}, {{.start = otp::start_with<worker>(std::string{"anon"}, j)}})
+        == "{start_spec,missing_id}");
+  CHECK(refusal({.strategy = otp::strategy::simple_one_for_one,
+                 .auto_shutdown = otp::auto_shutdown::any_significant},
+                {ok_spec})
+        == "{supervisor_data,{bad_combination,[{auto_shutdown,any_significant},{strategy,simple_"
+           "one_for_one}]}}");
   CHECK(j->empty());  // nothing was started for a refused spec
 }
 

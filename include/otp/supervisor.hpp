@@ -89,7 +89,7 @@ namespace supervisor {
 /// Starts a supervisor and its children, in order; returns after all started. If one fails,
 /// the ones already started are stopped and the error names the child and its reason:
 /// `{shutdown,{failed_to_start_child,Id,Reason}}`. A bad spec is refused with the culprit:
-/// `{bad_child_spec,...}`, `{invalid_intensity,...}`, ...
+/// `{start_spec,...}`, `{supervisor_data,...}`, ... in OTP's words (docs/supervisor.md).
 expected<sup_ref, start_error> start_link(node& n, start_options opts, sup_flags flags,
                                           std::vector<child_spec> children);
 expected<sup_ref, start_error> start_link(node& n, sup_flags flags,
