@@ -132,7 +132,8 @@ server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
 
 server_core::~server_core() {
   bounce_buffered();
-  std::unique_ptr<exit_reason> unused{pending_exit_.exchange(nullptr)};
+  // An exit signal noted for a wait that never came to it.
+  std::unique_ptr<exit_reason> never_delivered{pending_exit_.exchange(nullptr)};
 }
 
 namespace {

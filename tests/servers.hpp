@@ -24,6 +24,28 @@ struct stop_now {
 };
 struct tick {};
 
+struct get_answer {};
+struct release_all {};
+struct how_many {};
+
+/// Answers no `get_answer` until `release_all` (then 42 to every caller, and how many it
+/// answered); `how_many` tells how many wait.
+struct answer_later {
+  std::vector<otp::from<int>> waiting;
+  otp::call_result<int> handle_call(const get_answer&, otp::from<int> caller) {
+    waiting.push_back(std::move(caller));
+    return otp::noreply();
+  }
+  std::size_t handle_call(const release_all&) {
+    for (auto& w : waiting)
+      w.reply(42);
+    auto n = waiting.size();
+    waiting.clear();
+    return n;
+  }
+  std::size_t handle_call(const how_many&) { return waiting.size(); }
+};
+
 /// A counter: call, cast, info, terminate; records what happened in a shared log.
 class counter {
  public:

@@ -1,6 +1,7 @@
 // The socket server on loopback: ephemeral ports, bounded waits, a real (threaded) node.
 
 #include "net_client.hpp"
+#include "servers.hpp"
 
 #include <otp/gen_server.hpp>
 #include <otp/net/listener.hpp>
@@ -607,31 +608,11 @@ TEST_CASE("socket server: a listener in a supervision tree is restarted after a 
 
 namespace {
 
-struct get_answer {};
-struct release_all {};
-struct how_many {};
-
-/// Answers nobody until told, then everybody.
-struct answer_later {
-  std::vector<otp::from<int>> waiting;
-  otp::call_result<int> handle_call(const get_answer&, otp::from<int> caller) {
-    waiting.push_back(std::move(caller));
-    return otp::noreply();
-  }
-  bool handle_call(const release_all&) {
-    for (auto& w : waiting)
-      w.reply(42);
-    waiting.clear();
-    return true;
-  }
-  std::size_t handle_call(const how_many&) { return waiting.size(); }
-};
-
 /// "ask" calls the server (and waits for it) before it answers; anything else is echoed.
 struct asking_handler {
   net::socket sock;
-  otp::server_ref<answer_later> server;
-  asking_handler(net::socket s, otp::server_ref<answer_later> srv)
+  otp::server_ref<fixtures::answer_later> server;
+  asking_handler(net::socket s, otp::server_ref<fixtures::answer_later> srv)
     : sock(std::move(s)), server(srv) {
     sock.set_active(net::active::on);
   }
@@ -640,7 +621,7 @@ struct asking_handler {
       (void)sock.send(d.bytes);
       return;
     }
-    auto answer = otp::gen_server::call(server, get_answer{}, 10s);
+    auto answer = otp::gen_server::call(server, fixtures::get_answer{}, 10s);
     (void)sock.send(fmt::format("answer {}", answer));
   }
 };
@@ -649,19 +630,19 @@ struct asking_handler {
 
 TEST_CASE("socket server: a handler waiting in a call holds up no other connection") {
   otp::node node{threaded()};
-  auto server = otp::gen_server::start<answer_later>(node).value();
+  auto server = otp::gen_server::start<fixtures::answer_later>(node).value();
   auto opts = loopback();
   opts.io_threads = 1;  // both connections on one I/O thread
   auto l = net::start_listener<asking_handler>(node, opts, server).value();
   auto asking = client::tcp(l.port());
   auto other = client::tcp(l.port());
   REQUIRE(asking.send("ask"));
-  REQUIRE(eventually([&] { return otp::gen_server::call(server, how_many{}) == 1u; }));
+  REQUIRE(eventually([&] { return otp::gen_server::call(server, fixtures::how_many{}) == 1u; }));
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 20; ++i)
     CHECK(round_trip(other, fmt::format("ping {}", i)) == fmt::format("ping {}", i));
   CHECK(std::chrono::steady_clock::now() - t0 < 2s);
-  REQUIRE(otp::gen_server::call(server, release_all{}));
+  REQUIRE(otp::gen_server::call(server, fixtures::release_all{}));
   CHECK(asking.recv(9).value_or("") == "answer 42");
   net::stop_listener(l).value();
 }

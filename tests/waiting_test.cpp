@@ -3,6 +3,7 @@
 // callers on two, waits killed by exit signals, waits in virtual time.
 
 #include "eventually.hpp"
+#include "servers.hpp"
 
 #include <doctest/doctest.h>
 
@@ -28,6 +29,10 @@
 using namespace std::chrono_literals;
 namespace gen_server = otp::gen_server;
 namespace supervisor = otp::supervisor;
+using fixtures::answer_later;
+using fixtures::get_answer;
+using fixtures::how_many;
+using fixtures::release_all;
 
 namespace {
 
@@ -93,31 +98,11 @@ namespace {
 
 // -- 10,000 callers parked on one slow server ---------------------------------------------------
 
-struct get_answer {};
-struct release_all {};
-
-/// Answers nobody until told, then everybody.
-struct slow_server {
-  std::vector<otp::from<int>> waiting;
-  otp::call_result<int> handle_call(const get_answer&, otp::from<int> caller) {
-    waiting.push_back(std::move(caller));
-    return otp::noreply();
-  }
-  std::size_t handle_call(const release_all&) {
-    for (auto& w : waiting)
-      w.reply(42);
-    auto n = waiting.size();
-    waiting.clear();
-    return n;
-  }
-  std::size_t handle_call(const int&) { return waiting.size(); }
-};
-
 struct go {};
 
 /// Calls the slow server as soon as it is told to go, and counts the answer.
 struct waiting_caller {
-  otp::server_ref<slow_server> server;
+  otp::server_ref<answer_later> server;
   std::shared_ptr<std::atomic<int>> answers;
   void handle_cast(const go&) {
     if (gen_server::call(server, get_answer{}, otp::infinity) == 42)
@@ -129,7 +114,7 @@ struct waiting_caller {
 
 TEST_CASE("waiting: 10,000 processes blocked in a call to one slow server on 2 threads") {
   otp::node node{threads(2)};
-  auto server = gen_server::start<slow_server>(node).value();
+  auto server = gen_server::start<answer_later>(node).value();
   auto answers = std::make_shared<std::atomic<int>>(0);
   std::vector<otp::server_ref<waiting_caller>> callers;
   for (int i = 0; i < 10'000; ++i) {
@@ -137,7 +122,8 @@ TEST_CASE("waiting: 10,000 processes blocked in a call to one slow server on 2 t
     gen_server::cast(callers.back(), go{});
   }
   // All of them wait at once: the threads are free, or the server could not count them.
-  CHECK(test_util::eventually([&] { return gen_server::call(server, 0) == 10'000u; }, 30s));
+  CHECK(
+    test_util::eventually([&] { return gen_server::call(server, how_many{}) == 10'000u; }, 30s));
   CHECK(gen_server::call(server, release_all{}) == 10'000u);
   CHECK(test_util::eventually([&] { return answers->load() == 10'000; }, 30s));
 }
@@ -189,17 +175,7 @@ namespace {
 
 // -- killed while waiting ----------------------------------------------------------------------
 
-struct hang {};
 struct wait_forever {};
-
-/// Never answers.
-struct black_hole {
-  std::vector<otp::from<int>> parked;
-  otp::call_result<int> handle_call(const hang&, otp::from<int> caller) {
-    parked.push_back(std::move(caller));
-    return otp::noreply();
-  }
-};
 
 /// Counts its destructors: a stack that is unwound runs them.
 struct witness {
@@ -208,7 +184,7 @@ struct witness {
 };
 
 struct doomed {
-  otp::server_ref<black_hole> target;
+  otp::server_ref<answer_later> target;  // never released: it never answers
   std::shared_ptr<std::atomic<int>> destroyed;
   std::shared_ptr<std::atomic<bool>> waiting;
   bool trapping = false;
@@ -216,7 +192,7 @@ struct doomed {
   void handle_cast(const wait_forever&) {
     witness w{destroyed};
     *waiting = true;
-    (void)gen_server::try_call(target, hang{}, otp::infinity);
+    (void)gen_server::try_call(target, get_answer{}, otp::infinity);
     *waiting = false;  // not reached when killed
   }
   void terminate(const otp::exit_reason&) { ++*destroyed; }  // not run when killed
@@ -226,7 +202,7 @@ struct doomed {
 
 TEST_CASE("waiting: a process killed while it waits exits killed at once, its stack unwound") {
   otp::node node{threads(2)};
-  auto hole = gen_server::start<black_hole>(node).value();
+  auto hole = gen_server::start<answer_later>(node).value();
   for (bool trapping : {false, true}) {
     CAPTURE(trapping);
     auto destroyed = std::make_shared<std::atomic<int>>(0);
@@ -245,7 +221,7 @@ TEST_CASE("waiting: a process killed while it waits exits killed at once, its st
 
 TEST_CASE("waiting: an untrapped exit signal ends a wait with its reason, a trapped one waits") {
   otp::test::kit kit;
-  auto hole = gen_server::start<black_hole>(kit.node()).value();
+  auto hole = gen_server::start<answer_later>(kit.node()).value();
   auto destroyed = std::make_shared<std::atomic<int>>(0);
   auto waiting = std::make_shared<std::atomic<bool>>(false);
   auto plain = gen_server::start<doomed>(kit.node(), hole, destroyed, waiting, false).value();
@@ -358,7 +334,7 @@ long thread_id() {
 }
 
 struct hopper {
-  otp::server_ref<slow_server> server;
+  otp::server_ref<answer_later> server;
   where handle_call(const go&) {
     where w;
     w.before = thread_id();
@@ -374,16 +350,16 @@ struct hopper {
 
 TEST_CASE("waiting: a process resumed on another thread sees its own thread-locals") {
   otp::node node{threads(2)};
-  auto server = gen_server::start<slow_server>(node).value();
+  auto server = gen_server::start<answer_later>(node).value();
   bool moved = false;
   for (int i = 0; i < 500 && !moved; ++i) {
     auto h = gen_server::start<hopper>(node, server).value();
     std::optional<where> w;
     std::thread caller{[&] { w = gen_server::call(h, go{}, 10s); }};
-    REQUIRE(test_util::eventually([&] { return gen_server::call(server, 0) == 1u; }));
+    REQUIRE(test_util::eventually([&] { return gen_server::call(server, how_many{}) == 1u; }));
     // Shift the scheduler's round robin, so the wake lands on either thread.
     for (int k = 0; k < i % 3; ++k)
-      (void)gen_server::call(server, 0);
+      (void)gen_server::call(server, how_many{});
     REQUIRE(gen_server::call(server, release_all{}) == 1u);
     caller.join();
     REQUIRE(w);
