@@ -1,8 +1,11 @@
 #include "otp/process.hpp"
 
 #include "otp/detail/caf_error.hpp"
+#include "otp/detail/exit_request.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/node.hpp"
+
+#include "exit_watch.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -75,6 +78,20 @@ void exit(const pid& p, exit_reason reason) {
     p.actor()->enqueue(nullptr, caf::make_message_id(),
                        caf::make_message(caf::exit_msg{caf::actor_addr{}, std::move(err)}),
                        nullptr);
+}
+
+std::optional<exit_reason> await_exit(const pid& p, timeout t) {
+  if (!p)
+    return exit_reason::noproc();
+  detail::exit_watch watch{p.actor()};
+  if (!watch.wait(t))
+    return std::nullopt;
+  return detail::from_caf_error(watch.reason());
+}
+
+void exit(exit_reason reason) {
+  current("otp::exit");
+  throw detail::exit_request{std::move(reason)};
 }
 
 }  // namespace otp

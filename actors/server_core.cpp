@@ -67,6 +67,8 @@ caf::error exception_to_exit(caf::scheduled_actor*, std::exception_ptr& e) {
     std::rethrow_exception(e);
   } catch (const process_exit& x) {
     return to_caf_error(x.reason);
+  } catch (const exit_request& x) {
+    return to_caf_error(x.reason);
   } catch (const std::exception& x) {
     return to_caf_error(exit_reason::exception(x.what()));
   } catch (...) {
@@ -422,13 +424,32 @@ void server_core::wake() noexcept {
   auto state = wait_state_.load(std::memory_order_acquire);
   while (state == waiting || state == parked) {
     if (wait_state_.compare_exchange_weak(state, woken, std::memory_order_acq_rel)) {
-      if (state == parked) {  // nobody runs it: schedule it, as a message to an idle actor does
-        caf::intrusive_ptr_add_ref(ctrl());
-        home_system().scheduler().enqueue(this);
-      }
+      if (state == parked)  // nobody runs it
+        schedule_woken();
       return;
     }
   }
+}
+
+void server_core::schedule_woken() {
+  // As a message to an idle actor does.
+  caf::intrusive_ptr_add_ref(ctrl());
+  home_system().scheduler().enqueue(this);
+}
+
+bool server_core::take_parked() noexcept {
+  auto expected = static_cast<std::uint8_t>(parked);
+  return wait_state_.compare_exchange_strong(expected, woken, std::memory_order_acq_rel)
+         || expected == woken;
+}
+
+bool server_core::wait_woken() const noexcept {
+  return wait_state_.load(std::memory_order_acquire) == woken;
+}
+
+void server_core::kill_in_wait(exit_reason reason) {
+  std::unique_ptr<exit_reason> earlier{
+    pending_exit_.exchange(std::make_unique<exit_reason>(std::move(reason)).release())};
 }
 
 void server_core::throw_if_killed() {
@@ -451,8 +472,7 @@ void server_core::note_exit_signal(const caf::mailbox_element& x) {
   // A trapped signal is a message like any other, handled after the wait.
   if (!kill && (trap_exit_ || reason.is_normal()))
     return;
-  std::unique_ptr<exit_reason> earlier{
-    pending_exit_.exchange(std::make_unique<exit_reason>(std::move(reason)).release())};
+  kill_in_wait(std::move(reason));
   wake();
 }
 
@@ -886,6 +906,8 @@ void server_core::finish_stop(const exit_reason& reason) {
     callbacks_->terminate(reason);
   } catch (const process_exit&) {
     throw;  // killed while terminate waited (a supervisor's shutdown timeout, say)
+  } catch (const exit_request& e) {
+    final_reason = e.reason;
   } catch (const std::exception& e) {
     // As in OTP: a crash in terminate replaces the reason.
     final_reason = exit_reason::exception(e.what());

@@ -117,6 +117,8 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     } catch (const process_exit&) {
       core->abandon();  // the calling process was killed while this init waited
       throw;
+    } catch (const exit_request& e) {
+      result = otp::stop(e.reason);  // otp::exit(Reason) in init
     } catch (const std::exception& e) {
       result = otp::stop(exit_reason::exception(e.what()));
     } catch (...) {

@@ -1,17 +1,22 @@
 #pragma once
 
-// Erlang's process BIFs for code running inside a caf-otp process (any gen_server callback):
-// self(), send, send_after, cancel_timer, monitor, link, trap_exit, exit.
+// Erlang's process BIFs for code running inside a caf-otp process (a gen_server callback, a
+// process started with `otp::spawn`): self(), send, send_after, cancel_timer, monitor, link,
+// trap_exit, exit, sleep. With spawn (otp/spawn.hpp) and receive (otp/receive.hpp).
 
 #include "otp/detail/box.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "otp/exit_reason.hpp"
+#include "otp/messages.hpp"
 #include "otp/pid.hpp"
+#include "otp/receive.hpp"
+#include "otp/spawn.hpp"
 #include "otp/timeout.hpp"
 
 #include <caf/message.hpp>
 
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -87,6 +92,16 @@ bool trap_exit(bool on);
 
 /// `exit(Pid, Reason)`: sends an exit signal. `exit_reason::kill()` cannot be trapped.
 void exit(const pid& p, exit_reason reason);
+
+/// `exit(Reason)`: ends the calling process with `reason`. A gen_server stops as if its callback
+/// had returned `stop(reason)` (terminate runs); a process started with `otp::spawn` unwinds its
+/// stack and exits. Throws `std::logic_error` outside a process.
+[[noreturn]] void exit(exit_reason reason);
+
+/// Waits until `p` has exited and returns its exit reason; nothing if `t` passes first (what
+/// `monitor` and a receive of its `down` do in Erlang). From a plain thread (`main`, a test) or
+/// from a process, which parks meanwhile.
+std::optional<exit_reason> await_exit(const pid& p, timeout t = infinity);
 
 /// `timer:sleep(T)`: inside a process, parks it for `t` (its thread runs other processes
 /// meanwhile, and an exit signal that kills it ends the sleep); elsewhere, sleeps the

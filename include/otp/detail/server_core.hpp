@@ -2,6 +2,7 @@
 
 #include "otp/action.hpp"
 #include "otp/detail/awaited_replies.hpp"
+#include "otp/detail/exit_request.hpp"
 #include "otp/detail/process_hook.hpp"
 #include "otp/detail/server_callbacks.hpp"
 #include "otp/detail/waiting_process.hpp"
@@ -167,6 +168,31 @@ class server_core : public caf::event_based_actor, public process_hook, public w
     server_core* previous_;
   };
 
+ protected:
+  // -- the process's own stack, for processes that run it their own way (plain_process) ----
+
+  /// What runs on the process's stack for one turn: CAF's resume, or an I/O task.
+  using stack_body = std::uint8_t (*)(server_core&, std::uintptr_t);
+  /// `run_on_own_stack` returns this (no resume_result) when the turn parked in a wait...
+  static constexpr std::uint8_t parked_marker = 0xfe;
+  /// ... and an I/O task this when it ran through without waiting.
+  static constexpr std::uint8_t inline_marker = 0xff;
+  /// Runs `body` on a new stack, or goes on with the stack parked in a wait, until it ends or
+  /// parks again; returns the body's result or `parked_marker`.
+  std::uint8_t run_on_own_stack(caf::execution_unit* ctx, stack_body body, std::uintptr_t arg);
+  /// A woken process is made runnable here: by default it is scheduled (nothing else runs it
+  /// while it is parked in the middle of a turn).
+  virtual void schedule_woken();
+  /// Marks a parked wait as over without scheduling: the caller goes on with it at once.
+  /// True when the process is parked and woken (so `run_on_own_stack` goes on with it).
+  bool take_parked() noexcept;
+  /// True when a wake has ended the wait the process is parked in.
+  bool wait_woken() const noexcept;
+  /// An exit signal that kills the process: its wait, now or the next, throws `process_exit`.
+  void kill_in_wait(exit_reason reason);
+  /// A deadline timer reached the mailbox: no wait was on when it fired.
+  void wait_deadline_passed(std::int64_t at);
+
  private:
   caf::result<caf::message> on_message(caf::message_view& msg);
   static bool is_request_envelope(const caf::type_erased_tuple& xs) noexcept;
@@ -193,22 +219,12 @@ class server_core : public caf::event_based_actor, public process_hook, public w
 
   // -- the process's own stack ----------------------------------------------------------------
 
-  /// What runs on the process's stack for one turn: CAF's resume, or an I/O task.
-  using stack_body = std::uint8_t (*)(server_core&, std::uintptr_t);
-  /// `run_on_own_stack` returns this (no resume_result) when the turn parked in a wait...
-  static constexpr std::uint8_t parked_marker = 0xfe;
-  /// ... and an I/O task this when it ran through without waiting.
-  static constexpr std::uint8_t inline_marker = 0xff;
-  /// Runs `body` on the process's stack until it ends or parks in a wait; returns its result.
-  std::uint8_t run_on_own_stack(caf::execution_unit* ctx, stack_body body, std::uintptr_t arg);
   static std::uint8_t run_io_job(server_core& self, std::uintptr_t arg);
   /// In `enqueue`, while the process waits: an exit signal that kills it ends the wait.
   void note_exit_signal(const caf::mailbox_element& x);
   /// A wait's deadline timer came (`wait_deadline_atom`); true if it was one.
   bool on_wait_deadline(const caf::mailbox_element& x);
   void arm_wait_deadline(caf::actor_clock::time_point deadline);
-  /// A deadline timer reached the mailbox: no wait was on when it fired.
-  void wait_deadline_passed(std::int64_t at);
   void throw_if_killed();
 
   // Until init has returned, the process must not run: a message would start it on a
@@ -268,6 +284,8 @@ bool server_core::guarded(F&& f) {
     return true;
   } catch (const process_exit&) {
     throw;  // killed while waiting: unwind to the process's top
+  } catch (const exit_request& e) {
+    crash(e.reason);  // otp::exit(Reason)
   } catch (const std::exception& e) {
     crash(exit_reason::exception(e.what()));
   } catch (...) {

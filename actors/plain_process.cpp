@@ -1,0 +1,237 @@
+#include "plain_process.hpp"
+
+#include "otp/detail/atoms.hpp"
+#include "otp/detail/box.hpp"
+#include "otp/detail/caf_error.hpp"
+#include "otp/detail/exit_request.hpp"
+#include "otp/detail/quiet_caf_logger.hpp"
+#include "otp/detail/timer_state.hpp"
+#include "otp/logger.hpp"
+#include "otp/messages.hpp"
+#include "otp/node.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+
+#include <stdexcept>
+
+namespace otp::detail {
+
+namespace {
+
+// The function's first run, and the end of a wait that parked the process (`schedule_woken`).
+using plain_start_atom = caf::atom_constant<caf::atom("otp_pstart")>;
+using plain_wake_atom = caf::atom_constant<caf::atom("otp_pwake")>;
+
+bool is_atom(const caf::type_erased_tuple& xs, caf::atom_value a) {
+  return xs.size() == 1 && xs.match_element<caf::atom_value>(0)
+         && xs.get_as<caf::atom_value>(0) == a;
+}
+
+}  // namespace
+
+plain_process::plain_process(caf::actor_config& cfg) : server_core(cfg) {}
+
+void plain_process::start() {
+  started(action{});
+  caf::anon_send(caf::actor_cast<caf::actor>(ctrl()), plain_start_atom::value);
+}
+
+plain_process* plain_process::current() noexcept {
+  return dynamic_cast<plain_process*>(server_core::current());
+}
+
+caf::behavior plain_process::make_behavior() {
+  // Never consulted (`consume` takes every message), but a process without a behaviour
+  // would be terminated by CAF as done.
+  return {[](plain_wake_atom) {}};
+}
+
+caf::resumable::resume_result plain_process::resume(caf::execution_unit* ctx,
+                                                    std::size_t max_throughput) {
+  // On the thread's stack: the function's stack is entered from `consume`, when a message
+  // lets it go on.
+  quiet_caf_logger();
+  return caf::event_based_actor::resume(ctx, max_throughput);
+}
+
+caf::invoke_message_result plain_process::consume(caf::mailbox_element& x) {
+  if (finished_)
+    return caf::invoke_message_result::consumed;
+  auto& xs = x.content();
+  if (xs.match_elements<caf::exit_msg>()) {
+    on_exit_signal(xs.get_mutable_as<caf::exit_msg>(0));
+  } else if (xs.match_elements<caf::down_msg>()) {
+    auto& d = xs.get_as<caf::down_msg>(0);
+    keep(caf::make_message(
+      box<down>{down{otp::pid{caf::actor_cast<caf::actor>(d.source)}, from_caf_error(d.reason)}}));
+  } else if (is_atom(xs, plain_wake_atom::value)) {
+    if (wait_woken())  // else a wake for a wait that is over already
+      go_on();
+  } else if (is_atom(xs, plain_start_atom::value)) {
+    if (!started_) {
+      started_ = true;
+      go_on();
+    }
+  } else if (xs.size() == 2 && xs.match_element<wait_deadline_atom>(0)
+             && xs.match_element<std::int64_t>(1)) {
+    wait_deadline_passed(xs.get_as<std::int64_t>(1));
+  } else if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)
+             && xs.get_as<caf::atom_value>(0) == timer_atom::value
+             && xs.match_element<timer_ref_box>(1)) {
+    if (xs.get_as<timer_ref_box>(1).state->fire())  // else cancelled
+      keep(x.move_content_to_message().drop(2));
+  } else if (x.mid.is_request()) {
+    keep(x.move_content_to_message(), x.sender, x.mid);
+  } else {
+    keep(x.move_content_to_message());
+  }
+  return caf::invoke_message_result::consumed;
+}
+
+void plain_process::keep(caf::message content, caf::strong_actor_ptr sender, caf::message_id id) {
+  mailbox_.push_back(kept_message{std::move(content), std::move(sender), id});
+  if (receiving_ && take_parked())
+    go_on();
+}
+
+void plain_process::on_exit_signal(caf::exit_msg& signal) {
+  // As CAF does for the exit signals it handles itself: a signal removes the link.
+  unlink_from(signal.source);
+  bool kill = signal.reason == caf::exit_reason::kill;
+  auto reason = kill ? exit_reason::killed() : from_caf_error(signal.reason);
+  if (!kill && trap_exit()) {
+    keep(caf::make_message(
+      box<exit_signal>{exit_signal{otp::pid{caf::actor_cast<caf::actor>(signal.source)}, reason}}));
+    return;
+  }
+  if (!kill && reason.is_normal())
+    return;  // as in Erlang: a normal exit signal does not kill a process that does not trap
+  die(std::move(reason));
+}
+
+void plain_process::die(exit_reason reason) {
+  if (!started_) {  // killed before its function ran
+    finished_ = true;
+    body_.reset();
+    quit(to_caf_error(reason));
+    return;
+  }
+  // Parked in a wait: the wait throws `process_exit`, which unwinds the function's stack.
+  kill_in_wait(std::move(reason));
+  if (take_parked())
+    go_on();
+}
+
+void plain_process::go_on() {
+  run_on_own_stack(context(), &run_body, 0);
+}
+
+std::uint8_t plain_process::run_body(server_core& self, std::uintptr_t) {
+  auto& p = static_cast<plain_process&>(self);
+  auto reason = exit_reason::normal();
+  try {
+    p.body_->run();
+  } catch (const process_exit& e) {
+    reason = e.reason;
+  } catch (const exit_request& e) {
+    reason = e.reason;
+  } catch (const std::exception& e) {
+    reason = exit_reason::exception(e.what());
+    p.report_error(reason);
+  } catch (...) {
+    reason = exit_reason::exception("unknown");
+    p.report_error(reason);
+  }
+  try {
+    p.body_.reset();  // the function's captures go with it, on its own stack
+  } catch (...) {
+  }
+  p.finished_ = true;
+  p.quit(to_caf_error(reason));
+  return caf::resumable::done;
+}
+
+int plain_process::receive_next(receive_matcher match, const void* clauses, timeout t,
+                                caf::message& out) {
+  t = std::max(t, timeout{0});
+  auto deadline = t == infinity ? caf::actor_clock::time_point::max() : now() + t;
+  std::size_t tried = 0;  // Erlang's save pointer: a wait only brings messages after it
+  for (;;) {
+    for (; tried < mailbox_.size(); ++tried) {
+      auto index = match(clauses, mailbox_[tried].content);
+      if (index >= 0) {
+        out = std::move(mailbox_[tried].content);
+        mailbox_.erase(mailbox_.begin() + static_cast<std::ptrdiff_t>(tried));
+        return index;
+      }
+    }
+    auto left = infinity;
+    if (t != infinity) {
+      auto at = now();
+      if (at >= deadline)
+        return -1;
+      left = std::chrono::ceil<timeout>(deadline - at);
+    }
+    struct receiving_guard {
+      bool& flag;
+      ~receiving_guard() { flag = false; }
+    } guard{receiving_};
+    receiving_ = true;
+    prepare_wait();
+    suspend(left);
+  }
+}
+
+void plain_process::schedule_woken() {
+  // Through the mailbox, which schedules the process if it is idle: a parked plain process
+  // has given its mailbox back, so scheduling it directly could run it on two threads.
+  enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, plain_wake_atom::value),
+          nullptr);
+}
+
+void plain_process::on_exit() {
+  // Requests nobody received are refused, as CAF refuses those left in a dead mailbox.
+  for (auto& m : mailbox_)
+    if (m.sender && m.id.is_request())
+      m.sender->enqueue(ctrl(), m.id.response_id(),
+                        caf::make_message(caf::make_error(caf::sec::request_receiver_down)),
+                        context());
+  mailbox_.clear();
+  server_core::on_exit();
+}
+
+void plain_process::report_error(const exit_reason& reason) {
+  home().logger().log(log_level::error, "process_error", "Error in process {} with exit value: {}",
+                      pid_of_self(), reason);
+}
+
+int receive_next(receive_matcher match, const void* clauses, timeout t, caf::message& out) {
+  auto* self = plain_process::current();
+  if (!self)
+    throw std::logic_error("otp::receive must be called from a process started by otp::spawn");
+  return self->receive_next(match, clauses, t, out);
+}
+
+pid spawn_process(node* n, std::unique_ptr<process_body> body, spawn_mode mode) {
+  auto* parent = server_core::current();
+  if (mode != spawn_mode::plain && !parent)
+    throw std::logic_error("otp::spawn_link and otp::spawn_monitor need a calling process");
+  if (!n && !parent)
+    throw std::logic_error("otp::spawn without a node must be called from a process");
+  auto& home = n ? *n : parent->home();
+  auto handle = home.system().spawn<plain_process, caf::lazy_init>();
+  quiet_caf_logger();
+  auto* process = caf::actor_cast<plain_process*>(handle);
+  process->bind_body(std::move(body));
+  if (mode == spawn_mode::link)
+    parent->link_to(handle);
+  else if (mode == spawn_mode::monitor)
+    parent->monitor(handle);
+  process->start();
+  return otp::pid{handle};
+}
+
+}  // namespace otp::detail

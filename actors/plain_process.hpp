@@ -1,0 +1,68 @@
+#pragma once
+
+#include "otp/detail/server_core.hpp"
+#include "otp/receive.hpp"
+#include "otp/spawn.hpp"
+
+#include <deque>
+#include <memory>
+
+namespace otp::detail {
+
+/// A process that runs one function (`otp::spawn`), Erlang's plain process. The function runs
+/// on one stack for the whole life of the process and parks it in every wait; `receive` waits
+/// for messages, which the process keeps in arrival order (its save queue) until a receive
+/// takes them.
+///
+/// Every message reaches `consume` on the scheduler thread's own stack, where it is kept, and
+/// goes on with the function's stack when the message ends the wait it is parked in. Whatever
+/// ends a wait (a message, a reply, a timer, an exit signal) runs the process through its
+/// mailbox, so only one thread ever runs it.
+class plain_process final : public server_core {
+ public:
+  explicit plain_process(caf::actor_config& cfg);
+
+  /// Before the process runs.
+  void bind_body(std::unique_ptr<process_body> body) { body_ = std::move(body); }
+  /// Lets it run: its function starts on a scheduler thread.
+  void start();
+
+  /// `otp::receive`, on the process's stack.
+  int receive_next(receive_matcher match, const void* clauses, timeout t, caf::message& out);
+
+  /// The plain process running on this thread, or null.
+  static plain_process* current() noexcept;
+
+  caf::behavior make_behavior() override;
+  caf::invoke_message_result consume(caf::mailbox_element& x) override;
+  using server_core::consume;
+  resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
+  void on_exit() override;
+
+ protected:
+  void schedule_woken() override;
+
+ private:
+  /// A message no receive has taken yet.
+  struct kept_message {
+    caf::message content;
+    caf::strong_actor_ptr sender;  // with `id`: a request, refused when the process exits
+    caf::message_id id;
+  };
+
+  static std::uint8_t run_body(server_core& self, std::uintptr_t);
+  void keep(caf::message content, caf::strong_actor_ptr sender = {}, caf::message_id id = {});
+  void on_exit_signal(caf::exit_msg& signal);
+  void die(exit_reason reason);
+  /// Goes on with the function's stack (started, or parked and woken).
+  void go_on();
+  void report_error(const exit_reason& reason);
+
+  std::unique_ptr<process_body> body_;
+  std::deque<kept_message> mailbox_;
+  bool started_ = false;
+  bool finished_ = false;
+  bool receiving_ = false;  // parked in receive: a new message may end the wait
+};
+
+}  // namespace otp::detail
