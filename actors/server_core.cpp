@@ -219,12 +219,22 @@ void server_core::started(action next) {
     caf::anon_send(caf::actor_cast<caf::actor>(ctrl()), idle_atom::value, std::uint64_t{0});
 }
 
-void server_core::abandon() {
-  bounce_buffered();
+void server_core::abandon(const exit_reason& reason) {
   if (cold_ && !cold_->name.empty()) {
     node_access::unregister_name(home(), cold_->name, id());
     cold_->name.clear();
   }
+  callbacks_.reset();  // the user's state goes with init, on the starting thread
+  // The process never ran, and nothing can run it: what is sent to it waits in `buffered_`.
+  // So it exits here, as CAF ends a process: links and monitors fire with init's reason (a
+  // monitor set later fires at once), and its mailbox is closed. Only then may messages reach
+  // that mailbox, which bounces them.
+  cleanup(to_caf_error(reason), context());
+  {
+    spin_guard guard{buffer_lock_};
+    running_.store(true, std::memory_order_release);
+  }
+  bounce_buffered();
 }
 
 caf::behavior server_core::make_behavior() {

@@ -28,6 +28,21 @@ struct init_ignores {
   otp::init_result init() { return otp::ignore(); }
 };
 
+/// Fails its init after telling its pid, which Erlang would show dead.
+struct init_fails_visibly {
+  std::shared_ptr<otp::pid> me;
+  bool ignore;
+  init_fails_visibly(std::shared_ptr<otp::pid> out, bool ignore_it)
+    : me(std::move(out)), ignore(ignore_it) {}
+  otp::init_result init() {
+    *me = otp::self();
+    if (ignore)
+      return otp::ignore();
+    return otp::stop(exit_reason::error("no_config"));
+  }
+  int handle_call(const get&) { return 0; }
+};
+
 struct init_throws {
   void init() { throw std::runtime_error("init boom"); }
 };
@@ -201,6 +216,29 @@ TEST_CASE("start returns only after init, with init's failure as the error") {
   auto threw = gen_server::start<init_throws>(kit.node());
   REQUIRE_FALSE(threw);
   CHECK(threw.error().reason() == exit_reason::exception("init boom"));
+  CHECK(kit.node().process_count() == 0);
+}
+
+TEST_CASE("a server whose init returned ignore or stop is gone, and its monitors fire at once") {
+  otp::test::kit kit;
+  for (bool ignore : {true, false}) {
+    CAPTURE(ignore);
+    auto me = std::make_shared<otp::pid>();
+    REQUIRE_FALSE(gen_server::start<init_fails_visibly>(kit.node(), me, ignore));
+    REQUIRE(*me);
+    CHECK_FALSE(kit.alive(*me));
+    auto t0 = kit.now();
+    auto probe = kit.make_probe();
+    probe.monitor(*me);
+    auto d = probe.expect<otp::down>();
+    CHECK(d.pid == *me);
+    CHECK(d.reason == (ignore ? exit_reason::normal() : exit_reason::error("no_config")));
+    otp::send(*me, 1);  // dropped
+    auto r = gen_server::try_call(otp::server_ref<init_fails_visibly>{*me}, get{});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().what_kind() == otp::call_error::kind::noproc);
+    CHECK(kit.now() == t0);  // at once, not at the call's timeout
+  }
   CHECK(kit.node().process_count() == 0);
 }
 

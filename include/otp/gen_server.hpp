@@ -115,7 +115,7 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
       result =
         construct_and_init<S>(*core, std::move(opts.name), opts.trace, std::forward<Args>(args)...);
     } catch (const process_exit&) {
-      core->abandon();  // the calling process was killed while this init waited
+      core->abandon(exit_reason::killed());  // the calling process was killed while init waited
       throw;
     } catch (const exit_request& e) {
       result = otp::stop(e.reason);  // otp::exit(Reason) in init
@@ -126,7 +126,8 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     }
   }
   if (result.what() != init_result::kind::ok) {
-    core->abandon();
+    core->abandon(result.what() == init_result::kind::ignore ? exit_reason::normal()
+                                                             : result.reason());
     if (result.what() == init_result::kind::ignore)
       return unexpected{start_error{start_error::kind::ignore}};
     return unexpected{start_error{start_error::kind::init_failed, result.reason()}};

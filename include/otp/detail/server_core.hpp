@@ -77,8 +77,9 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   void bind(std::unique_ptr<server_callbacks> callbacks, std::string name, bool trace);
   /// Records init's result: arms its timeout or queues its continue, and lets the process run.
   void started(action next);
-  /// Init failed: forget the name; the process is dropped without ever running.
-  void abandon();
+  /// Init failed (or the starting process was killed while init waited): forget the name and
+  /// end the process, which never ran, with `reason`, as an Erlang process whose init failed.
+  void abandon(const exit_reason& reason);
 
   // -- used by the generated dispatch -------------------------------------------------------
 
