@@ -2,7 +2,9 @@
 
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/exit_request.hpp"
+#include "otp/detail/send_refusal.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
 
 #include "exit_watch.hpp"
@@ -13,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -98,13 +101,44 @@ void exit(exit_reason reason) {
 
 namespace otp::detail {
 
+namespace {
+
+struct send_refusal {
+  otp::pid receiver;
+  std::size_t max = 0;
+};
+
+// Set by a full mailbox in `enqueue`, on the sender's thread; read right after. A process may
+// go on on another thread, but never between the two: enqueue does not wait.
+thread_local std::optional<send_refusal> refused;
+
+}  // namespace
+
+void clear_send_refusal() noexcept {
+  refused.reset();
+}
+
+void note_send_refused(const pid& receiver, std::size_t max) {
+  refused = send_refusal{receiver, max};
+}
+
+void throw_if_send_refused() {
+  if (!refused)
+    return;
+  auto r = std::move(*refused);
+  refused.reset();
+  throw mailbox_full{std::move(r.receiver), r.max};
+}
+
 void send_message(const pid& dest, caf::message msg) {
   if (!dest)
     return;
   auto* self = server_core::current();
   auto sender = self ? self->ctrl() : nullptr;
+  clear_send_refusal();
   dest.actor()->enqueue(std::move(sender), caf::make_message_id(), std::move(msg),
                         self ? self->context() : nullptr);
+  throw_if_send_refused();
 }
 
 void send_message_after(timeout delay, const pid& dest, caf::message msg) {

@@ -6,8 +6,10 @@
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/process_task.hpp"
 #include "otp/detail/quiet_caf_logger.hpp"
+#include "otp/detail/send_refusal.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "otp/detail/type_name.hpp"
+#include "otp/logger.hpp"
 #include "otp/node.hpp"
 #include "otp/sys.hpp"
 
@@ -23,7 +25,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 
 #include "process_stack.hpp"
 
@@ -163,6 +167,8 @@ void server_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* hos
       return;
     note_exit_signal(*ptr);
   }
+  if (bounded_ && ptr && !admit(*ptr, host))
+    return;
   if (!running_.load(std::memory_order_acquire)) {
     spin_guard guard{buffer_lock_};
     if (!running_.load(std::memory_order_relaxed)) {
@@ -173,6 +179,108 @@ void server_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* hos
     }
   }
   caf::event_based_actor::enqueue(std::move(ptr), host);
+}
+
+// -- a bounded mailbox -------------------------------------------------------------------------
+
+namespace {
+
+/// Calls, casts and infos may be dropped; exit signals, downs, replies, `sys` requests and the
+/// machinery's own messages (atoms first, I/O tasks) may not.
+bool droppable(const caf::mailbox_element& x) {
+  if (x.mid.is_response())
+    return false;
+  const auto& xs = x.content();
+  if (xs.size() == 0 || xs.match_element<caf::atom_value>(0) || xs.match_element<task_ref>(0))
+    return false;
+  return !(xs.size() == 1
+           && (xs.match_element<caf::exit_msg>(0) || xs.match_element<caf::down_msg>(0)));
+}
+
+exit_reason mailbox_full_reason() {
+  return exit_reason::error("mailbox_full");
+}
+
+}  // namespace
+
+void server_core::limit_mailbox(const mailbox_limit& limit) {
+  if (limit.max == 0)
+    return;
+  if (limit.max > std::numeric_limits<std::uint32_t>::max() / 2)
+    throw std::invalid_argument("mailbox_limit: max above 2^31");
+  if (limit.high_water > limit.max)
+    throw std::invalid_argument("mailbox_limit: high_water above max");
+  cold().limit = limit;
+  bounded_ = true;
+}
+
+std::size_t server_core::high_water() const noexcept {
+  const auto& limit = cold_->limit;
+  return limit.high_water != 0 ? limit.high_water : std::max<std::size_t>(1, limit.max * 3 / 4);
+}
+
+bool server_core::admit(caf::mailbox_element& x, caf::execution_unit* host) {
+  auto& c = *cold_;
+  std::size_t n = queued_.fetch_add(1, std::memory_order_acq_rel) + 1;  // with this one
+  if (n >= high_water() && !c.high_water_logged.exchange(true, std::memory_order_acq_rel))
+    home().logger().log(log_level::warning, "mailbox_high_water",
+                        "mailbox of {} reached {} messages (limit {}, overflow {})", display_name(),
+                        n, c.limit.max, to_string(c.limit.overflow));
+  if (n <= c.limit.max || !droppable(x))
+    return true;
+  if (c.limit.overflow == overflow_policy::drop_oldest && n <= 2 * c.limit.max) {
+    c.drop_debt.fetch_add(1, std::memory_order_acq_rel);  // the oldest goes instead
+    return true;
+  }
+  queued_.fetch_sub(1, std::memory_order_acq_rel);
+  refuse(x, host);
+  if (c.limit.overflow == overflow_policy::fail_sender && !x.mid.is_request())
+    note_send_refused(pid_of_self(), c.limit.max);
+  else if (c.limit.overflow == overflow_policy::crash)
+    c.overflowed.store(true, std::memory_order_release);
+  return false;
+}
+
+bool server_core::drop_on_arrival(caf::mailbox_element& x) {
+  auto& c = *cold_;
+  if (c.overflowed.load(std::memory_order_acquire) && !stopping_) {
+    // As an Erlang process over its max_heap_size: gone before it handles another message.
+    note_dequeued();
+    refuse(x, context());
+    quit(to_caf_error(mailbox_full_reason()));
+    return true;
+  }
+  auto debt = c.drop_debt.load(std::memory_order_acquire);
+  while (debt > 0 && droppable(x)) {
+    if (c.drop_debt.compare_exchange_weak(debt, debt - 1, std::memory_order_acq_rel)) {
+      note_dequeued();
+      refuse(x, context());
+      return true;
+    }
+  }
+  return false;
+}
+
+void server_core::note_dequeued() noexcept {
+  auto n = queued_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  auto& c = *cold_;
+  if (n < high_water() / 2 && c.high_water_logged.load(std::memory_order_relaxed)) {
+    c.high_water_logged.store(false, std::memory_order_relaxed);
+    c.overflow_logged.store(false, std::memory_order_relaxed);
+  }
+}
+
+void server_core::refuse(caf::mailbox_element& x, caf::execution_unit* host) {
+  auto& c = *cold_;
+  c.dropped.fetch_add(1, std::memory_order_relaxed);
+  if (x.mid.is_request() && x.sender)
+    x.sender->enqueue(ctrl(), x.mid.response_id(),
+                      caf::make_message(to_caf_error(mailbox_full_reason())), host);
+  if (!c.overflow_logged.exchange(true, std::memory_order_acq_rel))
+    home().logger().log(
+      log_level::warning, "mailbox_overflow", "mailbox of {} is full ({} messages): {}",
+      display_name(), c.limit.max,
+      c.limit.overflow == overflow_policy::crash ? "the process exits" : "dropping messages");
 }
 
 void server_core::bounce_buffered() {
@@ -652,6 +760,17 @@ void server_core::consume_awaited_reply(caf::mailbox_element& x) {
 }
 
 caf::invoke_message_result server_core::consume(caf::mailbox_element& x) {
+  if (!bounded_)
+    return consume_message(x);
+  if (drop_on_arrival(x))
+    return caf::invoke_message_result::consumed;
+  auto result = consume_message(x);
+  if (result != caf::invoke_message_result::skipped)  // skipped: still queued, comes again
+    note_dequeued();
+  return result;
+}
+
+caf::invoke_message_result server_core::consume_message(caf::mailbox_element& x) {
   // Other responses (a timeout after its reply, CAF's own requests) take CAF's path below.
   if (x.mid.is_response() && cold_ && !cold_->awaited.empty() && cold_->awaited.contains(x.mid)) {
     if (suspended_)  // like any other message, after sys:resume
@@ -1070,6 +1189,10 @@ server_status server_core::status() {
   s.calls = calls_;
   s.casts = casts_;
   s.infos = infos_;
+  if (bounded_) {
+    s.mailbox_limit = cold_->limit.max;
+    s.mailbox_dropped = cold_->dropped.load(std::memory_order_relaxed);
+  }
   s.state = callbacks_->format_state();
   return s;
 }

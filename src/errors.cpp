@@ -1,4 +1,5 @@
 #include "otp/call_error.hpp"
+#include "otp/mailbox_limit.hpp"
 #include "otp/start_error.hpp"
 
 #include <fmt/format.h>
@@ -17,6 +18,8 @@ std::string_view to_string(call_error::kind k) noexcept {
       return "badarg";
     case call_error::kind::calling_self:
       return "calling_self";
+    case call_error::kind::mailbox_full:
+      return "mailbox_full";
   }
   return "unknown";
 }
@@ -63,5 +66,24 @@ start_error::start_error(kind k, exit_reason reason, otp::pid existing)
     kind_(k),
     reason_(std::move(reason)),
     existing_(std::move(existing)) {}
+
+std::string_view to_string(overflow_policy p) noexcept {
+  switch (p) {
+    case overflow_policy::drop_newest:
+      return "drop_newest";
+    case overflow_policy::drop_oldest:
+      return "drop_oldest";
+    case overflow_policy::fail_sender:
+      return "fail_sender";
+    case overflow_policy::crash:
+      return "crash";
+  }
+  return "unknown";
+}
+
+mailbox_full::mailbox_full(otp::pid receiver, std::size_t max)
+  : std::runtime_error(fmt::format("mailbox of {} is full ({} messages)", receiver, max)),
+    receiver_(std::move(receiver)),
+    max_(max) {}
 
 }  // namespace otp

@@ -59,7 +59,10 @@ call_error to_call_error(const caf::error& e, const caf::actor& dest) {
         break;
     }
   }
-  return call_error{call_error::kind::exited, from_caf_error(e)};
+  auto reason = from_caf_error(e);
+  if (reason == exit_reason::error("mailbox_full"))  // refused by a full mailbox
+    return call_error{call_error::kind::mailbox_full};
+  return call_error{call_error::kind::exited, std::move(reason)};
 }
 
 expected<caf::message, call_error> request(const caf::actor& dest, caf::message msg, timeout t) {

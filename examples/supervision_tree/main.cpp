@@ -3,7 +3,8 @@
 // does not help:
 //
 //   app           one_for_one: at most 1 restart in 5 s, else it gives up too
-//   ├─ store      one_for_all: cache, index (they share state: they restart together)
+//   ├─ store      one_for_all: cache, index (they share state: they restart together;
+//   │                index has a bounded mailbox, and a flood makes it exit)
 //   ├─ pipeline   rest_for_one: reader → parser → writer (each needs the one before)
 //   └─ workers    simple_one_for_one: jobs started on demand with start_child
 //
@@ -13,6 +14,7 @@
 
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
+#include <otp/process.hpp>
 #include <otp/supervision_tree.hpp>
 #include <otp/supervisor.hpp>
 
@@ -38,11 +40,13 @@ namespace gen_server = otp::gen_server;
 // -- the application's processes ---------------------------------------------------------------
 
 struct fault {};
+struct work {};
 
-/// Every worker of this demo: it does nothing until told to crash.
+/// Every worker of this demo: it does nothing until told to crash, or to work a while.
 struct service {
   void init(std::string) {}
   void handle_cast(const fault&) { throw std::runtime_error("injected fault"); }
+  void handle_cast(const work&) { otp::sleep(1ms); }
 };
 
 struct job {
@@ -52,6 +56,13 @@ struct job {
 
 otp::child_spec worker(std::string id) {
   return {.id = id, .start = otp::start_with<service>(id)};
+}
+
+/// A worker whose mailbox holds at most 1,000 messages: one more and it exits
+/// (`mailbox_full`), for its supervisor to restart, as Erlang's `max_heap_size` kills.
+otp::child_spec bounded_worker(std::string id) {
+  otp::start_options bounded{.mailbox = {.max = 1000, .overflow = otp::overflow_policy::crash}};
+  return {.id = id, .start = otp::start_with<service>(bounded, id)};
 }
 
 otp::child_spec group(std::string id, otp::sup_flags flags, std::vector<otp::child_spec> children) {
@@ -247,6 +258,18 @@ struct demo {
   snapshot crash_and_wait(const std::vector<std::string>& path) {
     auto victim = find(tree, path)->pid;
     crash(*find(tree, path));
+    return wait_for_new_pid(path, victim);
+  }
+
+  /// Sends `n` pieces of work to the process at `path` at once; as `crash_and_wait`.
+  snapshot flood_and_wait(const std::vector<std::string>& path, int n) {
+    auto victim = find(tree, path)->pid;
+    for (int i = 0; i < n; ++i)
+      gen_server::cast(otp::server_ref<service>{victim}, work{});
+    return wait_for_new_pid(path, victim);
+  }
+
+  snapshot wait_for_new_pid(const std::vector<std::string>& path, const otp::pid& victim) {
     return wait_for(app, [&](const snapshot& s) {
       auto* n = find(s, path);
       return !s || (all_running(*s) && n && n->pid != victim);
@@ -262,7 +285,7 @@ int run(std::string_view format) {
   auto app = supervisor::start_link(
                node, {.strategy = otp::strategy::one_for_one, .intensity = 1, .period = 5s},
                {group("store", {.strategy = otp::strategy::one_for_all, .intensity = 3},
-                      {worker("cache"), worker("index")}),
+                      {worker("cache"), bounded_worker("index")}),
                 group("pipeline", {.strategy = otp::strategy::rest_for_one, .intensity = 2},
                       {worker("reader"), worker("parser"), worker("writer")}),
                 group("workers", {.strategy = otp::strategy::simple_one_for_one, .intensity = 5},
@@ -298,6 +321,11 @@ int run(std::string_view format) {
     d.crash_and_wait({"workers", "#2"}).value(), {"job"},
     "only that job restarted, with its start_child arguments; it is listed last (newest pid).");
 
+  d.heading("index is flooded",
+            "index's mailbox holds 1,000 messages (policy crash); 3,000 casts arrive at once.");
+  d.show(d.flood_and_wait({"store", "index"}, 3000).value(), {"cache", "index"},
+         "index exited mailbox_full at its 1,001st message; store restarted both.");
+
   d.heading("parser keeps crashing", "pipeline allows 2 restarts in 5 s, and used 1 in step 2.");
   fmt::print("  crash #1\n");
   d.show(d.crash_and_wait({"pipeline", "parser"}).value(), {"parser", "writer"},
@@ -310,7 +338,7 @@ int run(std::string_view format) {
          "budget.");
 
   d.heading("the new parser keeps crashing",
-            "the new pipeline allows 2 restarts in 5 s; app allows 1 and used it in step 4.");
+            "the new pipeline allows 2 restarts in 5 s; app allows 1 and used it in step 5.");
   for (int restart = 1; restart <= 2; ++restart) {
     fmt::print("  crash #{}\n", restart);
     d.show(d.crash_and_wait({"pipeline", "parser"}).value(), {"parser", "writer"},
@@ -424,7 +452,17 @@ int main(int argc, char** argv) {
 //   → new pids: job <0.24.0> → <0.56.0>
 //     only that job restarted, with its start_child arguments; it is listed last (newest pid).
 //
-//   ── 4. parser keeps crashing
+//   ── 4. index is flooded
+//   ────────────────────────────────────────────────────────────────────────── index's mailbox
+//   holds 1,000 messages (policy crash); 3,000 casts arrive at once.
+//     log  mailbox_high_water  mailbox of <0.36.0> reached 750 messages (limit 1000, overflow
+//     crash) log  mailbox_overflow  mailbox of <0.36.0> is full (1000 messages): the process exits
+//     log  supervisor_report  store: child_terminated index <0.36.0>: mailbox_full
+//   (the tree, as above, with cache and index on new pids and 2 restarts each)
+//   → new pids: cache <0.35.0> → <0.65.0>, index <0.36.0> → <0.66.0>
+//     index exited mailbox_full at its 1,001st message; store restarted both.
+//
+//   ── 5. parser keeps crashing
 //   ──────────────────────────────────────────────────────────────────── pipeline allows 2 restarts
 //   in 5 s, and used 1 in step 2.
 //     crash #1
@@ -455,9 +493,9 @@ int main(int argc, char** argv) {
 //     a 3rd restart in 5 s was too many: pipeline gave up and exited (shutdown); app, one_for_one,
 //     restarted it: a fresh pipeline, with fresh children and a fresh restart budget.
 //
-//   ── 5. the new parser keeps crashing
+//   ── 6. the new parser keeps crashing
 //   ──────────────────────────────────────────────────────────── the new pipeline allows 2 restarts
-//   in 5 s; app allows 1 and used it in step 4.
+//   in 5 s; app allows 1 and used it in step 5.
 //     crash #1
 //     log  crash_report       parser <0.81.0> exited: {exception,injected fault}
 //     log  supervisor_report  pipeline: child_terminated parser <0.81.0>: {exception,injected

@@ -26,6 +26,8 @@ class call_error : public std::runtime_error {
     badarg,
     /// A process called itself (`calling_self`).
     calling_self,
+    /// The server's mailbox was full (`mailbox_limit`): the call was refused at once.
+    mailbox_full,
   };
 
   call_error() : call_error(kind::noproc) {}

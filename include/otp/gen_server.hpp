@@ -22,9 +22,11 @@
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/detail/request.hpp"
+#include "otp/detail/send_refusal.hpp"
 #include "otp/detail/server_impl.hpp"
 #include "otp/expected.hpp"
 #include "otp/from.hpp"
+#include "otp/mailbox_limit.hpp"
 #include "otp/messages.hpp"
 #include "otp/node.hpp"
 #include "otp/pid.hpp"
@@ -51,6 +53,8 @@ struct start_options {
   std::string name = {};
   /// Start with `sys::trace` on (`{debug, [trace]}`).
   bool trace = false;
+  /// A bound on the server's mailbox and what a full one does; unbounded by default.
+  mailbox_limit mailbox = {};
 };
 
 template <class S>
@@ -103,6 +107,12 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
   quiet_caf_logger();
   auto* core = caf::actor_cast<server_core*>(handle);
   otp::pid self{handle};
+  try {
+    core->limit_mailbox(opts.mailbox);
+  } catch (...) {
+    core->abandon(exit_reason::normal());  // bad options: the process never existed
+    throw;
+  }
   if (!opts.name.empty()) {
     otp::pid holder;
     if (!node_access::register_name(n, opts.name, self, holder))
@@ -265,8 +275,9 @@ auto call(const server_ref<S>& server, T&& request, timeout t = default_call_tim
   return try_call(server, std::forward<T>(request), t).value();
 }
 
-/// Sends a request without waiting (OTP's `gen_server:cast/2`). Never blocks, never fails: a
-/// cast to a dead server is dropped.
+/// Sends a request without waiting (OTP's `gen_server:cast/2`). Never blocks, and fails only
+/// when the server's mailbox is full and its `mailbox_limit` says `fail_sender` (it throws
+/// `otp::mailbox_full`); a cast to a dead server is dropped.
 template <class S, class T>
 void cast(const server_ref<S>& server, T&& request) {
   static_assert(detail::handles_cast<S, T>, "the server has no handle_cast for this request");
@@ -278,9 +289,11 @@ void cast(const server_ref<S>& server, T&& request) {
   auto* dest = caf::actor_cast<caf::abstract_actor*>(server.actor());
   auto* self = detail::server_core::current();
   auto sender = self ? caf::strong_actor_ptr{self->ctrl()} : nullptr;
+  detail::clear_send_refusal();
   dest->enqueue(
     caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {}, std::move(msg)),
     self ? self->context() : nullptr);
+  detail::throw_if_send_refused();  // a full mailbox whose policy is fail_sender
 }
 
 /// Calls the server without blocking the calling process: `on_reply(expected<R, call_error>)`

@@ -25,7 +25,9 @@ struct server_status {
   std::uint64_t calls = 0;
   std::uint64_t casts = 0;
   std::uint64_t infos = 0;
-  std::string state;  ///< the state as the server formats it
+  std::size_t mailbox_limit = 0;      ///< its `mailbox_limit::max`; 0: unbounded
+  std::uint64_t mailbox_dropped = 0;  ///< messages a full mailbox dropped
+  std::string state;                  ///< the state as the server formats it
 };
 
 /// Erlang's `sys` module for caf-otp servers: debugging and introspection. Each function is a

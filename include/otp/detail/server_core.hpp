@@ -7,6 +7,7 @@
 #include "otp/detail/server_callbacks.hpp"
 #include "otp/detail/waiting_process.hpp"
 #include "otp/exit_reason.hpp"
+#include "otp/mailbox_limit.hpp"
 #include "otp/pid.hpp"
 #include "otp/timeout.hpp"
 
@@ -77,6 +78,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   void bind(std::unique_ptr<server_callbacks> callbacks, std::string name, bool trace);
   /// Records init's result: arms its timeout or queues its continue, and lets the process run.
   void started(action next);
+  /// Bounds the mailbox (before the process runs).
+  void limit_mailbox(const mailbox_limit& limit);
   /// Init failed (or the starting process was killed while init waited): forget the name and
   /// end the process, which never ran, with `reason`, as an Erlang process whose init failed.
   void abandon(const exit_reason& reason);
@@ -195,6 +198,15 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   void wait_deadline_passed(std::int64_t at);
 
  private:
+  caf::invoke_message_result consume_message(caf::mailbox_element& x);
+  // -- a bounded mailbox (mailbox_limit) --------------------------------------------------
+  /// In `enqueue`: counts `x` in, or refuses it (false) when the mailbox is full.
+  bool admit(caf::mailbox_element& x, caf::execution_unit* host);
+  /// In `consume`: true when `x` was dropped as the oldest, or the process exited overfull.
+  bool drop_on_arrival(caf::mailbox_element& x);
+  void note_dequeued() noexcept;
+  void refuse(caf::mailbox_element& x, caf::execution_unit* host);
+  std::size_t high_water() const noexcept;
   caf::result<caf::message> on_message(caf::message_view& msg);
   static bool is_request_envelope(const caf::type_erased_tuple& xs) noexcept;
   caf::result<caf::message> dispatch_request(caf::type_erased_tuple& xs);
@@ -246,6 +258,13 @@ class server_core : public caf::event_based_actor, public process_hook, public w
     // A timed wait (a call from a callback): its deadline, and the process's one timer.
     caf::actor_clock::time_point wait_deadline{};  // {} when no timed wait is on
     caf::actor_clock::time_point wait_timer_at{};  // the earliest timer armed; {} for none
+    // A bounded mailbox: read by senders on their threads, set before the process runs.
+    mailbox_limit limit;
+    std::atomic<std::size_t> drop_debt{0};  // drop_oldest: messages to drop at the head
+    std::atomic<std::uint64_t> dropped{0};
+    std::atomic<bool> high_water_logged{false};
+    std::atomic<bool> overflow_logged{false};
+    std::atomic<bool> overflowed{false};  // crash: exit before the next message
   };
 
   cold_state& cold();
@@ -270,6 +289,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   bool reply_deferred_ = false;  // a `from` exists for the request being handled
   bool supervisor_ = false;
   bool tracked_ = false;  // counted by the node until cleanup (node_access::finished)
+  bool bounded_ = false;  // a mailbox_limit applies; `queued_` counts the mailbox
+  std::atomic<std::uint32_t> queued_{0};
   std::atomic<std::uint8_t> wait_state_{0};          // idle, waiting, parked, woken
   std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;    // guards the wait's deadlines (cold)
   fiber_frame* parked_frame_ = nullptr;              // the turn parked in a wait, to go on with
