@@ -390,6 +390,10 @@ TEST_CASE("socket server: bad options and taken ports are refused with the culpr
   REQUIRE_FALSE(e.has_value());
   CHECK(e.error().what == net::net_error::kind::bad_option);
   CHECK(e.error().detail.find("num_acceptors") != std::string::npos);
+  auto no_time =
+    net::start_listener<echo>(node, loopback({.frame_timeout = 0ms}), net::active::once);
+  REQUIRE_FALSE(no_time.has_value());
+  CHECK(no_time.error().detail.find("frame_timeout") != std::string::npos);
   auto bad = net::start_listener<echo>(
     node, net::listener_options{.address = net::endpoint::tcp("not-an-ip", 0)}, net::active::once);
   REQUIRE_FALSE(bad.has_value());
@@ -644,5 +648,47 @@ TEST_CASE("socket server: a handler waiting in a call holds up no other connecti
   CHECK(std::chrono::steady_clock::now() - t0 < 2s);
   REQUIRE(otp::gen_server::call(server, fixtures::release_all{}));
   CHECK(asking.recv(9).value_or("") == "answer 42");
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: a client dripping a frame a byte at a time is closed at frame_timeout") {
+  otp::node node{threaded()};
+  // A byte every 100 ms: never idle for idle_timeout, never done with its frame.
+  auto l = net::start_listener<echo>(node,
+                                     loopback({.idle_timeout = 400ms,
+                                               .frame_timeout = 700ms,
+                                               .framing = {net::packet::u16, 1000}}),
+                                     net::active::once)
+             .value();
+  auto drip = client::tcp(l.port());
+  auto frame = test_net::u16_frame(std::string(200, 'x'));
+  auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (std::size_t i = 0; i < frame.size() && !closed; ++i)
+    closed = !drip.send(frame.substr(i, 1)) || drip.closed_by_peer(100ms);
+  CHECK(closed);
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took >= 600ms);
+  CHECK(took < 3s);
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: time between frames does not count against frame_timeout") {
+  otp::node node{threaded()};
+  auto l = net::start_listener<echo>(
+             node, loopback({.frame_timeout = 300ms, .framing = {net::packet::u16, 1000}}),
+             net::active::once)
+             .value();
+  auto c = client::tcp(l.port());
+  for (int i = 0; i < 3; ++i) {
+    CHECK(round_trip(c, test_net::u16_frame("ok")) == test_net::u16_frame("ok"));
+    std::this_thread::sleep_for(500ms);  // idle, between frames
+  }
+  // A frame sent in two halves, quicker than the deadline, is whole.
+  auto frame = test_net::u16_frame("in two halves");
+  CHECK(c.send(frame.substr(0, 5)));
+  std::this_thread::sleep_for(100ms);
+  CHECK(c.send(frame.substr(5)));
+  CHECK(c.recv(frame.size()).value_or("") == frame);
   net::stop_listener(l).value();
 }

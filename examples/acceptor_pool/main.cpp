@@ -63,8 +63,9 @@ void show(const otp::net::listener& l, std::size_t connections) {
 
 int main() {
   otp::node node{{.policy = otp::scheduler_policy::sharing}};
-  auto l = otp::net::start_listener<echo>(
-             node, {.address = otp::net::endpoint::tcp("127.0.0.1", 0), .num_acceptors = 20})
+  auto l = otp::net::start_listener<echo>(node, {.address = otp::net::endpoint::tcp("127.0.0.1", 0),
+                                                 .num_acceptors = 20,
+                                                 .idle_timeout = std::chrono::minutes{1}})
              .value();
   fmt::print("listening on {} with a pool of 20 acceptors\n\n", l.address());
   show(l, 0);

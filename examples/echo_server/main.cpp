@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
                                      : otp::net::endpoint::local(cfg.unix_path),
     .num_acceptors = cfg.acceptors,
     .max_connections = cfg.max_connections,
+    // A client that sends nothing for 5 minutes is dropped, and so (with a framing: raw bytes
+    // have no partial frames) is one that takes over 10 s to finish a frame it began.
+    .idle_timeout = std::chrono::minutes{5},
+    .frame_timeout = std::chrono::seconds{10},
     .io_threads = cfg.io_threads,
   };
   auto listener = otp::net::start_listener<echo>(node, opts);

@@ -96,6 +96,7 @@ connection::connection(std::shared_ptr<io_pool> pool, stream_socket sock, connec
     decoder_(opts.framing),
     send_queue_limit_(opts.send_queue_limit),
     idle_timeout_(opts.idle_timeout),
+    frame_timeout_(opts.frame_timeout),
     linger_(opts.linger) {
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
@@ -138,6 +139,9 @@ void connection::run(server_core& self, std::uint32_t event) {
       break;
     case idle_check:
       on_idle_check(self);
+      break;
+    case frame_check:
+      on_frame_check(self);
       break;
     case deliver:
       deliver_posted_ = false;
@@ -230,6 +234,7 @@ void connection::deliver_ready(server_core& self) {
       }
       frame = std::move(*next);
     }
+    watch_partial_frame(self, !frame && decoder_.buffered() > 0);
     if (!frame)
       break;
     bool now_passive = consume_permit();
@@ -282,6 +287,37 @@ void connection::on_idle_check(server_core& self) {
     fail(self, net_error{net_error::kind::timeout, "idle"});
   else
     post_self_after(idle_timeout_ - idle, idle_check);
+}
+
+void connection::watch_partial_frame(server_core& self, bool partial) {
+  if (frame_timeout_ == infinity)
+    return;
+  if (!partial) {
+    frame_started_ = {};
+    return;
+  }
+  if (frame_started_ != caf::actor_clock::time_point{})
+    return;  // the same unfinished frame: its deadline runs on
+  frame_started_ = self.now();
+  if (!frame_check_armed_) {
+    frame_check_armed_ = true;
+    post_self_after(frame_timeout_, frame_check);
+  }
+}
+
+void connection::on_frame_check(server_core& self) {
+  // A slow-drip peer (a byte every few hundred ms) keeps a connection from ever being idle:
+  // only a deadline on each frame closes it.
+  frame_check_armed_ = false;
+  if (closed_ || frame_started_ == caf::actor_clock::time_point{})
+    return;
+  auto spent = std::chrono::duration_cast<timeout>(self.now() - frame_started_);
+  if (spent >= frame_timeout_) {
+    fail(self, net_error{net_error::kind::timeout, "frame"});
+    return;
+  }
+  frame_check_armed_ = true;
+  post_self_after(frame_timeout_ - spent, frame_check);
 }
 
 // -- scheduling ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ using stream_socket =
 struct connection_options {
   net::framing framing = {};
   timeout idle_timeout = infinity;
+  timeout frame_timeout = infinity;
   std::size_t send_queue_limit = 4 * 1024 * 1024;
   timeout linger = std::chrono::milliseconds{10000};
 };
@@ -65,7 +66,14 @@ class connection final : public otp::detail::process_task,
   endpoint local() const;
 
  private:
-  enum event_kind : std::uint32_t { readable = 1, writable, recv_timeout, idle_check, deliver };
+  enum event_kind : std::uint32_t {
+    readable = 1,
+    writable,
+    recv_timeout,
+    idle_check,
+    deliver,
+    frame_check,
+  };
 
   bool wants_packet() const noexcept;
   bool consume_permit() noexcept;
@@ -80,6 +88,9 @@ class connection final : public otp::detail::process_task,
   void deliver_closed(otp::detail::server_core& self);
   void fail(otp::detail::server_core& self, net_error reason, bool close_socket = true);
   void on_idle_check(otp::detail::server_core& self);
+  /// After a read: starts the deadline of a frame begun and not finished, ends a finished one's.
+  void watch_partial_frame(otp::detail::server_core& self, bool partial);
+  void on_frame_check(otp::detail::server_core& self);
   bool linger() noexcept;
 
   std::shared_ptr<io_pool> pool_;  // outlives the socket
@@ -101,13 +112,16 @@ class connection final : public otp::detail::process_task,
   wait_memory read_wait_;
   std::size_t send_queue_limit_;
   timeout idle_timeout_;
+  timeout frame_timeout_;
   timeout linger_;
   caf::actor_clock::time_point last_read_{};
+  caf::actor_clock::time_point frame_started_{};  // {}: no unfinished frame
   std::uint32_t recv_generation_ = 0;
   bool recv_pending_ = false;
   bool read_armed_ = false;
   bool write_armed_ = false;
   bool deliver_posted_ = false;
+  bool frame_check_armed_ = false;
   bool delivering_ = false;
   bool eof_ = false;
   bool closed_ = false;

@@ -31,6 +31,8 @@ expected<void, net_error> validate(const listener_options& o) {
     return bad(fmt::format("socket_mode {:o}", o.socket_mode));
   if (o.idle_timeout.count() <= 0)
     return bad("idle_timeout must be positive");
+  if (o.frame_timeout.count() <= 0)
+    return bad("frame_timeout must be positive");
   if (o.linger.count() < 0)
     return bad("linger must not be negative");
   return {};
@@ -75,8 +77,8 @@ expected<listener, net_error> start_listener(node& n, listener_options opts,
       where = endpoint::tcp(where.address(), (*s)->bound().port());  // the others share it
     shared->sockets.push_back(std::move(*s));
   }
-  shared->connection =
-    connection_options{opts.framing, opts.idle_timeout, opts.send_queue_limit, opts.linger};
+  shared->connection = connection_options{opts.framing, opts.idle_timeout, opts.frame_timeout,
+                                          opts.send_queue_limit, opts.linger};
   shared->handler = std::move(handler);
   shared->table = table;
   auto name = opts.name;

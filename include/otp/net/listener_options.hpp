@@ -38,6 +38,12 @@ struct listener_options {
   bool nodelay = true;
   /// Close a connection that received nothing for this long (`net::error` with `timeout`).
   timeout idle_timeout = infinity;
+  /// Close a connection whose peer began a frame (a packet of the framing: a line, a
+  /// length-prefixed message) and did not finish it within this long (`net::error` with
+  /// `timeout`, "frame"). A client that drips a byte every few hundred ms is never idle; this
+  /// is what stops it holding a connection and a partial frame for ever. Time between frames
+  /// does not count.
+  timeout frame_timeout = std::chrono::seconds{60};
   /// Threads that wait for readiness (epoll) and complete accepts; reading, writing and the
   /// protocol run in the connections' processes on the node's scheduler threads.
   std::size_t io_threads = 1;
