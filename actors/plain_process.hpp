@@ -38,6 +38,7 @@ class plain_process final : public server_core {
   using server_core::consume;
   resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
   void on_exit() override;
+  bool runs_reply_callbacks() const noexcept override { return false; }
 
  protected:
   void schedule_woken() override;

@@ -716,6 +716,10 @@ otp::pid server_core::pid_of_self() {
 
 void server_core::request_async(const caf::actor& dest, caf::message msg, timeout t,
                                 awaited_replies::handler on_reply) {
+  if (!runs_reply_callbacks())
+    throw std::logic_error(
+      "gen_server::async_call and supervisor::async_* need a gen_server: a process started by "
+      "otp::spawn makes the blocking call, which parks it");
   auto id = new_request_id(caf::message_priority::normal);
   auto deadline = t == infinity ? awaited_replies::never : now() + t;
   cold().awaited.add(id, std::move(on_reply), deadline);

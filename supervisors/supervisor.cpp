@@ -25,6 +25,16 @@ expected<R, sup_error> ask_flat(const sup_ref& sup, Request request, timeout t =
   return std::move(*r);
 }
 
+template <class R, class Request>
+void ask_async(const sup_ref& sup, Request request, sup_reply<R> on_reply) {
+  gen_server::async_call(sup, std::move(request), infinity, [f = std::move(on_reply)](auto r) {
+    if (!r)
+      f(unexpected{sup_error::from_call(r.error())});
+    else
+      f(std::move(*r));
+  });
+}
+
 }  // namespace
 
 expected<sup_ref, start_error> start_link(node& n, start_options opts, sup_flags flags,
@@ -124,6 +134,43 @@ expected<child_counts, sup_error> count_children(const sup_ref& sup) {
 
 expected<sup_flags, sup_error> get_flags(const sup_ref& sup) {
   return ask<sup_flags>(sup, otp::detail::sup_get_flags{});
+}
+
+void async_start_child(const sup_ref& sup, child_spec spec, sup_reply<pid> on_started) {
+  ask_async<pid>(sup, otp::detail::sup_start_child{std::move(spec)}, std::move(on_started));
+}
+
+void async_terminate_child(const sup_ref& sup, const std::string& id, sup_reply<void> on_done) {
+  ask_async<void>(sup, otp::detail::sup_terminate_child{id}, std::move(on_done));
+}
+
+void async_terminate_child(const sup_ref& sup, const pid& child, sup_reply<void> on_done) {
+  ask_async<void>(sup, otp::detail::sup_terminate_pid{child}, std::move(on_done));
+}
+
+void async_restart_child(const sup_ref& sup, const std::string& id, sup_reply<pid> on_started) {
+  ask_async<pid>(sup, otp::detail::sup_restart_child{id}, std::move(on_started));
+}
+
+void async_delete_child(const sup_ref& sup, const std::string& id, sup_reply<void> on_done) {
+  ask_async<void>(sup, otp::detail::sup_delete_child{id}, std::move(on_done));
+}
+
+void async_get_childspec(const sup_ref& sup, const std::string& id,
+                         sup_reply<child_spec> on_reply) {
+  ask_async<child_spec>(sup, otp::detail::sup_get_childspec{id}, std::move(on_reply));
+}
+
+void async_which_children(const sup_ref& sup, sup_reply<std::vector<child_info>> on_reply) {
+  ask_async<std::vector<child_info>>(sup, otp::detail::sup_which_children{}, std::move(on_reply));
+}
+
+void async_count_children(const sup_ref& sup, sup_reply<child_counts> on_reply) {
+  ask_async<child_counts>(sup, otp::detail::sup_count_children{}, std::move(on_reply));
+}
+
+void async_get_flags(const sup_ref& sup, sup_reply<sup_flags> on_reply) {
+  ask_async<sup_flags>(sup, otp::detail::sup_get_flags{}, std::move(on_reply));
 }
 
 }  // namespace otp::supervisor

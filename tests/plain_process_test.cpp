@@ -289,3 +289,21 @@ TEST_CASE("plain process: await_exit from a thread and from a process") {
   CHECK(otp::await_exit(watcher, 5s) == otp::exit_reason::normal());
   CHECK(*result == 1);
 }
+
+TEST_CASE("plain process: async_call is refused, the blocking call parks it instead") {
+  otp::test::kit kit;
+  auto server = gen_server::start<adder>(kit.node()).value();
+  auto probe = kit.make_probe();
+  auto to = probe.pid();
+  otp::spawn(kit.node(), [server, to] {
+    try {
+      gen_server::async_call(server, a_msg{1}, 1s, [](auto) {});
+      otp::send(to, seen{"accepted"});
+    } catch (const std::logic_error&) {
+      otp::send(to, seen{"refused"});
+    }
+    otp::send(to, seen{std::to_string(gen_server::call(server, a_msg{1}))});
+  });
+  CHECK(probe.expect<seen>().what == "refused");
+  CHECK(probe.expect<seen>().what == "2");
+}

@@ -305,3 +305,84 @@ TEST_CASE("a child whose name is taken: {already_started, Pid}, static and simpl
   REQUIRE_FALSE(reports.empty());
   CHECK(reports.back().field("reason") == fmt::format("{{already_started,{}}}", first));
 }
+
+namespace {
+
+struct ask_children {};
+struct ask_everything {};
+struct ping {};
+
+/// Asks its supervisor without waiting, and answers pings meanwhile.
+struct asker {
+  otp::sup_ref sup;
+  journal log;
+  journal workers_log;
+  asker(otp::sup_ref s, journal l, journal w)
+    : sup(std::move(s)), log(std::move(l)), workers_log(std::move(w)) {}
+
+  void handle_cast(const ask_children&) {
+    supervisor::async_which_children(sup, [l = log](auto r) {
+      l->push_back(fmt::format("children {}", r ? static_cast<int>(r->size()) : -1));
+    });
+  }
+  void handle_cast(const ask_everything&) {
+    auto say = [l = log](std::string what) {
+      return
+        [l, what](auto r) { l->push_back(what + (r ? " ok" : fmt::format(" {}", r.error()))); };
+    };
+    supervisor::async_count_children(
+      sup, [l = log](auto r) { l->push_back(fmt::format("count {}", r->workers)); });
+    supervisor::async_get_flags(
+      sup, [l = log](auto r) { l->push_back(fmt::format("flags {}", r->strategy)); });
+    supervisor::async_get_childspec(sup, "a", [l = log](auto r) { l->push_back("spec " + r->id); });
+    supervisor::async_terminate_child(sup, "a", say("terminate a"));
+    supervisor::async_restart_child(sup, "a", say("restart a"));
+    supervisor::async_terminate_child(sup, "a", say("terminate a"));
+    supervisor::async_delete_child(sup, "a", say("delete a"));
+    supervisor::async_start_child(sup, worker_spec("b", workers_log), say("start b"));
+    supervisor::async_terminate_child(sup, otp::pid{}, say("terminate pid"));
+    supervisor::async_get_childspec(sup, "a", say("spec a"));
+  }
+  std::string handle_call(const ping&) {
+    log->push_back("ping");
+    return "pong";
+  }
+};
+
+/// A child whose init takes 2 s (in virtual time): its supervisor is busy meanwhile.
+struct slow_starter {
+  void init() { otp::sleep(2s); }
+};
+
+}  // namespace
+
+TEST_CASE("supervisor operations without waiting: a process stays responsive while asking") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto log = new_journal();
+  auto sup = supervisor::start_link(kit.node(), {.strategy = otp::strategy::one_for_one},
+                                    {worker_spec("a", j)})
+               .value();
+  auto a = gen_server::start<asker>(kit.node(), sup, log, j).value();
+  otp::spawn(kit.node(), [sup] {
+    (void)supervisor::start_child(sup, {.id = "slow", .start = otp::start_with<slow_starter>()});
+  });
+  kit.run();  // the supervisor is now inside slow's init, for 2 s
+  auto t0 = kit.now();
+  gen_server::cast(a, ask_children{});
+  CHECK(gen_server::call(a, ping{}) == "pong");  // answered while the supervisor is busy
+  CHECK(kit.now() == t0);
+  CHECK(*log == std::vector<std::string>{"ping"});
+  kit.advance(2s);
+  CHECK(*log == std::vector<std::string>{"ping", "children 2"});
+
+  log->clear();
+  gen_server::cast(a, ask_everything{});
+  kit.run();
+  CAPTURE(fmt::format("{}", fmt::join(*log, " | ")));
+  CHECK(*log
+        == std::vector<std::string>{"count 2", "flags one_for_one", "spec a", "terminate a ok",
+                                    "restart a ok", "terminate a ok", "delete a ok", "start b ok",
+                                    "terminate pid supervisor: not_found",
+                                    "spec a supervisor: not_found"});
+}

@@ -118,7 +118,9 @@ expected<pid, sup_error> start_child(const sup_ref& sup, Extra&&... extra) {
 /// process): `on_started(expected<pid, sup_error>)` runs in it once the child has started.
 /// For callers that start many children quickly, e.g. an acceptor pool.
 template <class F, class... Extra>
-void async_start_child(const sup_ref& sup, F on_started, Extra&&... extra) {
+requires(!std::is_same_v<std::decay_t<F>, child_spec>) void async_start_child(const sup_ref& sup,
+                                                                              F on_started,
+                                                                              Extra&&... extra) {
   otp::detail::async_start_dynamic_child(
     sup, caf::make_message(otp::detail::box<std::decay_t<Extra>>{std::forward<Extra>(extra)}...),
     std::move(on_started));
@@ -138,6 +140,27 @@ expected<child_spec, sup_error> get_childspec(const sup_ref& sup, const std::str
 expected<std::vector<child_info>, sup_error> which_children(const sup_ref& sup);
 expected<child_counts, sup_error> count_children(const sup_ref& sup);
 expected<sup_flags, sup_error> get_flags(const sup_ref& sup);
+
+// -- the same, without waiting ------------------------------------------------------------------
+//
+// From inside a process: the request goes out, the calling process goes on handling its
+// messages, and `on_reply(expected<R, sup_error>)` runs in it when the supervisor answers (OTP's
+// `gen_server:send_request` + `receive_response`, folded into a callback). For a process that
+// must stay responsive while a supervisor is busy, say starting a child whose init is slow.
+// Throws `std::logic_error` outside a process.
+
+template <class R>
+using sup_reply = std::function<void(expected<R, sup_error>)>;
+
+void async_start_child(const sup_ref& sup, child_spec spec, sup_reply<pid> on_started);
+void async_terminate_child(const sup_ref& sup, const std::string& id, sup_reply<void> on_done);
+void async_terminate_child(const sup_ref& sup, const pid& child, sup_reply<void> on_done);
+void async_restart_child(const sup_ref& sup, const std::string& id, sup_reply<pid> on_started);
+void async_delete_child(const sup_ref& sup, const std::string& id, sup_reply<void> on_done);
+void async_get_childspec(const sup_ref& sup, const std::string& id, sup_reply<child_spec> on_reply);
+void async_which_children(const sup_ref& sup, sup_reply<std::vector<child_info>> on_reply);
+void async_count_children(const sup_ref& sup, sup_reply<child_counts> on_reply);
+void async_get_flags(const sup_ref& sup, sup_reply<sup_flags> on_reply);
 
 }  // namespace supervisor
 

@@ -104,6 +104,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   /// with an error (`caf::error`) if `t` passes first or `dest` is gone. `gen_server::async_call`.
   void request_async(const caf::actor& dest, caf::message msg, timeout t,
                      awaited_replies::handler on_reply);
+  /// False for processes that have no callbacks to run a reply in (plain processes).
+  virtual bool runs_reply_callbacks() const noexcept { return true; }
   /// The node's clock: virtual under the test kit.
   caf::actor_clock::time_point now() { return clock().now(); }
   void count_call() noexcept { ++calls_; }
