@@ -76,6 +76,12 @@ expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeou
 
 namespace otp::detail {
 
+expected<sup_ref, start_error> start_module(node* n, start_options opts, sup_init init) {
+  if (n)
+    return gen_server::start_link<supervisor_state>(*n, std::move(opts), std::move(init));
+  return gen_server::start_link<supervisor_state>(std::move(opts), std::move(init));
+}
+
 expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t) {
   auto r = gen_server::try_call(sup, sup_start_dynamic{std::move(extra)}, t);
   if (!r)

@@ -56,6 +56,13 @@ bool has_exited(const otp::pid& p) {
 
 // -- init: validate the flags and specs, start the children in order -------------------------
 
+init_result supervisor_state::init(const sup_init& make) {
+  auto spec = make();
+  if (!spec)
+    return otp::ignore();
+  return init(spec->flags, std::move(spec->children));
+}
+
 init_result supervisor_state::init(sup_flags flags, std::vector<child_spec> specs) {
   flags_ = flags;
   otp::trap_exit(true);

@@ -85,6 +85,8 @@ class supervisor_state {
   using info_types = otp::types<sup_try_again, sup_job_timer, sup_job_stalled>;
 
   init_result init(sup_flags flags, std::vector<child_spec> specs);
+  /// A supervisor module: its `init` makes the flags and children, here in the supervisor.
+  init_result init(const sup_init& make);
 
   pid_result handle_call(const sup_start_child& r);
   pid_result handle_call(const sup_start_dynamic& r);

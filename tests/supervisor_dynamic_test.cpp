@@ -386,3 +386,56 @@ TEST_CASE("supervisor operations without waiting: a process stays responsive whi
                                     "terminate pid supervisor: not_found",
                                     "spec a supervisor: not_found"});
 }
+
+namespace {
+
+/// A supervisor module: its size comes from a configuration it reads at each start.
+struct pool_sup {
+  otp::sup_spec init(std::shared_ptr<int> size, journal j) {
+    std::vector<otp::child_spec> workers;
+    for (int i = 0; i < *size; ++i)
+      workers.push_back(worker_spec("w" + std::to_string(i), j));
+    return {{.strategy = otp::strategy::one_for_one, .intensity = 0}, std::move(workers)};
+  }
+};
+
+/// OTP's `ignore` from a supervisor's init.
+struct maybe_sup {
+  std::optional<otp::sup_spec> init(bool wanted) {
+    if (!wanted)
+      return std::nullopt;
+    return otp::sup_spec{{.strategy = otp::strategy::one_for_all}, {}};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a supervisor module's init runs in the supervisor, again at each restart") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto size = std::make_shared<int>(2);
+  auto direct = supervisor::start_link<pool_sup>(kit.node(), size, j).value();
+  CHECK(child_ids(direct) == std::vector<std::string>{"w0", "w1"});
+  CHECK(supervisor::get_flags(direct).value().intensity == 0);
+
+  auto top = supervisor::start_link(kit.node(), {.strategy = otp::strategy::one_for_one},
+                                    {{.id = "pool",
+                                      .start = supervisor::start_with<pool_sup>(size, j),
+                                      .type = otp::child_type::supervisor}})
+               .value();
+  auto pool = otp::sup_ref{child_pid(top, "pool")};
+  CHECK(child_ids(pool) == std::vector<std::string>{"w0", "w1"});
+  *size = 3;  // the configuration changes; a running pool does not see it
+  gen_server::cast(otp::server_ref<worker>{child_pid(pool, "w0")}, crash{});
+  kit.run();  // pool (intensity 0) gives up; top restarts it, and its init reads the new size
+  auto restarted = otp::sup_ref{child_pid(top, "pool")};
+  CHECK(otp::pid{restarted} != otp::pid{pool});
+  CHECK(child_ids(restarted) == std::vector<std::string>{"w0", "w1", "w2"});
+
+  auto ignored = supervisor::start_link<maybe_sup>(kit.node(), false);
+  REQUIRE_FALSE(ignored);
+  CHECK(ignored.error().what_kind() == otp::start_error::kind::ignore);
+  auto named = supervisor::start_link<maybe_sup>(kit.node(), otp::start_options{.name = "m"}, true);
+  REQUIRE(named);
+  CHECK(kit.node().whereis("m") == otp::pid{*named});
+}

@@ -13,6 +13,7 @@
 
 #include "otp/child_spec.hpp"
 #include "otp/detail/box.hpp"
+#include "otp/detail/type_name.hpp"
 #include "otp/expected.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/node.hpp"
@@ -29,6 +30,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +43,26 @@ class supervisor_state;
 /// A supervisor's pid.
 using sup_ref = server_ref<detail::supervisor_state>;
 
+/// What a supervisor module's `init` returns: OTP's `{ok, {SupFlags, ChildSpecs}}`.
+struct sup_spec {
+  sup_flags flags;
+  std::vector<child_spec> children;
+};
+
 namespace detail {
+/// Runs a supervisor module's `init` inside the new supervisor; `std::nullopt` is `ignore`.
+using sup_init = std::function<std::optional<sup_spec>()>;
+/// Starts a supervisor whose flags and children `init` makes; on the caller's node when null.
+expected<sup_ref, start_error> start_module(node* n, start_options opts, sup_init init);
+
+template <class M, class... Args>
+sup_init module_init(Args... args) {
+  return [args...]() mutable -> std::optional<sup_spec> {
+    M module{};
+    return module.init(args...);
+  };
+}
+
 expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t);
 void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
                                std::function<void(expected<pid, sup_error>)> on_started);
@@ -102,6 +123,29 @@ expected<sup_ref, start_error> start_link(sup_flags flags, std::vector<child_spe
 /// A start function for a nested supervisor (`type = child_type::supervisor`).
 start_function start_with(sup_flags flags, std::vector<child_spec> children,
                           start_options opts = {});
+
+// -- a supervisor module: OTP's supervisor:start_link(Module, Args) --------------------------
+
+/// OTP's `supervisor:start_link(Module, Args)`. `M` is a class whose `init(args...)` returns the
+/// supervisor's flags and children (`otp::sup_spec`, OTP's `{ok, {SupFlags, ChildSpecs}}`), or
+/// a `std::optional<sup_spec>` where `std::nullopt` is OTP's `ignore`. `init` runs inside the
+/// new supervisor (`otp::self()` is the supervisor) each time it starts: when its parent
+/// restarts it, `init` runs again, so a restarted subtree re-reads its configuration.
+///
+///     struct pool_sup {
+///       otp::sup_spec init(int size) { return {{.strategy = otp::strategy::one_for_one},
+///                                               workers(size)}; }
+///     };
+///     auto sup = otp::supervisor::start_link<pool_sup>(node, 4);
+template <class M, class... Args>
+expected<sup_ref, start_error> start_link(node& n, Args... args);
+/// With start options (`{local, Name}`).
+template <class M, class... Args>
+expected<sup_ref, start_error> start_link(node& n, start_options opts, Args... args);
+/// A start function for a child spec: `.start = supervisor::start_with<M>(args...)`, with
+/// `.type = child_type::supervisor`.
+template <class M, class... Args>
+start_function start_with(Args... args);
 
 /// Adds and starts a child (not for simple_one_for_one).
 expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeout t = infinity);
@@ -204,6 +248,32 @@ start_function start_with(Args... args) {
                         },
                         std::move(description)};
 }
+
+namespace supervisor {
+
+template <class M, class... Args>
+expected<sup_ref, start_error> start_link(node& n, Args... args) {
+  return start_link<M>(n, start_options{}, std::move(args)...);
+}
+
+template <class M, class... Args>
+expected<sup_ref, start_error> start_link(node& n, start_options opts, Args... args) {
+  return otp::detail::start_module(&n, std::move(opts), otp::detail::module_init<M>(args...));
+}
+
+template <class M, class... Args>
+start_function start_with(Args... args) {
+  auto init = otp::detail::module_init<M>(args...);
+  return start_function{[init](const caf::message&) -> start_function::result_type {
+                          auto r = otp::detail::start_module(nullptr, {}, init);
+                          if (!r)
+                            return unexpected{r.error()};
+                          return pid{*r};
+                        },
+                        "supervisor(" + otp::detail::type_name<M>() + ")"};
+}
+
+}  // namespace supervisor
 
 }  // namespace otp
 
