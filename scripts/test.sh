@@ -7,7 +7,8 @@
 #   --clang     clang++ instead of g++ (build-clang/)
 #   --release / --debug   CMAKE_BUILD_TYPE Release / Debug (build-release/, build-clang-debug/, ...)
 #   --build-only          build, do not run the tests
-# env: JOBS (2), TEST_TIMEOUT (120 s for a test without its own), CTEST_ARGS (extra ctest args)
+# env: JOBS (2), TEST_TIMEOUT (120 s for a test without its own), CTEST_ARGS (extra ctest args),
+#      OTP_CMAKE_ARGS (extra configure args, e.g. -DOTP_BUILD_BENCH=OFF)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,7 @@ for arg in "$@"; do
     --release) build_type=Release ;;
     --debug) build_type=Debug ;;
     --build-only) run_tests=0 ;;
-    -h | --help) sed -n '4,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) sed -n '4,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "test.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -43,7 +44,8 @@ bash "$root/scripts/setup.sh"
 if command -v ccache >/dev/null; then
   cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-cmake -S "$root" -B "$build_dir" -G Ninja "${cmake_args[@]}"
+read -ra extra_cmake_args <<<"${OTP_CMAKE_ARGS:-}"
+cmake -S "$root" -B "$build_dir" -G Ninja "${cmake_args[@]}" "${extra_cmake_args[@]}"
 cmake --build "$build_dir" -j "$jobs"
 ((run_tests)) || exit 0
 
