@@ -69,8 +69,15 @@ awaited_replies::time_point awaited_replies::next_deadline() {
 std::vector<awaited_replies::handler> awaited_replies::take_expired(time_point now) {
   std::vector<handler> expired;
   while (next_deadline() <= now) {
-    auto id = deadlines_.front().second;
-    expired.push_back(remove(*find(id)));  // live: drop_answered_deadlines left it on top
+    // next_deadline() dropped the answered deadlines, so the one on top has a waiting entry;
+    // checked rather than assumed, so that a broken invariant cannot dereference null.
+    auto* e = find(deadlines_.front().second);
+    if (e == nullptr) {
+      std::pop_heap(deadlines_.begin(), deadlines_.end(), later);
+      deadlines_.pop_back();
+      continue;
+    }
+    expired.push_back(remove(*e));
   }
   return expired;
 }

@@ -14,7 +14,7 @@ build=${1:-$root/build}
 blocked_n=${2:-20000}
 threads=${THREADS:-2}
 bin=$build/bench/chain_bench
-[[ -x $bin ]] || { echo "error: $bin not found; build it first (ninja -C $build chain_bench)" >&2; exit 1; }
+[[ -x $bin ]] || { echo "error: $bin not found; build it first (ninja -C $build otp_chain_bench)" >&2; exit 1; }
 command -v erl >/dev/null || { echo "error: erl not found (scripts/setup.sh --bench)" >&2; exit 1; }
 
 ebin=$(mktemp -d "${TMPDIR:-/tmp}/caf-otp-chain.XXXXXX")

@@ -21,7 +21,7 @@ blocking_n=${BLOCKING_N:-100000}
 bin=$build/bench/gen_server_bench
 if [[ ! -x $bin ]]; then
     echo "error: $bin not found; build it first, e.g." >&2
-    echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $build gen_server_bench" >&2
+    echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $build otp_gen_server_bench" >&2
     exit 1
 fi
 

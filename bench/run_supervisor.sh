@@ -22,7 +22,7 @@ stop_limit=${STOP_LIMIT:-60}
 bin=$build/bench/supervisor_bench
 if [[ ! -x $bin ]]; then
     echo "error: $bin not found; build it first, e.g." >&2
-    echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $build supervisor_bench" >&2
+    echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $build otp_supervisor_bench" >&2
     exit 1
 fi
 

@@ -3,8 +3,9 @@
 # usage: scripts/demo.sh [demo args...]
 set -euo pipefail
 
-# Change these two to switch demos (binary path is relative to the build dir).
-demo_target=supervision_tree
+# Change these two to switch demos (example targets are otp_example_<name>; the binary path is
+# relative to the build dir).
+demo_target=otp_example_supervision_tree
 demo_binary=examples/supervision_tree/supervision_tree
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +23,7 @@ cmake --build "$build_dir" -j "${JOBS:-2}" --target "$demo_target"
 binary="$build_dir/$demo_binary"
 if [[ ! -f "$binary" || ! -x "$binary" ]]; then
   # Tolerate the examples tree nesting the target one directory deeper (examples/x/x).
-  binary="$(find "$build_dir/examples" -type f -name "$demo_target" -perm -u+x -print -quit)"
+  binary="$(find "$build_dir/examples" -type f -name "$(basename "$demo_binary")" -perm -u+x -print -quit)"
   [[ -n "$binary" ]] || { echo "demo.sh: built '$demo_target' but cannot find its binary" >&2; exit 1; }
 fi
 echo "demo.sh: running $binary"

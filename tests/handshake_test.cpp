@@ -37,9 +37,16 @@ void append(bytes& to, const bytes& from) {
 
 bytes frame(char tag, const bytes& body) {
   auto size = body.size() + 1;
-  bytes out{static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size),
-            static_cast<std::uint8_t>(tag)};
-  append(out, body);
+  if (size > 0xffff)  // the length field has 16 bits
+    throw std::length_error("frame: body too long");
+  // Sized once, then filled: inserting the body into a 3-byte vector sends GCC 12 at -O3 down
+  // the vector's growth path, where it reports a copy out of bounds that cannot happen (one of
+  // its known -Warray-bounds false positives on std::vector).
+  bytes out(2 + size);
+  out[0] = static_cast<std::uint8_t>(size >> 8);
+  out[1] = static_cast<std::uint8_t>(size);
+  out[2] = static_cast<std::uint8_t>(tag);
+  std::copy(body.begin(), body.end(), out.begin() + 3);
   return out;
 }
 
@@ -342,8 +349,8 @@ TEST_CASE("handshake: replayed and reflected digests fail not_allowed") {
   auto r = server();
   r.start();
   auto out = feed(r, hello_frame);
-  bytes reflected(out.end() - 32, out.end());
-  reflected.resize(64, 0);
+  bytes reflected(64, 0);  // the challenge, then zeros; sized once, as in frame()
+  std::copy(out.end() - 32, out.end(), reflected.begin());
   feed(r, frame('r', reflected));
   CHECK(r.error().what == kind::not_allowed);
 

@@ -167,8 +167,11 @@ TEST_CASE("restarts spread wider than the period never reach the intensity") {
 TEST_CASE("the period counts whole seconds, its boundary included (OTP's add_restart)") {
   // The virtual clock starts just after a whole second, so each crash falls in the second
   // its offset names.
-  for (auto [period, apart] :
-       {std::pair{1s, 1001ms}, std::pair{5s, 5001ms}, std::pair{5s, 5999ms}}) {
+  for (auto run : {std::pair{1s, 1001ms}, std::pair{5s, 5001ms}, std::pair{5s, 5999ms}}) {
+    // Plain variables: INFO captures them in a lambda, and clang before 16 cannot capture
+    // structured bindings.
+    auto period = run.first;
+    auto apart = run.second;
     INFO("period ", period.count(), " s, crashes ", apart.count(), " ms apart");
     otp::test::kit kit;
     auto j = new_journal();

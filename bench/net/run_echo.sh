@@ -30,7 +30,7 @@ die() {
 log() { echo "run_echo.sh: $*" >&2; }
 
 [[ -x $load && -x $build_dir/bench/net/asio_echo_server ]] ||
-    die "build first: ninja -C $build_dir echo_load asio_echo_server"
+    die "build first: ninja -C $build_dir otp_echo_load otp_asio_echo_server"
 
 declare -A server_cmd server_pid server_rss_pid server_port result
 servers=(asio erlang)

@@ -79,7 +79,7 @@ init_result construct_and_init(server_core& core, std::string name, bool trace, 
       return init_result{user.init(std::forward<Args>(args)...)};
     }
   } else {
-    static_assert(std::is_constructible_v<S, Args&&...>,
+    static_assert(buildable_from<S, Args...>,
                   "gen_server::start: S needs init(args...) or a constructor S(args...)");
     core.bind(std::make_unique<server_impl<S>>(std::forward<Args>(args)...), std::move(name),
               trace);

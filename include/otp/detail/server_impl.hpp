@@ -12,6 +12,7 @@
 
 #include <any>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 namespace otp::detail {
@@ -24,12 +25,32 @@ inline void finish(server_core& core, cast_result r) {
     core.apply(r.next());
 }
 
+/// A server of type `S` built by a constructor from the start arguments.
+template <class S, class... Args>
+concept constructible_from_args = std::is_constructible_v<S, Args&&...>;
+
+/// Otherwise, an aggregate built from them: with braces, since parenthesized aggregate
+/// initialization (C++20's P0960) is missing from clang before 16.
+template <class S, class... Args>
+concept aggregate_from_args =
+  !constructible_from_args<S, Args...> && std::is_aggregate_v<S> && requires(Args && ... xs) {
+  S{std::forward<Args>(xs)...};
+};
+
+template <class S, class... Args>
+concept buildable_from = constructible_from_args<S, Args...> || aggregate_from_args<S, Args...>;
+
 /// The per-type half of a gen_server: owns the user's object and calls its callbacks.
 template <class S>
 class server_impl final : public server_callbacks {
  public:
   template <class... Args>
+  requires constructible_from_args<S, Args...>
   explicit server_impl(Args&&... xs) : state_(std::forward<Args>(xs)...) {}
+
+  template <class... Args>
+  requires aggregate_from_args<S, Args...>
+  explicit server_impl(Args&&... xs) : state_{std::forward<Args>(xs)...} {}
 
   S& user() noexcept { return state_; }
 
