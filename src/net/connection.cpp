@@ -113,8 +113,8 @@ void connection::attach(const handler_table* table) {
   owner_addr_ = owner_->address();
   table_ = table;
   last_read_ = owner_->now();
-  if (idle_timeout_ != infinity)
-    post_self_after(idle_timeout_, idle_check);
+  if (idle_timeout_.get() != infinity)
+    post_self_after(idle_timeout_.get(), idle_check);
 }
 
 // -- events from the I/O threads, run in the owning process ---------------------------------
@@ -176,7 +176,7 @@ void connection::on_readable(server_core& self) {
     if (n < read_buffer.size())
       break;
   }
-  if (idle_timeout_ != infinity)
+  if (idle_timeout_.get() != infinity)
     last_read_ = self.now();
   deliver_ready(self);
 }
@@ -280,17 +280,17 @@ void connection::fail(server_core& self, net_error reason, bool close_socket) {
 }
 
 void connection::on_idle_check(server_core& self) {
-  if (closed_ || idle_timeout_ == infinity)
+  if (closed_ || idle_timeout_.get() == infinity)
     return;
   auto idle = std::chrono::duration_cast<timeout>(self.now() - last_read_);
-  if (idle >= idle_timeout_)
+  if (idle >= idle_timeout_.get())
     fail(self, net_error{net_error::kind::timeout, "idle"});
   else
-    post_self_after(idle_timeout_ - idle, idle_check);
+    post_self_after(idle_timeout_.get() - idle, idle_check);
 }
 
 void connection::watch_partial_frame(server_core& self, bool partial) {
-  if (frame_timeout_ == infinity)
+  if (frame_timeout_.get() == infinity)
     return;
   if (!partial) {
     frame_started_ = {};
@@ -301,7 +301,7 @@ void connection::watch_partial_frame(server_core& self, bool partial) {
   frame_started_ = self.now();
   if (!frame_check_armed_) {
     frame_check_armed_ = true;
-    post_self_after(frame_timeout_, frame_check);
+    post_self_after(frame_timeout_.get(), frame_check);
   }
 }
 
@@ -312,12 +312,12 @@ void connection::on_frame_check(server_core& self) {
   if (closed_ || frame_started_ == caf::actor_clock::time_point{})
     return;
   auto spent = std::chrono::duration_cast<timeout>(self.now() - frame_started_);
-  if (spent >= frame_timeout_) {
+  if (spent >= frame_timeout_.get()) {
     fail(self, net_error{net_error::kind::timeout, "frame"});
     return;
   }
   frame_check_armed_ = true;
-  post_self_after(frame_timeout_ - spent, frame_check);
+  post_self_after(frame_timeout_.get() - spent, frame_check);
 }
 
 // -- scheduling ------------------------------------------------------------------------------
@@ -488,7 +488,7 @@ bool connection::linger() noexcept {
   // touches it and the unsent bytes. It writes them, then closes; at the deadline it closes
   // anyway, which cancels the write. Both handlers run on that one thread.
   auto self = weak_from_this().lock();  // none while the connection is being destroyed
-  if (!self || linger_ <= timeout::zero())
+  if (!self || linger_.get() <= timeout::zero())
     return false;
   try {
     auto deadline = std::make_shared<asio::steady_timer>(socket_.get_executor());
@@ -501,9 +501,9 @@ bool connection::linger() noexcept {
                         self->socket_.close(ignored);
                         self->out_.reset();
                       });
-    if (linger_ == infinity)
+    if (linger_.get() == infinity)
       return true;
-    deadline->expires_after(linger_);
+    deadline->expires_after(linger_.get());
     deadline->async_wait([self](const boost::system::error_code& ec) {
       if (ec != asio::error::operation_aborted) {
         boost::system::error_code ignored;

@@ -11,6 +11,8 @@
 
 #include <caf/actor_addr.hpp>
 
+#include <algorithm>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -20,6 +22,21 @@ using stream = boost::asio::generic::stream_protocol;
 /// A connected socket bound to one io_context's executor (no type-erased executor).
 using stream_socket =
   boost::asio::basic_stream_socket<stream, boost::asio::io_context::executor_type>;
+
+/// A timeout kept in milliseconds in 4 bytes; the largest value, and anything from about 49
+/// days on, stands for `infinity`.
+class short_timeout {
+ public:
+  explicit short_timeout(timeout t) noexcept
+    : ms_(t == infinity || t.count() >= forever
+            ? forever
+            : static_cast<std::uint32_t>(std::max<timeout::rep>(t.count(), 0))) {}
+  timeout get() const noexcept { return ms_ == forever ? infinity : timeout{ms_}; }
+
+ private:
+  static constexpr std::uint32_t forever = std::numeric_limits<std::uint32_t>::max();
+  std::uint32_t ms_;
+};
 
 struct connection_options {
   net::framing framing = {};
@@ -111,11 +128,13 @@ class connection final : public otp::detail::process_task,
   std::unique_ptr<unsent> out_;
   wait_memory read_wait_;
   std::size_t send_queue_limit_;
-  timeout idle_timeout_;
-  timeout frame_timeout_;
-  timeout linger_;
   caf::actor_clock::time_point last_read_{};
   caf::actor_clock::time_point frame_started_{};  // {}: no unfinished frame
+  // The listener's timeouts in 4 bytes each (see short_timeout): an idle connection's size is
+  // what a node with many connections pays for.
+  short_timeout idle_timeout_;
+  short_timeout frame_timeout_;
+  short_timeout linger_;
   std::uint32_t recv_generation_ = 0;
   bool recv_pending_ = false;
   bool read_armed_ = false;
