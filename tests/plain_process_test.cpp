@@ -69,9 +69,9 @@ TEST_CASE("plain process: receive is selective, what no clause takes waits in or
   auto p = otp::spawn(kit.node(), [to] {
     otp::receive<go>();  // a's and b's arrive first and wait
     auto b = otp::receive<b_msg>();
-    otp::send(to, seen{"b" + std::to_string(b.n)});
+    otp::send(to, seen{fmt::format("b{}", b.n)});
     for (int i = 0; i < 3; ++i)
-      otp::receive([&](const a_msg& a) { otp::send(to, seen{"a" + std::to_string(a.n)}); });
+      otp::receive([&](const a_msg& a) { otp::send(to, seen{fmt::format("a{}", a.n)}); });
   });
   otp::send(p, a_msg{1});
   otp::send(p, a_msg{2});
@@ -94,10 +94,9 @@ TEST_CASE("plain process: guards choose among messages of one type, clauses in o
   auto p = otp::spawn(kit.node(), [to] {
     otp::receive<go>();
     for (int i = 0; i < 3; ++i) {
-      auto got =
-        otp::receive(otp::when([](const a_msg& a) { return a.n > 10; },
-                               [](const a_msg& a) { return "big " + std::to_string(a.n); }),
-                     [](const b_msg& b) { return "b " + std::to_string(b.n); });
+      auto got = otp::receive(otp::when([](const a_msg& a) { return a.n > 10; },
+                                        [](const a_msg& a) { return fmt::format("big {}", a.n); }),
+                              [](const b_msg& b) { return fmt::format("b {}", b.n); });
       otp::send(to, seen{got});
     }
   });

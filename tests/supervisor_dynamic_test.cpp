@@ -394,7 +394,7 @@ struct pool_sup {
   otp::sup_spec init(std::shared_ptr<int> size, journal j) {
     std::vector<otp::child_spec> workers;
     for (int i = 0; i < *size; ++i)
-      workers.push_back(worker_spec("w" + std::to_string(i), j));
+      workers.push_back(worker_spec(fmt::format("w{}", i), j));
     return {{.strategy = otp::strategy::one_for_one, .intensity = 0}, std::move(workers)};
   }
 };
