@@ -4,7 +4,8 @@
 #
 #   run_echo.sh [CAF_OTP_SERVER]
 #
-# CAF_OTP_SERVER must take "--port 0 --threads N" and print "LISTENING <port>" (and optionally
+# CAF_OTP_SERVER must take "--port 0 --threads N --idle-timeout 0" (no idle timeout, like the
+# bare Asio server: a timeout costs a timer per connection) and print "LISTENING <port>" (and optionally
 # "PID <pid>" of the process whose RSS counts) on stdout, like asio_echo_server.
 # The io_uring variants (asio-uring, caf-otp-uring: $BUILD_DIR/bench/net/*_uring, built when
 # liburing is installed) join the table unless URING=0; every ratio is against epoll's Asio.
@@ -39,7 +40,7 @@ server_cmd[erlang]="$repo/bench/erlang/echo/run_server.sh 0"
 if [[ -n $caf_otp_server ]]; then
     if [[ -x $caf_otp_server ]]; then
         servers+=(caf-otp)
-        server_cmd[caf-otp]="$caf_otp_server --port 0 --threads $threads"
+        server_cmd[caf-otp]="$caf_otp_server --port 0 --threads $threads --idle-timeout 0"
     else
         log "skipping caf-otp: '$caf_otp_server' is not an executable"
     fi
@@ -51,7 +52,7 @@ if [[ ${URING:-1} != 0 ]]; then
     fi
     if [[ -n $caf_otp_server && -x $build_dir/bench/net/echo_server_uring ]]; then
         servers+=(caf-otp-uring)
-        server_cmd[caf-otp-uring]="$build_dir/bench/net/echo_server_uring --port 0 --threads $threads"
+        server_cmd[caf-otp-uring]="$build_dir/bench/net/echo_server_uring --port 0 --threads $threads --idle-timeout 0"
     fi
 fi
 
