@@ -692,3 +692,42 @@ TEST_CASE("socket server: time between frames does not count against frame_timeo
   CHECK(c.recv(frame.size()).value_or("") == frame);
   net::stop_listener(l).value();
 }
+
+namespace {
+
+std::string u32_frame(std::string_view payload) {
+  auto n = static_cast<std::uint32_t>(payload.size());
+  std::string f{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                static_cast<char>(n)};
+  f += payload;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("socket server: over max_buffered, the connection holding the most is closed") {
+  otp::node node{threaded()};
+  auto l = net::start_listener<echo>(
+             node, loopback({.framing = {net::packet::u32, 200 * 1024}, .max_buffered = 64 * 1024}),
+             net::active::once)
+             .value();
+  // Eight clients hold half a frame each (2 KB), well within the listener's 64 KB.
+  auto small_frame = u32_frame(std::string(4000, 's'));
+  std::vector<client> small;
+  for (int i = 0; i < 8; ++i) {
+    small.push_back(client::tcp(l.port()));
+    CHECK(small.back().send(small_frame.substr(0, 2004)));
+  }
+  std::this_thread::sleep_for(200ms);  // read by the server
+  // One client holds 100 KB of a frame: over the total, and by far the most.
+  auto big = client::tcp(l.port());
+  auto big_frame = u32_frame(std::string(150 * 1024, 'b'));
+  (void)big.send(big_frame.substr(0, 100 * 1024));
+  CHECK(big.closed_by_peer());
+  // The others are served.
+  for (auto& c : small) {
+    CHECK(c.send(small_frame.substr(2004)));
+    CHECK(c.recv(small_frame.size()).value_or("") == small_frame);
+  }
+  net::stop_listener(l).value();
+}

@@ -112,7 +112,7 @@ void connection::attach(const handler_table* table) {
     throw std::logic_error("otp::net: a socket must be attached inside a process");
   owner_addr_ = owner_->address();
   table_ = table;
-  last_read_ = owner_->now();
+  last_read_ = stamp(owner_->now());
   if (idle_timeout_.get() != infinity)
     post_self_after(idle_timeout_.get(), idle_check);
 }
@@ -177,8 +177,23 @@ void connection::on_readable(server_core& self) {
       break;
   }
   if (idle_timeout_.get() != infinity)
-    last_read_ = self.now();
+    last_read_ = stamp(self.now());
+  if (!account_buffered()) {
+    fail(self, net_error{net_error::kind::buffer_limit, "listener's max_buffered"});
+    return;
+  }
   deliver_ready(self);
+  (void)account_buffered();  // frames handed over: what is left
+}
+
+bool connection::account_buffered() noexcept {
+  if (!pool_->limits_buffered())
+    return true;
+  auto held = closed_ ? std::size_t{0} : decoder_.buffered();
+  auto now = static_cast<std::uint32_t>(std::min<std::size_t>(held, UINT32_MAX));
+  bool over = pool_->rebalance(accounted_, now);
+  accounted_ = now;
+  return !over;
 }
 
 bool connection::wants_packet() const noexcept {
@@ -282,7 +297,7 @@ void connection::fail(server_core& self, net_error reason, bool close_socket) {
 void connection::on_idle_check(server_core& self) {
   if (closed_ || idle_timeout_.get() == infinity)
     return;
-  auto idle = std::chrono::duration_cast<timeout>(self.now() - last_read_);
+  auto idle = since(last_read_, self.now());
   if (idle >= idle_timeout_.get())
     fail(self, net_error{net_error::kind::timeout, "idle"});
   else
@@ -293,12 +308,12 @@ void connection::watch_partial_frame(server_core& self, bool partial) {
   if (frame_timeout_.get() == infinity)
     return;
   if (!partial) {
-    frame_started_ = {};
+    frame_started_ = 0;
     return;
   }
-  if (frame_started_ != caf::actor_clock::time_point{})
+  if (frame_started_ != 0)
     return;  // the same unfinished frame: its deadline runs on
-  frame_started_ = self.now();
+  frame_started_ = std::max<std::uint32_t>(stamp(self.now()), 1);  // 0 means none
   if (!frame_check_armed_) {
     frame_check_armed_ = true;
     post_self_after(frame_timeout_.get(), frame_check);
@@ -309,9 +324,9 @@ void connection::on_frame_check(server_core& self) {
   // A slow-drip peer (a byte every few hundred ms) keeps a connection from ever being idle:
   // only a deadline on each frame closes it.
   frame_check_armed_ = false;
-  if (closed_ || frame_started_ == caf::actor_clock::time_point{})
+  if (closed_ || frame_started_ == 0)
     return;
-  auto spent = std::chrono::duration_cast<timeout>(self.now() - frame_started_);
+  auto spent = since(frame_started_, self.now());
   if (spent >= frame_timeout_.get()) {
     fail(self, net_error{net_error::kind::timeout, "frame"});
     return;
@@ -476,6 +491,7 @@ void connection::close(close_mode mode) noexcept {
   if (closed_)
     return;
   closed_ = true;
+  (void)account_buffered();  // holds nothing from now on
   if (mode == close_mode::flush && out_ && linger())
     return;
   boost::system::error_code ec;

@@ -10,6 +10,7 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 
 #include <caf/actor_addr.hpp>
+#include <caf/actor_clock.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -25,6 +26,17 @@ using stream_socket =
 
 /// A timeout kept in milliseconds in 4 bytes; the largest value, and anything from about 49
 /// days on, stands for `infinity`.
+/// The node's clock in milliseconds, modulo 2^32: a moment in 4 bytes.
+inline std::uint32_t stamp(caf::actor_clock::time_point t) noexcept {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  return static_cast<std::uint32_t>(ms);
+}
+
+/// The time from the moment `then` to `now` (less than 49 days).
+inline timeout since(std::uint32_t then, caf::actor_clock::time_point now) noexcept {
+  return timeout{static_cast<std::uint32_t>(stamp(now) - then)};
+}
+
 class short_timeout {
  public:
   explicit short_timeout(timeout t) noexcept
@@ -108,6 +120,8 @@ class connection final : public otp::detail::process_task,
   /// After a read: starts the deadline of a frame begun and not finished, ends a finished one's.
   void watch_partial_frame(otp::detail::server_core& self, bool partial);
   void on_frame_check(otp::detail::server_core& self);
+  /// Counts the bytes this connection holds in the listener's total; false when it must go.
+  bool account_buffered() noexcept;
   bool linger() noexcept;
 
   std::shared_ptr<io_pool> pool_;  // outlives the socket
@@ -128,14 +142,17 @@ class connection final : public otp::detail::process_task,
   std::unique_ptr<unsent> out_;
   wait_memory read_wait_;
   std::size_t send_queue_limit_;
-  caf::actor_clock::time_point last_read_{};
-  caf::actor_clock::time_point frame_started_{};  // {}: no unfinished frame
+  // Moments as millisecond stamps of the node's clock in 4 bytes (they wrap every 49 days; only
+  // differences are used, over much shorter spans).
+  std::uint32_t last_read_ = 0;
+  std::uint32_t frame_started_ = 0;  // 0: no unfinished frame
   // The listener's timeouts in 4 bytes each (see short_timeout): an idle connection's size is
   // what a node with many connections pays for.
   short_timeout idle_timeout_;
   short_timeout frame_timeout_;
   short_timeout linger_;
   std::uint32_t recv_generation_ = 0;
+  std::uint32_t accounted_ = 0;  // bytes counted in the listener's total (max_buffered)
   bool recv_pending_ = false;
   bool read_armed_ = false;
   bool write_armed_ = false;

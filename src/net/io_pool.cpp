@@ -57,4 +57,16 @@ boost::asio::io_context& io_pool::next() noexcept {
   return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
 }
 
+bool io_pool::rebalance(std::size_t before, std::size_t after) noexcept {
+  if (before == 0 && after > 0)
+    holders_.fetch_add(1, std::memory_order_relaxed);
+  else if (before > 0 && after == 0)
+    holders_.fetch_sub(1, std::memory_order_relaxed);
+  auto total = buffered_.fetch_add(after - before, std::memory_order_acq_rel) + (after - before);
+  if (total <= max_buffered_ || after == 0)
+    return false;
+  auto holders = std::max<std::size_t>(holders_.load(std::memory_order_relaxed), 1);
+  return after >= total / holders;  // at least its share: alone, or among the largest
+}
+
 }  // namespace otp::net::detail

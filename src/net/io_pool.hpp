@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -29,12 +30,22 @@ class io_pool {
   /// Round robin over the threads, for new connections.
   boost::asio::io_context& next() noexcept;
 
+  /// The listener's `max_buffered`, across its connections.
+  void limit_buffered(std::size_t max) noexcept { max_buffered_ = max; }
+  bool limits_buffered() const noexcept { return max_buffered_ != SIZE_MAX; }
+  /// A connection's held bytes went from `before` to `after`: true when that one should go
+  /// (the total is over the limit and it holds at least its share).
+  bool rebalance(std::size_t before, std::size_t after) noexcept;
+
  private:
   using guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<guard> guards_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_{0};
+  std::size_t max_buffered_ = SIZE_MAX;
+  std::atomic<std::size_t> buffered_{0};  // bytes held by all connections
+  std::atomic<std::size_t> holders_{0};   // connections holding any
 };
 
 }  // namespace otp::net::detail

@@ -33,6 +33,8 @@ expected<void, net_error> validate(const listener_options& o) {
     return bad("idle_timeout must be positive");
   if (o.frame_timeout.count() <= 0)
     return bad("frame_timeout must be positive");
+  if (o.max_buffered == 0)
+    return bad("max_buffered must be positive");
   if (o.linger.count() < 0)
     return bad("linger must not be negative");
   return {};
@@ -67,6 +69,7 @@ expected<listener, net_error> start_listener(node& n, listener_options opts,
     return unexpected{std::move(ok.error())};
   auto shared = std::make_shared<listener_shared>();
   shared->io = std::make_shared<io_pool>(n.system(), opts.io_threads);
+  shared->io->limit_buffered(opts.max_buffered);
   listen_config cfg{opts.backlog, opts.reuse_port || opts.num_listen_sockets > 1, opts.socket_mode};
   auto where = opts.address;
   for (std::size_t i = 0; i < opts.num_listen_sockets; ++i) {

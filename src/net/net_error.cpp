@@ -14,6 +14,8 @@ std::string_view to_string(net_error::kind k) noexcept {
       return "frame_too_large";
     case net_error::kind::send_queue_full:
       return "send_queue_full";
+    case net_error::kind::buffer_limit:
+      return "buffer_limit";
     case net_error::kind::not_connected:
       return "not_connected";
     case net_error::kind::address_in_use:

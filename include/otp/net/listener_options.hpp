@@ -52,6 +52,12 @@ struct listener_options {
   /// How long each connection may take to stop when the listener stops (then it is killed);
   /// also the default deadline of `drain`.
   timeout shutdown = std::chrono::milliseconds{5000};
+  /// Received bytes the listener's connections may hold together (unfinished frames, frames
+  /// read and not yet asked for). Past it, a connection that reads while holding at least its
+  /// share (the total divided by the connections holding any) is closed with `net::error`
+  /// `buffer_limit`: the worst offenders go, the rest are served. Unlimited by default (each
+  /// connection is bounded by its framing's `max_size` anyway).
+  std::size_t max_buffered = unlimited;
   /// Unsent bytes a connection may queue before `send` fails with `send_queue_full`.
   std::size_t send_queue_limit = 4 * 1024 * 1024;
   /// How long a closed connection goes on sending the bytes it still had queued (gen_tcp's

@@ -15,6 +15,7 @@ struct net_error {
     timeout,          // recv or the idle timeout expired
     frame_too_large,  // a frame (or a line) longer than `framing::max_size`
     send_queue_full,  // more unsent bytes queued than `listener_options::send_queue_limit`
+    buffer_limit,     // the listener's connections hold over `max_buffered`, this one most
     not_connected,    // the socket handle is empty or was moved from
     address_in_use,   // bind: the address or the socket path is taken by a live listener
     bad_address,      // the endpoint cannot be resolved or parsed
