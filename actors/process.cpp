@@ -4,12 +4,15 @@
 #include "otp/detail/exit_request.hpp"
 #include "otp/detail/send_refusal.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/detail/start_deadline.hpp"
 #include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
 
+#include "deterministic.hpp"
 #include "exit_watch.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
@@ -74,8 +77,15 @@ bool trap_exit(bool on) {
 void exit(const pid& p, exit_reason reason) {
   if (!p)
     return;
+  auto* self = detail::server_core::current();
+  // Erlang ignores another process's `normal` signal, but one a process sends itself ends it
+  // (unless it traps exits): at once, without terminate, as any untrapped signal. Only on the
+  // process's own stack: an init runs on its starter's.
+  if (self && reason.is_normal() && !self->trap_exit() && p.actor().address() == self->address()
+      && detail::waiting_process::current() == self)
+    throw detail::process_exit{std::move(reason)};
   auto err = detail::to_caf_error(reason);
-  if (auto* self = detail::server_core::current())
+  if (self)
     self->send_exit(p.actor(), std::move(err));
   else  // no sender: as in CAF's own anon_send_exit, minus its fixed exit_reason type
     p.actor()->enqueue(nullptr, caf::make_message_id(),
@@ -156,13 +166,29 @@ void send_message_after(timeout delay, const pid& dest, caf::message msg) {
 
 namespace otp {
 
+namespace {
+
+bool runs_in_virtual_time(detail::server_core& self) {
+  return dynamic_cast<caf::scheduler::test_coordinator*>(&self.home_system().scheduler());
+}
+
+}  // namespace
+
 void sleep(timeout t) {
+  // Inside a bounded init the sleep ends with it (start_deadline.hpp).
+  auto left = detail::bound_by_start_deadline(t);
   if (auto* waiter = detail::waiting_process::current()) {
     waiter->prepare_wait();
-    waiter->suspend(t == infinity ? infinity : std::max(t, timeout{1}));
-    return;
+    waiter->suspend(left == infinity ? infinity : std::max(left, timeout{1}));
+  } else if (auto* self = detail::server_core::current(); self && runs_in_virtual_time(*self)) {
+    // A test thread running a process's code (an init started from a test): virtual time.
+    detail::drive_until(
+      self->home_system(), [] { return false; }, left);
+  } else {
+    std::this_thread::sleep_for(left == infinity ? std::chrono::hours{24 * 365} : left);
   }
-  std::this_thread::sleep_for(t == infinity ? std::chrono::hours{24 * 365} : t);
+  if (left != t)
+    detail::throw_if_start_deadline_passed();
 }
 
 }  // namespace otp

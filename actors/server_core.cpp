@@ -332,7 +332,12 @@ void server_core::abandon(const exit_reason& reason) {
     node_access::unregister_name(home(), cold_->name, id());
     cold_->name.clear();
   }
-  callbacks_.reset();  // the user's state goes with init, on the starting thread
+  // What init set up and must not outlive it (a supervisor's children started so far, a
+  // listener's sockets) goes now, as when a process exits; then the user's state, on the
+  // starting thread.
+  if (callbacks_)
+    callbacks_->exiting(*this, reason);
+  callbacks_.reset();
   // The process never ran, and nothing can run it: what is sent to it waits in `buffered_`.
   // So it exits here, as CAF ends a process: links and monitors fire with init's reason (a
   // monitor set later fires at once), and its mailbox is closed. Only then may messages reach
@@ -832,7 +837,7 @@ const dispatch* server_core::find_dispatch(const caf::type_erased_tuple& xs, boo
 caf::result<caf::message> server_core::dispatch_request(caf::type_erased_tuple& xs) {
   timeout_armed_ = false;
   if (trace_)
-    trace(fmt::format("got {}", describe_current()));
+    trace_incoming();
   bool is_call = false;
   const auto* found = find_dispatch(xs, is_call);
   if (!found) {
@@ -874,7 +879,7 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
   }
   timeout_armed_ = false;
   if (trace_)
-    trace(fmt::format("got {}", describe_current()));
+    trace_incoming();
   if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)
       && xs.get_as<caf::atom_value>(0) == timer_atom::value && xs.match_element<timer_ref_box>(1)) {
     if (!xs.get_as<timer_ref_box>(1).state->fire())
@@ -1120,23 +1125,64 @@ std::string server_core::display_name() {
   return registered_name().empty() ? fmt::format("{}", pid_of_self()) : registered_name();
 }
 
-std::string server_core::describe_current() {
+server_core::incoming server_core::describe_incoming() {
   auto* elem = current_mailbox_element();
   if (!elem)
-    return "undefined";
+    return {incoming::kind::info, "undefined"};
   auto& xs = elem->content();
+  auto request = [](bool call, std::string what) {
+    return incoming{call ? incoming::kind::call : incoming::kind::cast, std::move(what)};
+  };
   if (xs.size() == 2 && xs.match_element<dispatch_ref>(0)) {
     const auto& d = *xs.get_as<dispatch_ref>(0).d;
-    return fmt::format("{{'$gen_{}',{}}}", d.call ? "call" : "cast", d.describe(xs.get(1)));
+    return request(d.call, d.describe(xs.get(1)));
   }
   if (auto remote = remote_envelope(xs); remote != 0) {
     bool is_call = remote == 1;
     if (const auto* d = callbacks_ ? callbacks_->remote_dispatch(xs, is_call) : nullptr)
-      return fmt::format("{{'$gen_{}',{}}}", is_call ? "call" : "cast", d->describe(xs.get(1)));
-    return fmt::format("{{'$gen_{}',{}}}", is_call ? "call" : "cast",
-                       caf::to_string(elem->copy_content_to_message()));
+      return request(is_call, d->describe(xs.get(1)));
+    return request(is_call, caf::to_string(elem->copy_content_to_message()));
   }
-  return caf::to_string(elem->copy_content_to_message());
+  return {incoming::kind::info, caf::to_string(elem->copy_content_to_message())};
+}
+
+std::string server_core::describe_current() {
+  auto in = describe_incoming();
+  if (in.what == incoming::kind::info)
+    return std::move(in.text);
+  return fmt::format("{{'$gen_{}',{}}}", in.what == incoming::kind::call ? "call" : "cast",
+                     in.text);
+}
+
+otp::pid server_core::current_caller() {
+  auto* elem = current_mailbox_element();
+  return elem ? otp::pid{caf::actor_cast<caf::actor>(elem->sender)} : otp::pid{};
+}
+
+void server_core::trace_incoming() {
+  // As OTP's sys debug lines: got call Req from Pid / got cast Req / got Info.
+  auto in = describe_incoming();
+  switch (in.what) {
+    case incoming::kind::call:
+      trace(fmt::format("got call {} from {}", in.text, current_caller()));
+      break;
+    case incoming::kind::cast:
+      trace(fmt::format("got cast {}", in.text));
+      break;
+    case incoming::kind::info:
+      trace(fmt::format("got {}", in.text));
+      break;
+  }
+}
+
+void server_core::trace_reply(const std::string& reply) {
+  trace(fmt::format("sent {} to {}, new state {}", reply, current_caller(),
+                    callbacks_ ? callbacks_->format_state() : std::string{"undefined"}));
+}
+
+void server_core::trace_new_state() {
+  trace(fmt::format("new state {}",
+                    callbacks_ ? callbacks_->format_state() : std::string{"undefined"}));
 }
 
 void server_core::report_crash(const exit_reason& reason) {

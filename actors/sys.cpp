@@ -28,8 +28,11 @@ expected<std::string, call_error> get_state(const pid& server, timeout t) {
 }
 
 expected<server_status, call_error> get_status(const pid& server, timeout t) {
+  // Urgent: answered as soon as the server is between two messages, ahead of those queued, so
+  // that it counts them all (as process_info(P, message_queue_len) would).
   auto r = detail::request(
-    server.actor(), caf::make_message(detail::sys_atom::value, detail::get_status_atom::value), t);
+    server.actor(), caf::make_message(detail::sys_atom::value, detail::get_status_atom::value), t,
+    true);
   if (!r)
     return unexpected{std::move(r.error())};
   if (!r->match_elements<detail::box<server_status>>())

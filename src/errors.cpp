@@ -40,6 +40,8 @@ std::string describe(start_error::kind k, const exit_reason& r, const pid& exist
       return fmt::format("start failed: {}", r);
     case start_error::kind::ignore:
       return "start ignored: init returned ignore";
+    case start_error::kind::timeout:
+      return "start failed: timeout (init did not return in time)";
   }
   return "start failed";
 }
@@ -57,6 +59,8 @@ std::string_view to_string(start_error::kind k) noexcept {
       return "init_failed";
     case start_error::kind::ignore:
       return "ignore";
+    case start_error::kind::timeout:
+      return "timeout";
   }
   return "unknown";
 }

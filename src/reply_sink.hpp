@@ -51,9 +51,12 @@ class reply_sink final : public caf::monitorable_actor {
 
   /// Prepares a new request id and starts waiting for its response; `waiter` (if any) is
   /// woken by it, else a thread blocked in `wait`.
-  caf::message_id arm(std::uint64_t request_number, waiting_process* waiter = nullptr) {
+  caf::message_id arm(std::uint64_t request_number, waiting_process* waiter = nullptr,
+                      bool urgent = false) {
     auto mid = caf::make_message_id<caf::message_priority::normal>(
       request_number & caf::message_id::request_id_mask);
+    if (urgent)  // taken before the messages queued already; its response is urgent too
+      mid = mid.with_high_priority();
     std::lock_guard guard{mtx_};
     expected_ = mid.response_id();
     waiting_ = true;

@@ -6,6 +6,7 @@
 
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/detail/start_deadline.hpp"
 #include "otp/detail/waiting_process.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -65,7 +66,8 @@ call_error to_call_error(const caf::error& e, const caf::actor& dest) {
   return call_error{call_error::kind::exited, std::move(reason)};
 }
 
-expected<caf::message, call_error> request(const caf::actor& dest, caf::message msg, timeout t) {
+expected<caf::message, call_error> request(const caf::actor& dest, caf::message msg, timeout t,
+                                           bool urgent) {
   if (!dest)
     return unexpected{call_error{call_error::kind::noproc}};
   auto* self = server_core::current();
@@ -79,6 +81,7 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
     }
     return unexpected{call_error{call_error::kind::noproc}};
   }
+  t = bound_by_start_deadline(t);  // a call inside a bounded init ends with it
   auto& sys = dest->home_system();
   caf::actor_config cfg;
   auto sink_ptr =
@@ -86,7 +89,7 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
   auto* sink = static_cast<reply_sink*>(caf::actor_cast<caf::abstract_actor*>(sink_ptr));
   // Inside a process the wait parks the process; elsewhere it blocks the calling thread.
   auto* waiter = waiting_process::current();
-  auto mid = sink->arm(++request_counter, waiter);
+  auto mid = sink->arm(++request_counter, waiter, urgent);
   if (waiter)
     waiter->prepare_wait();
   // A proxy of a server on another node is monitored for the call: the remote server's exit,
@@ -130,8 +133,10 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
   } else {
     response = sink->wait_until(std::chrono::steady_clock::now() + t);
   }
-  if (!response)
+  if (!response) {
+    throw_if_start_deadline_passed();
     return unexpected{call_error{call_error::kind::timeout}};
+  }
   if (response->size() == 1 && response->match_element<caf::error>(0))
     return unexpected{to_call_error(response->get_as<caf::error>(0), dest)};
   return std::move(*response);

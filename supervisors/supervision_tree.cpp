@@ -26,6 +26,10 @@ expected<void, sup_error> descend(const sup_ref& sup, tree_node& self) {
   auto children = supervisor::which_children(sup);
   if (!children)
     return unexpected{std::move(children.error())};
+  // which_children lists static children newest first, as OTP does; a tree reads top-down
+  // in start order.
+  if (flags->strategy != strategy::simple_one_for_one)
+    std::reverse(children->begin(), children->end());
   self.flags = *flags;
   self.children.reserve(children->size());
   for (auto& c : *children) {

@@ -118,9 +118,6 @@ std::optional<std::string> supervisor_state::check_flags(const sup_flags& flags)
   if (static_cast<unsigned>(flags.auto_shutdown)
       > static_cast<unsigned>(auto_shutdown::all_significant))
     return fmt::format("{{invalid_auto_shutdown,{}}}", static_cast<int>(flags.auto_shutdown));
-  if (flags.strategy == strategy::simple_one_for_one && flags.auto_shutdown != auto_shutdown::never)
-    return fmt::format("{{bad_combination,[{{auto_shutdown,{}}},{{strategy,simple_one_for_one}}]}}",
-                       flags.auto_shutdown);
   return std::nullopt;
 }
 
@@ -128,7 +125,7 @@ std::optional<exit_reason> supervisor_state::validate(const child_spec& spec) co
   // OTP's check_childspec, in its order; ids are the user's strings, printed as OTP prints
   // an atom id.
   auto bad = [](std::string what) { return std::optional{exit_reason::error(std::move(what))}; };
-  if (spec.id.empty() && !simple())
+  if (spec.id.empty())
     return bad("missing_id");
   if (!spec.start)
     return bad("missing_start");
@@ -176,10 +173,8 @@ pid_result supervisor_state::handle_call(const sup_start_child& r) {
     return unexpected{sup_error{sup_error::kind::already_present}};
   }
   auto started = start(r.spec, {});
-  if (!started) {
-    report("start_error", start_failure(started.error()), r.spec.id, {});
+  if (!started)  // the caller is told; OTP reports start errors only at init and on restarts
     return unexpected{start_failed(started.error())};
-  }
   if (*started || r.spec.restart != restart::temporary)
     children_.push_back(child{r.spec, *started});
   return *started;
@@ -319,8 +314,9 @@ std::vector<child_info> supervisor_state::handle_call(const sup_which_children&)
               [](const child_info& a, const child_info& b) { return a.pid < b.pid; });
     return result;
   }
-  for (const auto& c : children_)
-    result.push_back(info(c.spec, c.pid, c.restarting, c.restarts));
+  // Newest first, as OTP lists them (its child list is built by prepending).
+  for (auto c = children_.rbegin(); c != children_.rend(); ++c)
+    result.push_back(info(c->spec, c->pid, c->restarting, c->restarts));
   return result;
 }
 
@@ -683,6 +679,7 @@ void supervisor_state::handle_info(const sup_job_timer& t) {
   // children one by one). In a concurrent stop the children not yet told are killed too:
   // the one timeout ran for all of them from the start.
   job_->killing = true;
+  job_->timed_out = true;
   timeout after{};
   for (const auto& [p, spec] : job_->targets)
     if (job_->waiting.contains(p.id())) {
@@ -702,7 +699,8 @@ void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& re
     postponed_.emplace_back(otp::down{who, reason});
     return;
   }
-  if (auto* c = find(who))
+  auto* c = find(who);
+  if (c)
     c->pid = {};
   else if (job.concurrent)
     dynamic_.erase(id);  // (terminate_child(pid) erases its one child when done)
@@ -710,14 +708,18 @@ void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& re
     job.already_down.insert(id);  // died on its own before its turn
     return;
   }
-  auto expected_reason = job.killing ? exit_reason::killed() : exit_reason::shutdown();
-  const auto* c = find(who);
-  auto restart_type =
-    c ? c->spec.restart : (children_.empty() ? restart::permanent : children_.front().spec.restart);
-  // OTP's do_terminate: a non-permanent child that exited `normal` meanwhile is no error.
-  bool benign = reason.is_normal() && restart_type != restart::permanent;
-  if (reason != expected_reason && reason != exit_reason::shutdown() && !benign)
-    report("shutdown_error", reason, c ? c->spec.id : "", who);
+  const child_spec* spec = c ? &c->spec : (children_.empty() ? nullptr : &children_.front().spec);
+  bool brutal = spec && spec->effective_shutdown().is_brutal_kill();
+  // OTP's do_terminate: a non-permanent child that exited `normal` meanwhile is no error, nor
+  // is `killed` for a brutal_kill child; a child killed at its shutdown timeout is one.
+  bool benign = reason.is_normal() && spec && spec->restart != restart::permanent;
+  bool expected = reason == exit_reason::shutdown() || (brutal && reason == exit_reason::killed());
+  if (!expected && !benign) {
+    if (job.concurrent && job.timed_out && reason == exit_reason::killed())
+      ++job.killed_at_timeout;
+    else
+      report("shutdown_error", reason, spec ? spec->id : "", who);
+  }
   if (job.concurrent) {
     job.signalled.erase(id);
     ++job.downs;
@@ -731,6 +733,8 @@ void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& re
 }
 
 void supervisor_state::job_finished() {
+  if (job_->killed_at_timeout)
+    report_pool_kills(job_->killed_at_timeout);
   auto then = std::move(job_->then);
   job_.reset();
   core().hold_requests(false);
@@ -758,6 +762,18 @@ void supervisor_state::job_finished() {
 
 void supervisor_state::report(std::string_view context, const exit_reason& reason,
                               std::string_view id, const otp::pid& who) {
+  report_offender(context, reason, id, {"pid", fmt::format("{}", who)});
+}
+
+void supervisor_state::report_pool_kills(std::size_t n) {
+  // OTP reports a pool's children killed at the timeout once: `id=Template,nb_children=N`.
+  report_offender("shutdown_error", exit_reason::killed(), children_.front().spec.id,
+                  {"nb_children", fmt::format("{}", n)});
+}
+
+void supervisor_state::report_offender(std::string_view context, const exit_reason& reason,
+                                       std::string_view id,
+                                       std::pair<std::string_view, std::string> offender) {
   auto& log = core().home().logger();
   if (!log.enabled(log_level::error))
     return;
@@ -765,13 +781,13 @@ void supervisor_state::report(std::string_view context, const exit_reason& reaso
   e.level = log_level::error;
   e.kind = "supervisor_report";
   e.text =
-    fmt::format("supervisor: {}\n errorContext: {}\n reason: {}\n offender: [{{id,{}}},{{pid,{}}}]",
-                name(), context, reason, id, who);
+    fmt::format("supervisor: {}\n errorContext: {}\n reason: {}\n offender: [{{id,{}}},{{{},{}}}]",
+                name(), context, reason, id, offender.first, offender.second);
   e.fields = {{"supervisor", name()},
               {"context", std::string{context}},
               {"reason", fmt::format("{}", reason)},
               {"id", std::string{id}},
-              {"pid", fmt::format("{}", who)}};
+              {std::string{offender.first}, std::move(offender.second)}};
   log.log(std::move(e));
 }
 

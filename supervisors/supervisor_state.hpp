@@ -26,6 +26,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -139,6 +140,8 @@ class supervisor_state {
     std::size_t downs_at_check = 0;               // ... when the stall check was armed
     std::unordered_set<std::uint64_t> already_down;
     bool killing = false;
+    bool timed_out = false;             // a shutdown timeout passed: the waiting were killed
+    std::size_t killed_at_timeout = 0;  // concurrent: reported once, as OTP does for a pool
     otp::timer_ref timer;
     std::function<void()> then;
   };
@@ -167,11 +170,16 @@ class supervisor_state {
   void job_signal_more(std::size_t window);
   void job_child_down(const otp::pid& who, const exit_reason& reason);
   void job_finished();
+  /// The stop of a simple_one_for_one pool's children killed `n` of them at the timeout.
+  void report_pool_kills(std::size_t n);
   void stop_all_children(std::function<void()> then);
 
   // -- reports --------------------------------------------------------------------------------
   void report(std::string_view context, const exit_reason& reason, std::string_view id,
               const otp::pid& who);
+  /// A report whose offender is `{id, Id}` and `{key, value}` (OTP's pid, or nb_children).
+  void report_offender(std::string_view context, const exit_reason& reason, std::string_view id,
+                       std::pair<std::string_view, std::string> offender);
   std::string name() const;
 
   /// The child `id`, if it exists and is neither running nor restarting.

@@ -307,7 +307,7 @@ TEST_CASE("a server that exits while holding a deferred reply fails the caller a
   CHECK(kit.now() < std::chrono::seconds{1});  // not at the 5 s call timeout
 }
 
-TEST_CASE("stop with a reply answers the caller, then terminates with the reason") {
+TEST_CASE("stop with a reply terminates with the reason, then answers the caller") {
   otp::test::kit kit;
   auto log = new_log();
   auto c = gen_server::start<counter>(kit.node(), 5, log).value();
@@ -315,6 +315,34 @@ TEST_CASE("stop with a reply answers the caller, then terminates with the reason
   CHECK(kit.wait_exit(c) == exit_reason::shutdown("done"));
   CHECK(*log == std::vector<std::string>{"terminate {shutdown,done}"});
   CHECK(kit.logs("crash_report").empty());
+}
+
+namespace {
+
+struct stop_replying {};
+
+/// Stops with a reply from a handler that takes `from`; its terminate waits a while.
+struct slow_to_stop {
+  std::shared_ptr<std::vector<std::string>> log;
+  explicit slow_to_stop(std::shared_ptr<std::vector<std::string>> out) : log(std::move(out)) {}
+  otp::call_result<int> handle_call(const stop_replying&, otp::from<int>) {
+    return otp::stop(exit_reason::normal(), 7);
+  }
+  void terminate(const exit_reason&) {
+    otp::sleep(std::chrono::milliseconds{50});
+    log->push_back("terminated");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("stop with a reply, from a handler taking from: the caller hears after terminate") {
+  // As OTP's {stop, Reason, Reply, State}: terminate runs, then the reply goes out.
+  otp::node node{otp::node_options{.threads = 2}};
+  auto log = new_log();
+  auto s = gen_server::start<slow_to_stop>(node, log).value();
+  CHECK(gen_server::call(s, stop_replying{}) == 7);
+  CHECK(*log == std::vector<std::string>{"terminated"});
 }
 
 TEST_CASE("an exception in a callback calls terminate and writes one crash report") {

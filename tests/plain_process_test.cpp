@@ -40,6 +40,11 @@ struct seen {
 };
 struct go {};
 
+/// What a call to a plain process pretends it is.
+struct answers_go {
+  int handle_call(const go&) { return 0; }
+};
+
 /// Runs its destructor when the process's stack is unwound.
 struct witness {
   std::shared_ptr<std::atomic<int>> destroyed;
@@ -193,6 +198,43 @@ TEST_CASE("plain process: exit signals kill it unless it traps them, then they a
   CHECK(probe.expect<otp::down>().reason == otp::exit_reason::error("bye"));
   otp::exit(trapper, otp::exit_reason::error("bye"));
   CHECK(probe.expect<seen>().what == fmt::format("{}", otp::exit_reason::error("bye")));
+}
+
+TEST_CASE("plain process: a normal exit signal it sends itself ends it, as in Erlang") {
+  otp::test::kit kit;
+  auto probe = kit.make_probe();
+  auto destroyed = std::make_shared<std::atomic<int>>(0);
+  auto to = probe.pid();
+  auto p = otp::spawn(kit.node(), [destroyed, to] {
+    witness w{destroyed};
+    otp::exit(otp::self(), otp::exit_reason::normal());
+    otp::send(to, seen{"still running"});
+  });
+  probe.monitor(p);
+  CHECK(probe.expect<otp::down>().reason == otp::exit_reason::normal());
+  CHECK(*destroyed == 1);
+  CHECK(probe.empty());
+  // Trapping, it is a message instead.
+  auto trapper = otp::spawn(kit.node(), [to] {
+    otp::trap_exit(true);
+    otp::exit(otp::self(), otp::exit_reason::normal());
+    auto e = otp::receive<otp::exit_signal>();
+    otp::send(to, seen{fmt::format("{}", e.reason)});
+  });
+  CHECK(probe.expect<seen>().what == "normal");
+}
+
+TEST_CASE("plain process: a call to it fails with its exit reason when it exits") {
+  otp::test::kit kit;
+  auto p = otp::spawn(kit.node(), [] {
+    otp::receive<b_msg>();  // not the call: a plain process has no handle_call
+    otp::exit(otp::exit_reason::error("bye"));
+  });
+  otp::send_after(1s, p, b_msg{1});
+  auto r = gen_server::try_call(otp::server_ref<answers_go>{p}, go{}, 5s);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().what_kind() == otp::call_error::kind::exited);
+  CHECK(r.error().reason() == otp::exit_reason::error("bye"));
 }
 
 TEST_CASE("plain process: spawn_link and spawn_monitor tie the child to its parent") {

@@ -28,7 +28,7 @@ TEST_CASE("start_child, terminate_child, restart_child, delete_child, get_childs
 
   auto b = supervisor::start_child(sup, worker_spec("b", j));
   REQUIRE(b);
-  CHECK(child_ids(sup) == std::vector<std::string>{"a", "b"});
+  CHECK(child_ids(sup) == std::vector<std::string>{"b", "a"});  // newest first, as OTP lists
 
   auto again = supervisor::start_child(sup, worker_spec("b", j));
   CHECK(again.error().what_kind() == kind::already_started);
@@ -301,9 +301,16 @@ TEST_CASE("a child whose name is taken: {already_started, Pid}, static and simpl
   auto taken = supervisor::start_child(sup, {.id = "s", .start = solo_worker(j)});
   REQUIRE_FALSE(taken);
   CHECK(taken.error().existing() == first);
+  // A failed start_child is the caller's to handle: OTP writes no report for it.
+  CHECK(kit.logs("supervisor_report").empty());
+
+  // At a supervisor's own start, the failure is reported (start_error) and fails the start.
+  auto at_init = supervisor::start_link(kit.node(), {}, {{.id = "s", .start = solo_worker(j)}});
+  REQUIRE_FALSE(at_init);
   auto reports = kit.logs("supervisor_report");
-  REQUIRE_FALSE(reports.empty());
-  CHECK(reports.back().field("reason") == fmt::format("{{already_started,{}}}", first));
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].field("context") == "start_error");
+  CHECK(reports[0].field("reason") == fmt::format("{{already_started,{}}}", first));
 }
 
 namespace {
@@ -415,7 +422,7 @@ TEST_CASE("a supervisor module's init runs in the supervisor, again at each rest
   auto j = new_journal();
   auto size = std::make_shared<int>(2);
   auto direct = supervisor::start_link<pool_sup>(kit.node(), size, j).value();
-  CHECK(child_ids(direct) == std::vector<std::string>{"w0", "w1"});
+  CHECK(child_ids(direct) == std::vector<std::string>{"w1", "w0"});
   CHECK(supervisor::get_flags(direct).value().intensity == 0);
 
   auto top = supervisor::start_link(kit.node(), {.strategy = otp::strategy::one_for_one},
@@ -424,13 +431,13 @@ TEST_CASE("a supervisor module's init runs in the supervisor, again at each rest
                                       .type = otp::child_type::supervisor}})
                .value();
   auto pool = otp::sup_ref{child_pid(top, "pool")};
-  CHECK(child_ids(pool) == std::vector<std::string>{"w0", "w1"});
+  CHECK(child_ids(pool) == std::vector<std::string>{"w1", "w0"});
   *size = 3;  // the configuration changes; a running pool does not see it
   gen_server::cast(otp::server_ref<worker>{child_pid(pool, "w0")}, crash{});
   kit.run();  // pool (intensity 0) gives up; top restarts it, and its init reads the new size
   auto restarted = otp::sup_ref{child_pid(top, "pool")};
   CHECK(otp::pid{restarted} != otp::pid{pool});
-  CHECK(child_ids(restarted) == std::vector<std::string>{"w0", "w1", "w2"});
+  CHECK(child_ids(restarted) == std::vector<std::string>{"w2", "w1", "w0"});
 
   auto ignored = supervisor::start_link<maybe_sup>(kit.node(), false);
   REQUIRE_FALSE(ignored);

@@ -37,6 +37,13 @@ TEST_CASE("a child that ignores shutdown is killed after its timeout") {
   CHECK(kit.now() - t0 == 1500ms);
   CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
   CHECK(*j == std::vector<std::string>{"ignored s"});
+  // OTP reports a child killed at its timeout: shutdown_error, killed.
+  auto reports = kit.logs("supervisor_report");
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].field("context") == "shutdown_error");
+  CHECK(reports[0].field("reason") == "killed");
+  CHECK(reports[0].field("id") == "s");
+  CHECK(reports[0].field("pid") == fmt::format("{}", s));
 }
 
 TEST_CASE("brutal_kill kills at once") {
@@ -52,6 +59,21 @@ TEST_CASE("brutal_kill kills at once") {
   CHECK(kit.now() == t0);
   CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
   CHECK(*j == std::vector<std::string>{"start w"});  // killed: no terminate
+  CHECK(kit.logs("supervisor_report").empty());      // killed is what brutal_kill expects
+}
+
+TEST_CASE("brutal_kill of a simple_one_for_one pool reports nothing") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto spec = worker_spec("w", j);
+  spec.shutdown = otp::brutal_kill;
+  auto pool =
+    supervisor::start_link(kit.node(), {.strategy = otp::strategy::simple_one_for_one}, {spec})
+      .value();
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(supervisor::start_child(pool));
+  REQUIRE(gen_server::stop(pool));
+  CHECK(kit.logs("supervisor_report").empty());
 }
 
 TEST_CASE("shutdown infinity waits as long as the child takes") {
@@ -314,4 +336,11 @@ TEST_CASE("a simple_one_for_one pool of 4 children waiting in terminate stops wi
   for (int i = 0; i < 4; ++i)
     CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
   CHECK(std::count(j->begin(), j->end(), "slept") == 0);
+  // One report for the pool, as OTP makes: id=slow, nb_children=4.
+  auto reports = kit.logs("supervisor_report");
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].field("context") == "shutdown_error");
+  CHECK(reports[0].field("reason") == "killed");
+  CHECK(reports[0].field("id") == "slow");
+  CHECK(reports[0].field("nb_children") == "4");
 }

@@ -19,6 +19,16 @@ struct plain_state {
   int handle_call(const get&) { return value; }
 };
 
+struct nap {};
+
+/// Busy for a second with each `nap`.
+struct napper {
+  int total = 0;
+  void handle_cast(const nap&) { otp::sleep(1s); }
+  void handle_cast(const add& a) { total += a.n; }
+  int handle_call(const get&) { return total; }
+};
+
 }  // namespace
 
 template <>
@@ -44,6 +54,11 @@ TEST_CASE("get_status reports name, type, counts and mailbox") {
   gen_server::call(c, get{});
   gen_server::cast(c, add{1});
   otp::send(c, tick{});
+  // Taken ahead of the two queued messages, as process_info counts them.
+  auto queued = otp::sys::get_status(c).value();
+  CHECK(queued.mailbox_size == 2);
+  CHECK(queued.casts == 0);
+  kit.run();
   auto st = otp::sys::get_status(c).value();
   CHECK(st.pid == c);
   CHECK(st.name == "c");
@@ -80,8 +95,21 @@ TEST_CASE("trace logs every message in and reply out") {
   gen_server::call(c, add{2});
   auto traces = kit.logs("trace");
   REQUIRE(traces.size() == 2);
-  CHECK(traces[0].text == "*DBG* traced got {'$gen_call',fixtures::add}");
-  CHECK(traces[1].text == "*DBG* traced sent 2 to caller");
+  // As OTP's: got call Req from Pid / sent Reply to Pid, new state State.
+  auto caller = traces[0].text.substr(traces[0].text.rfind(' ') + 1);
+  CHECK(traces[0].text == "*DBG* traced got call fixtures::add from " + caller);
+  CHECK(caller.starts_with("<0."));
+  CHECK(traces[1].text
+        == fmt::format("*DBG* traced sent 2 to {}, new state {}", caller,
+                       otp::sys::get_state(c).value()));
+  kit.clear_logs();
+  gen_server::cast(c, add{1});
+  kit.run();
+  traces = kit.logs("trace");
+  REQUIRE(traces.size() == 2);
+  CHECK(traces[0].text == "*DBG* traced got cast fixtures::add");
+  CHECK(traces[1].text.starts_with("*DBG* traced new state "));
+  kit.clear_logs();
   REQUIRE(otp::sys::trace(c, false));
   kit.clear_logs();
   gen_server::call(c, add{2});
@@ -110,4 +138,21 @@ TEST_CASE("get_status counts the messages a suspended server holds back") {
   kit.run();
   CHECK(otp::sys::get_status(c).value().mailbox_size == 0);
   CHECK(gen_server::call(c, get{}) == 1100);
+}
+
+TEST_CASE("get_status on a busy server counts everything queued behind the current message") {
+  // As process_info(P, message_queue_len): get_status is taken ahead of the queued messages,
+  // as soon as the message being handled is done.
+  otp::test::kit kit;
+  auto c = gen_server::start<napper>(kit.node()).value();
+  gen_server::cast(c, nap{});
+  kit.run();  // the server is inside its nap
+  for (int i = 0; i < 1000; ++i)
+    gen_server::cast(c, add{1});
+  auto t0 = kit.now();
+  auto st = otp::sys::get_status(c).value();
+  CHECK(kit.now() - t0 == 1s);  // answered when the nap ended
+  CHECK(st.mailbox_size == 1000);
+  CHECK(st.casts == 1);
+  CHECK(gen_server::call(c, get{}) == 1000);
 }

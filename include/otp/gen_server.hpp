@@ -24,6 +24,7 @@
 #include "otp/detail/request.hpp"
 #include "otp/detail/send_refusal.hpp"
 #include "otp/detail/server_impl.hpp"
+#include "otp/detail/start_deadline.hpp"
 #include "otp/expected.hpp"
 #include "otp/from.hpp"
 #include "otp/mailbox_limit.hpp"
@@ -55,6 +56,10 @@ struct start_options {
   bool trace = false;
   /// A bound on the server's mailbox and what a full one does; unbounded by default.
   mailbox_limit mailbox = {};
+  /// How long `init` may take (`{timeout, Time}`): past it the start fails with
+  /// `start_error::kind::timeout` and the half-started server is killed (no `terminate`).
+  /// Enforced at init's waits; an init that computes past it fails when it returns.
+  otp::timeout timeout = infinity;
 };
 
 template <class S>
@@ -118,6 +123,7 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     if (!node_access::register_name(n, opts.name, self, holder))
       return unexpected{start_error{start_error::kind::already_started, {}, holder}};
   }
+  core->bound_init(opts.timeout, parent);
   init_result result = ok();
   {
     server_core::scope scope{core};
@@ -127,6 +133,12 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     } catch (const process_exit&) {
       core->abandon(exit_reason::killed());  // the calling process was killed while init waited
       throw;
+    } catch (const start_timeout& e) {
+      core->init_overran();
+      core->abandon(exit_reason::killed());
+      if (e.owner != core)
+        throw;  // the deadline of an enclosing start: it gives up
+      return unexpected{start_error{start_error::kind::timeout, exit_reason::timeout()}};
     } catch (const exit_request& e) {
       result = otp::stop(e.reason);  // otp::exit(Reason) in init
     } catch (const std::exception& e) {
@@ -134,6 +146,10 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     } catch (...) {
       result = otp::stop(exit_reason::exception("unknown"));
     }
+  }
+  if (core->init_overran()) {  // init computed past its deadline without waiting
+    core->abandon(exit_reason::killed());
+    return unexpected{start_error{start_error::kind::timeout, exit_reason::timeout()}};
   }
   if (result.what() != init_result::kind::ok) {
     core->abandon(result.what() == init_result::kind::ignore ? exit_reason::normal()

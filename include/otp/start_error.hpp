@@ -11,16 +11,17 @@
 namespace otp {
 
 /// Why `gen_server::start` returned no server: `{error, {already_started, Pid}}`,
-/// `{error, Reason}` from `init`, or `ignore`.
+/// `{error, Reason}` from `init`, `ignore`, or `{error, timeout}` (init outlasted
+/// `start_options::timeout`).
 class start_error : public std::runtime_error {
  public:
-  enum class kind { already_started, init_failed, ignore };
+  enum class kind { already_started, init_failed, ignore, timeout };
 
   start_error() : start_error(kind::ignore) {}
   explicit start_error(kind k, exit_reason reason = {}, otp::pid existing = {});
 
   kind what_kind() const noexcept { return kind_; }
-  /// init's stop reason (or the exception it threw).
+  /// init's stop reason (or the exception it threw); `timeout` for a start that timed out.
   const exit_reason& reason() const noexcept { return reason_; }
   /// The process already registered under the name, for `already_started`.
   const otp::pid& existing() const noexcept { return existing_; }

@@ -59,8 +59,10 @@ template <>
 struct fmt::formatter<otp::sup_flags> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const otp::sup_flags& f, FormatContext& ctx) const {
+    // OTP's period is in seconds; a period that is not whole seconds counts rounded up.
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(f.period).count();
     return fmt::format_to(ctx.out(),
                           "#{{strategy => {}, intensity => {}, period => {}, auto_shutdown => {}}}",
-                          f.strategy, f.intensity, f.period.count(), f.auto_shutdown);
+                          f.strategy, f.intensity, seconds, f.auto_shutdown);
   }
 };

@@ -83,6 +83,15 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   /// Init failed (or the starting process was killed while init waited): forget the name and
   /// end the process, which never ran, with `reason`, as an Erlang process whose init failed.
   void abandon(const exit_reason& reason);
+  /// Bounds init by `t` (`start_options::timeout`), and by the deadline of `starter`'s own
+  /// init when `starter` is a server in a bounded init and its deadline is nearer.
+  void bound_init(timeout t, server_core* starter);
+  /// After init (however it ended): lifts the bound; true when init ran past a deadline its
+  /// own start set.
+  bool init_overran();
+  /// `t`, cut to this process's start deadline while it is in a bounded init; throws
+  /// `start_timeout` once that deadline has passed (see start_deadline.hpp).
+  timeout cut_to_start_deadline(timeout t);
 
   // -- used by the generated dispatch -------------------------------------------------------
 
@@ -113,6 +122,10 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   bool tracing() const noexcept { return trace_; }
   bool stopping() const noexcept { return stopping_; }
   void trace(std::string what);
+  /// `sys::trace` lines as OTP writes them: `sent R to Pid, new state S` after a reply, and
+  /// `new state S` after a cast or an info.
+  void trace_reply(const std::string& reply);
+  void trace_new_state();
 
   /// Runs a user callback; an exception crashes the server with the exception as reason.
   template <class F>
@@ -227,7 +240,17 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   otp::server_status status();
   /// Messages waiting in the mailbox, those skipped while suspended included.
   std::size_t mailbox_length();
+  /// The message being handled: a call or cast (its request) or an info.
+  struct incoming {
+    enum class kind { call, cast, info } what;
+    std::string text;
+  };
+  incoming describe_incoming();
+  /// How crash reports name the last message: `{'$gen_call',Req}`, `{'$gen_cast',Req}`, Info.
   std::string describe_current();
+  /// The sender of the message being handled (a call's caller).
+  otp::pid current_caller();
+  void trace_incoming();
   void unhandled(const std::string& what);
 
   void bounce_buffered();
@@ -267,6 +290,9 @@ class server_core : public caf::event_based_actor, public process_hook, public w
     std::atomic<bool> high_water_logged{false};
     std::atomic<bool> overflow_logged{false};
     std::atomic<bool> overflowed{false};  // crash: exit before the next message
+    // A bounded init (start_options::timeout): its deadline and the start that set it.
+    caf::actor_clock::time_point start_deadline{};
+    const void* start_deadline_owner = nullptr;  // null when init is not bounded
   };
 
   cold_state& cold();

@@ -130,6 +130,8 @@ class server_impl final : public server_callbacks {
   bool invoke_info(server_core& core, T& msg) {
     if constexpr (handles_info<S, T>) {
       finish(core, to_cast_result([&] { return state_.handle_info(msg); }));
+      if (core.tracing())
+        core.trace_new_state();
       return true;
     } else {
       return false;
@@ -190,20 +192,19 @@ template <class S, class T, bool Bare>
   if constexpr (call_with_from<S, T>) {
     from<R> caller{core.make_pending_reply(), wrap};
     call_result<R> r = self.handle_call(request, caller);
-    if (r.has_reply()) {
-      if (core.tracing())
-        core.trace(fmt::format("sent {} to caller", describe(r.reply())));
-      caller.reply(std::move(r.reply()));
-    }
+    if (r.has_reply() && core.tracing())
+      core.trace_reply(describe(r.reply()));
     if (r.stops())
-      core.stop_with(r.reason());
-    else
+      core.stop_with(r.reason());  // OTP runs terminate first, then replies
+    if (r.has_reply())
+      caller.reply(std::move(r.reply()));
+    if (!r.stops())
       core.apply(r.next());
     return caf::delegated<caf::message>{};
   } else {
     call_result<R> r = self.handle_call(request);
     if (r.has_reply() && core.tracing())
-      core.trace(fmt::format("sent {} to caller", describe(r.reply())));
+      core.trace_reply(describe(r.reply()));
     if (r.stops()) {
       auto reply = r.has_reply() ? wrap(std::move(r.reply())) : caf::message{};
       core.stop_with(r.reason());
@@ -254,6 +255,8 @@ template <class S, class T, bool Bare>
 caf::result<caf::message> invoke_cast(server_core& core, void* payload) {
   if (!core.guarded([&] { cast_handler<S, T, Bare>(core, payload); }))
     return caf::delegated<caf::message>{};
+  if (core.tracing())
+    core.trace_new_state();
   return caf::message{};
 }
 
