@@ -1,4 +1,4 @@
-// acceptor_pool: the first seed's pool of 20 acceptors, watched while clients arrive.
+// acceptor_pool: Erlang's classic pool of 20 acceptors, watched while clients arrive.
 //
 // Each acceptor is a process of the listener's simple_one_for_one supervisor, waiting in
 // accept. The one that accepts casts `accepted` to the listener and becomes the connection;

@@ -1,6 +1,6 @@
 #pragma once
 
-// The seeds' echo server as a caf-otp connection handler: a gen_server per connection that
+// An echo server as a caf-otp connection handler: a gen_server per connection that
 // owns its socket and reads one packet at a time ({active, once}).
 
 #include <otp/net/socket.hpp>

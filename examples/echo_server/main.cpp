@@ -1,5 +1,5 @@
-// echo_server: the seeds' socket server — a listener owning the listen socket, a pool of
-// acceptors under a simple_one_for_one supervisor, one process per connection.
+// echo_server: a socket server in Erlang's acceptor-pool design — a listener owning the listen
+// socket, a pool of acceptors under a simple_one_for_one supervisor, one process per connection.
 //
 //   echo_server [--port 7000] [--threads N] [--io-threads N] [--acceptors 20]
 //               [--max-connections N] [--unix PATH]

@@ -1,7 +1,7 @@
-%%% @doc One acceptor, then the echo session on the connection it accepted (seed 000's
-%%% acceptor gen_server). It blocks in `gen_tcp:accept/1' from a cast to itself, so `init/1'
-%%% returns at once, tells the owner with `{accepted, self()}' and then echoes in active-once
-%%% mode, which keeps it an ordinary gen_server between messages.
+%%% @doc One acceptor, then the echo session on the connection it accepted (the acceptor
+%%% gen_server of Erlang's acceptor-pool design). It blocks in `gen_tcp:accept/1' from a cast
+%%% to itself, so `init/1' returns at once, tells the owner with `{accepted, self()}' and then
+%%% echoes in active-once mode, which keeps it an ordinary gen_server between messages.
 -module(echo_acceptor).
 -behaviour(gen_server).
 

@@ -1,4 +1,4 @@
-%%% @doc Entry point and top supervisor of the Erlang echo server, built in the seeds' pattern:
+%%% @doc Entry point and top supervisor of the Erlang echo server, in the acceptor-pool design:
 %%% `socket_server' owns the listen socket and keeps 20 `echo_acceptor's waiting under the
 %%% simple_one_for_one supervisor `echo_sup'; each acceptor casts `{accepted, self()}' to the
 %%% owner, which starts its replacement, and then echoes on its connection.

@@ -1,7 +1,7 @@
-%%% @doc Owns the listen socket and keeps `PoolSize' acceptors waiting on it (seed 002's
-%%% socket_server). An acceptor casts `{accepted, Pid}' once it has a connection, and the owner
-%%% starts a replacement. Waiting acceptors are monitored, so one that dies before accepting is
-%%% replaced too (the robustness the seed's comments ask for).
+%%% @doc Owns the listen socket and keeps `PoolSize' acceptors waiting on it (the owner of
+%%% Erlang's acceptor-pool design). An acceptor casts `{accepted, Pid}' once it has a
+%%% connection, and the owner starts a replacement. Waiting acceptors are monitored, so one that
+%%% dies before accepting is replaced too (a dead acceptor must not shrink the pool).
 -module(socket_server).
 -behaviour(gen_server).
 

@@ -10,7 +10,7 @@
 
 namespace otp::dist {
 
-/// How a node listens for other nodes (the seed's `-proto_dist`): Unix domain stream sockets
+/// How a node listens for other nodes (Erlang's `-proto_dist`): Unix domain stream sockets
 /// in the node's directory, or TCP. A node may listen on several carriers at once.
 struct carrier {
   enum class kind { uds, tcp };

@@ -1,6 +1,6 @@
 #pragma once
 
-// A socket server in the seeds' design, with Ranch's parts:
+// A socket server in Erlang's acceptor-pool design, with Ranch's parts:
 //
 //   listener (a gen_server: owns the listen sockets, counts connections)
 //     └─ acceptors (a simple_one_for_one supervisor of temporary children)

@@ -20,7 +20,7 @@ struct listener_options {
   endpoint address = endpoint::tcp("0.0.0.0", 0);
   /// The kernel's queue of connections not yet accepted (listen(2)'s backlog).
   int backlog = 1024;
-  /// Acceptor processes waiting for a connection at any time (the seeds' pool of 20; Ranch's
+  /// Acceptor processes waiting for a connection at any time (Erlang's classic pool has 20; Ranch's
   /// default is 10, and so is ours). Each accepted connection is served by the acceptor that
   /// accepted it, and the listener starts a replacement.
   std::size_t num_acceptors = 10;
