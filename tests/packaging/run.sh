@@ -6,7 +6,10 @@
 #                 parent's empty build type stays empty)
 #   fetchcontent  FetchContent from the local source tree (SOURCE_DIR: no download)
 #   pkg-config    the installed caf-otp.pc, with a plain compiler command
-# usage: run.sh <source-dir> <build-dir> <work-dir> [route...]   (default: all four)
+#   getting_started  docs/getting_started.md's project (examples/getting_started: a supervised
+#                 TCP service and its doctest tests) against the installed package: built, and
+#                 its tests run with ctest, so that the guide stays true
+# usage: run.sh <source-dir> <build-dir> <work-dir> [route...]   (default: all five)
 # env (set by CMakeLists.txt): OTP_CMAKE, OTP_CONSUMER_GENERATOR, OTP_CONSUMER_CXX,
 #   OTP_CONSUMER_LAUNCHER, OTP_WARNINGS_AS_ERRORS, OTP_SANITIZE; JOBS (2)
 # The source routes build caf-otp's library again, in Release and with the build's own -Werror
@@ -32,7 +35,7 @@ build_dir="$2"
 work_dir="$3"
 shift 3
 routes=("$@")
-((${#routes[@]} > 0)) || routes=(find_package subdirectory fetchcontent pkg-config)
+((${#routes[@]} > 0)) || routes=(find_package subdirectory fetchcontent pkg-config getting_started)
 prefix="$work_dir/prefix"
 jobs="${JOBS:-2}"
 
@@ -40,10 +43,11 @@ step() { echo "===== packaging: $* ($SECONDS s)"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The arguments every consumer configure shares.
-common=(-S "$here/consumer" -DCMAKE_BUILD_TYPE=Release)
-[[ -n "${OTP_CONSUMER_GENERATOR:-}" ]] && common+=(-G "$OTP_CONSUMER_GENERATOR")
-[[ -n "${OTP_CONSUMER_CXX:-}" ]] && common+=(-DCMAKE_CXX_COMPILER="$OTP_CONSUMER_CXX")
-[[ -n "${OTP_CONSUMER_LAUNCHER:-}" ]] && common+=(-DCMAKE_CXX_COMPILER_LAUNCHER="$OTP_CONSUMER_LAUNCHER")
+toolchain=(-DCMAKE_BUILD_TYPE=Release)
+[[ -n "${OTP_CONSUMER_GENERATOR:-}" ]] && toolchain+=(-G "$OTP_CONSUMER_GENERATOR")
+[[ -n "${OTP_CONSUMER_CXX:-}" ]] && toolchain+=(-DCMAKE_CXX_COMPILER="$OTP_CONSUMER_CXX")
+[[ -n "${OTP_CONSUMER_LAUNCHER:-}" ]] && toolchain+=(-DCMAKE_CXX_COMPILER_LAUNCHER="$OTP_CONSUMER_LAUNCHER")
+common=(-S "$here/consumer" "${toolchain[@]}")
 # What a parent project of the source tree passes: doctest must not be needed.
 from_source=(-DOTP_SOURCE_DIR="$source_dir" -DCMAKE_DISABLE_FIND_PACKAGE_doctest=ON
   -DOTP_WARNINGS_AS_ERRORS="${OTP_WARNINGS_AS_ERRORS:-OFF}")
@@ -66,6 +70,14 @@ cmake_route() {
   check_output "$dir/hello"
 }
 
+# Guards against a consumer configured in $1 picking up some other caf_otp (build tree,
+# /usr/local, ...) than the one installed into $prefix.
+check_found_in_prefix() {
+  local found
+  found="$(sed -n 's/^caf_otp_DIR:PATH=//p' "$1/CMakeCache.txt")"
+  [[ "$found" == "$prefix"/* ]] || fail "found caf_otp in '$found', not under '$prefix'"
+}
+
 rm -rf "$work_dir"
 mkdir -p "$work_dir"
 
@@ -84,9 +96,7 @@ for route in "${routes[@]}"; do
       install_once
       step "find_package"
       cmake_route find_package -DCMAKE_PREFIX_PATH="$prefix"
-      # Guard against picking up some other caf_otp (build tree, /usr/local, ...).
-      found="$(sed -n 's/^caf_otp_DIR:PATH=//p' "$work_dir/find_package/CMakeCache.txt")"
-      [[ "$found" == "$prefix"/* ]] || fail "found caf_otp in '$found', not under '$prefix'"
+      check_found_in_prefix "$work_dir/find_package"
       ;;
     subdirectory)
       step "add_subdirectory, configure only: target names and build type"
@@ -129,6 +139,20 @@ for route in "${routes[@]}"; do
       "$cxx" "$work_dir/pkg-config/main.o" "${lib_args[@]}" -o "$work_dir/pkg-config/hello" ||
         fail "pkg-config: link failed"
       check_output "$work_dir/pkg-config/hello"
+      ;;
+    getting_started)
+      install_once
+      step "getting_started: examples/getting_started against the installed package"
+      dir="$work_dir/getting_started"
+      "$cmake" -S "$source_dir/examples/getting_started" -B "$dir" "${toolchain[@]}" \
+        -DCMAKE_PREFIX_PATH="$prefix" >"$dir.configure.log" 2>&1 ||
+        { cat "$dir.configure.log"; fail "getting_started: configure failed"; }
+      check_found_in_prefix "$dir"
+      "$cmake" --build "$dir" -j "$jobs" || fail "getting_started: build failed"
+      ctest="$(dirname "$cmake")/ctest"
+      [[ -x "$ctest" ]] || ctest=ctest
+      "$ctest" --test-dir "$dir" --output-on-failure --timeout 120 ||
+        fail "getting_started: its tests failed"
       ;;
     *) fail "unknown route '$route'" ;;
   esac
