@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -48,16 +49,17 @@ std::string u32_frame(std::string_view payload) {
   return f;
 }
 
-/// Reads until EOF (or `limit`): every byte read.
-std::string read_to_eof(int fd, std::chrono::seconds limit) {
+/// Reads until EOF (or `limit`, or `max` bytes): every byte read.
+std::string read_to_eof(int fd, std::chrono::seconds limit,
+                        std::size_t max = std::numeric_limits<std::size_t>::max()) {
   std::string in;
   auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (in.size() < max && std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0)
       continue;
     char buf[65536];
-    auto n = ::recv(fd, buf, sizeof buf, 0);
+    auto n = ::recv(fd, buf, std::min(sizeof buf, max - in.size()), 0);
     if (n <= 0)
       return in;
     in.append(buf, static_cast<std::size_t>(n));
@@ -151,6 +153,46 @@ TEST_CASE("lossless: a peer that reads nothing holds a closed socket only for li
   CHECK(eventually([&] { return test_net::info(l).connections == 0; }));
   CHECK(eventually([&] { return test_net::open_fds() <= base + 1; }, 5s));  // the client's own
   CHECK(c.closed_by_peer(5s));
+  net::stop_listener(l).value();
+}
+
+namespace {
+
+/// Replies with 32 MiB, far more than the socket buffers take, then closes (flush) and stops.
+struct big_reply_then_close {
+  net::socket sock;
+  explicit big_reply_then_close(net::socket s) : sock(std::move(s)) {
+    sock.set_active(net::active::once);
+  }
+  otp::cast_result handle_info(const net::data&) {
+    for (int i = 0; i < 32; ++i)
+      if (!sock.send(std::string(1024 * 1024, static_cast<char>('a' + i % 26))))
+        throw std::runtime_error("send failed");
+    sock.close();
+    return otp::stop(otp::exit_reason::normal());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("lossless: a lingering socket whose peer reads slowly never blocks its I/O thread") {
+  // One I/O thread. A's handler closes with most of 32 MiB queued; A then reads a little and
+  // stalls, so the lingering write can go on only in part. Meanwhile B, on the same thread,
+  // must be accepted and served in full: the lingering write waits without blocking.
+  otp::node node{threaded()};
+  auto opts = loopback();
+  opts.io_threads = 1;
+  opts.send_queue_limit = 64 * 1024 * 1024;
+  auto l = net::start_listener<big_reply_then_close>(node, opts).value();
+  auto a = client::tcp(l.port());
+  REQUIRE(a.send("go"));
+  std::this_thread::sleep_for(200ms);  // A's handler queues, closes and stops
+  CHECK(read_to_eof(a.fd(), 10s, 1024 * 1024).size() == 1024 * 1024);
+  std::this_thread::sleep_for(100ms);  // the lingering write resumes, then fills the buffers
+  auto b = client::tcp(l.port());
+  REQUIRE(b.send("go"));
+  CHECK(read_to_eof(b.fd(), 10s).size() == 32 * 1024 * 1024);
+  CHECK(read_to_eof(a.fd(), 10s).size() == 31 * 1024 * 1024);  // the rest of A's, all of it
   net::stop_listener(l).value();
 }
 
