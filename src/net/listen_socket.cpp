@@ -1,6 +1,6 @@
 #include "net/listen_socket.hpp"
 
-#include "cloexec.hpp"
+#include "runtime/cloexec.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>

@@ -1,10 +1,8 @@
 #include "otp/gen_server.hpp"
 
-#include "exit_watch.hpp"
+#include "runtime/exit_watch.hpp"
 
 #include "otp/detail/caf_error.hpp"
-
-
 
 namespace otp::detail {
 

@@ -1,6 +1,6 @@
-#include "exit_watch.hpp"
+#include "runtime/exit_watch.hpp"
 
-#include "deterministic.hpp"
+#include "runtime/deterministic.hpp"
 
 #include "otp/detail/waiting_process.hpp"
 

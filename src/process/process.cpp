@@ -7,7 +7,7 @@
 #include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
 
-#include "exit_watch.hpp"
+#include "runtime/exit_watch.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
