@@ -1,8 +1,8 @@
-// The node's work-stealing scheduler (src/scheduler.hpp) and its job queue.
+// The node's work-stealing scheduler (src/runtime/scheduler.hpp) and its job queue.
 
-#include "scheduler.hpp"
+#include "runtime/scheduler.hpp"
 #include "eventually.hpp"
-#include "job_queue.hpp"
+#include "runtime/job_queue.hpp"
 
 #include <doctest/doctest.h>
 

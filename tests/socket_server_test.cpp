@@ -407,6 +407,17 @@ TEST_CASE("socket server: bad options and taken ports are refused with the culpr
   net::stop_listener(first).value();
 }
 
+TEST_CASE("socket server: a listener on localhost listens on the loopback") {
+  otp::node node{threaded()};
+  net::listener_options o{.address = net::endpoint::tcp("localhost", 0)};
+  auto l = net::start_listener<echo>(node, o, net::active::once).value();
+  CHECK(l.address().address() == "127.0.0.1");
+  auto c = client::tcp(l.port());
+  REQUIRE(c);
+  CHECK(round_trip(c, "hi") == "hi");
+  net::stop_listener(l).value();
+}
+
 TEST_CASE("socket server: SO_REUSEPORT listen sockets and several I/O threads share the load") {
   otp::node node{threaded()};
   auto l = net::start_listener<echo>(

@@ -2,7 +2,7 @@
 // from other servers, deferred replies from other threads, real timeouts, node shutdown.
 
 #include "eventually.hpp"
-#include "lean_clock.hpp"
+#include "runtime/lean_clock.hpp"
 #include "servers.hpp"
 
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
 #include "dist/carrier_io.hpp"
 
-#include "cloexec.hpp"
+#include "runtime/cloexec.hpp"
 
 #include "otp/process.hpp"
 

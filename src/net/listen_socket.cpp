@@ -1,6 +1,6 @@
 #include "net/listen_socket.hpp"
 
-#include "cloexec.hpp"
+#include "runtime/cloexec.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -54,8 +54,11 @@ expected<stream::endpoint, net_error> to_asio(const endpoint& where) {
                                               sizeof(sockaddr_un::sun_path) - 1)}};
     return stream::endpoint{asio::local::stream_protocol::endpoint{where.path()}};
   }
+  // A listener binds an address, not whatever a name resolves to; "localhost" is the one name
+  // taken, as the loopback (distribution's carriers listen there too).
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(where.address(), ec);
+  auto address =
+    asio::ip::make_address(where.address() == "localhost" ? "127.0.0.1" : where.address(), ec);
   if (ec)
     return unexpected{net_error{net_error::kind::bad_address,
                                 fmt::format("'{}': {}", where.address(), ec.message())}};

@@ -28,4 +28,14 @@ timeout bound_by_start_deadline(timeout t);
 /// after a wait.
 void throw_if_start_deadline_passed();
 
+/// `wait(t)` (true when what it waits for happened) with `t` cut to the start deadline of the
+/// init running here; throws `start_timeout` when the wait ended at that deadline.
+template <class Wait>
+bool wait_within_start_deadline(timeout t, Wait&& wait) {
+  bool done = wait(bound_by_start_deadline(t));
+  if (!done)
+    throw_if_start_deadline_passed();
+  return done;
+}
+
 }  // namespace otp::detail

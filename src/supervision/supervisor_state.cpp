@@ -1,6 +1,6 @@
-#include "supervisor_state.hpp"
+#include "supervision/supervisor_state.hpp"
 
-#include "stop_and_wait.hpp"
+#include "supervision/stop_and_wait.hpp"
 
 #include "otp/detail/server_core.hpp"
 #include "otp/node.hpp"

@@ -1,6 +1,6 @@
 #include "otp/test/kit.hpp"
 
-#include "deterministic.hpp"
+#include "runtime/deterministic.hpp"
 
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/timer_state.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "listener_shared.hpp"
+#include "net/listener_shared.hpp"
 #include "otp/callback_result.hpp"
 #include "otp/from.hpp"
 #include "otp/messages.hpp"

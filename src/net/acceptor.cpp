@@ -1,8 +1,8 @@
-#include "acceptor.hpp"
+#include "net/acceptor.hpp"
 
-#include "cloexec.hpp"
+#include "runtime/cloexec.hpp"
 
-#include "listener_server.hpp"
+#include "net/listener_server.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"

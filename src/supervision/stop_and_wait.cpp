@@ -1,6 +1,6 @@
-#include "stop_and_wait.hpp"
+#include "supervision/stop_and_wait.hpp"
 
-#include "exit_watch.hpp"
+#include "runtime/exit_watch.hpp"
 
 #include "otp/process.hpp"
 

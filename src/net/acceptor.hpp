@@ -1,6 +1,6 @@
 #pragma once
 
-#include "listener_shared.hpp"
+#include "net/listener_shared.hpp"
 #include "otp/detail/process_task.hpp"
 #include "otp/pid.hpp"
 

@@ -1,6 +1,6 @@
-#include "listener_server.hpp"
+#include "net/listener_server.hpp"
 
-#include "acceptor.hpp"
+#include "net/acceptor.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"

@@ -1,6 +1,7 @@
-#include "scheduler.hpp"
+#include "runtime/scheduler.hpp"
 
-#include "job_queue.hpp"
+#include "runtime/job_queue.hpp"
+
 #include "otp/detail/quiet_caf_logger.hpp"
 
 #include <caf/actor_system.hpp>

@@ -1,4 +1,4 @@
-#include "plain_process.hpp"
+#include "process/plain_process.hpp"
 
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"

@@ -29,7 +29,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "process_stack.hpp"
+#include "runtime/process_stack.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
@@ -302,6 +302,11 @@ void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string 
   if (!name.empty())
     cold().name = std::move(name);
   trace_ = trace;
+}
+
+// Every process the node tracks is a server_core (a plain process is one too).
+caf::actor_addr node_access::address(const process_hook& process) {
+  return static_cast<const server_core&>(process).address();
 }
 
 void server_core::started(action next) {

@@ -1,8 +1,8 @@
 #include "otp/detail/request.hpp"
 
-#include "deterministic.hpp"
-#include "exit_watch.hpp"
-#include "reply_sink.hpp"
+#include "process/reply_sink.hpp"
+#include "runtime/deterministic.hpp"
+#include "runtime/exit_watch.hpp"
 
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/server_core.hpp"

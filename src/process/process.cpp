@@ -8,8 +8,8 @@
 #include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
 
-#include "deterministic.hpp"
-#include "exit_watch.hpp"
+#include "runtime/deterministic.hpp"
+#include "runtime/exit_watch.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -97,7 +97,7 @@ std::optional<exit_reason> await_exit(const pid& p, timeout t) {
   if (!p)
     return exit_reason::noproc();
   detail::exit_watch watch{p.actor()};
-  if (!watch.wait(t))
+  if (!detail::wait_within_start_deadline(t, [&](timeout left) { return watch.wait(left); }))
     return std::nullopt;
   return detail::from_caf_error(watch.reason());
 }

@@ -1,10 +1,8 @@
 #include "otp/gen_server.hpp"
 
-#include "exit_watch.hpp"
+#include "runtime/exit_watch.hpp"
 
 #include "otp/detail/caf_error.hpp"
-
-
 
 namespace otp::detail {
 
@@ -28,7 +26,8 @@ expected<void, call_error> stop(const pid& server, exit_reason reason, timeout t
   detail::exit_watch watch{server.actor()};
   caf::anon_send(server.actor(), detail::sys_atom::value, detail::stop_atom::value,
                  detail::to_caf_error(reason));
-  bool stopped = watch.wait(t);
+  bool stopped =
+    detail::wait_within_start_deadline(t, [&](timeout left) { return watch.wait(left); });
   if (!stopped)
     return unexpected{call_error{call_error::kind::timeout}};
   return {};

@@ -1,8 +1,7 @@
-#include "exit_watch.hpp"
+#include "runtime/exit_watch.hpp"
 
-#include "deterministic.hpp"
+#include "runtime/deterministic.hpp"
 
-#include "otp/detail/start_deadline.hpp"
 #include "otp/detail/waiting_process.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -42,14 +41,6 @@ exit_watch::exit_watch(const caf::actor& who)
 }
 
 bool exit_watch::wait(timeout t) {
-  // A wait inside a bounded init ends with it (start_deadline.hpp).
-  bool exited = wait_for_exit(bound_by_start_deadline(t));
-  if (!exited)
-    throw_if_start_deadline_passed();
-  return exited;
-}
-
-bool exit_watch::wait_for_exit(timeout t) {
   if (auto* waiter = waiting_process::current()) {
     {
       std::lock_guard guard{state_->mtx};

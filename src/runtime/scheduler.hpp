@@ -1,6 +1,6 @@
 #pragma once
 
-#include "lean_clock.hpp"
+#include "runtime/lean_clock.hpp"
 
 #include <caf/detail/thread_safe_actor_clock.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>

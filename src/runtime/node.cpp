@@ -1,10 +1,9 @@
 #include "otp/node.hpp"
 
-#include "coordinator.hpp"
-#include "scheduler.hpp"
+#include "runtime/coordinator.hpp"
+#include "runtime/scheduler.hpp"
 
 #include "otp/detail/node_access.hpp"
-#include "otp/detail/server_core.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -126,7 +125,7 @@ void node::shutdown() {
     std::lock_guard guard{mtx_};
     victims.reserve(process_count_);
     for (auto* h = processes_.next; h != &processes_; h = h->next)
-      victims.push_back(static_cast<detail::server_core*>(h)->address());
+      victims.push_back(detail::node_access::address(*h));
   }
   for (const auto& addr : victims)
     caf::anon_send_exit(addr, caf::exit_reason::kill);
@@ -150,14 +149,14 @@ void node_access::unregister_name(node& n, const std::string& name, std::uint64_
     n.names_.erase(i);
 }
 
-void node_access::track(node& n, server_core& process) {
+void node_access::track(node& n, process_hook& process) {
   std::lock_guard guard{n.mtx_};
   process.link_after(n.processes_);
   ++n.process_count_;
   ++n.unfinished_;
 }
 
-void node_access::untrack(node& n, server_core& process) {
+void node_access::untrack(node& n, process_hook& process) {
   std::lock_guard guard{n.mtx_};
   if (process.next == &process)
     return;

@@ -17,15 +17,12 @@ class exit_watch {
   explicit exit_watch(const caf::actor& who);
 
   /// True once the process has exited, waiting at most `t`.
-  /// Inside a bounded init, the wait ends at its start deadline (`start_timeout`).
   bool wait(timeout t);
 
   /// The exit reason, once `wait` returned true.
   caf::error reason() const;
 
  private:
-  bool wait_for_exit(timeout t);
-
   struct state;
   std::shared_ptr<state> state_;
   caf::actor_system* sys_;

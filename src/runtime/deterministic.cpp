@@ -1,4 +1,4 @@
-#include "deterministic.hpp"
+#include "runtime/deterministic.hpp"
 
 #include <caf/detail/test_actor_clock.hpp>
 #include <caf/scheduler/test_coordinator.hpp>

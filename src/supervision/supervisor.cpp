@@ -1,6 +1,6 @@
 #include "otp/supervisor.hpp"
 
-#include "supervisor_state.hpp"
+#include "supervision/supervisor_state.hpp"
 
 namespace otp::supervisor {
 

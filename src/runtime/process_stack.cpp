@@ -1,4 +1,4 @@
-#include "process_stack.hpp"
+#include "runtime/process_stack.hpp"
 
 #include <boost/context/protected_fixedsize_stack.hpp>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "lean_clock.hpp"
+#include "runtime/lean_clock.hpp"
 
 #include <caf/scheduler/coordinator.hpp>
 
