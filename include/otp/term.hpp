@@ -1,0 +1,11 @@
+#pragma once
+
+/// Erlang terms: `otp::term` and its parts, conversions to and from C++ values and printing in
+/// Erlang syntax. CMake target `caf_otp::term`.
+
+#include "otp/term/atom.hpp"
+#include "otp/term/big_integer.hpp"
+#include "otp/term/convert.hpp"
+#include "otp/term/ids.hpp"
+#include "otp/term/print.hpp"
+#include "otp/term/term.hpp"
