@@ -6,9 +6,10 @@ set -euo pipefail
 
 # clang + its runtime: the handshake fuzz target (libFuzzer) that ctest runs briefly, and the
 # clang build (test.sh --clang). pkgconf: the packaging test's pkg-config route.
+# zlib1g-dev: compressed Erlang terms.
 # The README lists these: keep the two in step.
 packages=(libcaf-dev libboost1.81-dev libboost-context1.81-dev libfmt-dev doctest-dev cmake
-  ninja-build g++ libssl-dev ccache clang libclang-rt-14-dev pkgconf)
+  ninja-build g++ libssl-dev ccache clang libclang-rt-14-dev pkgconf zlib1g-dev)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(erlang-nox liburing-dev) ;;

@@ -1,11 +1,13 @@
 #pragma once
 
-/// Erlang terms: `otp::term` and its parts, conversions to and from C++ values and printing in
-/// Erlang syntax. CMake target `caf_otp::term`.
+/// Erlang terms: `otp::term` and its parts, conversions to and from C++ values, printing in
+/// Erlang syntax, and the external term format (`otp::etf::encode` / `decode`).
+/// CMake target `caf_otp::term`.
 
 #include "otp/term/atom.hpp"
 #include "otp/term/big_integer.hpp"
 #include "otp/term/convert.hpp"
+#include "otp/term/etf.hpp"
 #include "otp/term/ids.hpp"
 #include "otp/term/print.hpp"
 #include "otp/term/term.hpp"
