@@ -6,10 +6,11 @@ set -euo pipefail
 
 # clang + its runtime: the handshake fuzz target (libFuzzer) that ctest runs briefly, and the
 # clang build (test.sh --clang). pkgconf: the packaging test's pkg-config route.
-# zlib1g-dev: compressed Erlang terms.
+# zlib1g-dev: compressed Erlang terms. erlang-dev: erl_interface (ei), Erlang's C library, which
+# the term tests check the codec against (it pulls in erlang-base, whose erl writes their data).
 # The README lists these: keep the two in step.
 packages=(libcaf-dev libboost1.81-dev libboost-context1.81-dev libfmt-dev doctest-dev cmake
-  ninja-build g++ libssl-dev ccache clang libclang-rt-14-dev pkgconf zlib1g-dev)
+  ninja-build g++ libssl-dev ccache clang libclang-rt-14-dev pkgconf zlib1g-dev erlang-dev)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(erlang-nox liburing-dev) ;;
