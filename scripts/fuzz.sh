@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the distribution-handshake fuzzer (libFuzzer + ASan + UBSan) and runs it for a while.
-# usage: scripts/fuzz.sh   env: FUZZ_SECONDS (20), FUZZ_BUILD (build-fuzz/), FUZZ_OPTIONAL=1
+# Builds a fuzzer (libFuzzer + ASan + UBSan) and runs it for a while: the distribution handshake
+# (the default) or the external term format decoder (term).
+# usage: scripts/fuzz.sh [handshake | term]
+#   env: FUZZ_SECONDS (20), FUZZ_BUILD (build-fuzz/), FUZZ_OPTIONAL=1
 #        (exit 0 with "skipped" when clang++ is missing), CXX_FUZZ (clang++)
 # Exits nonzero when the fuzzer finds a crash; the input is left in $FUZZ_BUILD/artifacts/.
 set -euo pipefail
@@ -9,6 +11,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${FUZZ_BUILD:-$root/build-fuzz}"
 seconds="${FUZZ_SECONDS:-20}"
 cxx="${CXX_FUZZ:-clang++}"
+target="${1:-handshake}"
+case "$target" in
+  handshake | term) ;;
+  *) echo "usage: $0 [handshake | term]" >&2; exit 2 ;;
+esac
 
 if ! command -v "$cxx" >/dev/null; then
   if [[ "${FUZZ_OPTIONAL:-0}" == 1 ]]; then
@@ -19,16 +26,43 @@ if ! command -v "$cxx" >/dev/null; then
   exit 1
 fi
 
-mkdir -p "$build/corpus" "$build/artifacts"
+# Each target has a corpus of its own (handshake frames are no terms).
+corpus="$build/corpus"
+[[ "$target" == handshake ]] || corpus+="-$target"
+mkdir -p "$corpus" "$build/artifacts"
 # _GLIBCXX_ASSERTIONS: an unchecked optional or span access aborts instead of reading garbage.
-"$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -D_GLIBCXX_ASSERTIONS -I"$root/include" -I"$root/src" \
-  "$root/tests/fuzz/handshake_fuzz.cpp" "$root/src/dist/handshake.cpp" \
+fuzz_flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+  -D_GLIBCXX_ASSERTIONS -I"$root/include")
+seed() { printf '%b' "$2" >"$corpus/seed-$1"; }
+run() {
+  UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" "$build/$1" \
+    -max_total_time="$seconds" -max_len="$2" -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$build/artifacts/" "$corpus"
+}
+
+if [[ "$target" == term ]]; then
+  "$cxx" "${fuzz_flags[@]}" "$root/tests/fuzz/term_fuzz.cpp" "$root"/term/*.cpp -lz -lfmt \
+    -o "$build/term_fuzz"
+  # Seeds: Erlang's own bytes for a tuple, a map, a pid, a bignum, an improper list, a float,
+  # and a compressed term.
+  seed tuple '\x83\x68\x02\x77\x04bump\x61\x0a'
+  seed map '\x83\x74\x00\x00\x00\x02\x77\x01a\x61\x01\x77\x01b\x6c\x00\x00\x00\x01\x77\x01x\x6a'
+  seed pid '\x83\x58\x77\x0dnonode@nohost\x00\x00\x00\x09\x00\x00\x00\x00\x00\x00\x00\x00'
+  seed big '\x83\x6e\x09\x01\x00\x00\x00\x00\x00\x00\x00\x00\x40'
+  seed improper '\x83\x6c\x00\x00\x00\x02\x61\x01\x61\x02\x61\x03'
+  seed float '\x83\x46\x3f\xf8\x00\x00\x00\x00\x00\x00'
+  seed string '\x83\x6b\x00\x03abc'
+  seed compressed '\x83\x50\x00\x00\x08\x9e\x78\x9c\xcb\x61\x60\x60\x48\xc9\x60\x4a\x61\x60\x4e\x4c\x4a\xce\x66\xe0\xce\x48\xcd\xc9\xc9\x57\x28\xcf\x2f\xca\x19\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x00\xd1\x2c\x00\x33\x15\xa7\xdd'
+  run term_fuzz 65536
+  exit
+fi
+
+"$cxx" "${fuzz_flags[@]}" -I"$root/src" "$root/tests/fuzz/handshake_fuzz.cpp" \
+  "$root/src/dist/handshake.cpp" \
   "$root/src/dist/dist_error.cpp" -lcrypto -lfmt -o "$build/handshake_fuzz"
 
 # Seeds, so that the fuzzer starts past the framing: the frames of a real handshake (the fuzz
 # target's nodes are alpha@host, creation 1, and beta@host, creation 2, both ticking 15000 ms).
-seed() { printf '%b' "$2" >"$build/corpus/seed-$1"; }
 challenge="$(printf '\\x5a%.0s' {1..32})"
 hello_alpha='\x00\x01\x00\x00\x00\x01\x00\x00\x3a\x98\x0aalpha@host'
 hello_beta='\x00\x01\x00\x00\x00\x02\x00\x00\x3a\x98\x09beta@host'
@@ -39,6 +73,4 @@ seed refusal '\x00\x0fsduplicate_name'
 seed client-reply "\x00\x16N$hello_alpha\x00\x41r$challenge$challenge"
 seed oversized '\xff\xff'
 
-UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" "$build/handshake_fuzz" \
-  -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
-  -artifact_prefix="$build/artifacts/" "$build/corpus"
+run handshake_fuzz 4096

@@ -4,8 +4,8 @@
 # usage: scripts/setup.sh [--bench]   (--bench adds erlang-nox for the Erlang comparison)
 set -euo pipefail
 
-# clang + its runtime: the handshake fuzz target (libFuzzer) that ctest runs briefly, and the
-# clang build (test.sh --clang). pkgconf: the packaging test's pkg-config route.
+# clang + its runtime: the handshake and term fuzz targets (libFuzzer) that ctest runs briefly,
+# and the clang build (test.sh --clang). pkgconf: the packaging test's pkg-config route.
 # zlib1g-dev: compressed Erlang terms. erlang-dev: erl_interface (ei), Erlang's C library, which
 # the term tests check the codec against (it pulls in erlang-base, whose erl writes their data).
 # The README lists these: keep the two in step.
