@@ -41,7 +41,8 @@ run() {
 }
 
 if [[ "$target" == term ]]; then
-  "$cxx" "${fuzz_flags[@]}" "$root/tests/fuzz/term_fuzz.cpp" "$root"/term/*.cpp -lz -lfmt \
+  "$cxx" "${fuzz_flags[@]}" -I"$root/src" "$root/tests/fuzz/term_fuzz.cpp" "$root"/src/term/*.cpp \
+    -lz -lfmt \
     -o "$build/term_fuzz"
   # Seeds: Erlang's own bytes for a tuple, a map, a pid, a bignum, an improper list, a float,
   # and a compressed term.

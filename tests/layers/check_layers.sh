@@ -12,18 +12,19 @@ set -euo pipefail
 root="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 
 # The layers, lowest first: each may include itself and those before it.
-layers=(runtime process supervision net dist)
+layers=(runtime term process supervision net dist)
 declare -A rank
 for i in "${!layers[@]}"; do
   rank[${layers[$i]}]=$i
 done
 
-# The layer of a public header as included ("otp/..."), in $layer. Beside otp/net/ and
-# otp/dist/, the supervisor's and the process layer's headers are listed; the rest of otp/
+# The layer of a public header as included ("otp/..."), in $layer. Beside otp/net/, otp/dist/
+# and otp/term/, the supervisor's and the process layer's headers are listed; the rest of otp/
 # (node, pid, exit reasons, timeouts, logger, the process hook, ...) is the runtime's.
 public_layer() {
   case "$1" in
     otp/dist/*) layer=dist ;;
+    otp/term.hpp | otp/term/*) layer=term ;;
     otp/net/*) layer=net ;;
     otp/supervisor.hpp | otp/supervision_tree.hpp | otp/child_spec.hpp | otp/sup_error.hpp | \
       otp/sup_flags.hpp)

@@ -5,8 +5,8 @@
 
 #include "otp/term/etf.hpp"
 
-#include "etf_tags.hpp"
-#include "term_data.hpp"
+#include "term/etf_tags.hpp"
+#include "term/term_data.hpp"
 
 #include <bit>
 #include <cstring>

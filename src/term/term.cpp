@@ -1,5 +1,5 @@
-#include "term_data.hpp"
-#include "utf8.hpp"
+#include "term/term_data.hpp"
+#include "term/utf8.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -9,9 +9,9 @@
 
 #include "otp/term/etf.hpp"
 
-#include "etf_tags.hpp"
-#include "term_data.hpp"
-#include "utf8.hpp"
+#include "term/etf_tags.hpp"
+#include "term/term_data.hpp"
+#include "term/utf8.hpp"
 
 #define ZLIB_CONST
 #include <zlib.h>

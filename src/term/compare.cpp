@@ -2,7 +2,7 @@
 // list < binary), then within a kind. Numbers compare by value across integers and floats; of an
 // integer and a float of the same value the integer comes first (exact order, as map keys).
 
-#include "term_data.hpp"
+#include "term/term_data.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #include "otp/term/convert.hpp"
 
-#include "utf8.hpp"
+#include "term/utf8.hpp"
 
 namespace otp {
 

@@ -2,8 +2,8 @@
 
 #include "otp/term/print.hpp"
 
-#include "term_data.hpp"
-#include "utf8.hpp"
+#include "term/term_data.hpp"
+#include "term/utf8.hpp"
 
 #include <fmt/format.h>
 
