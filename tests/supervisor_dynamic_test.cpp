@@ -126,6 +126,12 @@ TEST_CASE("simple_one_for_one restarts a crashed child with its own arguments") 
   CHECK(children[0].pid != w7);
   CHECK(children[0].restarts == 1);
   CHECK(gen_server::call(otp::server_ref<worker>{children[0].pid}, whoami{}) == "w#7");
+  // The report names the template's id, as OTP's does (it printed `{id,}`).
+  auto reports = kit.logs("supervisor_report");
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].field("context") == "child_terminated");
+  CHECK(reports[0].field("id") == "tmpl");
+  CHECK(reports[0].text.find("{id,tmpl}") != std::string::npos);
 }
 
 TEST_CASE("calls to a dead supervisor fail with call_failed") {

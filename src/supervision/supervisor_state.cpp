@@ -383,7 +383,7 @@ void supervisor_state::child_exited(const otp::pid& who, const exit_reason& reas
     return;
   const auto& spec = children_.front().spec;
   if (spec.restart == restart::permanent || abnormal(reason))
-    report("child_terminated", reason, "", who);
+    report("child_terminated", reason, spec.id, who);
   if (spec.restart == restart::permanent
       || (spec.restart == restart::transient && abnormal(reason))) {
     restart_dynamic(who.id());
@@ -484,7 +484,7 @@ void supervisor_state::restart_dynamic(std::uint64_t old_id) {
   if (!add_restart()) {
     // The dead child is gone: the stop that follows must not wait for its down again.
     dynamic_.erase(old_id);
-    give_up("");
+    give_up(children_.front().spec.id);
     return;
   }
   auto node = dynamic_.extract(old_id);
@@ -492,7 +492,7 @@ void supervisor_state::restart_dynamic(std::uint64_t old_id) {
     return;
   auto r = start(children_.front().spec, node.mapped().extra);
   if (!r) {
-    report("start_error", start_failure(r.error()), "", {});
+    report("start_error", start_failure(r.error()), children_.front().spec.id, {});
     node.mapped().pid = {};
     dynamic_.insert(std::move(node));
     otp::send(otp::self(), sup_try_again{{}, old_id});
@@ -717,7 +717,8 @@ void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& re
   // OTP's do_terminate: a non-permanent child that exited `normal` meanwhile is no error.
   bool benign = reason.is_normal() && restart_type != restart::permanent;
   if (reason != expected_reason && reason != exit_reason::shutdown() && !benign)
-    report("shutdown_error", reason, c ? c->spec.id : "", who);
+    report("shutdown_error", reason,
+           c ? c->spec.id : (simple() ? children_.front().spec.id : std::string{}), who);
   if (job.concurrent) {
     job.signalled.erase(id);
     ++job.downs;
