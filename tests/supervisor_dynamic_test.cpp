@@ -113,6 +113,21 @@ TEST_CASE("simple_one_for_one: start_child appends its arguments to the template
         == kind::simple_one_for_one);
 }
 
+TEST_CASE("simple_one_for_one: a string literal goes to a std::string argument") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto rooms =
+    supervisor::start_link(
+      kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+      {{.id = "tmpl", .start = otp::start_with<worker, std::string>(std::string{"room"}, j)}})
+      .value();
+  auto lobby = supervisor::start_child(rooms, "lobby").value();
+  CHECK(gen_server::call(otp::server_ref<worker>{lobby}, whoami{}) == "room#lobby");
+  const char* name = "hall";
+  auto hall = supervisor::start_child(rooms, name).value();
+  CHECK(gen_server::call(otp::server_ref<worker>{hall}, whoami{}) == "room#hall");
+}
+
 TEST_CASE("simple_one_for_one restarts a crashed child with its own arguments") {
   otp::test::kit kit;
   auto j = new_journal();
