@@ -41,6 +41,7 @@ class worker {
     journal_->push_back("start " + id_);
   }
   void init(std::string id, journal j, int extra) { init(id + "#" + std::to_string(extra), j); }
+  void init(std::string id, journal j, std::string extra) { init(id + "#" + extra, j); }
   std::string handle_call(const whoami&) { return id_; }
   void handle_cast(const crash&) { throw std::runtime_error("crash " + id_); }
   otp::cast_result handle_cast(const quit_normally&) {

@@ -113,6 +113,21 @@ TEST_CASE("simple_one_for_one: start_child appends its arguments to the template
         == kind::simple_one_for_one);
 }
 
+TEST_CASE("simple_one_for_one: a string literal goes to a std::string argument") {
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto rooms =
+    supervisor::start_link(
+      kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+      {{.id = "tmpl", .start = otp::start_with<worker, std::string>(std::string{"room"}, j)}})
+      .value();
+  auto lobby = supervisor::start_child(rooms, "lobby").value();
+  CHECK(gen_server::call(otp::server_ref<worker>{lobby}, whoami{}) == "room#lobby");
+  const char* name = "hall";
+  auto hall = supervisor::start_child(rooms, name).value();
+  CHECK(gen_server::call(otp::server_ref<worker>{hall}, whoami{}) == "room#hall");
+}
+
 TEST_CASE("simple_one_for_one restarts a crashed child with its own arguments") {
   otp::test::kit kit;
   auto j = new_journal();
@@ -126,6 +141,12 @@ TEST_CASE("simple_one_for_one restarts a crashed child with its own arguments") 
   CHECK(children[0].pid != w7);
   CHECK(children[0].restarts == 1);
   CHECK(gen_server::call(otp::server_ref<worker>{children[0].pid}, whoami{}) == "w#7");
+  // The report names the template's id, as OTP's does (it printed `{id,}`).
+  auto reports = kit.logs("supervisor_report");
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].field("context") == "child_terminated");
+  CHECK(reports[0].field("id") == "tmpl");
+  CHECK(reports[0].text.find("{id,tmpl}") != std::string::npos);
 }
 
 TEST_CASE("calls to a dead supervisor fail with call_failed") {

@@ -6,6 +6,7 @@
 // new connection to the oldest waiting accept (Asio queues them in order).
 
 #include "../echo_server/echo.hpp"
+#include "../echo_server/echo_client.hpp"
 
 #include <otp/net/listener.hpp>
 #include <otp/node.hpp>
@@ -13,32 +14,12 @@
 
 #include <fmt/format.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <chrono>
 #include <thread>
 #include <vector>
 
 namespace {
-
-int connect_to(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  char echoed = 0;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-      || ::write(fd, "x", 1) != 1 || ::read(fd, &echoed, 1) != 1) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;  // served: its acceptor has become its connection
-}
 
 /// Waits (bounded) until the pool has settled: the listener has refilled it.
 otp::net::listener_info settled(const otp::net::listener& l, std::size_t connections) {
@@ -72,8 +53,8 @@ int main() {
   std::vector<int> clients;
   for (std::size_t batch : {1, 4, 15, 30, 50}) {
     for (std::size_t i = 0; i < batch; ++i)
-      if (int fd = connect_to(l.port()); fd >= 0)
-        clients.push_back(fd);
+      if (int fd = echo_round_trip(l.port(), "x"); fd >= 0)
+        clients.push_back(fd);  // served: its acceptor has become its connection
     show(l, clients.size());
   }
   fmt::print("\nclosing every client: the connections end, the 20 acceptors stay\n");

@@ -8,20 +8,17 @@
 // SIGINT or SIGTERM. `--smoke` echoes one message through itself and exits.
 
 #include "echo.hpp"
+#include "echo_client.hpp"
 
 #include <otp/net/listener.hpp>
 #include <otp/node.hpp>
 
 #include <fmt/format.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -76,20 +73,11 @@ config parse(int argc, char** argv) {
 
 /// One round trip through the server, with a plain blocking client.
 bool self_test(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
-            && ::write(fd, "hello", 5) == 5;
-  char buf[5];
-  ok = ok && ::recv(fd, buf, 5, MSG_WAITALL) == 5 && std::memcmp(buf, "hello", 5) == 0;
-  ::close(fd);
-  fmt::print("self test: {}\n", ok ? "echoed \"hello\"" : "FAILED");
-  return ok;
+  int fd = echo_round_trip(port, "hello");
+  if (fd >= 0)
+    ::close(fd);
+  fmt::print("self test: {}\n", fd >= 0 ? "echoed \"hello\"" : "FAILED");
+  return fd >= 0;
 }
 
 }  // namespace

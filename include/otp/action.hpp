@@ -24,7 +24,7 @@ class action {
     return a;
   }
 
-  /// OTP's inactivity timeout: `handle_info(otp::timeout_msg)` when no message arrives within `t`.
+  /// OTP's inactivity timeout: `handle_info(otp::timed_out)` when no message arrives within `t`.
   static action after(timeout t) {
     action a;
     a.kind_ = kind::after;

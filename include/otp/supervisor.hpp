@@ -63,6 +63,14 @@ sup_init module_init(Args... args) {
   };
 }
 
+/// An extra argument of `start_child` as the child's start function receives it: a string
+/// literal or `const char*` becomes a `std::string` (a pointer would not outlive the call, and
+/// the template's `std::string` would not match it).
+template <class T>
+using extra_t = std::conditional_t<
+  std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*>,
+  std::string, std::decay_t<T>>;
+
 expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t);
 void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
                                std::function<void(expected<pid, sup_error>)> on_started);
@@ -150,11 +158,13 @@ start_function start_with(Args... args);
 /// Adds and starts a child (not for simple_one_for_one).
 expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeout t = infinity);
 
-/// simple_one_for_one: starts a child with the template's arguments plus `extra`.
+/// simple_one_for_one: starts a child with the template's arguments plus `extra` (a string
+/// literal or `const char*` goes as `std::string`).
 template <class... Extra>
 expected<pid, sup_error> start_child(const sup_ref& sup, Extra&&... extra) {
   return otp::detail::start_dynamic_child(
-    sup, caf::make_message(otp::detail::box<std::decay_t<Extra>>{std::forward<Extra>(extra)}...),
+    sup,
+    caf::make_message(otp::detail::box<otp::detail::extra_t<Extra>>{std::forward<Extra>(extra)}...),
     infinity);
 }
 
@@ -166,7 +176,8 @@ requires(!std::is_same_v<std::decay_t<F>, child_spec>) void async_start_child(co
                                                                               F on_started,
                                                                               Extra&&... extra) {
   otp::detail::async_start_dynamic_child(
-    sup, caf::make_message(otp::detail::box<std::decay_t<Extra>>{std::forward<Extra>(extra)}...),
+    sup,
+    caf::make_message(otp::detail::box<otp::detail::extra_t<Extra>>{std::forward<Extra>(extra)}...),
     std::move(on_started));
 }
 

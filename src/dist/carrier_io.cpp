@@ -1,10 +1,11 @@
 #include "dist/carrier_io.hpp"
 
+#include "net/accept_backoff.hpp"
+#include "net/listen_socket.hpp"
 #include "runtime/cloexec.hpp"
 
 #include "otp/process.hpp"
 
-#include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
@@ -21,11 +22,8 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -197,14 +195,25 @@ class session : public std::enable_shared_from_this<session> {
   std::vector<std::uint8_t> buffer_;
 };
 
+/// A carrier's listen socket: the socket server's (stale socket files, modes, reuse_address,
+/// close-on-exec), accepting on the carrier's I/O thread.
 struct listener {
-  asio::basic_socket_acceptor<stream> acceptor;
+  std::shared_ptr<net::detail::listen_socket> socket;
   std::string via;
-  std::string path;  // uds: removed at stop
-  asio::steady_timer backoff;
+  asio::steady_timer timer;
+  net::detail::accept_backoff backoff;
 
-  listener(asio::io_context& io, std::string v) : acceptor(io), via(std::move(v)), backoff(io) {}
+  listener(asio::io_context& io, std::shared_ptr<net::detail::listen_socket> s, std::string v)
+    : socket(std::move(s)), via(std::move(v)), timer(io) {}
 };
+
+dist_error from_net_error(const carrier& c, const net::net_error& e) {
+  using net_kind = net::net_error::kind;
+  auto kind = e.what == net_kind::address_in_use ? dist_error::kind::address_in_use
+              : e.what == net_kind::bad_address  ? dist_error::kind::bad_option
+                                                 : dist_error::kind::system;
+  return dist_error{kind, fmt::format("{}: {}", to_string(c), e)};
+}
 
 }  // namespace
 
@@ -235,20 +244,21 @@ struct carrier_io::impl {
   }
 
   void accept_next(listener& l) {
-    l.acceptor.async_accept(io, [this, &l](const error_code& ec, stream::socket s) {
+    // Does nothing once the socket is closed (stopping).
+    l.socket->async_accept(io, [this, &l](const error_code& ec, net::detail::stream_socket s) {
       if (ec == asio::error::operation_aborted || stopped)
         return;
       if (ec) {
-        // EMFILE and friends: wait instead of spinning on a listen socket that stays ready.
-        l.backoff.expires_after(std::chrono::milliseconds{100});
-        l.backoff.async_wait([this, &l](const error_code& e) {
+        l.timer.expires_after(l.backoff.failed());
+        l.timer.async_wait([this, &l](const error_code& e) {
           if (!e && !stopped)
             accept_next(l);
         });
         return;
       }
+      l.backoff.succeeded();
       otp::detail::set_cloexec(s.native_handle());
-      start_server(std::move(s), l.via);
+      start_server(stream::socket{std::move(s)}, l.via);
       accept_next(l);
     });
   }
@@ -278,51 +288,19 @@ carrier_io::~carrier_io() {
 }
 
 expected<std::string, dist_error> carrier_io::listen(const carrier& c) {
-  auto l = std::make_unique<listener>(impl_->io, c.what == carrier::kind::uds ? "uds" : "tcp");
-  error_code ec;
-  std::string address;
-  if (c.what == carrier::kind::uds) {
-    l->path = socket_path(impl_->cfg.directory, impl_->cfg.self.name);
-    if (l->path.size() >= sizeof(sockaddr_un{}.sun_path))
-      return unexpected{
-        dist_error{dist_error::kind::bad_option, "socket path too long: " + l->path}};
-    // We hold the name's lock file: a socket file left at this path is a dead node's.
-    ::unlink(l->path.c_str());
-    stream::endpoint where{asio::local::stream_protocol::endpoint{l->path}};
-    otp::detail::open_cloexec(l->acceptor, where.protocol(), ec);
-    if (!ec)
-      l->acceptor.bind(where, ec);
-    if (!ec && ::chmod(l->path.c_str(), 0600) != 0)
-      ec = error_code{errno, boost::system::system_category()};
-    address = "uds:" + l->path;
-  } else {
-    auto ip = asio::ip::make_address(c.address == "localhost" ? "127.0.0.1" : c.address, ec);
-    if (ec)
-      return unexpected{dist_error{dist_error::kind::bad_option, "tcp address: " + c.address}};
-    stream::endpoint where{asio::ip::tcp::endpoint{ip, c.port}};
-    otp::detail::open_cloexec(l->acceptor, where.protocol(), ec);
-    if (!ec)
-      l->acceptor.set_option(asio::socket_base::reuse_address{true}, ec);
-    if (!ec)
-      l->acceptor.bind(where, ec);
-    if (!ec) {
-      sockaddr_storage bound{};
-      socklen_t len = sizeof bound;
-      ::getsockname(l->acceptor.native_handle(), reinterpret_cast<sockaddr*>(&bound), &len);
-      std::uint16_t port = bound.ss_family == AF_INET6
-                             ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                             : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-      address = fmt::format("tcp:{}:{}", c.address, port);
-    }
-  }
-  if (!ec)
-    l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    auto kind = ec == asio::error::address_in_use ? dist_error::kind::address_in_use
-                                                  : dist_error::kind::system;
-    return unexpected{dist_error{kind, fmt::format("{}: {}", to_string(c), ec.message())}};
-  }
-  impl_->listeners.push_back(std::move(l));
+  bool uds = c.what == carrier::kind::uds;
+  auto path = socket_path(impl_->cfg.directory, impl_->cfg.self.name);
+  auto where = uds ? net::endpoint::local(path) : net::endpoint::tcp(c.address, c.port);
+  // We hold the name's lock file: a socket file left at the path is a dead node's, which the
+  // listen socket replaces. Only we may connect to it (0600).
+  net::detail::listen_config cfg{asio::socket_base::max_listen_connections, false, 0600};
+  auto listening = net::detail::listen_socket::open(impl_->io, where, cfg);
+  if (!listening)
+    return unexpected{from_net_error(c, listening.error())};
+  auto address =
+    uds ? "uds:" + path : fmt::format("tcp:{}:{}", c.address, (*listening)->bound().port());
+  impl_->listeners.push_back(
+    std::make_unique<listener>(impl_->io, std::move(*listening), uds ? "uds" : "tcp"));
   return address;
 }
 
@@ -383,11 +361,8 @@ void carrier_io::stop() {
   auto close_all = [self = impl_.get()] {
     self->stopped = true;
     for (auto& l : self->listeners) {
-      error_code ignored;
-      l->acceptor.close(ignored);
-      l->backoff.cancel();
-      if (!l->path.empty())
-        ::unlink(l->path.c_str());
+      l->socket->close();  // removes a Unix socket file that is still ours
+      l->timer.cancel();
     }
     self->guard.reset();
     self->io.stop();  // aborts handshakes in flight; their sockets close with the context

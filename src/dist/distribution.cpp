@@ -30,6 +30,17 @@ std::optional<server_ref<net_kernel>> kernel_of(node& n) {
   return std::nullopt;
 }
 
+/// The kernel's name, creation and addresses; nothing when distribution is not running.
+std::optional<detail::kernel_info> kernel_info_of(node& n) {
+  auto k = kernel_of(n);
+  if (!k)
+    return std::nullopt;
+  auto info = gen_server::try_call(*k, detail::info_request{});
+  if (!info)
+    return std::nullopt;
+  return std::move(*info);
+}
+
 /// `beta` -> `beta@localhost`; `beta@host:port` -> (`beta@host`, host, port).
 expected<detail::connect_request, dist_error> parse_target(std::string_view target) {
   detail::connect_request req;
@@ -140,27 +151,18 @@ void stop(node& n) {
 }
 
 std::string self_name(node& n) {
-  auto k = kernel_of(n);
-  if (!k)
-    return {};
-  auto info = gen_server::try_call(*k, detail::info_request{});
-  return info ? info->name : std::string{};
+  auto info = kernel_info_of(n);
+  return info ? std::move(info->name) : std::string{};
 }
 
 std::uint32_t creation(node& n) {
-  auto k = kernel_of(n);
-  if (!k)
-    return 0;
-  auto info = gen_server::try_call(*k, detail::info_request{});
+  auto info = kernel_info_of(n);
   return info ? info->creation : 0;
 }
 
 std::vector<std::string> addresses(node& n) {
-  auto k = kernel_of(n);
-  if (!k)
-    return {};
-  auto info = gen_server::try_call(*k, detail::info_request{});
-  return info ? info->addresses : std::vector<std::string>{};
+  auto info = kernel_info_of(n);
+  return info ? std::move(info->addresses) : std::vector<std::string>{};
 }
 
 std::vector<std::string> nodes(node& n) {

@@ -14,8 +14,6 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
-#include <algorithm>
-
 namespace otp::net::detail {
 
 namespace asio = boost::asio;
@@ -69,22 +67,20 @@ void accept_task::run(server_core& self, std::uint32_t event) {
     back_off(self, slot->error);
     return;
   }
-  backoff_ = std::chrono::milliseconds{0};
+  backoff_.succeeded();
   become_connection(self, std::move(*slot->socket));
 }
 
 void accept_task::back_off(server_core& self, const boost::system::error_code& error) {
-  // EMFILE / ENFILE leave the connection in the backlog and the socket readable: accepting
-  // again at once would spin. Wait, doubling up to a second, and say so once per episode.
+  // Wait (accept_backoff: EMFILE would spin), and say so once per episode.
   shared_->accept_errors.fetch_add(1, std::memory_order_relaxed);
-  bool first = backoff_.count() == 0;
-  backoff_ =
-    std::clamp(backoff_ * 2, std::chrono::milliseconds{10}, std::chrono::milliseconds{1000});
+  bool first = !backoff_.backing_off();
+  auto delay = backoff_.failed();
   if (first)
     self.home().logger().log(log_level::warning, "net_error",
                              "acceptor {}: accept failed: {}; retrying with back-off",
                              self.display_name(), error.message());
-  caf::delayed_anon_send(caf::actor_cast<caf::actor>(self.address()), backoff_,
+  caf::delayed_anon_send(caf::actor_cast<caf::actor>(self.address()), delay,
                          otp::detail::task_ref{weak_from_this(), rearm});
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 
+#include "net/accept_backoff.hpp"
 #include "net/listener_shared.hpp"
 #include "otp/detail/process_task.hpp"
 #include "otp/pid.hpp"
 
-#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -40,7 +40,7 @@ class accept_task final : public otp::detail::process_task,
   otp::pid listener_;
   std::size_t slot_;
   std::shared_ptr<accept_slot> result_;
-  std::chrono::milliseconds backoff_{0};
+  accept_backoff backoff_;
   bool armed_ = false;
 };
 

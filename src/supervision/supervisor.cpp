@@ -180,3 +180,19 @@ void async_get_flags(const sup_ref& sup, sup_reply<sup_flags> on_reply) {
 }
 
 }  // namespace otp::supervisor
+
+namespace otp {
+
+std::string_view to_string(child_info::status s) noexcept {
+  switch (s) {
+    case child_info::status::running:
+      return "running";
+    case child_info::status::undefined:
+      return "undefined";
+    case child_info::status::restarting:
+      return "restarting";
+  }
+  return "invalid";
+}
+
+}  // namespace otp

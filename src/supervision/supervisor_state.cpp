@@ -379,7 +379,7 @@ void supervisor_state::child_exited(const otp::pid& who, const exit_reason& reas
     return;
   const auto& spec = children_.front().spec;
   if (spec.restart == restart::permanent || abnormal(reason))
-    report("child_terminated", reason, "", who);
+    report("child_terminated", reason, spec.id, who);
   if (spec.restart == restart::permanent
       || (spec.restart == restart::transient && abnormal(reason))) {
     restart_dynamic(who.id());
@@ -480,7 +480,7 @@ void supervisor_state::restart_dynamic(std::uint64_t old_id) {
   if (!add_restart()) {
     // The dead child is gone: the stop that follows must not wait for its down again.
     dynamic_.erase(old_id);
-    give_up("");
+    give_up(children_.front().spec.id);
     return;
   }
   auto node = dynamic_.extract(old_id);
@@ -488,7 +488,7 @@ void supervisor_state::restart_dynamic(std::uint64_t old_id) {
     return;
   auto r = start(children_.front().spec, node.mapped().extra);
   if (!r) {
-    report("start_error", start_failure(r.error()), "", {});
+    report("start_error", start_failure(r.error()), children_.front().spec.id, {});
     node.mapped().pid = {};
     dynamic_.insert(std::move(node));
     otp::send(otp::self(), sup_try_again{{}, old_id});

@@ -153,7 +153,6 @@ class supervisor_state {
   static std::optional<std::string> check_flags(const sup_flags& flags);
   std::optional<exit_reason> validate(const child_spec& spec) const;
   start_function::result_type start(const child_spec& spec, const caf::message& extra);
-  void stop_now(const std::vector<otp::pid>& started);
 
   // -- restart --------------------------------------------------------------------------------
   void child_exited(const otp::pid& who, const exit_reason& reason);

@@ -32,7 +32,7 @@ struct error {
   net_error reason;
 };
 
-/// `active_n(N)` delivered its N packets; the socket is passive again.
+/// `active::n(N)` delivered its N packets; the socket is passive again.
 struct passive {
   socket_id socket = 0;
 };
