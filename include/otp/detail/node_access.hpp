@@ -4,6 +4,7 @@
 
 #include <caf/actor_addr.hpp>
 
+#include <functional>
 #include <string>
 
 namespace otp::detail {
@@ -20,6 +21,12 @@ struct node_access {
   static void untrack(node& n, server_core& process);
   /// A tracked process has sent its exit and down messages: the node may stop after the last.
   static void finished(node& n);
+  /// Under the node's lock, so that no process leaves (or is destroyed) meanwhile: each
+  /// registered name, then each running process, oldest first, until `on_process` returns
+  /// false. Both must be short and must not block (the observer's snapshots).
+  static void visit(const node& n,
+                    const std::function<void(const std::string&, const pid&)>& on_name,
+                    const std::function<bool(server_core&)>& on_process);
 };
 
 }  // namespace otp::detail
