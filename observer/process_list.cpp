@@ -44,7 +44,8 @@ process_row row_of(server_core& core, const name_table& names) {
 
 /// Visits the processes only (no names).
 void each_process(const node& n, const std::function<bool(server_core&)>& f) {
-  node_access::visit(n, [](const std::string&, const pid&) {}, f);
+  node_access::visit(
+    n, [](const std::string&, const pid&) {}, f);
 }
 
 /// A pid for `core`, which is alive while the node's lock is held (null once it has exited).
@@ -58,8 +59,9 @@ auto remember_name(name_table& names) {
   return [&names](const std::string& name, const pid& who) { names.emplace(who.id(), name); };
 }
 
-/// Sorted by pid, ascending: the list is in start order, which is pid order, so skip to the page.
-process_page page_by_pid(const node& n, const page_request& req) {
+/// In start order (when init returned: a supervisor after its children), the list's own: skip
+/// to the page.
+process_page page_by_start(const node& n, const page_request& req) {
   process_page page;
   name_table names;
   std::size_t index = 0;
@@ -78,7 +80,7 @@ struct keyed {
 };
 
 std::int64_t key_of(server_core& core, sort_key sort) {
-  if (sort == sort_key::pid)
+  if (sort == sort_key::pid || sort == sort_key::start)
     return static_cast<std::int64_t>(core.id());
   auto p = core.read_probe();
   return sort == sort_key::mailbox ? p.mailbox : static_cast<std::int64_t>(p.handled);
@@ -125,6 +127,8 @@ process_page page_by_key(const node& n, const page_request& req) {
 bool parse_sort_key(std::string_view text, sort_key& out) {
   if (text == "pid" || text.empty())
     out = sort_key::pid;
+  else if (text == "start")
+    out = sort_key::start;
   else if (text == "handled")
     out = sort_key::handled;
   else if (text == "mailbox")
@@ -135,8 +139,8 @@ bool parse_sort_key(std::string_view text, sort_key& out) {
 }
 
 process_page list_processes(const node& n, const page_request& req) {
-  if (req.sort == sort_key::pid && !req.descending)
-    return page_by_pid(n, req);
+  if (req.sort == sort_key::start && !req.descending)
+    return page_by_start(n, req);
   return page_by_key(n, req);
 }
 

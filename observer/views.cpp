@@ -27,6 +27,20 @@ void collect_pids(const tree_node& t, std::set<std::uint64_t>& seen) {
     collect_pids(child, seen);
 }
 
+std::string_view sort_name(sort_key k) {
+  switch (k) {
+    case sort_key::pid:
+      return "pid";
+    case sort_key::start:
+      return "start";
+    case sort_key::handled:
+      return "handled";
+    case sort_key::mailbox:
+      return "mailbox";
+  }
+  return "pid";
+}
+
 void append_row(std::string& out, const process_row& r) {
   fmt::format_to(std::back_inserter(out), "{{\"pid\": \"<0.{}.0>\", \"name\": ", r.pid);
   append_json_string(out, r.name);
@@ -75,11 +89,7 @@ std::string processes_json(const process_page& page, const page_request& req) {
   std::string out = fmt::format(
     "{{\"total\": {}, \"offset\": {}, \"limit\": {}, \"sort\": \"{}\", \"order\": \"{}\", "
     "\"processes\": [",
-    page.total, req.offset, req.limit,
-    req.sort == sort_key::pid       ? "pid"
-    : req.sort == sort_key::handled ? "handled"
-                                    : "mailbox",
-    req.descending ? "desc" : "asc");
+    page.total, req.offset, req.limit, sort_name(req.sort), req.descending ? "desc" : "asc");
   for (std::size_t i = 0; i < page.rows.size(); ++i) {
     out += i == 0 ? "\n  " : ",\n  ";
     append_row(out, page.rows[i]);

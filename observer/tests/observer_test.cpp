@@ -6,6 +6,7 @@
 #include "servers.hpp"
 
 #include <otp/observer.hpp>
+#include <otp/supervisor.hpp>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -54,6 +55,8 @@ TEST_CASE("/api/processes pages through 100,000 processes in bounded time") {
   CHECK(by_pid.body.find(fmt::format("\"total\": {}", n)) != std::string::npos);
   CHECK(count(by_pid.body, "\"pid\":") == 100);
   CHECK(by_pid.body.find(fmt::format("\"<0.{}.0>\"", servers[50000].id())) != std::string::npos);
+  auto in_start_order = timed("/api/processes?offset=50000&limit=100&sort=start");
+  CHECK(count(in_start_order.body, "\"pid\":") == 100);
   auto first = timed("/api/processes?limit=10");
   CHECK(first.body.find(fmt::format("\"<0.{}.0>\"", servers[0].id())) != std::string::npos);
   auto busiest = timed("/api/processes?limit=1&sort=-handled");
@@ -80,6 +83,27 @@ TEST_CASE("the list reads a process's counters and kind without asking it") {
   CHECK(row->state == "idle");
   CHECK(row->mailbox == -1);
   CHECK_FALSE(observer::find_row(node, s.id() + 1000));
+}
+
+TEST_CASE("pages are in pid order, though a supervisor's init returns after its children's") {
+  otp::node node{{.threads = 2}};
+  auto top = otp::supervisor::start_link(node, {},
+                                         {{.id = "a", .start = otp::start_with<pinger>()},
+                                          {.id = "b", .start = otp::start_with<pinger>()}})
+               .value();
+  auto page = observer::list_processes(node, {.limit = 10});
+  REQUIRE(page.rows.size() == 3);
+  CHECK(page.rows[0].pid == top.id());
+  CHECK(page.rows[0].kind == "supervisor");
+  CHECK(page.rows[0].pid < page.rows[1].pid);
+  CHECK(page.rows[1].pid < page.rows[2].pid);
+  auto started = observer::list_processes(node, {.limit = 10, .sort = observer::sort_key::start});
+  REQUIRE(started.rows.size() == 3);
+  CHECK(started.rows[2].pid == top.id());
+  auto second = observer::list_processes(node, {.offset = 1, .limit = 1});
+  REQUIRE(second.rows.size() == 1);
+  CHECK(second.rows[0].pid == page.rows[1].pid);
+  CHECK(second.total == 3);
 }
 
 TEST_CASE("a token is required when set, and to bind beyond loopback") {

@@ -8,9 +8,9 @@
 //     fmt::print("{} {} {}\n", p.pid, p.kind, p.handled);
 //
 // The walk holds the node's process list lock (processes may not start or exit meanwhile) and
-// reads each process's counters as relaxed atomics; it never sends a message. Sorted by pid,
-// a page costs O(offset + limit); sorted by anything else, O(n) to copy the sort key and
-// O(n log(offset + limit)) to select the page.
+// reads each process's counters as relaxed atomics; it never sends a message. In start order
+// (the list's own), a page costs O(offset + limit); sorted by anything else, O(n) to copy the
+// sort key and O(n log(offset + limit)) to select the page.
 
 #include "otp/node.hpp"
 
@@ -24,9 +24,11 @@
 
 namespace otp::observer {
 
-enum class sort_key { pid, handled, mailbox };
+/// `start`: the order in which the processes' inits returned (a supervisor comes after the
+/// children its init started), the cheapest; descending `start` sorts by pid.
+enum class sort_key { pid, start, handled, mailbox };
 
-/// `sort_key` from its name ("pid", "handled", "mailbox"); false for anything else.
+/// `sort_key` from its name ("pid", "start", "handled", "mailbox"); false for anything else.
 bool parse_sort_key(std::string_view text, sort_key& out);
 
 /// A process as the observer sees it. `mailbox` is exact for bounded mailboxes
