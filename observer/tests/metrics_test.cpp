@@ -14,8 +14,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <cctype>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -24,33 +24,83 @@ namespace observer = otp::observer;
 
 namespace {
 
+bool name_char(char c, bool first) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'
+         || (!first && std::isdigit(static_cast<unsigned char>(c)));
+}
+
+/// Consumes a metric (or, without colons, label) name at `i`; false if there is none.
+bool take_name(const std::string& s, std::size_t& i) {
+  auto start = i;
+  while (i < s.size() && name_char(s[i], i == start))
+    ++i;
+  return i > start;
+}
+
+/// Consumes `{name="value",...}` at `i`, with \\, \" and \n escapes in values.
+bool take_labels(const std::string& s, std::size_t& i) {
+  if (s[i] != '{')
+    return true;
+  for (++i;;) {
+    if (!take_name(s, i) || s.compare(i, 2, "=\"") != 0)
+      return false;
+    for (i += 2; i < s.size() && s[i] != '"'; ++i)
+      if (s[i] == '\\' && (++i >= s.size() || (s[i] != '\\' && s[i] != '"' && s[i] != 'n')))
+        return false;
+    if (++i >= s.size())
+      return false;
+    if (s[i] == '}')
+      return ++i, true;
+    if (s[i++] != ',')
+      return false;
+  }
+}
+
+double value_of(const std::string& text) {
+  if (text == "+Inf" || text == "-Inf" || text == "NaN")
+    return text == "NaN" ? 0 : 1e308;
+  std::size_t used = 0;
+  auto v = std::stod(text, &used);
+  if (used != text.size())
+    throw std::runtime_error("bad value: " + text);
+  return v;
+}
+
 /// Prometheus' text exposition format, strictly: `# HELP`/`# TYPE` lines, then samples of the
 /// declared families. Returns "name{labels}" → value; throws on a malformed line.
 std::map<std::string, double> parse_prometheus(const std::string& text) {
-  static const std::regex type_line{
-    R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter|histogram))"};
-  static const std::regex help_line{R"(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*)"};
-  static const std::regex sample_line{
-    R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*")"
-    R"((?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*")*\})? (-?[0-9.eE+-]+|\+Inf|NaN))"};
   std::map<std::string, std::string> families;
   std::map<std::string, double> samples;
   std::istringstream in{text};
   for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    if (std::regex_match(line, m, type_line)) {
-      if (!families.emplace(m[1], m[2]).second)
-        throw std::runtime_error("family declared twice: " + line);
-    } else if (std::regex_match(line, help_line)) {
+    if (line.starts_with("# HELP "))
       continue;
-    } else if (std::regex_match(line, m, sample_line)) {
-      auto family = std::regex_replace(m[1].str(), std::regex{"_(bucket|sum|count)$"}, "");
-      if (!families.contains(m[1]) && families[family] != "histogram")
-        throw std::runtime_error("sample of an undeclared family: " + line);
-      samples[m[1].str() + m[2].str()] = std::stod(m[3]);
-    } else {
-      throw std::runtime_error("malformed line: " + line);
+    if (line.starts_with("# TYPE ")) {
+      std::istringstream words{line.substr(7)};
+      std::string name, type, rest;
+      words >> name >> type;
+      std::size_t i = 0;
+      if (!take_name(name, i) || i != name.size() || (words >> rest)
+          || (type != "gauge" && type != "counter" && type != "histogram")
+          || !families.emplace(name, type).second)
+        throw std::runtime_error("bad TYPE line: " + line);
+      continue;
     }
+    std::size_t i = 0;
+    if (!take_name(line, i))
+      throw std::runtime_error("malformed line: " + line);
+    auto name = line.substr(0, i);
+    if (i < line.size() && !take_labels(line, i))
+      throw std::runtime_error("bad labels: " + line);
+    if (i >= line.size() || line[i] != ' ')
+      throw std::runtime_error("no value: " + line);
+    auto family = name;
+    for (std::string_view suffix : {"_bucket", "_sum", "_count"})
+      if (!families.contains(name) && name.ends_with(suffix))
+        family = name.substr(0, name.size() - suffix.size());
+    if (!families.contains(family) || (family != name && families[family] != "histogram"))
+      throw std::runtime_error("sample of an undeclared family: " + line);
+    samples[line.substr(0, i)] = value_of(line.substr(i + 1));
   }
   return samples;
 }
@@ -133,4 +183,14 @@ TEST_CASE("a supervisor that reaches its max restart intensity is counted") {
     return s.contains("fragile") && s["fragile"].max_intensity_shutdowns == 1;
   }));
   CHECK(stats.snapshot()["fragile"].total == 1);
+}
+
+TEST_CASE("the test's Prometheus parser refuses what Prometheus refuses") {
+  CHECK_THROWS(parse_prometheus("undeclared 1\n"));
+  CHECK_THROWS(parse_prometheus("# TYPE x gauge\nx{a=1} 2\n"));
+  CHECK_THROWS(parse_prometheus("# TYPE x gauge\nx 2 3 4\n"));
+  CHECK_THROWS(parse_prometheus("# TYPE x gauge\nx_bucket{le=\"1\"} 2\n"));
+  CHECK_THROWS(parse_prometheus("# TYPE x gauge\n# TYPE x counter\n"));
+  auto ok = parse_prometheus("# TYPE h histogram\nh_bucket{le=\"+Inf\",a=\"q\\\"\"} 2\nh_sum 3\n");
+  CHECK(ok["h_sum"] == 3);
 }
