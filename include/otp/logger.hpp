@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,12 @@ class logger {
 
   void log(log_event e);
 
+  /// Adds a tap: it sees every event the sink sees, after the sink, under the same lock (so
+  /// it must be short and must not log). Returns its key for `remove_tap`. The observer counts
+  /// supervisor reports this way without taking the sink from the application.
+  std::uint64_t add_tap(sink s);
+  void remove_tap(std::uint64_t key);
+
   template <class... Ts>
   void log(log_level l, std::string kind, fmt::format_string<Ts...> f, Ts&&... xs) {
     if (enabled(l))
@@ -56,6 +63,8 @@ class logger {
  private:
   std::mutex mtx_;
   sink sink_;
+  std::vector<std::pair<std::uint64_t, sink>> taps_;
+  std::uint64_t next_tap_ = 1;
   std::atomic<log_level> min_level_{log_level::info};
 };
 

@@ -889,14 +889,14 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
       && xs.get_as<caf::atom_value>(0) == timer_atom::value && xs.match_element<timer_ref_box>(1)) {
     if (!xs.get_as<timer_ref_box>(1).state->fire())
       return caf::message{};  // cancelled
-    ++infos_;
+    bump(infos_);
     guarded([&] {
       if (!callbacks_->handle_info(*this, xs, 2))
         unhandled(describe_current());
     });
     return caf::message{};
   }
-  ++infos_;
+  bump(infos_);
   guarded([&] {
     if (!callbacks_->handle_info(*this, xs, 0))
       unhandled(describe_current());
@@ -913,7 +913,7 @@ void server_core::on_down(caf::down_msg& msg) {
     return;
   }
   timeout_armed_ = false;
-  ++infos_;
+  bump(infos_);
   guarded([&] {
     if (!callbacks_->handle_down(*this, d))
       unhandled(fmt::format("{}", d));
@@ -948,7 +948,7 @@ void server_core::on_exit_msg(caf::exit_msg& msg) {
     return;
   }
   timeout_armed_ = false;
-  ++infos_;
+  bump(infos_);
   guarded([&] {
     if (!callbacks_->handle_exit(*this, e))
       unhandled(fmt::format("{}", e));
@@ -963,7 +963,7 @@ void server_core::replay_deferred() {
   for (auto& m : pending) {
     if (stopping_)
       return;
-    ++infos_;
+    bump(infos_);
     if (m.match_element<box<down>>(0)) {
       auto& d = m.get_mutable_as<box<down>>(0).value;
       guarded([&] {
@@ -1006,7 +1006,7 @@ void server_core::on_idle_timeout(std::uint64_t generation) {
   if (generation == 0 || !timeout_armed_ || generation != timeout_generation_ || stopping_)
     return;
   timeout_armed_ = false;
-  ++infos_;
+  bump(infos_);
   guarded([&] {
     if (!callbacks_->handle_timeout(*this))
       unhandled("timeout");
@@ -1232,6 +1232,22 @@ std::size_t server_core::mailbox_length() {
   return static_cast<std::size_t>(waiting);
 }
 
+server_core::probe server_core::read_probe() const noexcept {
+  probe p;
+  p.handled = calls_.load(std::memory_order_relaxed) + casts_.load(std::memory_order_relaxed)
+              + infos_.load(std::memory_order_relaxed);
+  p.started = running_.load(std::memory_order_acquire);
+  if (p.started) {
+    p.supervisor = supervisor_;  // set in init, before `running_` was released
+    if (bounded_)
+      p.mailbox = queued_.load(std::memory_order_relaxed);
+  }
+  auto wait = wait_state_.load(std::memory_order_relaxed);
+  p.waiting = wait == waiting || wait == parked;
+  p.plain = !runs_reply_callbacks();
+  return p;
+}
+
 server_status server_core::status() {
   server_status s;
   s.pid = pid_of_self();
@@ -1241,9 +1257,9 @@ server_status server_core::status() {
   s.trace = trace_;
   s.trap_exit = trap_exit_;
   s.mailbox_size = mailbox_length();
-  s.calls = calls_;
-  s.casts = casts_;
-  s.infos = infos_;
+  s.calls = calls_.load(std::memory_order_relaxed);
+  s.casts = casts_.load(std::memory_order_relaxed);
+  s.infos = infos_.load(std::memory_order_relaxed);
   if (bounded_) {
     s.mailbox_limit = cold_->limit.max;
     s.mailbox_dropped = cold_->dropped.load(std::memory_order_relaxed);

@@ -52,6 +52,19 @@ void logger::log(log_event e) {
   // One lock around the sink: reports from different processes never interleave.
   std::lock_guard guard{mtx_};
   sink_(e);
+  for (const auto& tap : taps_)
+    tap.second(e);
+}
+
+std::uint64_t logger::add_tap(sink s) {
+  std::lock_guard guard{mtx_};
+  taps_.emplace_back(next_tap_, std::move(s));
+  return next_tap_++;
+}
+
+void logger::remove_tap(std::uint64_t key) {
+  std::lock_guard guard{mtx_};
+  std::erase_if(taps_, [key](const auto& tap) { return tap.first == key; });
 }
 
 }  // namespace otp

@@ -164,6 +164,17 @@ void node_access::untrack(node& n, process_hook& process) {
   --n.process_count_;
 }
 
+void node_access::visit(const node& n,
+                        const std::function<void(const std::string&, const pid&)>& on_name,
+                        const std::function<bool(server_core&)>& on_process) {
+  std::lock_guard guard{n.mtx_};
+  for (const auto& [name, who] : n.names_)
+    on_name(name, who);
+  for (auto* h = n.processes_.prev; h != &n.processes_; h = h->prev)
+    if (!on_process(*static_cast<server_core*>(h)))
+      return;
+}
+
 void node_access::finished(node& n) {
   std::lock_guard guard{n.mtx_};
   if (--n.unfinished_ == 0)

@@ -1,5 +1,7 @@
 #include "otp/supervision_tree.hpp"
 
+#include "otp/detail/json_string.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -214,11 +216,7 @@ std::string to_text(const tree_node& tree, const tree_node& before, bool color) 
 
 // -- JSON: returns one object per process, children nested ------------------------------------
 
-namespace {
-
-/// Appends `s` as a JSON string: quotes, backslashes and control characters escaped, invalid
-/// UTF-8 replaced by U+FFFD so that the document stays valid.
-void json_string(std::string& out, std::string_view s) {
+void detail::json_string(std::string& out, std::string_view s) {
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -277,6 +275,10 @@ void json_string(std::string& out, std::string_view s) {
   }
   out += '"';
 }
+
+namespace {
+
+using detail::json_string;
 
 void json_node(std::string& out, const tree_node& n, std::size_t depth) {
   out.append(depth * 2, ' ');

@@ -4,6 +4,7 @@
 
 #include <caf/actor_addr.hpp>
 
+#include <functional>
 #include <string>
 
 namespace otp::detail {
@@ -21,6 +22,12 @@ struct node_access {
   static caf::actor_addr address(const process_hook& process);
   /// A tracked process has sent its exit and down messages: the node may stop after the last.
   static void finished(node& n);
+  /// Under the node's lock, so that no process leaves (or is destroyed) meanwhile: each
+  /// registered name, then each running process, oldest first, until `on_process` returns
+  /// false. Both must be short and must not block (the observer's snapshots).
+  static void visit(const node& n,
+                    const std::function<void(const std::string&, const pid&)>& on_name,
+                    const std::function<bool(server_core&)>& on_process);
 };
 
 }  // namespace otp::detail

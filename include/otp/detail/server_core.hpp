@@ -117,8 +117,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   virtual bool runs_reply_callbacks() const noexcept { return true; }
   /// The node's clock: virtual under the test kit.
   caf::actor_clock::time_point now() { return clock().now(); }
-  void count_call() noexcept { ++calls_; }
-  void count_cast() noexcept { ++casts_; }
+  void count_call() noexcept { bump(calls_); }
+  void count_cast() noexcept { bump(casts_); }
   bool tracing() const noexcept { return trace_; }
   bool stopping() const noexcept { return stopping_; }
   void trace(std::string what);
@@ -146,6 +146,19 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   /// supervisor's exit reaches its children from `server_callbacks::exiting` instead.
   void mark_supervisor() noexcept { supervisor_ = true; }
   bool is_supervisor() const noexcept { return supervisor_; }
+
+  /// What another thread may read about this process while it runs (the observer): only
+  /// atomics, loaded relaxed; the fields that are no atomics are read after `running_`'s
+  /// acquire, which orders them after their one write before the process ran.
+  struct probe {
+    std::uint64_t handled = 0;  ///< calls, casts and infos handled
+    std::int64_t mailbox = -1;  ///< messages queued: bounded mailboxes only, else -1
+    bool started = false;       ///< init has returned
+    bool waiting = false;       ///< parked in a wait (a call from a callback, a receive)
+    bool supervisor = false;
+    bool plain = false;
+  };
+  probe read_probe() const noexcept;
 
   /// The process running on this thread, or null outside caf-otp processes.
   static server_core* current() noexcept;
@@ -301,9 +314,14 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   caf::strong_actor_ptr keepalive_;
   std::unique_ptr<cold_state> cold_;
   caf::actor_addr parent_;
-  std::uint64_t calls_ = 0;
-  std::uint64_t casts_ = 0;
-  std::uint64_t infos_ = 0;
+  // Written by the process only, read by the observer from any thread: relaxed atomics, whose
+  // load and store cost what a plain increment does (no read-modify-write).
+  static void bump(std::atomic<std::uint64_t>& n) noexcept {
+    n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  std::atomic<std::uint64_t> calls_{0};
+  std::atomic<std::uint64_t> casts_{0};
+  std::atomic<std::uint64_t> infos_{0};
   std::uint32_t timeout_generation_ = 0;  // wraps harmlessly: only equality is tested
   std::atomic<bool> running_{false};
   std::atomic_flag buffer_lock_ = ATOMIC_FLAG_INIT;

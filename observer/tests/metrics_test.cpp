@@ -1,0 +1,196 @@
+// Ensure that /metrics is valid Prometheus text (every sample of a declared family, well-formed
+// labels and values) and that its numbers are the node's: processes, messages handled, a
+// supervisor's restart after one of its children crashed, the crash's reason.
+
+#include "eventually.hpp"
+#include "http_client.hpp"
+#include "servers.hpp"
+
+#include <otp/observer.hpp>
+#include <otp/supervision_tree.hpp>
+#include <otp/supervisor.hpp>
+#include <otp/sys.hpp>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cctype>
+#include <map>
+#include <set>
+#include <sstream>
+
+using namespace observer_test;
+namespace observer = otp::observer;
+
+namespace {
+
+bool name_char(char c, bool first) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'
+         || (!first && std::isdigit(static_cast<unsigned char>(c)));
+}
+
+/// Consumes a metric (or, without colons, label) name at `i`; false if there is none.
+bool take_name(const std::string& s, std::size_t& i) {
+  auto start = i;
+  while (i < s.size() && name_char(s[i], i == start))
+    ++i;
+  return i > start;
+}
+
+/// Consumes `{name="value",...}` at `i`, with \\, \" and \n escapes in values.
+bool take_labels(const std::string& s, std::size_t& i) {
+  if (s[i] != '{')
+    return true;
+  for (++i;;) {
+    if (!take_name(s, i) || s.compare(i, 2, "=\"") != 0)
+      return false;
+    for (i += 2; i < s.size() && s[i] != '"'; ++i)
+      if (s[i] == '\\' && (++i >= s.size() || (s[i] != '\\' && s[i] != '"' && s[i] != 'n')))
+        return false;
+    if (++i >= s.size())
+      return false;
+    if (s[i] == '}')
+      return ++i, true;
+    if (s[i++] != ',')
+      return false;
+  }
+}
+
+double value_of(const std::string& text) {
+  if (text == "+Inf" || text == "-Inf" || text == "NaN")
+    return text == "NaN" ? 0 : 1e308;
+  std::size_t used = 0;
+  auto v = std::stod(text, &used);
+  if (used != text.size())
+    throw std::runtime_error("bad value: " + text);
+  return v;
+}
+
+/// Prometheus' text exposition format, strictly: `# HELP`/`# TYPE` lines, then samples of the
+/// declared families. Returns "name{labels}" → value; throws on a malformed line.
+std::map<std::string, double> parse_prometheus(const std::string& text) {
+  std::map<std::string, std::string> families;
+  std::map<std::string, double> samples;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("# HELP "))
+      continue;
+    if (line.starts_with("# TYPE ")) {
+      std::istringstream words{line.substr(7)};
+      std::string name, type, rest;
+      words >> name >> type;
+      std::size_t i = 0;
+      if (!take_name(name, i) || i != name.size() || (words >> rest)
+          || (type != "gauge" && type != "counter" && type != "histogram")
+          || !families.emplace(name, type).second)
+        throw std::runtime_error("bad TYPE line: " + line);
+      continue;
+    }
+    std::size_t i = 0;
+    if (!take_name(line, i))
+      throw std::runtime_error("malformed line: " + line);
+    auto name = line.substr(0, i);
+    if (i < line.size() && !take_labels(line, i))
+      throw std::runtime_error("bad labels: " + line);
+    if (i >= line.size() || line[i] != ' ')
+      throw std::runtime_error("no value: " + line);
+    auto family = name;
+    for (std::string_view suffix : {"_bucket", "_sum", "_count"})
+      if (!families.contains(name) && name.ends_with(suffix))
+        family = name.substr(0, name.size() - suffix.size());
+    if (!families.contains(family) || (family != name && families[family] != "histogram"))
+      throw std::runtime_error("sample of an undeclared family: " + line);
+    samples[line.substr(0, i)] = value_of(line.substr(i + 1));
+  }
+  return samples;
+}
+
+double sum_of(const std::map<std::string, double>& samples, std::string_view prefix) {
+  double sum = 0;
+  for (const auto& [key, value] : samples)
+    if (key.starts_with(prefix))
+      sum += value;
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("/metrics parses as Prometheus text and matches the node after a restart") {
+  constexpr int n = 5;
+  otp::node node{{.threads = 2}};
+  node.logger().set_sink([](const otp::log_event&) {});  // the crash report is expected
+  auto obs = observer::start(node).value();
+  std::vector<otp::child_spec> children;
+  for (int i = 0; i < n; ++i)
+    children.push_back({.id = fmt::format("w{}", i), .start = otp::start_with<pinger>()});
+  auto top = otp::supervisor::start_link(node, {.name = "top"}, {.intensity = 5}, children).value();
+  auto tree = otp::supervision_tree(top, "top").value();
+  auto victim = otp::server_ref<pinger>{tree.children[2].pid};
+  otp::gen_server::call(otp::server_ref<pinger>{tree.children[0].pid}, ping{});
+  otp::gen_server::cast(victim, boom{});
+  REQUIRE(test_util::eventually([&] {
+    auto t = otp::supervision_tree(top, "top");
+    return t && t->children[2].restarts == 1 && t->children[2].pid != victim;
+  }));
+
+  // What the processes say of themselves, before /metrics asks the supervisor anything.
+  std::uint64_t handled = 0;
+  for (const auto& name : std::vector<otp::pid>{top}) {
+    auto s = otp::sys::get_status(name).value();
+    handled += s.calls + s.casts + s.infos;
+  }
+  for (const auto& child : otp::supervision_tree(top, "top").value().children) {
+    auto s = otp::sys::get_status(child.pid).value();
+    handled += s.calls + s.casts + s.infos;
+  }
+  // The walk above made two calls on the supervisor (get_flags, which_children) after its
+  // get_status: count them in.
+  handled += 2;
+
+  auto r = get(obs.port(), "/metrics");
+  REQUIRE(r.status == 200);
+  CHECK(r.head.find("text/plain; version=0.0.4") != std::string::npos);
+  std::map<std::string, double> m;
+  REQUIRE_NOTHROW(m = parse_prometheus(r.body));
+  CHECK(m["otp_processes"] == n + 1);
+  CHECK(m["otp_processes"] == static_cast<double>(node.process_count()));
+  CHECK(m["otp_messages_handled"] == static_cast<double>(handled));
+  CHECK(m["otp_scheduler_threads"] == 2);
+  CHECK(m["otp_memory_resident_bytes"] > 0);
+  CHECK(m[fmt::format("otp_supervisor_restarts{{supervisor=\"{}\",id=\"top\"}}", top)] == 1);
+  CHECK(sum_of(m, "otp_supervisor_child_terminations_total{supervisor=\"top\"") == 1);
+  CHECK(sum_of(m, "otp_supervisor_max_intensity_shutdowns_total") == 0);
+  CHECK(m["otp_mailbox_length_count"] == 0);  // no bounded mailbox here
+  INFO(r.body);
+
+  auto trees = get(obs.port(), "/api/trees");
+  CHECK(trees.status == 200);
+  CHECK(trees.body.find("\"id\": \"top\"") != std::string::npos);
+  CHECK(trees.body.find("\"restarts\": 1") != std::string::npos);
+}
+
+TEST_CASE("a supervisor that reaches its max restart intensity is counted") {
+  otp::node node{{.threads = 2}};
+  node.logger().set_sink([](const otp::log_event&) {});
+  observer::restart_stats stats{node};
+  auto top = otp::supervisor::start_link(node, {.name = "fragile"}, {.intensity = 0},
+                                         {{.id = "w", .start = otp::start_with<pinger>()}})
+               .value();
+  auto child = otp::supervision_tree(top).value().children[0].pid;
+  otp::gen_server::cast(otp::server_ref<pinger>{child}, boom{});
+  REQUIRE(test_util::eventually([&] {
+    auto s = stats.snapshot();
+    return s.contains("fragile") && s["fragile"].max_intensity_shutdowns == 1;
+  }));
+  CHECK(stats.snapshot()["fragile"].total == 1);
+}
+
+TEST_CASE("the test's Prometheus parser refuses what Prometheus refuses") {
+  CHECK_THROWS(parse_prometheus("undeclared 1\n"));
+  CHECK_THROWS(parse_prometheus("# TYPE x gauge\nx{a=1} 2\n"));
+  CHECK_THROWS(parse_prometheus("# TYPE x gauge\nx 2 3 4\n"));
+  CHECK_THROWS(parse_prometheus("# TYPE x gauge\nx_bucket{le=\"1\"} 2\n"));
+  CHECK_THROWS(parse_prometheus("# TYPE x gauge\n# TYPE x counter\n"));
+  auto ok = parse_prometheus("# TYPE h histogram\nh_bucket{le=\"+Inf\",a=\"q\\\"\"} 2\nh_sum 3\n");
+  CHECK(ok["h_sum"] == 3);
+}

@@ -1,0 +1,30 @@
+#pragma once
+
+// The observer's responses, as text: JSON for /api/..., Prometheus' exposition for /metrics.
+// Each runs on the observer's I/O thread; those that ask supervisors or a process (trees,
+// one process's status) wait for their answers there, bounded by `ask_timeout`.
+
+#include "otp/observer/process_list.hpp"
+#include "otp/observer/restart_stats.hpp"
+#include "otp/supervision_tree.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace otp::observer::detail {
+
+inline constexpr auto ask_timeout = std::chrono::seconds{1};
+
+/// Every supervision tree of the node, one per top-level supervisor, oldest first.
+std::vector<tree_node> all_trees(node& n);
+
+std::string processes_json(const process_page& page, const page_request& req);
+std::string node_json(node& n);
+std::string trees_json(const std::vector<tree_node>& trees);
+/// One process: `sys::get_status` for a gen_server or supervisor, else what the list knows.
+std::optional<std::string> process_json(node& n, std::uint64_t id);
+std::string metrics_text(node& n, const restart_stats& stats);
+
+}  // namespace otp::observer::detail
