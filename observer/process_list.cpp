@@ -12,6 +12,7 @@
 namespace otp::observer {
 
 using detail::node_access;
+using detail::process_hook;
 using detail::server_core;
 
 namespace {
@@ -42,9 +43,17 @@ process_row row_of(server_core& core, const name_table& names) {
   return row;
 }
 
+/// The node's walk, each process as the server_core it is: the node knows its processes only
+/// by their hooks, and every process it tracks is a server_core.
+void visit_processes(const node& n,
+                     const std::function<void(const std::string&, const pid&)>& on_name,
+                     const std::function<bool(server_core&)>& f) {
+  node_access::visit(n, on_name, [&f](process_hook& h) { return f(static_cast<server_core&>(h)); });
+}
+
 /// Visits the processes only (no names).
 void each_process(const node& n, const std::function<bool(server_core&)>& f) {
-  node_access::visit(
+  visit_processes(
     n, [](const std::string&, const pid&) {}, f);
 }
 
@@ -65,7 +74,7 @@ process_page page_by_start(const node& n, const page_request& req) {
   process_page page;
   name_table names;
   std::size_t index = 0;
-  node_access::visit(n, remember_name(names), [&](server_core& core) {
+  visit_processes(n, remember_name(names), [&](server_core& core) {
     ++page.total;
     if (index++ >= req.offset && page.rows.size() < req.limit)
       page.rows.push_back(row_of(core, names));
@@ -112,7 +121,7 @@ process_page page_by_key(const node& n, const page_request& req) {
     wanted.emplace(keys[i].pid, i - req.offset);
   page.rows.resize(end - req.offset);
   name_table names;
-  node_access::visit(n, remember_name(names), [&](server_core& core) {
+  visit_processes(n, remember_name(names), [&](server_core& core) {
     if (auto i = wanted.find(core.id()); i != wanted.end())
       page.rows[i->second] = row_of(core, names);
     return true;
@@ -169,7 +178,7 @@ std::optional<pid> find_process(const node& n, std::uint64_t id) {
 std::optional<process_row> find_row(const node& n, std::uint64_t id) {
   std::optional<process_row> result;
   name_table names;
-  node_access::visit(n, remember_name(names), [&](server_core& core) {
+  visit_processes(n, remember_name(names), [&](server_core& core) {
     if (core.id() != id)
       return true;
     result = row_of(core, names);

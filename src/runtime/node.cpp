@@ -166,12 +166,12 @@ void node_access::untrack(node& n, process_hook& process) {
 
 void node_access::visit(const node& n,
                         const std::function<void(const std::string&, const pid&)>& on_name,
-                        const std::function<bool(server_core&)>& on_process) {
+                        const std::function<bool(process_hook&)>& on_process) {
   std::lock_guard guard{n.mtx_};
   for (const auto& [name, who] : n.names_)
     on_name(name, who);
   for (auto* h = n.processes_.prev; h != &n.processes_; h = h->prev)
-    if (!on_process(*static_cast<server_core*>(h)))
+    if (!on_process(*h))
       return;
 }
 

@@ -27,7 +27,7 @@ struct node_access {
   /// false. Both must be short and must not block (the observer's snapshots).
   static void visit(const node& n,
                     const std::function<void(const std::string&, const pid&)>& on_name,
-                    const std::function<bool(server_core&)>& on_process);
+                    const std::function<bool(process_hook&)>& on_process);
 };
 
 }  // namespace otp::detail
