@@ -25,11 +25,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 
-#include "runtime/process_stack.hpp"
+#include "runtime/stack_pool.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
@@ -100,6 +101,12 @@ struct server_core::fiber_frame {
 #endif
 };
 
+/// A turn parked in a wait: its frame on the stack, and where the stack's frames are now.
+struct server_core::parked_state {
+  parked_turn turn;
+  fiber_frame* frame = nullptr;
+};
+
 namespace {
 
 /// The frame of the process's stack that runs on this thread.
@@ -138,6 +145,8 @@ server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
 
 server_core::~server_core() {
   bounce_buffered();
+  if (parked_)  // a process gone while it waited
+    stack_pool::abandon(parked_->turn);
   // An exit signal noted for a wait that never came to it.
   std::unique_ptr<exit_reason> never_delivered{pending_exit_.exchange(nullptr)};
 }
@@ -444,27 +453,60 @@ caf::resumable::resume_result server_core::resume(caf::execution_unit* ctx,
 
 // -- the process's own stack ------------------------------------------------------------------
 
+namespace {
+
+/// The fiber's stack allocator: the stack is the pool's, which takes it back itself.
+struct pool_stack {
+  ctx::stack_context allocate() { throw std::logic_error("a process stack is preallocated"); }
+  void deallocate(ctx::stack_context&) noexcept {}
+};
+
+/// Where a suspended fiber's frames begin: its saved context lies at the top of its frames.
+const std::byte* lowest_frame(const ctx::fiber& f) noexcept {
+  static_assert(sizeof(ctx::fiber) == sizeof(void*), "a fiber is its context pointer");
+  const void* sp = nullptr;
+  std::memcpy(&sp, static_cast<const void*>(&f), sizeof sp);
+  return static_cast<const std::byte*>(sp);
+}
+
+}  // namespace
+
+void server_core::reschedule_parked(void* owner) {
+  // Its stack is free now; the reference taken when it began to wait for it goes.
+  auto* self = static_cast<server_core*>(owner);
+  self->schedule_woken();
+  caf::intrusive_ptr_release(self->ctrl());
+}
+
 std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body body,
                                            std::uintptr_t arg) {
   // Once `body` has given the process back (CAF's resume blocked its mailbox, say), another
   // thread may run it at once: from then on neither side touches the process's members.
   // The result travels through the host's own `result`, and the stack's frame stays valid
-  // for whoever finds it in `parked_frame_`.
+  // for whoever finds it in `parked_`.
   std::uint8_t result = parked_marker;
   context(ctx);  // a parked process goes on where it stopped, maybe on another thread
   ctx::fiber stack;
-  ctx::stack_context bounds;
+  stack_home* home = nullptr;
   server_core* in_scope = this;
-  fiber_frame* frame = std::exchange(parked_frame_, nullptr);  // set: woken after a wait
-  if (frame != nullptr) {
+  fiber_frame* frame = nullptr;
+  if (parked_) {  // woken after a wait
+    // Held while it may wait for its stack: whoever frees the stack reschedules it.
+    caf::intrusive_ptr_add_ref(ctrl());
+    if (!stack_pool::reclaim(parked_->turn))
+      return parked_marker;  // its stack runs another turn
+    caf::intrusive_ptr_release(ctrl());
+    auto state = std::move(parked_);
+    home = state->turn.home;
+    frame = state->frame;
     stack = std::move(frame->parked);
-    bounds = frame->stack;
     in_scope = frame->in_scope;
     frame->result = &result;
   } else {
-    bounds = process_stack{}.allocate();
+    home = &stack_pool::acquire();
+    auto bounds = stack_pool::bounds(*home);
     stack = ctx::fiber{std::allocator_arg, ctx::preallocated{bounds.sp, bounds.size, bounds},
-                       process_stack{},
+                       pool_stack{},
                        [this, body, arg, bounds, first_result = &result](ctx::fiber&& host) {
                          fiber_frame own;
                          own.host = std::move(host);
@@ -482,6 +524,9 @@ std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body 
                          return std::move(own.host);
                        }};
   }
+#ifdef OTP_ASAN_FIBERS
+  auto bounds = stack_pool::bounds(*home);
+#endif
   auto* outer_current = get_current();
   auto* outer_owner = get_stack_owner();
   auto* outer_frame = get_running_frame();
@@ -500,17 +545,28 @@ std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body 
     set_current(outer_current);
     set_stack_owner(outer_owner);
     set_running_frame(outer_frame);
-    if (!stack)  // the turn ended
+    if (!stack) {  // the turn ended
+      stack_pool::release(*home);
       return result;
+    }
     // Parked in a wait (the process is still ours). Once the state says so, a wake may
-    // resume it on any thread.
+    // resume it on any thread; once the pool knows, its frames may move to the heap.
+    auto state = std::make_unique<parked_state>();
+    state->turn.home = home;
+    state->turn.sp = lowest_frame(stack);
+    state->turn.reschedule = &server_core::reschedule_parked;
+    state->turn.owner = this;
+    state->frame = frame;
     frame->parked = std::move(stack);
-    parked_frame_ = frame;
+    auto* turn = &state->turn;  // valid until the pool knows it parked: see reclaim
+    parked_ = std::move(state);
     auto expected = static_cast<std::uint8_t>(waiting);
-    if (wait_state_.compare_exchange_strong(expected, parked, std::memory_order_acq_rel))
+    if (wait_state_.compare_exchange_strong(expected, parked, std::memory_order_acq_rel)) {
+      stack_pool::park(*turn);
       return parked_marker;
+    }
     // Woken before it even parked: go on at once.
-    parked_frame_ = nullptr;
+    parked_.reset();
     stack = std::move(frame->parked);
     in_scope = frame->in_scope;
   }

@@ -177,6 +177,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
 
   /// What a process's stack keeps about itself (defined with the process's code).
   struct fiber_frame;
+  /// A turn parked in a wait (defined with the process's code).
+  struct parked_state;
 
   void prepare_wait() noexcept override;
   void suspend(timeout t) override;
@@ -271,6 +273,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   // -- the process's own stack ----------------------------------------------------------------
 
   static std::uint8_t run_io_job(server_core& self, std::uintptr_t arg);
+  /// A parked process whose stack was busy when it was woken: the stack is free now.
+  static void reschedule_parked(void* owner);
   /// In `enqueue`, while the process waits: an exit signal that kills it ends the wait.
   void note_exit_signal(const caf::mailbox_element& x);
   /// A wait's deadline timer came (`wait_deadline_atom`); true if it was one.
@@ -339,7 +343,7 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   std::atomic<std::uint32_t> queued_{0};
   std::atomic<std::uint8_t> wait_state_{0};          // idle, waiting, parked, woken
   std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;    // guards the wait's deadlines (cold)
-  fiber_frame* parked_frame_ = nullptr;              // the turn parked in a wait, to go on with
+  std::unique_ptr<parked_state> parked_;             // the turn parked in a wait, to go on with
   std::atomic<exit_reason*> pending_exit_{nullptr};  // an exit signal that ends the wait
 };
 
