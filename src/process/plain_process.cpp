@@ -60,6 +60,8 @@ caf::resumable::resume_result plain_process::resume(caf::execution_unit* ctx,
 caf::invoke_message_result plain_process::consume(caf::mailbox_element& x) {
   if (finished_)
     return caf::invoke_message_result::consumed;
+  if (x.mid.is_response())  // the reply to a call that gave up waiting for it
+    return caf::invoke_message_result::consumed;
   auto& xs = x.content();
   if (xs.match_elements<caf::exit_msg>()) {
     on_exit_signal(xs.get_mutable_as<caf::exit_msg>(0));

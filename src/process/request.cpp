@@ -43,6 +43,42 @@ exit_reason exit_reason_of(const caf::actor& dead) {
 
 std::atomic<std::uint64_t> request_counter{0};
 
+expected<caf::message, call_error> to_call_result(std::optional<caf::message> response,
+                                                  const caf::actor& dest) {
+  if (!response) {
+    throw_if_start_deadline_passed();
+    return unexpected{call_error{call_error::kind::timeout}};
+  }
+  if (response->size() == 1 && response->match_element<caf::error>(0))
+    return unexpected{to_call_error(response->get_as<caf::error>(0), dest)};
+  return std::move(*response);
+}
+
+/// A call on a process's stack to a server on its node: the process itself is the reply
+/// address, and the wait parks it. (A remote server is monitored for the call: that takes a
+/// reply actor, below.)
+expected<caf::message, call_error> request_from_process(server_core& owner, const caf::actor& dest,
+                                                        caf::message msg, timeout t, bool urgent) {
+  auto mid = owner.arm_call(++request_counter, urgent);
+  owner.prepare_wait();
+  std::optional<caf::message> reply;
+  {
+    // However the wait ends (a reply, the timeout, the process killed), the call is disarmed
+    // and a later reply dropped.
+    struct disarm_at_exit {
+      server_core& owner;
+      std::optional<caf::message>& reply;
+      ~disarm_at_exit() { reply = owner.disarm_call(); }
+    } disarm{owner, reply};
+    caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
+      caf::make_mailbox_element(caf::actor_cast<caf::strong_actor_ptr>(owner.ctrl()), mid, {},
+                                std::move(msg)),
+      owner.context());
+    owner.suspend(t);  // throws process_exit when the process is killed meanwhile
+  }
+  return to_call_result(std::move(reply), dest);
+}
+
 }  // namespace
 
 call_error to_call_error(const caf::error& e, const caf::actor& dest) {
@@ -83,6 +119,8 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
   }
   t = bound_by_start_deadline(t);  // a call inside a bounded init ends with it
   auto& sys = dest->home_system();
+  if (auto* owner = server_core::stack_owner(); owner && dest.node() == sys.node())
+    return request_from_process(*owner, dest, std::move(msg), t, urgent);
   caf::actor_config cfg;
   auto sink_ptr =
     caf::make_actor<reply_sink, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(), &sys, cfg);
@@ -133,13 +171,7 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
   } else {
     response = sink->wait_until(std::chrono::steady_clock::now() + t);
   }
-  if (!response) {
-    throw_if_start_deadline_passed();
-    return unexpected{call_error{call_error::kind::timeout}};
-  }
-  if (response->size() == 1 && response->match_element<caf::error>(0))
-    return unexpected{to_call_error(response->get_as<caf::error>(0), dest)};
-  return std::move(*response);
+  return to_call_result(std::move(response), dest);
 }
 
 }  // namespace otp::detail

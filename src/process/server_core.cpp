@@ -28,6 +28,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include "runtime/stack_pool.hpp"
@@ -101,6 +102,17 @@ struct server_core::fiber_frame {
 #endif
 };
 
+/// The reply a call on the process's stack waits for. The process arms and disarms it; the
+/// thread that delivers the reply fills it, under the lock, only while it is armed. A mutex,
+/// not a spin lock: the woken process may take it while the deliverer, preempted on a busy
+/// machine, still holds it, and spinning there cost whole time slices.
+struct server_core::call_slot {
+  std::mutex lock;
+  bool armed = false;
+  caf::message_id expected;
+  std::optional<caf::message> reply;
+};
+
 /// A turn parked in a wait: its frame on the stack, and where the stack's frames are now.
 struct server_core::parked_state {
   parked_turn turn;
@@ -145,6 +157,7 @@ server_core::server_core(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
 
 server_core::~server_core() {
   bounce_buffered();
+  std::unique_ptr<call_slot> slot{call_slot_.load(std::memory_order_acquire)};
   if (parked_)  // a process gone while it waited
     stack_pool::abandon(parked_->turn);
   // An exit signal noted for a wait that never came to it.
@@ -172,6 +185,8 @@ class spin_guard {
 
 void server_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) {
   if (ptr && wait_state_.load(std::memory_order_acquire) != idle) {
+    if (ptr->mid.is_response() && take_call_reply(*ptr))
+      return;
     if (on_wait_deadline(*ptr))
       return;
     note_exit_signal(*ptr);
@@ -429,6 +444,51 @@ server_core* server_core::current() noexcept {
 
 waiting_process* waiting_process::current() noexcept {
   return get_stack_owner();
+}
+
+server_core* server_core::stack_owner() noexcept {
+  return get_stack_owner();
+}
+
+// -- a call made on the process's stack ------------------------------------------------------
+
+caf::message_id server_core::arm_call(std::uint64_t request_number, bool urgent) {
+  auto* slot = call_slot_.load(std::memory_order_relaxed);  // only this process makes it
+  if (slot == nullptr) {
+    slot = std::make_unique<call_slot>().release();  // owned by call_slot_ from here
+    call_slot_.store(slot, std::memory_order_release);
+  }
+  auto mid = caf::make_message_id<caf::message_priority::normal>(
+    request_number & caf::message_id::request_id_mask);
+  if (urgent)  // taken before the messages queued already; its response is urgent too
+    mid = mid.with_high_priority();
+  std::lock_guard guard{slot->lock};
+  slot->armed = true;
+  slot->expected = mid.response_id();
+  slot->reply.reset();
+  return mid;
+}
+
+std::optional<caf::message> server_core::disarm_call() {
+  auto* slot = call_slot_.load(std::memory_order_relaxed);
+  std::lock_guard guard{slot->lock};
+  slot->armed = false;
+  return std::exchange(slot->reply, std::nullopt);
+}
+
+bool server_core::take_call_reply(caf::mailbox_element& x) {
+  auto* slot = call_slot_.load(std::memory_order_acquire);
+  if (slot == nullptr)
+    return false;
+  std::lock_guard guard{slot->lock};
+  if (!slot->armed || x.mid != slot->expected)
+    return false;  // not the reply awaited now: a late one is dropped by `consume`
+  slot->armed = false;
+  slot->reply = x.move_content_to_message();
+  // Under the lock: the process disarms under it before it leaves its wait, so this never
+  // wakes a later wait.
+  wake();
+  return true;
 }
 
 server_core::scope::scope(server_core* self) noexcept : previous_(get_current()) {

@@ -33,22 +33,19 @@ class stack_home {
   const boost::context::stack_context& bounds() const noexcept { return sc_; }
   std::byte* top() const noexcept { return static_cast<std::byte*>(sc_.sp); }
 
-  /// Held for a few pointer moves and at most one copy of a parked turn's frames.
+  /// Held for a few pointer moves and at most one copy of a parked turn's frames. A mutex,
+  /// not a spin lock: a holder preempted on a busy machine must not cost others a time slice.
   class guard {
    public:
-    explicit guard(stack_home& h) noexcept : h_(h) {
-      while (h_.lock_.test_and_set(std::memory_order_acquire))
-        ;
-    }
-    ~guard() { h_.lock_.clear(std::memory_order_release); }
+    explicit guard(stack_home& h) noexcept : lock_(h.lock_) {}
     guard(const guard&) = delete;
     guard& operator=(const guard&) = delete;
 
    private:
-    stack_home& h_;
+    std::lock_guard<std::mutex> lock_;
   };
-  bool try_lock() noexcept { return !lock_.test_and_set(std::memory_order_acquire); }
-  void unlock() noexcept { lock_.clear(std::memory_order_release); }
+  bool try_lock() noexcept { return lock_.try_lock(); }
+  void unlock() noexcept { lock_.unlock(); }
 
   // Guarded by the lock:
   bool running = false;
@@ -58,7 +55,7 @@ class stack_home {
 
  private:
   boost::context::stack_context sc_;
-  std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
+  std::mutex lock_;
 };
 
 namespace {

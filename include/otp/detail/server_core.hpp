@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,16 @@ class server_core : public caf::event_based_actor, public process_hook, public w
 
   /// The process running on this thread, or null outside caf-otp processes.
   static server_core* current() noexcept;
+  /// The process whose stack runs on this thread (a child's init runs on its starter's).
+  static server_core* stack_owner() noexcept;
+
+  // -- a call made on this process's stack (detail::request) --------------------------------
+
+  /// Prepares for the reply to a request this process is about to send with itself as the
+  /// sender: its response is taken out of the mailbox's way and wakes the process.
+  caf::message_id arm_call(std::uint64_t request_number, bool urgent);
+  /// Ends the call's wait: its reply, if it came; a later one is dropped.
+  std::optional<caf::message> disarm_call();
 
   // -- CAF hooks ----------------------------------------------------------------------------
 
@@ -179,6 +190,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   struct fiber_frame;
   /// A turn parked in a wait (defined with the process's code).
   struct parked_state;
+  /// The reply a call on this process's stack waits for (defined with the process's code).
+  struct call_slot;
 
   void prepare_wait() noexcept override;
   void suspend(timeout t) override;
@@ -275,6 +288,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   static std::uint8_t run_io_job(server_core& self, std::uintptr_t arg);
   /// A parked process whose stack was busy when it was woken: the stack is free now.
   static void reschedule_parked(void* owner);
+  /// In `enqueue`, while the process waits: true when `x` is the reply its call waits for.
+  bool take_call_reply(caf::mailbox_element& x);
   /// In `enqueue`, while the process waits: an exit signal that kills it ends the wait.
   void note_exit_signal(const caf::mailbox_element& x);
   /// A wait's deadline timer came (`wait_deadline_atom`); true if it was one.
@@ -341,9 +356,11 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   bool tracked_ = false;  // counted by the node until cleanup (node_access::finished)
   bool bounded_ = false;  // a mailbox_limit applies; `queued_` counts the mailbox
   std::atomic<std::uint32_t> queued_{0};
-  std::atomic<std::uint8_t> wait_state_{0};          // idle, waiting, parked, woken
-  std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;    // guards the wait's deadlines (cold)
-  std::unique_ptr<parked_state> parked_;             // the turn parked in a wait, to go on with
+  std::atomic<std::uint8_t> wait_state_{0};        // idle, waiting, parked, woken
+  std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;  // guards the wait's deadlines (cold)
+  std::unique_ptr<parked_state> parked_;           // the turn parked in a wait, to go on with
+  // Made by the process's first call, read by senders once a wait is on: hence atomic.
+  std::atomic<call_slot*> call_slot_{nullptr};       // owned; deleted with the process
   std::atomic<exit_reason*> pending_exit_{nullptr};  // an exit signal that ends the wait
 };
 
