@@ -94,7 +94,7 @@ class io_deadline {
   timeout remaining() const {
     if (forever_)
       return infinity;
-    return std::chrono::duration_cast<timeout>(at_ - now());
+    return std::chrono::ceil<timeout>(at_ - now());  // zero only once it passed
   }
 
  private:
