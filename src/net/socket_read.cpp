@@ -30,16 +30,19 @@ void connection::wait_readable(timeout t) {
   // else, and the socket may be gone by then.
   socket_.async_wait(stream_socket::wait_read,
                      [wait](const boost::system::error_code&) { wait->fire(); });
-  // However the wait ends — readable, a timeout, a kill that unwinds the process — no wait
-  // stays pending on the socket (this read is its only one: the socket is passive).
-  struct cancel_on_exit {
+  // However the wait ends unfired — a timeout, a kill that unwinds the process — no wait stays
+  // pending on the socket (this read is its only one: the socket is passive).
+  bool fired = false;
+  struct cancel_unless_fired {
     stream_socket& socket;
-    ~cancel_on_exit() {
+    const bool& fired;
+    ~cancel_unless_fired() {
       boost::system::error_code ignored;
-      socket.cancel(ignored);
+      if (!fired)
+        socket.cancel(ignored);
     }
-  } guard{socket_};
-  (void)wait->wait(t);
+  } guard{socket_, fired};
+  fired = wait->wait(t);
 }
 
 expected<std::string, net_error> connection::read(timeout t, std::size_t length) {
