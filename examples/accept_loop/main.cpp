@@ -9,6 +9,7 @@
 // SIGINT or SIGTERM. `--smoke` (the ctest) serves 20 clients, 5 round trips each, and exits.
 
 #include "../echo_server/echo_client.hpp"
+#include "../echo_server/server_options.hpp"
 #include "echo.hpp"
 
 #include <otp/node.hpp>
@@ -16,49 +17,10 @@
 #include <fmt/format.h>
 
 #include <unistd.h>
-#include <csignal>
-#include <cstdlib>
-#include <string>
 #include <string_view>
 #include <vector>
 
 namespace {
-
-struct config {
-  std::uint16_t port = 7000;
-  std::size_t threads = 0;  // the node's scheduler threads (0: one per core)
-  std::string unix_path;
-  bool smoke = false;
-};
-
-config parse(int argc, char** argv) {
-  config c;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        fmt::print(stderr, "{} needs a value\n", arg);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--port")
-      c.port = static_cast<std::uint16_t>(std::stoul(value()));
-    else if (arg == "--threads")
-      c.threads = std::stoul(value());
-    else if (arg == "--unix")
-      c.unix_path = value();
-    else if (arg == "--idle-timeout")
-      (void)value();  // the benchmark's option: this server has no idle timeout
-    else if (arg == "--smoke")
-      c.smoke = true;
-    else {
-      fmt::print(stderr, "unknown option {}\n", arg);
-      std::exit(2);
-    }
-  }
-  return c;
-}
 
 /// 20 clients at once, 5 round trips each: every connection has its own acceptor-turned-loop.
 bool self_test(std::uint16_t port) {
@@ -82,15 +44,10 @@ bool self_test(std::uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto cfg = parse(argc, argv);
-  if (cfg.smoke)
-    cfg.port = 0;
-  // Block the stop signals before any thread starts, so that only sigwait sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // The socket server's options (--acceptors, --idle-timeout, ...) do not apply: this server
+  // keeps one acceptor and no idle timeout.
+  auto cfg = parse_options(argc, argv);
+  auto stop_signals = block_stop_signals();
 
   otp::node node{{.threads = cfg.threads, .policy = otp::scheduler_policy::sharing}};
   auto server =
@@ -107,9 +64,7 @@ int main(int argc, char** argv) {
   if (cfg.smoke) {
     ok = self_test(where.port());
   } else {
-    int sig = 0;
-    while (sigwait(&stop_signals, &sig) != 0) {
-    }
+    wait_for_stop(stop_signals);
   }
   (void)otp::gen_server::stop(*server);  // closes the listen socket: the acceptor returns
   return ok ? 0 : 1;
