@@ -50,6 +50,20 @@ struct add_one {
   int handle_call(const int& x) { return x + 1; }
 };
 
+/// A gen_server whose call accepts a connection and reads one packet, inside the callback.
+struct read_once {};
+struct socket_reader {
+  net::listen_socket ls;
+  explicit socket_reader(net::listen_socket l) : ls(std::move(l)) {}
+  std::string handle_call(const read_once&) {
+    auto s = net::accept(ls, 5s);
+    if (!s)
+      return std::string{to_string(s.error().what)};
+    auto data = s->read(5s);
+    return data ? *data : std::string{to_string(data.error().what)};
+  }
+};
+
 net::endpoint loopback() {
   return net::endpoint::tcp("127.0.0.1", 0);
 }
@@ -259,6 +273,23 @@ TEST_CASE("blocking sockets: 200 processes blocked in read on one thread do not 
     CHECK(clients[static_cast<std::size_t>(i)].recv(3) == fmt::format("{:03}", i));
   for (auto& p : readers)
     CHECK(otp::await_exit(p, 5s) == otp::exit_reason::normal());
+}
+
+TEST_CASE("blocking sockets: a gen_server callback blocked in accept and read frees the thread") {
+  otp::node node{{.threads = 1, .log = otp::log_level::none}};
+  auto ls = net::listen(node, {.address = loopback()}).value();
+  auto reader = otp::gen_server::start<socket_reader>(node, ls).value();
+  auto other = otp::gen_server::start<add_one>(node).value();
+  std::string result;
+  std::thread caller{[&] { result = otp::gen_server::call(reader, read_once{}, 10s); }};
+  std::this_thread::sleep_for(20ms);  // the reader waits in accept
+  CHECK(otp::gen_server::try_call(other, 1, 1s).value_or(-1) == 2);
+  auto c = client::tcp(ls.port());
+  std::this_thread::sleep_for(20ms);  // now in read
+  CHECK(otp::gen_server::try_call(other, 2, 1s).value_or(-1) == 3);
+  REQUIRE(c.send("hi"));
+  caller.join();
+  CHECK(result == "hi");
 }
 
 TEST_CASE("blocking sockets: read and accept timeouts run in virtual time under the test kit") {
