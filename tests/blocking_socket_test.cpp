@@ -194,6 +194,29 @@ TEST_CASE(
   CHECK(otp::await_exit(q, 5s) == otp::exit_reason::normal());
 }
 
+TEST_CASE("blocking sockets: a process killed in read exits killed at once, its socket closed") {
+  otp::node node{test_net::threaded()};
+  auto ls = net::listen(node, {.address = loopback()}).value();
+  auto destroyed = std::make_shared<std::atomic<int>>(0);
+  auto reading = std::make_shared<std::atomic<bool>>(false);
+  auto p = otp::spawn(node, [ls, destroyed, reading] {
+    witness w{destroyed};
+    auto s = net::accept(ls, 5s).value();
+    reading->store(true);
+    (void)s.read();
+    ++*destroyed;  // never: the kill unwinds past it
+  });
+  auto c = client::tcp(ls.port());
+  REQUIRE(eventually([&] { return reading->load(); }));
+  std::this_thread::sleep_for(20ms);  // into its wait
+  auto t0 = std::chrono::steady_clock::now();
+  otp::exit(p, otp::exit_reason::kill());
+  CHECK(otp::await_exit(p, 5s) == otp::exit_reason::killed());
+  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  CHECK(destroyed->load() == 1);
+  CHECK(c.closed_by_peer());  // the socket went with the stack
+}
+
 TEST_CASE("blocking sockets: closing the listen socket wakes every acceptor with closed") {
   otp::node node{test_net::threaded()};
   auto ls = net::listen(node, {.address = loopback()}).value();
