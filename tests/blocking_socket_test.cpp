@@ -114,6 +114,15 @@ otp::pid echo_once(otp::node& node, net::listen_socket ls, std::shared_ptr<resul
   });
 }
 
+/// Kills `p` once it is in its wait: it must exit `killed` at once.
+void kill_in_wait(const otp::pid& p) {
+  std::this_thread::sleep_for(20ms);  // into its wait
+  auto t0 = std::chrono::steady_clock::now();
+  otp::exit(p, otp::exit_reason::kill());
+  CHECK(otp::await_exit(p, 5s) == otp::exit_reason::killed());
+  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+}
+
 void echo_through(otp::node& node, net::listen_socket ls, const std::function<client()>& connect) {
   auto out = std::make_shared<results>();
   auto p = echo_once(node, ls, out);
@@ -177,11 +186,7 @@ TEST_CASE(
     after->store(true);
   });
   REQUIRE(eventually([&] { return waiting->load(); }));
-  std::this_thread::sleep_for(20ms);  // into its wait
-  auto t0 = std::chrono::steady_clock::now();
-  otp::exit(p, otp::exit_reason::kill());
-  CHECK(otp::await_exit(p, 5s) == otp::exit_reason::killed());
-  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  kill_in_wait(p);
   CHECK(destroyed->load() == 1);
   CHECK(!after->load());
   // Its abandoned wait takes no connection: the next acceptor gets it.
@@ -208,11 +213,7 @@ TEST_CASE("blocking sockets: a process killed in read exits killed at once, its 
   });
   auto c = client::tcp(ls.port());
   REQUIRE(eventually([&] { return reading->load(); }));
-  std::this_thread::sleep_for(20ms);  // into its wait
-  auto t0 = std::chrono::steady_clock::now();
-  otp::exit(p, otp::exit_reason::kill());
-  CHECK(otp::await_exit(p, 5s) == otp::exit_reason::killed());
-  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  kill_in_wait(p);
   CHECK(destroyed->load() == 1);
   CHECK(c.closed_by_peer());  // the socket went with the stack
 }

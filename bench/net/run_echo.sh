@@ -41,22 +41,19 @@ declare -A server_cmd server_pid server_rss_pid server_port result
 servers=(asio erlang)
 server_cmd[asio]="$build_dir/bench/net/asio_echo_server --port 0 --threads $threads"
 server_cmd[erlang]="$repo/bench/erlang/echo/run_server.sh 0"
-if [[ -n $caf_otp_server ]]; then
-    if [[ -x $caf_otp_server ]]; then
-        servers+=(caf-otp)
-        server_cmd[caf-otp]="$caf_otp_server --port 0 --threads $threads --idle-timeout 0"
+# Adds the caf-otp server binary $2 (if given) as column $1.
+add_caf_otp_server() {
+    local name=$1 binary=$2
+    [[ -n $binary ]] || return 0
+    if [[ -x $binary ]]; then
+        servers+=("$name")
+        server_cmd[$name]="$binary --port 0 --threads $threads --idle-timeout 0"
     else
-        log "skipping caf-otp: '$caf_otp_server' is not an executable"
+        log "skipping $name: '$binary' is not an executable"
     fi
-fi
-if [[ -n $accept_loop_server ]]; then
-    if [[ -x $accept_loop_server ]]; then
-        servers+=(accept-loop)
-        server_cmd[accept-loop]="$accept_loop_server --port 0 --threads $threads --idle-timeout 0"
-    else
-        log "skipping accept-loop: '$accept_loop_server' is not an executable"
-    fi
-fi
+}
+add_caf_otp_server caf-otp "$caf_otp_server"
+add_caf_otp_server accept-loop "$accept_loop_server"
 if [[ ${URING:-1} != 0 ]]; then
     if [[ -x $build_dir/bench/net/asio_echo_server_uring ]]; then
         servers+=(asio-uring)
