@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the echo load modes against the bare Asio server, the Erlang server and, if given, the
-# caf-otp server, and prints one side-by-side table.
+# caf-otp servers, and prints one side-by-side table.
 #
-#   run_echo.sh [CAF_OTP_SERVER]
+#   run_echo.sh [CAF_OTP_SERVER [ACCEPT_LOOP_SERVER]]
 #
+# CAF_OTP_SERVER is the socket server (examples/echo_server: handlers that never block);
+# ACCEPT_LOOP_SERVER is examples/accept_loop (acceptor processes blocked in accept, each
+# connection a process blocked in a read), column "accept-loop". Both take the same options.
 # CAF_OTP_SERVER must take "--port 0 --threads N --idle-timeout 0" (no idle timeout, like the
 # bare Asio server: a timeout costs a timer per connection) and print "LISTENING <port>" (and optionally
 # "PID <pid>" of the process whose RSS counts) on stdout, like asio_echo_server.
@@ -23,6 +26,7 @@ read -r -a echo_counts <<<"${ECHO_COUNTS:-1 100 1000}"
 read -r -a idle_counts <<<"${IDLE_COUNTS:-10000 19000}"
 load=$build_dir/bench/net/echo_load
 caf_otp_server=${1:-}
+accept_loop_server=${2:-}
 
 die() {
     echo "run_echo.sh: error: $*" >&2
@@ -37,14 +41,19 @@ declare -A server_cmd server_pid server_rss_pid server_port result
 servers=(asio erlang)
 server_cmd[asio]="$build_dir/bench/net/asio_echo_server --port 0 --threads $threads"
 server_cmd[erlang]="$repo/bench/erlang/echo/run_server.sh 0"
-if [[ -n $caf_otp_server ]]; then
-    if [[ -x $caf_otp_server ]]; then
-        servers+=(caf-otp)
-        server_cmd[caf-otp]="$caf_otp_server --port 0 --threads $threads --idle-timeout 0"
+# Adds the caf-otp server binary $2 (if given) as column $1.
+add_caf_otp_server() {
+    local name=$1 binary=$2
+    [[ -n $binary ]] || return 0
+    if [[ -x $binary ]]; then
+        servers+=("$name")
+        server_cmd[$name]="$binary --port 0 --threads $threads --idle-timeout 0"
     else
-        log "skipping caf-otp: '$caf_otp_server' is not an executable"
+        log "skipping $name: '$binary' is not an executable"
     fi
-fi
+}
+add_caf_otp_server caf-otp "$caf_otp_server"
+add_caf_otp_server accept-loop "$accept_loop_server"
 if [[ ${URING:-1} != 0 ]]; then
     if [[ -x $build_dir/bench/net/asio_echo_server_uring ]]; then
         servers+=(asio-uring)

@@ -9,6 +9,7 @@
 
 #include "echo.hpp"
 #include "echo_client.hpp"
+#include "server_options.hpp"
 
 #include <otp/net/listener.hpp>
 #include <otp/node.hpp>
@@ -17,59 +18,8 @@
 
 #include <unistd.h>
 #include <algorithm>
-#include <csignal>
-#include <cstdlib>
-#include <string>
-#include <string_view>
 
 namespace {
-
-struct config {
-  std::uint16_t port = 7000;
-  std::size_t threads = 0;     // the node's scheduler threads (0: one per core)
-  std::size_t io_threads = 0;  // 0: as many as --threads (connections run on them)
-  std::size_t acceptors = 20;
-  std::size_t max_connections = 19000;
-  std::string unix_path;
-  otp::timeout idle_timeout = std::chrono::minutes{5};  // --idle-timeout SECONDS, 0: none
-  bool smoke = false;
-};
-
-config parse(int argc, char** argv) {
-  config c;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        fmt::print(stderr, "{} needs a value\n", arg);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--port")
-      c.port = static_cast<std::uint16_t>(std::stoul(value()));
-    else if (arg == "--threads")
-      c.threads = std::stoul(value());
-    else if (arg == "--io-threads")
-      c.io_threads = std::stoul(value());
-    else if (arg == "--acceptors")
-      c.acceptors = std::stoul(value());
-    else if (arg == "--max-connections")
-      c.max_connections = std::stoul(value());
-    else if (arg == "--unix")
-      c.unix_path = value();
-    else if (arg == "--idle-timeout") {
-      auto seconds = std::stoul(value());
-      c.idle_timeout = seconds == 0 ? otp::infinity : std::chrono::seconds{seconds};
-    } else if (arg == "--smoke")
-      c.smoke = true;
-    else {
-      fmt::print(stderr, "unknown option {}\n", arg);
-      std::exit(2);
-    }
-  }
-  return c;
-}
 
 /// One round trip through the server, with a plain blocking client.
 bool self_test(std::uint16_t port) {
@@ -83,15 +33,8 @@ bool self_test(std::uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto cfg = parse(argc, argv);
-  if (cfg.smoke)
-    cfg.port = 0;
-  // Block the stop signals before any thread starts, so that only sigwait sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto cfg = parse_options(argc, argv);
+  auto stop_signals = block_stop_signals();
 
   if (cfg.io_threads == 0)
     cfg.io_threads = std::max<std::size_t>(cfg.threads, 1);
@@ -120,9 +63,7 @@ int main(int argc, char** argv) {
     (void)otp::net::stop_listener(*listener);
     return ok ? 0 : 1;
   }
-  int sig = 0;
-  while (sigwait(&stop_signals, &sig) != 0) {
-  }
+  wait_for_stop(stop_signals);
   auto info = otp::net::info(*listener);
   if (info)
     fmt::print("stopping: {} connections accepted, {} open\n", info->accepted, info->connections);

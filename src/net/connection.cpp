@@ -152,29 +152,33 @@ void connection::run(server_core& self, std::uint32_t event) {
   }
 }
 
-void connection::on_readable(server_core& self) {
-  if (closed_)
-    return;
+expected<bool, net_error> connection::read_available() {
+  bool got = false;
   for (;;) {
     boost::system::error_code ec;
     auto n = socket_.read_some(asio::buffer(read_buffer), ec);
     if (would_block(ec))
       break;
-    if (ec == asio::error::eof) {
+    if (ec == asio::error::eof || is_disconnect(ec)) {
       eof_ = true;
       break;
     }
-    if (is_disconnect(ec)) {
-      eof_ = true;
-      break;
-    }
-    if (ec) {
-      fail(self, net_error{net_error::kind::system, ec.message()});
-      return;
-    }
+    if (ec)
+      return unexpected{net_error{net_error::kind::system, ec.message()}};
     decoder_.feed(std::string_view{read_buffer.data(), n});
+    got = true;
     if (n < read_buffer.size())
       break;
+  }
+  return got;
+}
+
+void connection::on_readable(server_core& self) {
+  if (closed_)
+    return;
+  if (auto r = read_available(); !r) {
+    fail(self, std::move(r.error()));
+    return;
   }
   if (idle_timeout_.get() != infinity)
     last_read_ = stamp(self.now());

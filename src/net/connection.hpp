@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace otp::net::detail {
@@ -90,6 +91,8 @@ class connection final : public otp::detail::process_task,
   active_mode active() const noexcept { return mode_; }
   void set_framing(framing f);
   void recv(timeout t, std::size_t length);
+  /// The blocking passive read (`socket::read`, in socket_read.cpp).
+  expected<std::string, net_error> read(timeout t, std::size_t length);
   void close(close_mode mode = close_mode::flush) noexcept;
   endpoint peer() const;
   endpoint local() const;
@@ -105,6 +108,13 @@ class connection final : public otp::detail::process_task,
   };
 
   bool wants_packet() const noexcept;
+  /// What `read` returns if the bytes buffered hold it: a packet, an error, or nothing yet.
+  std::optional<expected<std::string, net_error>> take_packet(std::size_t length);
+  /// Reads what the socket holds into the decoder without blocking: true if it read any,
+  /// `eof_` set if the peer closed, an error if the read failed.
+  expected<bool, net_error> read_available();
+  /// Parks the process (or blocks the thread) until the socket is readable or `t` passed.
+  void wait_readable(timeout t);
   bool consume_permit() noexcept;
   void schedule();
   void arm_read();

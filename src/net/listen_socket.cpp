@@ -168,6 +168,27 @@ void listen_socket::cancel() {
   acceptor_.cancel(ignored);
 }
 
+std::optional<stream_socket> listen_socket::try_accept(asio::io_context& peer_io,
+                                                       boost::system::error_code& ec) {
+  std::lock_guard<std::mutex> lock{mutex_};
+  if (!acceptor_.is_open()) {
+    ec = asio::error::bad_descriptor;
+    return std::nullopt;
+  }
+  // Non-blocking for this synchronous accept only (Asio's async_accept never blocks anyway).
+  if (!acceptor_.non_blocking()) {
+    acceptor_.non_blocking(true, ec);
+    if (ec)
+      return std::nullopt;
+  }
+  stream_socket peer{peer_io};
+  acceptor_.accept(peer, ec);
+  if (ec)
+    return std::nullopt;
+  otp::detail::set_cloexec(peer.native_handle());
+  return peer;
+}
+
 bool listen_socket::is_open() {
   std::lock_guard<std::mutex> lock{mutex_};
   return acceptor_.is_open();

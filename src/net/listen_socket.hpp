@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include <sys/types.h>
@@ -45,6 +46,23 @@ class listen_socket {
     if (!acceptor_.is_open())
       return false;
     acceptor_.async_accept(peer_io.get_executor(), std::forward<Handler>(handler));
+    return true;
+  }
+
+  /// Accepts a connection if one is waiting, without blocking (for `otp::net::accept`): a
+  /// socket, or nothing with `ec` set (`would_block` when none waits, `bad_descriptor` when
+  /// the socket is closed).
+  std::optional<stream_socket> try_accept(boost::asio::io_context& peer_io,
+                                          boost::system::error_code& ec);
+
+  /// Waits for a connection to accept (readiness); false when the socket is closed. Closing
+  /// or `cancel` completes the wait with operation_aborted.
+  template <class Handler>
+  bool async_wait_readable(Handler&& handler) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    if (!acceptor_.is_open())
+      return false;
+    acceptor_.async_wait(boost::asio::socket_base::wait_read, std::forward<Handler>(handler));
     return true;
   }
 

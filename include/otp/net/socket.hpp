@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace otp::net {
@@ -52,8 +53,9 @@ constexpr active_mode n(std::uint32_t count) {
 /// A connected stream socket (TCP or Unix), owned by one process: only that process may use
 /// it, as only an Erlang port's controlling process receives its messages. Received packets
 /// arrive in the owner's `handle_info` as `net::data`, `net::closed`, `net::error`,
-/// `net::passive`, `net::send_queue_empty`. No call blocks: reads and writes are non-blocking
-/// system calls made by the owner; an I/O thread only waits for readiness. Destroying the socket
+/// `net::passive`, `net::send_queue_empty` (a socket from `accept`, listen_socket.hpp, sends
+/// them to its owner's mailbox). Only `read` blocks: reads and writes are non-blocking system
+/// calls made by the owner; an I/O thread only waits for readiness. Destroying the socket
 /// closes it.
 class socket {
  public:
@@ -84,10 +86,19 @@ class socket {
   /// Changes the framing for the bytes that follow (`{packet, ...}`, `{packet_size, ...}`).
   void set_framing(framing f);
 
-  /// Passive read: asks for one packet — in `raw` framing exactly `length` bytes, or what is
-  /// there when `length` is 0. It arrives as `net::data`, or as `net::error` with `timeout`
-  /// after `t` (the socket stays open), or `net::closed`. The process is not blocked.
+  /// Asynchronous passive read: asks for one packet — in `raw` framing exactly `length`
+  /// bytes, or what is there when `length` is 0. It arrives as a message, `net::data`, or
+  /// `net::error` with `timeout` after `t` (the socket stays open), or `net::closed`. The
+  /// process is not blocked. For the blocking form, `gen_tcp:recv`, see `read`.
   void recv(timeout t = infinity, std::size_t length = 0);
+
+  /// Blocking passive read, `gen_tcp:recv(Socket, Length, Timeout)`: returns the next packet
+  /// (in `raw` framing exactly `length` bytes, or what is there when `length` is 0), or
+  /// `closed` (the peer closed; the socket is closed), `timeout` after `t` (the socket stays
+  /// open), `frame_too_large` or `system` (the socket is closed), `bad_option` on a socket in
+  /// an active mode or with a `recv` pending. Inside a process it parks the process (its
+  /// thread runs others; a kill ends the wait at once); elsewhere it blocks the thread.
+  expected<std::string, net_error> read(timeout t = infinity, std::size_t length = 0);
 
   /// Closes the socket; no message follows. Bytes still queued are sent first (`flush`,
   /// bounded by the listener's `linger`) or dropped (`discard`). The process is not blocked:
