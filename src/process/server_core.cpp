@@ -28,9 +28,9 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 
+#include "runtime/spin_guard.hpp"
 #include "runtime/stack_pool.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -103,11 +103,9 @@ struct server_core::fiber_frame {
 };
 
 /// The reply a call on the process's stack waits for. The process arms and disarms it; the
-/// thread that delivers the reply fills it, under the lock, only while it is armed. A mutex,
-/// not a spin lock: the woken process may take it while the deliverer, preempted on a busy
-/// machine, still holds it, and spinning there cost whole time slices.
+/// thread that delivers the reply fills it, under the lock, only while it is armed.
 struct server_core::call_slot {
-  std::mutex lock;
+  std::atomic_flag lock = ATOMIC_FLAG_INIT;
   bool armed = false;
   caf::message_id expected;
   std::optional<caf::message> reply;
@@ -164,24 +162,7 @@ server_core::~server_core() {
   std::unique_ptr<exit_reason> never_delivered{pending_exit_.exchange(nullptr)};
 }
 
-namespace {
-
-/// Guards the pre-start buffer; held only for a few pointer moves.
-class spin_guard {
- public:
-  explicit spin_guard(std::atomic_flag& f) noexcept : flag_(f) {
-    while (flag_.test_and_set(std::memory_order_acquire))
-      ;
-  }
-  ~spin_guard() { flag_.clear(std::memory_order_release); }
-  spin_guard(const spin_guard&) = delete;
-  spin_guard& operator=(const spin_guard&) = delete;
-
- private:
-  std::atomic_flag& flag_;
-};
-
-}  // namespace
+namespace {}  // namespace
 
 void server_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) {
   if (ptr && wait_state_.load(std::memory_order_acquire) != idle) {
@@ -462,7 +443,7 @@ caf::message_id server_core::arm_call(std::uint64_t request_number, bool urgent)
     request_number & caf::message_id::request_id_mask);
   if (urgent)  // taken before the messages queued already; its response is urgent too
     mid = mid.with_high_priority();
-  std::lock_guard guard{slot->lock};
+  spin_guard guard{slot->lock};
   slot->armed = true;
   slot->expected = mid.response_id();
   slot->reply.reset();
@@ -471,7 +452,7 @@ caf::message_id server_core::arm_call(std::uint64_t request_number, bool urgent)
 
 std::optional<caf::message> server_core::disarm_call() {
   auto* slot = call_slot_.load(std::memory_order_relaxed);
-  std::lock_guard guard{slot->lock};
+  spin_guard guard{slot->lock};
   slot->armed = false;
   return std::exchange(slot->reply, std::nullopt);
 }
@@ -480,7 +461,7 @@ bool server_core::take_call_reply(caf::mailbox_element& x) {
   auto* slot = call_slot_.load(std::memory_order_acquire);
   if (slot == nullptr)
     return false;
-  std::lock_guard guard{slot->lock};
+  spin_guard guard{slot->lock};
   if (!slot->armed || x.mid != slot->expected)
     return false;  // not the reply awaited now: a late one is dropped by `consume`
   slot->armed = false;

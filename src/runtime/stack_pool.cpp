@@ -1,5 +1,7 @@
 #include "runtime/stack_pool.hpp"
 
+#include "runtime/spin_guard.hpp"
+
 #include <boost/context/protected_fixedsize_stack.hpp>
 
 #include <atomic>
@@ -33,8 +35,7 @@ class stack_home {
   const boost::context::stack_context& bounds() const noexcept { return sc_; }
   std::byte* top() const noexcept { return static_cast<std::byte*>(sc_.sp); }
 
-  /// Held for a few pointer moves and at most one copy of a parked turn's frames. A mutex,
-  /// not a spin lock: a holder preempted on a busy machine must not cost others a time slice.
+  /// Held for a few pointer moves and at most one copy of a parked turn's frames.
   class guard {
    public:
     explicit guard(stack_home& h) noexcept : lock_(h.lock_) {}
@@ -42,10 +43,10 @@ class stack_home {
     guard& operator=(const guard&) = delete;
 
    private:
-    std::lock_guard<std::mutex> lock_;
+    spin_guard lock_;
   };
-  bool try_lock() noexcept { return lock_.try_lock(); }
-  void unlock() noexcept { lock_.unlock(); }
+  bool try_lock() noexcept { return !lock_.test_and_set(std::memory_order_acquire); }
+  void unlock() noexcept { lock_.clear(std::memory_order_release); }
 
   // Guarded by the lock:
   bool running = false;
@@ -55,7 +56,7 @@ class stack_home {
 
  private:
   boost::context::stack_context sc_;
-  std::mutex lock_;
+  std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
 };
 
 namespace {
