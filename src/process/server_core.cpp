@@ -93,8 +93,14 @@ struct server_core::fiber_frame {
   ctx::fiber parked;                // while parked: this stack, kept for whoever wakes it
   server_core* in_scope = nullptr;  // the current process at the park (a child in its init)
   bool has_parked = false;          // this turn waited at least once
+  bool turn_over = false;           // the turn ended; the stack waits for the next one
+  bool quit = false;                // set by a host that lets the stack go: its fiber ends
   std::uint8_t* result = nullptr;   // where the turn's result goes: the current host's
-  ctx::stack_context stack;         // this stack's bounds (for AddressSanitizer)
+  // The turn to run: set by the host before it resumes the stack.
+  server_core* self = nullptr;
+  stack_body body = nullptr;
+  std::uintptr_t arg = 0;
+  ctx::stack_context stack;  // this stack's bounds (for AddressSanitizer)
 #ifdef OTP_ASAN_FIBERS
   void* fake_stack = nullptr;
   const void* host_bottom = nullptr;
@@ -512,6 +518,115 @@ const std::byte* lowest_frame(const ctx::fiber& f) noexcept {
 
 }  // namespace
 
+namespace {
+
+using turn_body = std::uint8_t (*)(server_core&, std::uintptr_t);
+
+/// The loop a stack's fiber runs: one turn after another, until its host lets it go.
+void run_turns(server_core::fiber_frame& own) {
+#ifdef OTP_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(nullptr, &own.host_bottom, &own.host_size);
+#endif
+  for (;;) {
+    set_running_frame(&own);
+    auto done = own.body(*own.self, own.arg);
+    *own.result = done;  // the current host's, not a member: see run_on_own_stack
+    own.turn_over = true;
+#ifdef OTP_ASAN_FIBERS
+    __sanitizer_start_switch_fiber(&own.fake_stack, own.host_bottom, own.host_size);
+#endif
+    own.host = std::move(own.host).resume();  // the next turn, or the end
+#ifdef OTP_ASAN_FIBERS
+    __sanitizer_finish_switch_fiber(own.fake_stack, &own.host_bottom, &own.host_size);
+#endif
+    if (own.quit)
+      break;
+  }
+#ifdef OTP_ASAN_FIBERS
+  __sanitizer_start_switch_fiber(nullptr, own.host_bottom, own.host_size);
+#endif
+}
+
+ctx::fiber make_turn_stack(stack_home& home, server_core* self, turn_body body, std::uintptr_t arg,
+                           std::uint8_t* result) {
+  auto bounds = stack_pool::bounds(home);
+  return ctx::fiber{std::allocator_arg, ctx::preallocated{bounds.sp, bounds.size, bounds},
+                    pool_stack{}, [self, body, arg, bounds, result](ctx::fiber&& host) {
+                      server_core::fiber_frame own;
+                      own.host = std::move(host);
+                      own.stack = bounds;
+                      own.self = self;
+                      own.body = body;
+                      own.arg = arg;
+                      own.result = result;
+                      run_turns(own);
+                      return std::move(own.host);
+                    }};
+}
+
+/// A stack and its fiber, suspended between two turns (no fiber yet for a stack fresh from
+/// the pool).
+struct turn_stack {
+  ctx::fiber fiber;
+  server_core::fiber_frame* frame = nullptr;
+  stack_home* home = nullptr;
+
+  turn_stack() = default;
+  turn_stack(ctx::fiber f, server_core::fiber_frame* fr, stack_home* h) noexcept
+    : fiber(std::move(f)), frame(fr), home(h) {}
+  turn_stack(turn_stack&& other) noexcept
+    : fiber(std::move(other.fiber)),
+      frame(std::exchange(other.frame, nullptr)),
+      home(std::exchange(other.home, nullptr)) {}
+  turn_stack& operator=(turn_stack&& other) noexcept {
+    std::swap(fiber, other.fiber);
+    std::swap(frame, other.frame);
+    std::swap(home, other.home);
+    return *this;
+  }
+  ~turn_stack() { let_go(); }
+
+  /// Ends the fiber's loop and gives the stack back to the pool.
+  void let_go() noexcept {
+    if (home == nullptr)
+      return;
+    if (frame != nullptr) {
+      frame->quit = true;
+#ifdef OTP_ASAN_FIBERS
+      auto* fake = asan_enter_stack(frame->stack);
+#endif
+      fiber = std::move(fiber).resume();  // its loop ends, and so does the fiber
+#ifdef OTP_ASAN_FIBERS
+      asan_back_on_host(fake);
+#endif
+    }
+    stack_pool::release(*std::exchange(home, nullptr));
+    frame = nullptr;
+  }
+};
+
+/// The stack whose turn ended last on this thread, kept for its next turn: making a fiber per
+/// turn cost more than the switches themselves.
+thread_local turn_stack spare;
+
+/// A stack for a new turn: the thread's spare, or a fresh one from the pool.
+turn_stack take_turn_stack() {
+  if (spare.home != nullptr)
+    return std::move(spare);
+  return {ctx::fiber{}, nullptr, &stack_pool::acquire()};
+}
+
+/// The stack of a turn that ended. The thread keeps one, unless frames moved off it must come
+/// back (the pool says so): a kept stack runs no other thread's turn, so it must keep nobody
+/// waiting.
+void keep_turn_stack(ctx::fiber&& fiber, server_core::fiber_frame* frame, stack_home& home) {
+  turn_stack done{std::move(fiber), frame, &home};
+  if (spare.home == nullptr && stack_pool::keep(home))
+    spare = std::move(done);
+}  // `done`, unless kept, lets its stack go here
+
+}  // namespace
+
 void server_core::reschedule_parked(void* owner) {
   // Its stack is free now; the reference taken when it began to wait for it goes.
   auto* self = static_cast<server_core*>(owner);
@@ -544,26 +659,20 @@ std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body 
     in_scope = frame->in_scope;
     frame->result = &result;
   } else {
-    home = &stack_pool::acquire();
-    auto bounds = stack_pool::bounds(*home);
-    stack = ctx::fiber{std::allocator_arg, ctx::preallocated{bounds.sp, bounds.size, bounds},
-                       pool_stack{},
-                       [this, body, arg, bounds, first_result = &result](ctx::fiber&& host) {
-                         fiber_frame own;
-                         own.host = std::move(host);
-                         own.stack = bounds;
-                         own.result = first_result;
-#ifdef OTP_ASAN_FIBERS
-                         __sanitizer_finish_switch_fiber(nullptr, &own.host_bottom, &own.host_size);
-#endif
-                         set_running_frame(&own);
-                         auto done = body(*this, arg);
-                         *own.result = done;  // the current host's, not a member: see above
-#ifdef OTP_ASAN_FIBERS
-                         __sanitizer_start_switch_fiber(nullptr, own.host_bottom, own.host_size);
-#endif
-                         return std::move(own.host);
-                       }};
+    auto fresh = take_turn_stack();
+    home = std::exchange(fresh.home, nullptr);  // this turn's now
+    frame = std::exchange(fresh.frame, nullptr);
+    stack = std::move(fresh.fiber);
+    if (frame != nullptr) {  // a stack whose last turn ended: this turn runs in its loop
+      frame->self = this;
+      frame->body = body;
+      frame->arg = arg;
+      frame->result = &result;
+      frame->has_parked = false;
+      frame->turn_over = false;
+    } else {
+      stack = make_turn_stack(*home, this, body, arg, &result);
+    }
   }
 #ifdef OTP_ASAN_FIBERS
   auto bounds = stack_pool::bounds(*home);
@@ -586,8 +695,8 @@ std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body 
     set_current(outer_current);
     set_stack_owner(outer_owner);
     set_running_frame(outer_frame);
-    if (!stack) {  // the turn ended
-      stack_pool::release(*home);
+    if (frame->turn_over) {  // the turn ended; its stack may run the thread's next turn
+      keep_turn_stack(std::move(stack), frame, *home);
       return result;
     }
     // Parked in a wait (the process is still ours). Once the state says so, a wake may

@@ -53,6 +53,7 @@ class stack_home {
   bool listed = false;              // in a free list (maybe stale: check when taken)
   parked_turn* resident = nullptr;  // a parked turn whose frames are on the stack
   parked_turn* waiters = nullptr;   // parked turns waiting for the stack to be free
+  std::size_t tenants = 0;          // parked turns whose frames were moved off it
 
  private:
   boost::context::stack_context sc_;
@@ -130,6 +131,7 @@ void evict(stack_home& h) {
   turn->image = std::make_unique_for_overwrite<std::byte[]>(size);
   copy_frames(turn->image.get(), turn->sp, size);
   h.resident = nullptr;
+  ++h.tenants;
   add_ref(the_registry().evictions);
 }
 
@@ -245,6 +247,11 @@ void stack_pool::release(stack_home& home) noexcept {
   reschedule_all(waiters);
 }
 
+bool stack_pool::keep(stack_home& home) noexcept {
+  stack_home::guard g{home};
+  return home.tenants == 0 && home.waiters == nullptr;
+}
+
 void stack_pool::park(parked_turn& turn) noexcept {
   parked_turn* waiters = nullptr;
   {
@@ -270,6 +277,7 @@ bool stack_pool::reclaim(parked_turn& turn) {
     copy_frames(const_cast<std::byte*>(turn.sp), turn.image.get(),
                 static_cast<std::size_t>(h.top() - turn.sp));
     turn.image.reset();
+    --h.tenants;
     add_ref(the_registry().restores);
   }
   h.resident = nullptr;
@@ -293,6 +301,8 @@ void stack_pool::abandon(parked_turn& turn) noexcept {
       freed = !h.running;
       if (freed)
         was_listed = std::exchange(h.listed, true);
+    } else if (turn.image) {
+      --h.tenants;
     }
   }
   turn.image.reset();

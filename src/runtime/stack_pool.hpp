@@ -48,6 +48,10 @@ class stack_pool {
 
   /// The turn on `home` ended: the stack is free.
   static void release(stack_home& home) noexcept;
+  /// The turn on `home` ended, and its thread would keep the stack for its next turn: true
+  /// (and the stack stays taken) unless frames moved off it must come back to it, since a kept
+  /// stack is nobody else's to run on.
+  static bool keep(stack_home& home) noexcept;
   /// The turn on `turn.home` parked, its lowest live byte at `turn.sp`. Its frames stay until
   /// a turn needs the stack. From now on another thread may `reclaim` it.
   static void park(parked_turn& turn) noexcept;
