@@ -1,0 +1,56 @@
+#pragma once
+
+// /api/events: server-sent events for the page. One timer on the observer's I/O thread,
+// running only while a page listens, takes the trees every `tree_period` and sends them when
+// they changed (a restart: new pids, restart counts), and the node's figures every second.
+// Every listener gets the same bytes: the work per tick does not grow with the pages open.
+
+#include "routes.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace otp::observer::detail {
+
+inline constexpr auto tree_period = std::chrono::milliseconds{250};
+
+/// A connection that listens (http_server.cpp's session, once it has sent the stream's head).
+class event_sink {
+ public:
+  virtual ~event_sink() = default;
+  /// Queues an event; false once the connection is gone or too far behind (then it is closed).
+  virtual bool push(std::shared_ptr<const std::string> event) = 0;
+};
+
+class event_hub {
+ public:
+  event_hub(boost::asio::io_context& io, const route_context& ctx);
+
+  /// Sends `sink` the current trees and figures at once, then every change.
+  void subscribe(std::shared_ptr<event_sink> sink);
+
+  /// Drops the listeners and stops the timer.
+  void close();
+
+ private:
+  void tick();
+  void broadcast(const std::shared_ptr<const std::string>& event);
+
+  const route_context& ctx_;
+  boost::asio::steady_timer timer_;
+  std::vector<std::shared_ptr<event_sink>> sinks_;
+  std::shared_ptr<const std::string> trees_;
+  unsigned ticks_ = 0;
+  bool running_ = false;
+};
+
+/// `event: NAME` with `json` as its data lines (a line break in JSON is whitespace: each line
+/// becomes a `data:` line, which the browser joins with line breaks again).
+std::string sse_event(std::string_view name, std::string_view json);
+
+}  // namespace otp::observer::detail
