@@ -41,8 +41,10 @@ for (const b of document.querySelectorAll("nav button")) {
 
 // -- trees --------------------------------------------------------------------------------
 
-let lastPids = new Map();  // path -> pid, from the previous drawing
-const flashUntil = new Map();  // path -> time until which its node flashes
+// A process flashes when its pid was not in the previous drawing: it was just (re)started.
+// By pid, not by place: a restarted simple_one_for_one child moves to the end of its list.
+let lastPids = new Set();
+const flashUntil = new Map();  // pid -> time until which its node flashes
 const flashMs = 1500;
 
 function strategyOf(n) {
@@ -51,10 +53,9 @@ function strategyOf(n) {
 }
 
 function drawTreeNode(n, path, pids, now) {
-  pids.set(path, n.pid);
-  const before = lastPids.get(path);
-  if (before !== undefined && before !== n.pid) flashUntil.set(path, now + flashMs);
-  const flashing = (flashUntil.get(path) || 0) > now;
+  pids.add(n.pid);
+  if (lastPids.size && !lastPids.has(n.pid)) flashUntil.set(n.pid, now + flashMs);
+  const flashing = (flashUntil.get(n.pid) || 0) > now;
   const label = n.id || n.module;
   const box = el("div", {
     class: `node ${n.type}${flashing ? " flash" : ""}`, "data-path": path, "data-pid": n.pid,
@@ -80,7 +81,8 @@ function drawTreeNode(n, path, pids, now) {
 
 function drawTrees(trees) {
   const now = Date.now();
-  const pids = new Map();
+  const pids = new Set();
+  for (const [pid, until] of flashUntil) if (until <= now) flashUntil.delete(pid);
   const section = $("#trees");
   section.replaceChildren();
   if (!trees.length) section.append(el("p", { class: "empty" }, "No supervision tree yet."));

@@ -130,8 +130,8 @@ async function killShowsNewPid(page) {
   check(flashing, "the restarted process flashes");
   const restarts = await page.$eval('.node[data-path="app/store/cache"] .restarts', (e) => e.textContent);
   check(restarts === "1 restart", `its restart count shows (${restarts})`);
-  await screenshot(page, "observer-trees.png");
   await page.click("#detail-close");
+  await screenshot(page, "observer-trees.png");  // while the restarted processes flash
 }
 
 async function tableSortsByMailbox(page, expected) {
