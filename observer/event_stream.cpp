@@ -9,6 +9,7 @@ namespace otp::observer::detail {
 namespace {
 
 constexpr unsigned ticks_per_figures = 4;  // figures once a second
+constexpr unsigned ticks_per_walk = roots_period / tree_period;
 
 }  // namespace
 
@@ -37,7 +38,7 @@ event_hub::event_hub(boost::asio::io_context& io, const route_context& ctx)
 
 void event_hub::subscribe(std::shared_ptr<event_sink> sink) {
   if (!trees_ || !running_)
-    trees_ = std::make_shared<const std::string>(sse_event("trees", trees_json(all_trees(ctx_.n))));
+    trees_ = std::make_shared<const std::string>(take_trees(true));
   auto figures = std::make_shared<const std::string>(sse_event("node", node_json(ctx_.n)));
   if (!sink->push(trees_) || !sink->push(figures))
     return;
@@ -58,17 +59,29 @@ void event_hub::broadcast(const std::shared_ptr<const std::string>& event) {
   std::erase_if(sinks_, [&](const std::shared_ptr<event_sink>& s) { return !s->push(event); });
 }
 
+std::string event_hub::take_trees(bool walk) {
+  std::optional<std::vector<tree_node>> trees;
+  if (!walk)
+    trees = trees_under(roots_);
+  if (!trees)
+    trees = all_trees(ctx_.n);
+  roots_ = *trees;
+  for (auto& root : roots_)
+    root.children.clear();
+  return sse_event("trees", trees_json(*trees));
+}
+
 void event_hub::tick() {
   timer_.expires_after(tree_period);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || !running_)
       return;
-    auto trees = sse_event("trees", trees_json(all_trees(ctx_.n)));
+    auto trees = take_trees(++ticks_ % ticks_per_walk == 0);
     if (*trees_ != trees) {
       trees_ = std::make_shared<const std::string>(std::move(trees));
       broadcast(trees_);
     }
-    if (++ticks_ % ticks_per_figures == 0)
+    if (ticks_ % ticks_per_figures == 0)
       broadcast(std::make_shared<const std::string>(sse_event("node", node_json(ctx_.n))));
     if (sinks_.empty()) {
       running_ = false;  // nobody listens: no more walks until the next page opens

@@ -4,8 +4,13 @@
 // running only while a page listens, takes the trees every `tree_period` and sends them when
 // they changed (a restart: new pids, restart counts), and the node's figures every second.
 // Every listener gets the same bytes: the work per tick does not grow with the pages open.
+// Between two walks of all processes (every `roots_period`, to find new top-level
+// supervisors), a tick only asks the roots it knows: a tick costs the trees' size, not the
+// node's.
 
 #include "routes.hpp"
+
+#include "otp/supervision_tree.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +23,7 @@
 namespace otp::observer::detail {
 
 inline constexpr auto tree_period = std::chrono::milliseconds{250};
+inline constexpr auto roots_period = std::chrono::seconds{2};
 
 /// A connection that listens (http_server.cpp's session, once it has sent the stream's head).
 class event_sink {
@@ -39,12 +45,15 @@ class event_hub {
 
  private:
   void tick();
+  /// The trees now, as an event: under the known roots, or after a walk for them.
+  std::string take_trees(bool walk);
   void broadcast(const std::shared_ptr<const std::string>& event);
 
   const route_context& ctx_;
   boost::asio::steady_timer timer_;
   std::vector<std::shared_ptr<event_sink>> sinks_;
   std::shared_ptr<const std::string> trees_;
+  std::vector<tree_node> roots_;  ///< the last trees' roots (their subtrees are not used)
   unsigned ticks_ = 0;
   bool running_ = false;
 };
