@@ -2,13 +2,15 @@
 // gen_servers (100,000) with the observer started, without a page (--page off) or with one
 // open (--page on). bench/run_observer.sh runs both, the order alternating, and compares.
 //
-//   observer_bench --page on|off --echo-load PATH [--processes N] [--calls N] [--duration S]
+//   observer_bench --page on|off|events|table --echo-load PATH [--processes N] [--calls N]
+//                  [--duration S]
 //
 // "A page" is what the page asks of the node while it shows its heaviest view, Processes:
 // the event stream (/api/events: the trees taken every 250 ms, the node's figures every
 // second) and, every second, the first 100 processes sorted by mailbox length. It is asked by
 // a thread of this program, not by a browser: a browser on the same 2 cores would measure its
-// own rendering, and a person's browser runs on another machine.
+// own rendering, and a person's browser runs on another machine. `events` and `table` ask
+// only the one or the other, to tell where the cost goes.
 //
 // Results: `RESULT idle_cpu_ms_per_s` (the node's CPU time per second of wall time while
 // nothing else runs, less the emulated page's own thread: what watching costs the node,
@@ -106,11 +108,14 @@ double process_cpu_seconds() {
 }
 
 /// The page's requests, on a thread, until `stop`; `cpu`: that thread's CPU time so far.
-void open_page(std::uint16_t port, const std::atomic<bool>& stop, std::atomic<std::size_t>& bytes,
-               std::atomic<double>& cpu) {
-  int events = connect_to(port);
-  auto req = fmt::format("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n", port);
-  (void)::send(events, req.data(), req.size(), MSG_NOSIGNAL);
+void open_page(std::uint16_t port, std::string_view parts, const std::atomic<bool>& stop,
+               std::atomic<std::size_t>& bytes, std::atomic<double>& cpu) {
+  int events = -1;
+  if (parts != "table") {
+    events = connect_to(port);
+    auto req = fmt::format("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n", port);
+    (void)::send(events, req.data(), req.size(), MSG_NOSIGNAL);
+  }
   auto next_page = clock_type::now();
   char buf[65536];
   while (!stop) {
@@ -118,7 +123,7 @@ void open_page(std::uint16_t port, const std::atomic<bool>& stop, std::atomic<st
     if (::poll(&p, 1, 50) > 0)
       if (auto n = ::recv(events, buf, sizeof buf, 0); n > 0)
         bytes += static_cast<std::size_t>(n);
-    if (clock_type::now() >= next_page) {
+    if (parts != "events" && clock_type::now() >= next_page) {
       bytes += fetch(port, "/api/processes?offset=0&limit=100&sort=-mailbox");
       next_page += 1s;
     }
@@ -150,7 +155,7 @@ double calls_per_second(otp::node& node, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool page = false;
+  std::string_view page = "off";
   std::string echo_load;
   std::size_t processes = 100'000;
   int calls = 100'000;
@@ -159,7 +164,7 @@ int main(int argc, char** argv) {
     std::string_view arg = argv[i];
     std::string_view value = argv[i + 1];
     if (arg == "--page")
-      page = value == "on";
+      page = value;
     else if (arg == "--echo-load")
       echo_load = value;
     else if (arg == "--processes")
@@ -171,7 +176,7 @@ int main(int argc, char** argv) {
   }
   if (echo_load.empty()) {
     fmt::print(stderr,
-               "usage: observer_bench --page on|off --echo-load PATH [--processes N] "
+               "usage: observer_bench --page on|off|events|table --echo-load PATH [--processes N] "
                "[--calls N] [--duration S]\n");
     return 2;
   }
@@ -195,8 +200,8 @@ int main(int argc, char** argv) {
   std::atomic<std::size_t> page_bytes{0};
   std::atomic<double> viewer_cpu{0};
   std::thread viewer;
-  if (page) {
-    viewer = std::thread{[&] { open_page(observer.port(), stop, page_bytes, viewer_cpu); }};
+  if (page != "off") {
+    viewer = std::thread{[&] { open_page(observer.port(), page, stop, page_bytes, viewer_cpu); }};
     std::this_thread::sleep_for(1500ms);  // the stream's first trees, the first page
   }
   auto cpu0 = process_cpu_seconds() - viewer_cpu;
@@ -219,7 +224,7 @@ int main(int argc, char** argv) {
   stop = true;
   if (viewer.joinable())
     viewer.join();
-  fmt::print("# page {}: {} bytes received, {} processes\n", page ? "on" : "off", page_bytes.load(),
+  fmt::print("# page {}: {} bytes received, {} processes\n", page, page_bytes.load(),
              node.process_count());
   (void)otp::net::stop_listener(listener);
   (void)app;

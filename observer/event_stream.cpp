@@ -2,6 +2,8 @@
 
 #include "views.hpp"
 
+#include "otp/detail/node_access.hpp"
+
 #include <algorithm>
 
 namespace otp::observer::detail {
@@ -37,8 +39,10 @@ event_hub::event_hub(boost::asio::io_context& io, const route_context& ctx)
   : ctx_(ctx), timer_(io) {}
 
 void event_hub::subscribe(std::shared_ptr<event_sink> sink) {
-  if (!trees_ || !running_)
+  if (!trees_ || !running_) {
+    taken_at_ = walked_at_ = otp::detail::node_access::process_changes(ctx_.n);
     trees_ = std::make_shared<const std::string>(take_trees(true));
+  }
   auto figures = std::make_shared<const std::string>(sse_event("node", node_json(ctx_.n)));
   if (!sink->push(trees_) || !sink->push(figures))
     return;
@@ -76,10 +80,19 @@ void event_hub::tick() {
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || !running_)
       return;
-    auto trees = take_trees(++ticks_ % ticks_per_walk == 0);
-    if (*trees_ != trees) {
-      trees_ = std::make_shared<const std::string>(std::move(trees));
-      broadcast(trees_);
+    // Read before the trees are taken: a change meanwhile is taken again next tick.
+    auto changes = otp::detail::node_access::process_changes(ctx_.n);
+    auto due = ++ticks_ % ticks_per_walk == 0;
+    if (changes != taken_at_ || due) {
+      auto walk = due && changes != walked_at_;
+      taken_at_ = changes;
+      if (walk)
+        walked_at_ = changes;
+      auto trees = take_trees(walk);
+      if (*trees_ != trees) {
+        trees_ = std::make_shared<const std::string>(std::move(trees));
+        broadcast(trees_);
+      }
     }
     if (ticks_ % ticks_per_figures == 0)
       broadcast(std::make_shared<const std::string>(sse_event("node", node_json(ctx_.n))));

@@ -4,9 +4,11 @@
 // running only while a page listens, takes the trees every `tree_period` and sends them when
 // they changed (a restart: new pids, restart counts), and the node's figures every second.
 // Every listener gets the same bytes: the work per tick does not grow with the pages open.
-// Between two walks of all processes (every `roots_period`, to find new top-level
-// supervisors), a tick only asks the roots it knows: a tick costs the trees' size, not the
-// node's.
+// A tick takes the trees only if a process started or exited since the last (a restart, a
+// child started or stopped), or every `roots_period` all the same; and it walks all processes,
+// to find new top-level supervisors, only every `roots_period` after such a change, asking
+// the roots it knows in between: an idle node costs a tick one lock, a busy one a call per
+// supervisor.
 
 #include "routes.hpp"
 
@@ -54,6 +56,8 @@ class event_hub {
   std::vector<std::shared_ptr<event_sink>> sinks_;
   std::shared_ptr<const std::string> trees_;
   std::vector<tree_node> roots_;  ///< the last trees' roots (their subtrees are not used)
+  std::uint64_t taken_at_ = 0;    ///< `process_changes` when the trees were last taken
+  std::uint64_t walked_at_ = 0;   ///< ... when all processes were last walked
   unsigned ticks_ = 0;
   bool running_ = false;
 };

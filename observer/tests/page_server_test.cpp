@@ -118,7 +118,8 @@ TEST_CASE("/api/events sends the trees at once, and again when a child restarts"
   auto obs = observer::start(node).value();
   event_reader events{obs.port()};
   auto first = fmt::format("\"pid\": \"{}\"", cache);
-  REQUIRE(events.read_until([&](const std::string& s) { return has(s, first); }));
+  REQUIRE(events.read_until(
+    [&](const std::string& s) { return has(s, first) && has(s, "event: node"); }));
   CHECK(events.got.starts_with("HTTP/1.1 200 OK\r\n"));
   CHECK(has(events.got, "Content-Type: text/event-stream"));
   CHECK(has(events.got, "event: trees\ndata: ["));
@@ -129,6 +130,27 @@ TEST_CASE("/api/events sends the trees at once, and again when a child restarts"
   CHECK(events.read_until([&](const std::string& s) { return has(s, fresh); }));
   CHECK(has(events.got, "\"restarts\": 1"));
   obs.stop();  // with a stream open
+}
+
+TEST_CASE("/api/events shows a tree that starts later, and drops one that stops") {
+  otp::node node{{.threads = 2}};
+  auto app = start_app(node);
+  auto obs = observer::start(node).value();
+  event_reader events{obs.port()};
+  REQUIRE(events.read_until([&](const std::string& s) { return has(s, "\"id\": \"app\""); }));
+  // Found by the walk for new roots, within its 2 s period.
+  auto later = otp::supervisor::start_link(node, otp::start_options{.name = "later"}, {},
+                                           {{.id = "w", .start = otp::start_with<pinger>()}})
+                 .value();
+  CHECK(events.read_until([&](const std::string& s) { return has(s, "\"id\": \"later\""); }));
+  otp::gen_server::stop(app).value();
+  // The last trees event names `later` but not `app`.
+  auto last_trees = [](const std::string& s) { return s.substr(s.rfind("event: trees")); };
+  CHECK(events.read_until([&](const std::string& s) {
+    return s.find("event: trees") != std::string::npos && !has(last_trees(s), "\"app\"")
+           && has(last_trees(s), "\"later\"");
+  }));
+  otp::gen_server::stop(later).value();
 }
 
 TEST_CASE("/api/trees draws one tree per root, its subtrees inside it") {
