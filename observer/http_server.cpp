@@ -1,10 +1,12 @@
 #include "otp/observer/observer.hpp"
 
+#include "event_stream.hpp"
 #include "routes.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -13,6 +15,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <chrono>
+#include <deque>
 #include <thread>
 
 namespace otp::observer {
@@ -26,13 +29,35 @@ namespace {
 
 constexpr auto io_timeout = std::chrono::seconds{10};
 constexpr std::uint32_t request_limit = 8 * 1024;
+/// Events queued for a listener that does not read: past this, it is dropped (its page
+/// reconnects and starts from the current state).
+constexpr std::size_t stream_backlog = 64;
 
-/// One HTTP/1.1 connection: read a request, answer it, again while the client keeps it alive.
-/// Every step runs on the observer's I/O thread; a malformed request gets 400 and a close.
-class session : public std::enable_shared_from_this<session> {
+constexpr std::string_view stream_head =
+  "HTTP/1.1 200 OK\r\nServer: caf-otp observer\r\nContent-Type: text/event-stream\r\n"
+  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
+  "retry: 1000\n\n";
+
+/// One HTTP/1.1 connection: read a request, answer it, again while the client keeps it alive;
+/// or, for /api/events, a stream of events until either side closes. Every step runs on the
+/// observer's I/O thread; a malformed request gets 400 and a close.
+class session : public std::enable_shared_from_this<session>, public detail::event_sink {
  public:
-  session(tcp::socket socket, const detail::route_context& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {}
+  session(tcp::socket socket, const detail::route_context& ctx, detail::event_hub& hub)
+    : stream_(std::move(socket)), hub_(hub), ctx_(ctx) {}
+
+  bool push(std::shared_ptr<const std::string> event) override {
+    if (closed_)
+      return false;
+    if (outbox_.size() >= stream_backlog) {
+      close();
+      return false;
+    }
+    outbox_.push_back(std::move(event));
+    if (outbox_.size() == 1)
+      write_next();
+    return true;
+  }
 
   void read() {
     parser_.emplace();
@@ -60,7 +85,29 @@ class session : public std::enable_shared_from_this<session> {
                               req[http::field::origin],
                               req[http::field::authorization],
                               req["Sec-Fetch-Site"]};
-    reply(detail::answer(ctx_, view), req.keep_alive(), req.method() == http::verb::head);
+    auto answer = detail::answer(ctx_, view);
+    if (answer.event_stream && req.method() == http::verb::get)
+      return start_stream();
+    reply(std::move(answer), req.keep_alive(), req.method() == http::verb::head);
+  }
+
+  /// The head of an endless response (no length: it ends when the connection does), then
+  /// the hub's events as they come.
+  void start_stream() {
+    stream_.expires_never();
+    push(std::make_shared<const std::string>(stream_head));
+    hub_.subscribe(shared_from_this());
+  }
+
+  void write_next() {
+    asio::async_write(stream_, asio::buffer(*outbox_.front()),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec)
+                          return self->close();
+                        self->outbox_.pop_front();
+                        if (!self->outbox_.empty())
+                          self->write_next();
+                      });
   }
 
   void reply(detail::response r, bool keep_alive, bool head = false) {
@@ -69,6 +116,8 @@ class session : public std::enable_shared_from_this<session> {
     res->set(http::field::content_type, r.content_type);
     res->set(http::field::cache_control, "no-store");
     res->set("X-Content-Type-Options", "nosniff");
+    // The page runs only its own files, and no other site may frame it.
+    res->set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
@@ -85,11 +134,15 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void close() {
+    closed_ = true;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   beast::tcp_stream stream_;
+  std::deque<std::shared_ptr<const std::string>> outbox_;
+  bool closed_ = false;
+  detail::event_hub& hub_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const detail::route_context& ctx_;
@@ -106,7 +159,7 @@ struct server::impl {
       if (ec == asio::error::operation_aborted)
         return;
       if (!ec)
-        std::make_shared<session>(std::move(socket), ctx)->read();
+        std::make_shared<session>(std::move(socket), ctx, hub)->read();
       accept();
     });
   }
@@ -116,6 +169,7 @@ struct server::impl {
   detail::route_context ctx;
   asio::io_context io{1};
   tcp::acceptor acceptor;
+  detail::event_hub hub{io, ctx};  // after io: its listeners go before the context does
   std::thread thread;
 };
 
@@ -150,6 +204,7 @@ void server::stop() {
   asio::post(impl_->io, [p = impl_.get()] {
     beast::error_code ignored;
     p->acceptor.close(ignored);
+    p->hub.close();
     p->io.stop();
   });
   impl_->thread.join();

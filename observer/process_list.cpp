@@ -161,6 +161,10 @@ std::vector<pid> supervisors(const node& n) {
         result.push_back(std::move(*p));
     return true;
   });
+  // The walk is in the order inits returned, a supervisor after its children; pids are
+  // allocated at spawn, a parent before its children.
+  std::sort(result.begin(), result.end(),
+            [](const pid& a, const pid& b) { return a.id() < b.id(); });
   return result;
 }
 

@@ -1,5 +1,7 @@
 #include "routes.hpp"
 
+#include "actions.hpp"
+#include "page_assets.hpp"
 #include "views.hpp"
 
 #include <fmt/format.h>
@@ -91,16 +93,18 @@ bool origin_allowed(const request_view& req) {
   return req.origin == fmt::format("http://{}", req.host);
 }
 
-std::optional<response> check(const route_context& ctx, const request_view& req) {
+/// `is_asset`: the page's own files, which hold no data of the node, are served without the
+/// token (the page then sends it, from its address, with each request of its own).
+std::optional<response> check(const route_context& ctx, const request_view& req, bool is_asset) {
   if (!host_allowed(ctx, req))
     return error(403, "host not allowed");
   if (!origin_allowed(req))
     return error(403, "cross-origin request refused");
-  if (!authorized(ctx, req))
+  if (!is_asset && !authorized(ctx, req))
     return error(403, "access token required");
   if (req.method == "POST" && !ctx.opts.actions)
-    return error(403, "actions are off");
-  if (req.method != "GET" && req.method != "HEAD")
+    return error(403, "actions are off: start the observer with observer_options::actions");
+  if (req.method != "GET" && req.method != "HEAD" && req.method != "POST")
     return error(405, "method not allowed");
   return std::nullopt;
 }
@@ -119,8 +123,8 @@ response processes(const route_context& ctx, const request_view& req) {
   return {200, "application/json", processes_json(list_processes(ctx.n, page), page)};
 }
 
-/// `/api/process/<0.42.0>` or `/api/process/42`.
-response one_process(const route_context& ctx, std::string_view which) {
+/// The id in `<0.42.0>` (also percent-encoded) or `42`.
+std::optional<std::uint64_t> pid_id(std::string_view which) {
   if (which.starts_with("%3C0.") || which.starts_with("%3c0."))
     which.remove_prefix(5);
   else if (which.starts_with("<0."))
@@ -128,8 +132,26 @@ response one_process(const route_context& ctx, std::string_view which) {
   which = which.substr(0, which.find('.'));
   std::uint64_t id = 0;
   if (which.empty() || !parse_number(which, id))
+    return std::nullopt;
+  return id;
+}
+
+/// `/api/process/<pid>`: GET its details; POST `/api/process/<pid>/<action>` (kill,
+/// suspend, resume), which `check` let through only with actions on.
+response one_process(const route_context& ctx, std::string_view method, std::string_view rest) {
+  auto slash = rest.find('/');
+  auto id = pid_id(rest.substr(0, slash));
+  if (!id)
     return error(400, "bad pid");
-  if (auto body = process_json(ctx.n, id))
+  if (method == "POST") {
+    if (slash == std::string_view::npos)
+      return error(404, "POST /api/process/<pid>/kill, suspend or resume");
+    auto done = act(ctx.n, *id, rest.substr(slash + 1));
+    return {done.status, "application/json", std::move(done.body)};
+  }
+  if (slash != std::string_view::npos)
+    return error(405, "actions are POST requests");
+  if (auto body = process_json(ctx.n, *id))
     return {200, "application/json", std::move(*body)};
   return error(404, "no such process");
 }
@@ -141,22 +163,29 @@ bool is_loopback(std::string_view address) {
 }
 
 response answer(const route_context& ctx, const request_view& req) {
-  if (auto refused = check(ctx, req))
-    return *refused;
   auto path = path_of(req.target);
+  auto file = req.method == "POST" ? std::nullopt : find_asset(path == "/" ? "/index.html" : path);
+  if (auto refused = check(ctx, req, file.has_value()))
+    return *refused;
+  if (file)
+    return {200, std::string{file->content_type}, std::string{file->body}};
+  if (req.method == "POST" && !path.starts_with("/api/process/"))
+    return error(405, "method not allowed");
   if (path == "/metrics")
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text(ctx.n, ctx.stats)};
   if (path == "/api/processes")
     return processes(ctx, req);
   if (path.starts_with("/api/process/"))
-    return one_process(ctx, path.substr(13));
+    return one_process(ctx, req.method, path.substr(13));
   if (path == "/api/trees")
     return {200, "application/json", trees_json(all_trees(ctx.n))};
   if (path == "/api/node")
     return {200, "application/json", node_json(ctx.n)};
-  if (path == "/")
-    return {200, "text/plain; charset=utf-8",
-            "caf-otp observer: /metrics /api/processes /api/process/<pid> /api/trees /api/node\n"};
+  if (path == "/api/events") {
+    response stream;
+    stream.event_stream = true;
+    return stream;
+  }
   return error(404, "not found");
 }
 

@@ -24,6 +24,9 @@ struct response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  /// `/api/events`, allowed: the server keeps the connection open and streams server-sent
+  /// events on it (http_server.cpp) instead of writing `body`.
+  bool event_stream = false;
 };
 
 struct route_context {

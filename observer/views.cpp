@@ -85,6 +85,17 @@ std::vector<tree_node> all_trees(node& n) {
   return trees;
 }
 
+std::optional<std::vector<tree_node>> trees_under(const std::vector<tree_node>& roots) {
+  std::vector<tree_node> trees;
+  for (const auto& root : roots) {
+    auto tree = supervision_tree(sup_ref{root.pid}, root.id);
+    if (!tree)
+      return std::nullopt;
+    trees.push_back(std::move(*tree));
+  }
+  return trees;
+}
+
 std::string processes_json(const process_page& page, const page_request& req) {
   std::string out = fmt::format(
     "{{\"total\": {}, \"offset\": {}, \"limit\": {}, \"sort\": \"{}\", \"order\": \"{}\", "

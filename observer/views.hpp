@@ -17,8 +17,14 @@ namespace otp::observer::detail {
 
 inline constexpr auto ask_timeout = std::chrono::seconds{1};
 
-/// Every supervision tree of the node, one per top-level supervisor, oldest first.
+/// Every supervision tree of the node, one per top-level supervisor, oldest first. Walks all
+/// processes to find the supervisors: O(n).
 std::vector<tree_node> all_trees(node& n);
+
+/// The trees under `roots` (as `all_trees` found them), without walking the processes: one
+/// `supervision_tree` per root. Nothing if a root has exited (its tree is gone, or it is
+/// now under another): then only `all_trees` can say.
+std::optional<std::vector<tree_node>> trees_under(const std::vector<tree_node>& roots);
 
 std::string processes_json(const process_page& page, const page_request& req);
 std::string node_json(node& n);

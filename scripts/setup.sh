@@ -8,9 +8,15 @@ set -euo pipefail
 # and the clang build (test.sh --clang). pkgconf: the packaging test's pkg-config route.
 # zlib1g-dev: compressed Erlang terms. erlang-dev: erl_interface (ei), Erlang's C library, which
 # the term tests check the codec against (it pulls in erlang-base, whose erl writes their data).
+# chromium: the observer's page test (observer/tests/page_test.js) drives it headless, through
+# puppeteer-core from the npm registry (below; it downloads no browser). nodejs and npm run
+# that test, unless a Node.js is already installed.
 # The README lists these: keep the two in step.
 packages=(libcaf-dev libboost1.81-dev libboost-context1.81-dev libfmt-dev doctest-dev cmake
-  ninja-build g++ libssl-dev ccache clang libclang-rt-14-dev pkgconf zlib1g-dev erlang-dev)
+  ninja-build g++ libssl-dev ccache clang libclang-rt-14-dev pkgconf zlib1g-dev erlang-dev
+  chromium)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+puppeteer_version=24  # its major version: 24 runs on bookworm's Node.js 18
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(erlang-nox liburing-dev) ;;
@@ -30,15 +36,31 @@ missing=()
 for p in "${packages[@]}"; do
   [[ -n "${installed[$p]:-}" ]] || missing+=("$p")
 done
+# puppeteer-core, installed globally (the test finds it through `npm root -g`).
+install_puppeteer() {
+  local root
+  root="$(npm root -g)"
+  [[ -f "$root/puppeteer-core/package.json" ]] && return 0
+  echo "setup.sh: installing puppeteer-core@$puppeteer_version (npm)"
+  # Not fatal: without it that one test says it is skipped, and why.
+  "${sudo[@]}" npm install -g --no-fund --no-audit "puppeteer-core@$puppeteer_version" \
+    || echo "setup.sh: puppeteer-core could not be installed: the page test will be skipped" >&2
+}
+
+sudo=()
+if ((EUID != 0)) && command -v sudo >/dev/null; then
+  sudo=(sudo)
+fi
+
 if ((${#missing[@]} == 0)); then
+  install_puppeteer
   echo "setup.sh: all dependencies present"
   exit 0
 fi
 
-sudo=()
-if ((EUID != 0)); then
-  command -v sudo >/dev/null || { echo "setup.sh: must run as root to install: ${missing[*]}" >&2; exit 1; }
-  sudo=(sudo)
+if ((EUID != 0)) && ((${#sudo[@]} == 0)); then
+  echo "setup.sh: must run as root to install: ${missing[*]}" >&2
+  exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 
@@ -56,3 +78,4 @@ fi
 echo "setup.sh: installing ${missing[*]}"
 "${sudo[@]}" apt-get update
 "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+install_puppeteer

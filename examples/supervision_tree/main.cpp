@@ -11,9 +11,15 @@
 // Crash reports go to a logger sink that prints one line per report. New pids are marked `*`
 // (and coloured on a terminal; NO_COLOR turns colours off). `--dot` or `--json` prints the
 // fresh tree in that format instead, e.g. `supervision_tree --dot | dot -Tsvg > tree.svg`.
+//
+// `--observe` starts the observer (docs/observer.md) on the node and prints its URL, waits
+// 10 s for a browser to open it, then pauses 3 s (`--pause MS`) before each fault, so that a
+// person sees each restart flash and the escalation happen; so that the slower steps still
+// escalate as described, every restart period is then 60 s instead of 5 s.
 
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
+#include <otp/observer.hpp>
 #include <otp/process.hpp>
 #include <otp/supervision_tree.hpp>
 #include <otp/supervisor.hpp>
@@ -27,6 +33,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -70,6 +77,13 @@ otp::child_spec group(std::string id, otp::sup_flags flags, std::vector<otp::chi
           .start = supervisor::start_with(flags, std::move(children)),
           .type = otp::child_type::supervisor};
 }
+
+/// How fast the demo goes: at full speed, or slowly enough for a person watching it.
+struct pace {
+  std::chrono::seconds period = 5s;       ///< every supervisor's restart period
+  std::chrono::milliseconds pause = 0ms;  ///< before each fault
+};
+pace speed;
 
 // -- output ------------------------------------------------------------------------------------
 
@@ -256,6 +270,7 @@ struct demo {
   /// Crashes the process at `path`; returns the tree once the process at `path` runs again
   /// with a new pid, or the error once `app` is gone.
   snapshot crash_and_wait(const std::vector<std::string>& path) {
+    std::this_thread::sleep_for(speed.pause);
     auto victim = find(tree, path)->pid;
     crash(*find(tree, path));
     return wait_for_new_pid(path, victim);
@@ -263,6 +278,7 @@ struct demo {
 
   /// Sends `n` pieces of work to the process at `path` at once; as `crash_and_wait`.
   snapshot flood_and_wait(const std::vector<std::string>& path, int n) {
+    std::this_thread::sleep_for(speed.pause);
     auto victim = find(tree, path)->pid;
     for (int i = 0; i < n; ++i)
       gen_server::cast(otp::server_ref<service>{victim}, work{});
@@ -277,20 +293,25 @@ struct demo {
   }
 };
 
-int run(std::string_view format) {
+int run(std::string_view format, bool observe) {
   otp::node node;
   report_log reports;
   node.logger().set_sink([&](const otp::log_event& e) { reports.add(e); });
 
-  auto app = supervisor::start_link(
-               node, {.strategy = otp::strategy::one_for_one, .intensity = 1, .period = 5s},
-               {group("store", {.strategy = otp::strategy::one_for_all, .intensity = 3},
-                      {worker("cache"), bounded_worker("index")}),
-                group("pipeline", {.strategy = otp::strategy::rest_for_one, .intensity = 2},
-                      {worker("reader"), worker("parser"), worker("writer")}),
-                group("workers", {.strategy = otp::strategy::simple_one_for_one, .intensity = 5},
-                      {{.id = "job", .start = otp::start_with<job, int>()}})})
-               .value();
+  auto period = speed.period;
+  auto app =
+    supervisor::start_link(
+      node, otp::start_options{.name = "app"},
+      {.strategy = otp::strategy::one_for_one, .intensity = 1, .period = period},
+      {group("store", {.strategy = otp::strategy::one_for_all, .intensity = 3, .period = period},
+             {worker("cache"), bounded_worker("index")}),
+       group("pipeline",
+             {.strategy = otp::strategy::rest_for_one, .intensity = 2, .period = period},
+             {worker("reader"), worker("parser"), worker("writer")}),
+       group("workers",
+             {.strategy = otp::strategy::simple_one_for_one, .intensity = 5, .period = period},
+             {{.id = "job", .start = otp::start_with<job, int>()}})})
+      .value();
   auto workers = otp::sup_ref{find(otp::supervision_tree(app, "app"), {"workers"})->pid};
   for (int n = 1; n <= 3; ++n)
     supervisor::start_child(workers, n).value();
@@ -300,6 +321,17 @@ int run(std::string_view format) {
     fmt::print("{}", format == "--dot" ? otp::to_dot(d.tree) : otp::to_json(d.tree));
     gen_server::stop(app, otp::exit_reason::shutdown()).value();
     return 0;
+  }
+
+  // The observer's I/O thread reads the node; it stops before the node does (declared after).
+  std::optional<otp::observer::server> observer;
+  if (observe) {
+    observer = otp::observer::start(node).value();
+    auto lead = speed.pause > 0ms ? 10s : 0s;  // time to open the page
+    fmt::print("observer at {}\n  open it in a browser (Trees); the faults begin in {} s.\n",
+               paint("1;4", observer->url()), lead.count());
+    std::fflush(stdout);
+    std::this_thread::sleep_for(lead);
   }
 
   d.heading("the application starts",
@@ -326,19 +358,23 @@ int run(std::string_view format) {
   d.show(d.flood_and_wait({"store", "index"}, 3000).value(), {"cache", "index"},
          "index exited mailbox_full at its 1,001st message; store restarted both.");
 
-  d.heading("parser keeps crashing", "pipeline allows 2 restarts in 5 s, and used 1 in step 2.");
+  auto in = fmt::format("in {} s", period.count());
+  d.heading("parser keeps crashing",
+            fmt::format("pipeline allows 2 restarts {}, and used 1 in step 2.", in));
   fmt::print("  crash #1\n");
   d.show(d.crash_and_wait({"pipeline", "parser"}).value(), {"parser", "writer"},
-         "pipeline restarted parser and writer: its 2nd restart in 5 s.", false);
+         fmt::format("pipeline restarted parser and writer: its 2nd restart {}.", in), false);
   fmt::print("  crash #2\n");
   d.show(d.crash_and_wait({"pipeline", "parser"}).value(),
          {"pipeline", "reader", "parser", "writer"},
-         "a 3rd restart in 5 s was too many: pipeline gave up and exited (shutdown); app, "
-         "one_for_one,\n  restarted it: a fresh pipeline, with fresh children and a fresh restart "
-         "budget.");
+         fmt::format("a 3rd restart {} was too many: pipeline gave up and exited (shutdown); app, "
+                     "one_for_one,\n  restarted it: a fresh pipeline, with fresh children and a "
+                     "fresh restart budget.",
+                     in));
 
-  d.heading("the new parser keeps crashing",
-            "the new pipeline allows 2 restarts in 5 s; app allows 1 and used it in step 5.");
+  d.heading(
+    "the new parser keeps crashing",
+    fmt::format("the new pipeline allows 2 restarts {}; app allows 1 and used it in step 5.", in));
   for (int restart = 1; restart <= 2; ++restart) {
     fmt::print("  crash #{}\n", restart);
     d.show(d.crash_and_wait({"pipeline", "parser"}).value(), {"parser", "writer"},
@@ -355,10 +391,15 @@ int run(std::string_view format) {
   fmt::print("{} app is gone: which_children fails with {}\n", paint("1", "→"),
              otp::to_string(gone.error().call_kind()));
   fmt::print(
-    "  pipeline gave up again, and restarting it would be app's 2nd restart in 5 s: app "
+    "  pipeline gave up again, and restarting it would be app's 2nd restart {}: app "
     "gave up too.\n  It stopped store and workers, then exited with reason shutdown; {} "
     "processes are left.\n",
-    node.process_count());
+    in, node.process_count());
+  if (observer && speed.pause > 0ms) {
+    fmt::print("  (the observer serves 10 s more: the page shows no tree now)\n");
+    std::fflush(stdout);
+    std::this_thread::sleep_for(10s);
+  }
   fmt::print("\n{}\n", paint("2",
                              "`supervision_tree --dot | dot -Tsvg > tree.svg` draws the "
                              "tree; `--json` prints it for tools."));
@@ -366,8 +407,24 @@ int run(std::string_view format) {
 }
 
 int main(int argc, char** argv) {
+  std::string_view format;
+  bool observe = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--observe") {
+      observe = true;
+      speed = {.period = 60s, .pause = 3000ms};
+    } else if (arg == "--pause" && i + 1 < argc) {
+      speed.pause = std::chrono::milliseconds{std::atoi(argv[++i])};
+    } else if (arg == "--dot" || arg == "--json") {
+      format = arg;
+    } else {
+      fmt::print(stderr, "usage: supervision_tree [--dot | --json | --observe [--pause MS]]\n");
+      return 2;
+    }
+  }
   try {
-    return run(argc > 1 ? argv[1] : "");
+    return run(format, observe);
   } catch (const std::exception& e) {
     fmt::print(stderr, "supervision_tree: {}\n", e.what());
     return 1;

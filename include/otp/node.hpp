@@ -102,6 +102,8 @@ class node {
   /// The running processes (their hooks), and how many there are.
   detail::process_hook processes_;
   std::size_t process_count_ = 0;
+  /// Processes tracked and untracked so far: unchanged means no process started or exited.
+  std::uint64_t process_changes_ = 0;
   /// Processes started and not yet through CAF's cleanup (their exit and down messages sent):
   /// a process leaves `processes_` when it exits, and this count a moment later.
   std::size_t unfinished_ = 0;

@@ -153,6 +153,7 @@ void node_access::track(node& n, process_hook& process) {
   std::lock_guard guard{n.mtx_};
   process.link_after(n.processes_);
   ++n.process_count_;
+  ++n.process_changes_;
   ++n.unfinished_;
 }
 
@@ -162,6 +163,7 @@ void node_access::untrack(node& n, process_hook& process) {
     return;
   process.unlink();
   --n.process_count_;
+  ++n.process_changes_;
 }
 
 void node_access::visit(const node& n,
@@ -173,6 +175,11 @@ void node_access::visit(const node& n,
   for (auto* h = n.processes_.prev; h != &n.processes_; h = h->prev)
     if (!on_process(*h))
       return;
+}
+
+std::uint64_t node_access::process_changes(const node& n) {
+  std::lock_guard guard{n.mtx_};
+  return n.process_changes_;
 }
 
 void node_access::finished(node& n) {

@@ -25,6 +25,9 @@ struct node_access {
   /// Under the node's lock, so that no process leaves (or is destroyed) meanwhile: each
   /// registered name, then each running process, oldest first, until `on_process` returns
   /// false. Both must be short and must not block (the observer's snapshots).
+  /// How many times a process started or exited so far: the observer takes the trees again
+  /// only when this moved (a restart, a child started or stopped).
+  static std::uint64_t process_changes(const node& n);
   static void visit(const node& n,
                     const std::function<void(const std::string&, const pid&)>& on_name,
                     const std::function<bool(process_hook&)>& on_process);

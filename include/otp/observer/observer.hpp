@@ -1,7 +1,8 @@
 #pragma once
 
-// observer: a node's processes, supervision trees and figures over HTTP, for people (JSON)
-// and for Prometheus (/metrics). Opt-in: link caf_otp::observer and start it on a node.
+// observer: a node's processes, supervision trees and figures over HTTP: a live page for
+// people (open the URL), JSON for tools, /metrics for Prometheus. Opt-in: link
+// caf_otp::observer and start it on a node.
 //
 //   auto obs = otp::observer::start(node, {.port = 0}).value();
 //   fmt::print("observer at {}\n", obs.url());   // http://127.0.0.1:PORT/
@@ -28,7 +29,8 @@ struct observer_options {
   std::string bind = "127.0.0.1";
   /// When set, every request must carry it: `Authorization: Bearer TOKEN` or `?token=TOKEN`.
   std::string token = {};
-  /// Kill, suspend and resume through POST requests; refused (403) while false.
+  /// Kill, suspend and resume (the page's buttons, POST /api/process/<pid>/<action>);
+  /// refused (403) while false.
   bool actions = false;
 };
 
