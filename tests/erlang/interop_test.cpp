@@ -1,0 +1,234 @@
+// Ensure that a caf-otp node speaks Erlang's distribution with a real Erlang node (erl from
+// erlang-nox), over TCP through an epmd of the test's own: handshakes both ways, a wrong cookie
+// refused both ways, net_adm:ping answered pong, messages by name and by pid both ways, ticks
+// that keep an idle link up, and nodedown when the Erlang node stops answering.
+
+#include "erl_node.hpp"
+
+#include "otp/dist/erlang.hpp"
+#include "otp/process.hpp"
+#include "otp/spawn.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <future>
+#include <thread>
+
+using namespace std::chrono_literals;
+using otp::term;
+namespace erl = otp::dist::erlang;
+
+namespace {
+
+std::string host() {
+  char buffer[256] = {};
+  ::gethostname(buffer, sizeof buffer - 1);
+  std::string h{buffer};
+  return h.substr(0, h.find('.'));
+}
+
+/// A caf-otp node with Erlang distribution registered with `e`.
+struct cpp_node {
+  otp::node node;
+  std::unique_ptr<erl::distribution> dist;
+
+  cpp_node(const test_erl::epmd& e, std::string name, std::string cookie,
+           std::chrono::milliseconds tick = 60s) {
+    erl::options o;
+    o.name = std::move(name);
+    o.cookie = std::move(cookie);
+    o.epmd_port = e.port();
+    o.tick_time = tick;
+    auto started = erl::distribution::start(node, o);
+    REQUIRE_MESSAGE(started.has_value(), fmt::format("{}", started.error()));
+    dist = std::move(*started);
+  }
+};
+
+#define SKIP_WITHOUT_ERL()                                \
+  if (!test_erl::available()) {                           \
+    MESSAGE("erl or epmd missing (erlang-nox): skipped"); \
+    return;                                               \
+  }
+
+}  // namespace
+
+TEST_CASE("erlang interop: net_adm:ping from Erlang answers pong") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  CHECK(cpp.dist->name() == "cpp@" + host());
+  CHECK(cpp.dist->creation() != 0);
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args("beam", "sesame",
+                       fmt::format("io:format(\"~p~n\", [net_adm:ping('cpp@{}')]), "
+                                   "io:format(\"~p~n\", [nodes(hidden)]), halt().",
+                                   host())),
+    test_erl::epmd_env(e)};
+  std::string seen;
+  CHECK_MESSAGE(beam.wait_for("pong", 15s, &seen), seen);
+  auto hidden = beam.line(5s);
+  CHECK_MESSAGE(hidden == fmt::format("[cpp@{}]", host()), hidden.value_or("(none)"));
+}
+
+TEST_CASE("erlang interop: a wrong cookie is refused when Erlang dials") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args(
+      "beam", "wrong",
+      fmt::format("io:format(\"~p~n\", [net_adm:ping('cpp@{}')]), halt().", host())),
+    test_erl::epmd_env(e)};
+  std::string seen;
+  CHECK_MESSAGE(beam.wait_for("pang", 15s, &seen), seen);
+  CHECK(cpp.dist->nodes().empty());
+}
+
+TEST_CASE("erlang interop: a wrong cookie is refused when we dial, with not_allowed") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args("beam", "other", "io:format(\"ready~n\"), timer:sleep(20000)."),
+    test_erl::epmd_env(e)};
+  REQUIRE(beam.wait_for("ready", 15s));
+  auto r = cpp.dist->connect(fmt::format("beam@{}", host()), 10s);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().what == otp::dist::dist_error::kind::not_allowed);
+  CHECK(cpp.dist->nodes().empty());
+}
+
+TEST_CASE("erlang interop: we dial Erlang, and messages go both ways by name and by pid") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  auto beam_name = fmt::format("beam@{}", host());
+  // Erlang: box waits for {ping, From}, answers From ! {pong, node()} (SEND to our pid) and
+  // {inbox, 'cpp@host'} ! {by_name, self()} (REG_SEND to our name).
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args(
+      "beam", "sesame",
+      fmt::format("register(box, self()), io:format(\"ready~n\"), "
+                  "receive {{ping, From}} -> From ! {{pong, node()}}, "
+                  "{{inbox, 'cpp@{}'}} ! {{by_name, self()}}, io:format(\"~p~n\", [From]) "
+                  "after 20000 -> io:format(\"no ping~n\") end, timer:sleep(20000).",
+                  host())),
+    test_erl::epmd_env(e)};
+  REQUIRE(beam.wait_for("ready", 15s));
+  auto connected = cpp.dist->connect(beam_name, 10s);
+  REQUIRE_MESSAGE(connected.has_value(), fmt::format("{}", connected.error()));
+  CHECK(cpp.dist->nodes() == std::vector<std::string>{beam_name});
+
+  std::promise<std::vector<term>> got;
+  auto* dist = cpp.dist.get();
+  auto inbox = otp::spawn(cpp.node, [&got, dist, beam_name] {
+    dist->send("box", beam_name,
+               term::tuple({term::make_atom("ping"), term{dist->pid_of(otp::self())}}));
+    std::vector<term> terms;
+    for (int i = 0; i < 2; ++i)
+      otp::receive([&](const term& t) { terms.push_back(t); }, otp::after(10s));
+    got.set_value(terms);
+  });
+  REQUIRE(cpp.dist->register_name("inbox", inbox));
+  auto answer = got.get_future();
+  REQUIRE(answer.wait_for(15s) == std::future_status::ready);
+  auto terms = answer.get();
+  REQUIRE(terms.size() == 2);
+  // Erlang sends the pong first, then the message by name; one connection keeps the order.
+  CHECK(terms[0] == term::tuple({term::make_atom("pong"), term::make_atom(beam_name)}));
+  REQUIRE(terms[1].is_tuple());
+  CHECK(terms[1][0].is_atom("by_name"));
+  auto* beam_pid = terms[1][1].get_if<otp::erlang_pid>();
+  REQUIRE(beam_pid != nullptr);
+  CHECK(beam_pid->node.name() == beam_name);
+  // A remote pid prints as Erlang prints it: <N.Id.Serial> with N other than 0.
+  auto printed = fmt::format("{}", terms[1][1]);
+  CHECK(printed.rfind("<0.", 0) != 0);
+  CHECK(printed.front() == '<');
+  // And Erlang printed our pid the same way.
+  auto ours = beam.line(5s);
+  REQUIRE(ours.has_value());
+  CHECK(ours->front() == '<');
+  CHECK(ours->rfind("<0.", 0) != 0);
+}
+
+TEST_CASE("erlang interop: Erlang dials us, sends by name, and we send to its pid") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  std::promise<term> got;
+  auto inbox = otp::spawn(
+    cpp.node, [&got] { otp::receive([&](const term& t) { got.set_value(t); }, otp::after(20s)); });
+  REQUIRE(cpp.dist->register_name("inbox", inbox));
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args("beam", "sesame",
+                       fmt::format("{{inbox, 'cpp@{}'}} ! {{hello, self(), [1, 2.5, <<\"bin\">>, "
+                                   "#{{k => v}}]}}, receive M -> io:format(\"~p~n\", [M]) "
+                                   "after 10000 -> io:format(\"nothing~n\") end, halt().",
+                                   host())),
+    test_erl::epmd_env(e)};
+  auto answer = got.get_future();
+  REQUIRE(answer.wait_for(15s) == std::future_status::ready);
+  auto t = answer.get();
+  REQUIRE(t.is_tuple());
+  CHECK(t[0].is_atom("hello"));
+  CHECK(t[2]
+        == term::list({1, 2.5, term::binary("bin"),
+                       term::map({{term::make_atom("k"), term::make_atom("v")}})}));
+  auto* from = t[1].get_if<otp::erlang_pid>();
+  REQUIRE(from != nullptr);
+  cpp.dist->send(*from, term::tuple({term::make_atom("thanks"), 42}));
+  std::string seen;
+  CHECK_MESSAGE(beam.wait_for("{thanks,42}", 10s, &seen), seen);
+}
+
+TEST_CASE("erlang interop: ticks keep an idle link up, a frozen Erlang node is nodedown") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame", 2s};
+  auto beam_name = fmt::format("beam@{}", host());
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args("beam", "sesame", "io:format(\"ready~n\"), timer:sleep(60000).",
+                       {"-kernel", "net_ticktime", "2"}),
+    test_erl::epmd_env(e)};
+  REQUIRE(beam.wait_for("ready", 15s));
+  std::promise<term> down;
+  auto watcher = otp::spawn(cpp.node, [&down] {
+    for (;;) {
+      auto done = false;
+      otp::receive(
+        [&](const term& t) {
+          if (t.is_tuple() && t[0].is_atom("nodedown")) {
+            down.set_value(t);
+            done = true;
+          }
+        },
+        otp::after(30s, [&] { done = true; }));
+      if (done)
+        return;
+    }
+  });
+  cpp.dist->monitor_nodes(watcher);
+  REQUIRE(cpp.dist->connect(beam_name, 10s).has_value());
+  // Idle for twice the tick time: both sides tick, nobody drops the link.
+  std::this_thread::sleep_for(4s);
+  CHECK(cpp.dist->nodes() == std::vector<std::string>{beam_name});
+  // Freeze Erlang: its socket stays open but nothing comes; we drop it within the tick time.
+  auto frozen = std::chrono::steady_clock::now();
+  beam.signal(SIGSTOP);
+  auto answer = down.get_future();
+  REQUIRE(answer.wait_for(10s) == std::future_status::ready);
+  auto waited = std::chrono::steady_clock::now() - frozen;
+  CHECK(answer.get() == term::tuple({term::make_atom("nodedown"), term::make_atom(beam_name)}));
+  CHECK(waited <= 2s + 2s / 4 + 200ms);
+  CHECK(cpp.dist->nodes().empty());
+  beam.stop();
+}
