@@ -232,3 +232,50 @@ TEST_CASE("erlang interop: ticks keep an idle link up, a frozen Erlang node is n
   CHECK(cpp.dist->nodes().empty());
   beam.stop();
 }
+
+namespace {
+
+/// A gen_server that Erlang calls with terms: {bump, N} adds, get reads.
+struct term_counter {
+  std::int64_t n = 0;
+
+  static std::int64_t bump_of(const term& request) {
+    if (request.is_tuple() && request.size() == 2 && request[0].is_atom("bump"))
+      return otp::from_term<std::int64_t>(request[1]).value_or(0);
+    return 0;
+  }
+  term handle_call(const term& request) {
+    n += bump_of(request);
+    return term{n};
+  }
+  void handle_cast(const term& request) { n += bump_of(request); }
+};
+
+}  // namespace
+
+TEST_CASE("erlang interop: gen_server:call and cast from Erlang reach a C++ gen_server") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  auto counter =
+    otp::gen_server::start<term_counter>(cpp.node, otp::start_options{.name = "counter"}).value();
+  cpp.dist->serve(counter);
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args(
+      "beam", "sesame",
+      fmt::format(
+        "S = {{counter, 'cpp@{0}'}}, io:format(\"~p~n\", [gen_server:call(S, {{bump, 5}})]), "
+        "gen_server:cast(S, {{bump, 1}}), "
+        "io:format(\"~p~n\", [gen_server:call(S, get)]), "
+        "io:format(\"~p~n\", [catch gen_server:call({{nobody, 'cpp@{0}'}}, get, 2000)]), "
+        "halt().",
+        host())),
+    test_erl::epmd_env(e)};
+  CHECK(beam.line(15s) == "5");
+  CHECK(beam.line(5s) == "6");
+  // A call to a name nobody holds: the monitor says noproc at once, as Erlang's would.
+  auto noproc = beam.line(5s);
+  REQUIRE(noproc.has_value());
+  CHECK(noproc->find("noproc") != std::string::npos);
+}

@@ -19,15 +19,19 @@
 
 #include "otp/dist/dist_error.hpp"
 #include "otp/expected.hpp"
+#include "otp/gen_server.hpp"
 #include "otp/node.hpp"
 #include "otp/pid.hpp"
 #include "otp/term.hpp"
+#include "otp/term/convert.hpp"
 #include "otp/timeout.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,11 +108,48 @@ class distribution {
   /// as `otp::term` messages.
   void monitor_nodes(const pid& p, bool on = true);
 
+  /// Lets Erlang processes use the gen_server `server` as one of theirs: a
+  /// `gen_server:call(Server, Req)` from Erlang (to its registered name or its pid) reaches
+  /// `handle_call(const otp::term&)`, whose reply (any type `otp::to_term` takes) goes back as
+  /// Erlang's gen module expects it, `{Tag, Reply}` to the caller; `gen_server:cast` reaches
+  /// `handle_cast(const otp::term&)`. Other messages still arrive as `otp::term` infos. A call
+  /// that fails (the server crashed, `call_timeout` passed) is not answered: the Erlang caller
+  /// sees its monitor's `'DOWN'` or its own timeout, as with an Erlang server.
+  template <class S>
+  void serve(const server_ref<S>& server, timeout call_timeout = infinity);
+
   struct impl;
+  using reply_fn = std::function<void(std::optional<term>)>;
+  /// Runs in a process of the distribution: calls `server` without blocking, then `reply_fn`.
+  using call_fn = std::function<void(const pid& server, term request, reply_fn done)>;
+  using cast_fn = std::function<void(const pid& server, term request)>;
 
  private:
   explicit distribution(std::unique_ptr<impl> i);
+  void install(const pid& server, call_fn call, cast_fn cast);
   std::unique_ptr<impl> impl_;
 };
+
+template <class S>
+void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
+  constexpr bool calls = otp::detail::handles_call<S, term>;
+  constexpr bool casts = otp::detail::handles_cast<S, term>;
+  static_assert(calls || casts, "serve: the server has no handle_call or handle_cast of otp::term");
+  call_fn call;
+  if constexpr (calls) {
+    call = [call_timeout](const pid& p, term request, reply_fn done) {
+      gen_server::async_call(server_ref<S>{p}, std::move(request), call_timeout,
+                             [done = std::move(done)](const auto& result) {
+                               done(result ? std::optional<term>{to_term(*result)} : std::nullopt);
+                             });
+    };
+  }
+  cast_fn cast;
+  if constexpr (casts)
+    cast = [](const pid& p, term request) {
+      gen_server::cast(server_ref<S>{p}, std::move(request));
+    };
+  install(server, std::move(call), std::move(cast));
+}
 
 }  // namespace otp::dist::erlang

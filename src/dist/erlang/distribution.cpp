@@ -1,6 +1,7 @@
 // otp::dist::erlang::distribution: starting (listen, epmd, creation) and the public calls,
 // which hand their work to the I/O thread (kernel.cpp).
 
+#include "dist/erlang/call_relay.hpp"
 #include "dist/erlang/kernel.hpp"
 #include "dist/erlang/node_name.hpp"
 #include "runtime/cloexec.hpp"
@@ -106,6 +107,10 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
                                  opts.handshake_timeout, opts.tick_time, opts.max_packet};
   i->pids_ = std::make_shared<local_pids>(atom{opts.name}, creation);
   set_local_node(atom{opts.name});
+  auto relay = gen_server::start<call_relay>(n);
+  if (!relay)
+    return unexpected{dist_error{system, "the call relay did not start"}};
+  i->relay_ = *relay;
   auto* raw = i.get();
   raw->post([raw] { raw->accept_next(); });
   n.logger().log(log_level::info, "dist", "erlang distribution: {} on port {}, creation {}",
@@ -209,6 +214,21 @@ bool distribution::register_name(const std::string& name, const pid& p) {
       otp::detail::node_access::unregister_name(*n, name, id);
     });
   return true;
+}
+
+void distribution::install(const pid& server, call_fn call, cast_fn cast) {
+  {
+    std::lock_guard guard{impl_->mtx_};
+    impl_->served_[server.id()] = impl::served{std::move(call), std::move(cast)};
+  }
+  caf::actor_cast<caf::abstract_actor*>(server.actor())
+    ->attach_functor([line = impl_->lifeline_, id = server.id()] {
+      std::lock_guard guard{line->mtx};
+      if (auto* self = line->self) {
+        std::lock_guard table{self->mtx_};
+        self->served_.erase(id);
+      }
+    });
 }
 
 void distribution::monitor_nodes(const pid& p, bool on) {

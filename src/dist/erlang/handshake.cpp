@@ -1,7 +1,7 @@
 #include "dist/erlang/handshake.hpp"
 
-#include "dist/wire.hpp"
 #include "dist/handshake.hpp"
+#include "dist/wire.hpp"
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>

@@ -1,11 +1,13 @@
 #include "dist/erlang/kernel.hpp"
 
+#include "dist/erlang/call_relay.hpp"
 #include "dist/erlang/gen_call.hpp"
 #include "dist/erlang/node_name.hpp"
 #include "runtime/cloexec.hpp"
 
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/gen_server.hpp"
 #include "otp/process.hpp"
 
 #include <caf/abstract_actor.hpp>
@@ -58,6 +60,8 @@ distribution::impl::impl(node& n, options o) : node_(n), opts_(std::move(o)) {
 }
 
 distribution::impl::~impl() {
+  if (relay_)
+    (void)gen_server::stop(relay_);  // no call is relayed, nor answered, from here on
   {
     std::lock_guard guard{lifeline_->mtx};
     lifeline_->self = nullptr;
@@ -252,6 +256,47 @@ void distribution::impl::deliver_local(const pid& p, const term& message) {
   }
 }
 
+void distribution::impl::deliver_to(const pid& p, const term& message) {
+  served s;
+  {
+    std::lock_guard guard{mtx_};
+    if (auto it = served_.find(p.id()); it != served_.end())
+      s = it->second;
+  }
+  if (s.call) {
+    if (auto call = parse_gen_call(message)) {
+      // The relay makes the call; its reply goes to the caller's pid (the tag is what the
+      // caller's receive matches on, alias or not).
+      auto job = [this, p, call = *call, fn = s.call] {
+        fn(p, call.request, [this, to = call.from, tag = call.tag](std::optional<term> reply) {
+          if (reply)
+            send_to_node(to.node.name(),
+                         encode_control(send_msg{std::nullopt, to, term::tuple({tag, *reply})}));
+        });
+      };
+      deliver_relay(std::move(job));
+      return;
+    }
+  }
+  if (s.cast && message.is_tuple() && message.size() == 2 && message[0].is_atom("$gen_cast")) {
+    try {
+      s.cast(p, message[1]);
+    } catch (const std::exception& e) {
+      node_.logger().log(log_level::notice, "dist", "cast to {} dropped: {}", p, e.what());
+    }
+    return;
+  }
+  deliver_local(p, message);
+}
+
+void distribution::impl::deliver_relay(std::function<void()> job) {
+  try {
+    otp::send(relay_, relay_job{std::move(job)});
+  } catch (const std::exception& e) {
+    node_.logger().log(log_level::notice, "dist", "call relay refused a call: {}", e.what());
+  }
+}
+
 std::optional<pid> distribution::impl::resolve(const term& target) {
   if (auto* p = target.get_if<erlang_pid>())
     return pids_->find(*p);
@@ -267,10 +312,10 @@ void distribution::impl::received(connection& c, control_message m) {
       using T = std::decay_t<decltype(msg)>;
       if constexpr (std::is_same_v<T, send_msg>) {
         if (auto p = pids_->find(msg.to))
-          deliver_local(*p, msg.message);
+          deliver_to(*p, msg.message);
       } else if constexpr (std::is_same_v<T, reg_send_msg>) {
         if (auto p = node_.whereis(msg.to.name())) {
-          deliver_local(*p, msg.message);
+          deliver_to(*p, msg.message);
         } else if (msg.to.name() == "net_kernel") {
           auto call = parse_gen_call(msg.message);
           auto reply = call ? net_kernel_reply(call->request) : std::nullopt;

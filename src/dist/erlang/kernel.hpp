@@ -50,6 +50,9 @@ struct distribution::impl final : connection_owner {
   void accept_next();
   std::shared_ptr<connection> dial(const std::string& target);
   void deliver_local(const pid& p, const term& message);
+  /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
+  void deliver_to(const pid& p, const term& message);
+  void deliver_relay(std::function<void()> job);
   std::optional<pid> resolve(const term& target);
   void watch_exit(const pid& p, watch w);
   void local_exited(std::uint64_t id, const term& reason);
@@ -86,7 +89,15 @@ struct distribution::impl final : connection_owner {
   std::map<std::string, std::shared_ptr<connection>> connections_;
   std::map<std::string, std::vector<waiter>> waiters_;
   std::multimap<std::uint64_t, watch> watches_;  // by our process's actor id
-  std::set<std::uint64_t> attached_;             // processes whose exit we hear of
+  /// The gen_servers Erlang may call and cast (`serve`), by actor id; installed from any
+  /// thread, read on the I/O thread.
+  struct served {
+    call_fn call;
+    cast_fn cast;
+  };
+  std::map<std::uint64_t, served> served_;
+  pid relay_;                         // the call_relay process
+  std::set<std::uint64_t> attached_;  // processes whose exit we hear of
 
   mutable std::mutex mtx_;  // guards what other threads read:
   std::vector<std::string> up_nodes_;
