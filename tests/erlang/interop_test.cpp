@@ -279,3 +279,71 @@ TEST_CASE("erlang interop: gen_server:call and cast from Erlang reach a C++ gen_
   REQUIRE(noproc.has_value());
   CHECK(noproc->find("noproc") != std::string::npos);
 }
+
+TEST_CASE("erlang interop: Erlang's monitor and link on a C++ process fire when it exits") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  // worker: waits for {stop, Reason} and exits with it; it hands out its pid first.
+  auto worker = otp::spawn(cpp.node, [] {
+    otp::receive([](const term& t) {
+      if (t.is_tuple() && t.size() == 2 && t[0].is_atom("stop"))
+        otp::exit(otp::exit_reason::error("told to"));
+    });
+  });
+  auto monitored = otp::spawn(cpp.node, [] { otp::receive([](const term&) {}); });
+  REQUIRE(cpp.dist->register_name("worker", worker));
+  REQUIRE(cpp.dist->register_name("monitored", monitored));
+  auto worker_pid = cpp.dist->pid_of(worker);
+  // Erlang: monitors `monitored` by name, links to `worker` by pid (which we send it), then
+  // stops both and prints the 'DOWN' and 'EXIT' it gets.
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args(
+      "beam", "sesame",
+      fmt::format("process_flag(trap_exit, true), register(box, self()), io:format(\"ready~n\"), "
+                  "W = receive {{worker, P}} -> P end, link(W), "
+                  "Ref = erlang:monitor(process, {{monitored, 'cpp@{0}'}}), "
+                  "{{monitored, 'cpp@{0}'}} ! bye, "
+                  "receive {{'DOWN', Ref, process, _, R1}} -> io:format(\"down ~p~n\", [R1]) "
+                  "after 10000 -> io:format(\"no down~n\") end, "
+                  "W ! {{stop, now}}, "
+                  "receive {{'EXIT', W, R2}} -> io:format(\"exit ~p~n\", [R2]) "
+                  "after 10000 -> io:format(\"no exit~n\") end, halt().",
+                  host())),
+    test_erl::epmd_env(e)};
+  REQUIRE(beam.wait_for("ready", 15s));
+  cpp.dist->send("box", fmt::format("beam@{}", host()),
+                 term::tuple({term::make_atom("worker"), term{worker_pid}}));
+  CHECK(beam.line(10s) == "down normal");
+  CHECK(beam.line(10s) == "exit {error,<<\"told to\">>}");
+}
+
+TEST_CASE("erlang interop: a killed Erlang node is nodedown at once, and can come back") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  auto beam_name = fmt::format("beam@{}", host());
+  auto start_beam = [&] {
+    return std::make_unique<test_erl::child>(
+      "/usr/bin/erl",
+      test_erl::erl_args("beam", "sesame", "io:format(\"ready~n\"), timer:sleep(60000)."),
+      test_erl::epmd_env(e));
+  };
+  auto beam = start_beam();
+  REQUIRE(beam->wait_for("ready", 15s));
+  REQUIRE(cpp.dist->connect(beam_name, 10s).has_value());
+  beam->stop();  // SIGKILL: the kernel closes its socket
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = cpp.dist->nodes().empty();
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(gone);
+  // A new incarnation of the same name is admitted.
+  beam = start_beam();
+  REQUIRE(beam->wait_for("ready", 15s));
+  auto again = cpp.dist->connect(beam_name, 10s);
+  CHECK_MESSAGE(again.has_value(), fmt::format("{}", again ? otp::dist::dist_error{} : again.error()));
+  CHECK(cpp.dist->nodes() == std::vector<std::string>{beam_name});
+}
