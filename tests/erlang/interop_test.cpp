@@ -344,6 +344,68 @@ TEST_CASE("erlang interop: a killed Erlang node is nodedown at once, and can com
   beam = start_beam();
   REQUIRE(beam->wait_for("ready", 15s));
   auto again = cpp.dist->connect(beam_name, 10s);
-  CHECK_MESSAGE(again.has_value(), fmt::format("{}", again ? otp::dist::dist_error{} : again.error()));
+  CHECK_MESSAGE(again.has_value(),
+                fmt::format("{}", again ? otp::dist::dist_error{} : again.error()));
   CHECK(cpp.dist->nodes() == std::vector<std::string>{beam_name});
+}
+
+TEST_CASE("erlang interop: without epmd, we dial name@host:port") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;  // Erlang's own node still registers; we neither register nor ask
+  otp::node node;
+  erl::options o;
+  o.name = "cpp";
+  o.cookie = "sesame";
+  o.use_epmd = false;
+  o.epmd_port = 1;  // nothing listens there: a lookup would fail
+  auto dist = erl::distribution::start(node, o);
+  REQUIRE(dist.has_value());
+  CHECK((*dist)->creation() >= 4);
+  auto port = test_erl::free_port();
+  test_erl::child beam{
+    "/usr/bin/erl",
+    test_erl::erl_args("beam", "sesame",
+                       "register(box, self()), io:format(\"ready~n\"), "
+                       "receive M -> io:format(\"~p~n\", [M]) after 10000 -> ok end, halt().",
+                       {"-kernel", "inet_dist_listen_min", std::to_string(port), "-kernel",
+                        "inet_dist_listen_max", std::to_string(port)}),
+    test_erl::epmd_env(e)};
+  REQUIRE(beam.wait_for("ready", 15s));
+  auto beam_name = fmt::format("beam@{}", host());
+  CHECK_FALSE((*dist)->connect(beam_name, 5s).has_value());  // needs epmd
+  auto r = (*dist)->connect(fmt::format("{}:{}", beam_name, port), 10s);
+  REQUIRE_MESSAGE(r.has_value(), fmt::format("{}", r ? otp::dist::dist_error{} : r.error()));
+  (*dist)->send("box", beam_name, term::make_atom("direct"));
+  CHECK(beam.line(10s) == "direct");
+}
+
+TEST_CASE("erlang interop: a C++ process calls Erlang gen_servers, with Erlang's errors") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  cpp_node cpp{e, "cpp", "sesame"};
+  auto beam_name = fmt::format("beam@{}", host());
+  // mute: a registered process that takes calls and never answers.
+  test_erl::child beam{"/usr/bin/erl",
+                       test_erl::erl_args("beam", "sesame",
+                                          "register(mute, self()), io:format(\"ready~n\"), "
+                                          "timer:sleep(60000)."),
+                       test_erl::epmd_env(e)};
+  REQUIRE(beam.wait_for("ready", 15s));
+  std::promise<std::vector<std::string>> done;
+  auto* dist = cpp.dist.get();
+  otp::spawn(cpp.node, [&done, dist, beam_name] {
+    std::vector<std::string> out;
+    auto show = [&](const otp::expected<term, otp::call_error>& r) {
+      out.push_back(r ? fmt::format("{}", *r) : std::string{to_string(r.error().what_kind())});
+    };
+    // net_kernel is a gen_server: {is_auth, Node} -> yes, as net_adm:ping asks it.
+    show(dist->call("net_kernel", beam_name,
+                    term::tuple({term::make_atom("is_auth"), term::make_atom(dist->name())})));
+    show(dist->call("nobody", beam_name, term::make_atom("x")));
+    show(dist->call("mute", beam_name, term::make_atom("x"), 300ms));
+    done.set_value(out);
+  });
+  auto answer = done.get_future();
+  REQUIRE(answer.wait_for(20s) == std::future_status::ready);
+  CHECK(answer.get() == std::vector<std::string>{"yes", "noproc", "timeout"});
 }

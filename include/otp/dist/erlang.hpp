@@ -17,6 +17,7 @@
 // and dials `name@host` through epmd or `name@host:port` directly. See docs/distribution.md,
 // "Speaking Erlang's distribution", for the flags, what works and what does not yet.
 
+#include "otp/call_error.hpp"
 #include "otp/dist/dist_error.hpp"
 #include "otp/expected.hpp"
 #include "otp/gen_server.hpp"
@@ -98,6 +99,21 @@ class distribution {
   /// name is registered already): REG_SEND to `name` then reaches it. The name is freed when
   /// the process exits. False when the name is taken.
   bool register_name(const std::string& name, const pid& p);
+
+  /// `erlang:monitor(process, {Name, Node})` from the calling process: when that process exits
+  /// (or is not there, or the node goes away) the term `{'DOWN', Ref, process, {Name, Node},
+  /// Reason}` arrives. Throws `std::logic_error` outside a process.
+  erlang_ref monitor(std::string_view name, std::string_view node_name);
+  /// `erlang:demonitor(Ref)`: no `'DOWN'` for `ref` from now on.
+  void demonitor(const erlang_ref& ref);
+
+  /// `gen_server:call({Name, Node}, Request, Timeout)` from the calling process, which waits
+  /// (its thread runs other processes meanwhile), as Erlang's gen module does it: monitor,
+  /// `{'$gen_call', {self(), Ref}, Request}`, wait for `{Ref, Reply}` or the `'DOWN'`. Errors:
+  /// noproc (no such name there), exited (the server exited; `noconnection` when the node went
+  /// away), timeout. Throws `std::logic_error` outside a process.
+  expected<term, call_error> call(std::string_view name, std::string_view node_name, term request,
+                                  timeout t = default_call_timeout);
 
   /// How other nodes see `p`: `<N.Id.Serial>` there; messages sent to it come back to `p`.
   erlang_pid pid_of(const pid& p);

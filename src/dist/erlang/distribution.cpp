@@ -7,6 +7,7 @@
 #include "runtime/cloexec.hpp"
 
 #include "otp/detail/node_access.hpp"
+#include "otp/detail/server_core.hpp"
 #include "otp/process.hpp"
 
 #include <caf/abstract_actor.hpp>
@@ -195,6 +196,87 @@ void distribution::send(const erlang_pid& to, term message) {
   }
   impl_->send_to_node(to.node.name(),
                       encode_control(send_msg{std::nullopt, to, std::move(message)}));
+}
+
+namespace {
+
+otp::detail::server_core& calling_process(const char* what) {
+  auto* core = otp::detail::server_core::current();
+  if (core == nullptr)
+    throw std::logic_error(fmt::format("{} needs a calling process", what));
+  return *core;
+}
+
+call_error down_error(const term& reason) {
+  if (reason.is_atom("noproc"))
+    return call_error{call_error::kind::noproc};
+  return call_error{call_error::kind::exited, reason_of(reason)};
+}
+
+}  // namespace
+
+erlang_ref distribution::monitor(std::string_view name, std::string_view node_name) {
+  auto owner = impl_->pids_->expose(calling_process("erlang::distribution::monitor").pid_of_self());
+  auto n = impl_->next_ref_.fetch_add(1);
+  erlang_ref ref{atom{impl_->config_.self.name},
+                 impl_->config_.self.creation,
+                 {static_cast<std::uint32_t>(n & 0x3ffff), static_cast<std::uint32_t>(n >> 18),
+                  static_cast<std::uint32_t>(n >> 50), 0, 0},
+                 3};
+  auto address = parse_node_address(node_name);
+  auto full = address ? address->name : std::string{node_name};
+  auto target = term::tuple({term::make_atom(name), term::make_atom(full)});
+  auto body = encode_control(monitor_msg{owner, term::make_atom(name), ref, false});
+  auto* i = impl_.get();
+  i->post([i, ref, owner, full, target, text = std::string{node_name}, body]() mutable {
+    i->held_[ref] = impl::held_monitor{owner, full, target};
+    auto it = i->connections_.find(full);
+    auto c = it != i->connections_.end() ? it->second : i->dial(text);
+    if (c)
+      c->send(std::move(body));
+    else
+      i->monitor_fired(ref, term::make_atom("noconnection"));
+  });
+  return ref;
+}
+
+void distribution::demonitor(const erlang_ref& ref) {
+  auto* i = impl_.get();
+  i->post([i, ref] {
+    auto it = i->held_.find(ref);
+    if (it == i->held_.end())
+      return;
+    auto m = std::move(it->second);
+    i->held_.erase(it);
+    auto c = i->connections_.find(m.node);
+    if (c != i->connections_.end() && m.target.is_tuple())
+      c->second->send(encode_control(monitor_msg{m.owner, m.target[0], ref, true}));
+  });
+}
+
+expected<term, call_error> distribution::call(std::string_view name, std::string_view node_name,
+                                              term request, otp::timeout t) {
+  auto from = impl_->pids_->expose(calling_process("erlang::distribution::call").pid_of_self());
+  auto ref = monitor(name, node_name);
+  term tag{ref};
+  send(name, node_name,
+       term::tuple(
+         {term::make_atom("$gen_call"), term::tuple({term{from}, tag}), std::move(request)}));
+  auto is_down = [&tag](const term& m) {
+    return m.is_tuple() && m.size() == 5 && m[0].is_atom("DOWN") && m[1] == tag;
+  };
+  std::optional<expected<term, call_error>> result;
+  otp::receive(
+    otp::when([&tag](const term& m) { return m.is_tuple() && m.size() == 2 && m[0] == tag; },
+              [&result](const term& m) { result = m[1]; }),
+    otp::when(is_down, [&result](const term& m) { result = unexpected{down_error(m[4])}; }),
+    otp::after(t, [&result] { result = unexpected{call_error{call_error::kind::timeout}}; }));
+  if (result->has_value() || result->error().what_kind() == call_error::kind::timeout) {
+    // erlang:demonitor(Ref, [flush]): no 'DOWN' comes later, none stays in the mailbox.
+    demonitor(ref);
+    otp::receive(otp::when(is_down, [](const term&) {}), otp::after(otp::timeout{0}));
+  }
+  return std::move(*result);
 }
 
 erlang_pid distribution::pid_of(const pid& p) {

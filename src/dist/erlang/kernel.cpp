@@ -137,15 +137,17 @@ std::shared_ptr<connection> distribution::impl::dial(const std::string& target) 
   auto c = std::make_shared<connection>(io_, tcp::socket{io_}, config_, *this, address->name);
   connections_[address->name] = c;
   c->arm_handshake_timer();
+  // Name resolution runs on Asio's resolver thread: the I/O thread never waits for DNS.
   auto resolve_and_dial = [this, c, host = address->host](std::uint16_t port) {
-    tcp::resolver resolver{io_};
-    error_code ec;
-    auto found = resolver.resolve(host, std::to_string(port), ec);
-    if (ec || found.empty()) {
-      c->close(dist_error{bad_name, "cannot resolve " + host});
-      return;
-    }
-    c->dial(found.begin()->endpoint());
+    auto resolver = std::make_shared<tcp::resolver>(io_);
+    resolver->async_resolve(
+      host, std::to_string(port),
+      [c, host, resolver](const error_code& ec, const tcp::resolver::results_type& found) {
+        if (ec || found.empty())
+          c->close(dist_error{bad_name, "cannot resolve " + host});
+        else
+          c->dial(found.begin()->endpoint());
+      });
   };
   if (address->port) {
     resolve_and_dial(*address->port);
@@ -216,6 +218,13 @@ void distribution::impl::down(const std::shared_ptr<connection>& c, const dist_e
     node_.logger().log(log_level::notice, "dist", "erlang handshake with {} failed: {}", name, why);
   }
   if (connections_.count(name) == 0) {
+    // Our monitors on its processes fire, whether the link was up or never came.
+    std::vector<erlang_ref> lost;
+    for (const auto& [ref, m] : held_)
+      if (m.node == name)
+        lost.push_back(ref);
+    for (const auto& ref : lost)
+      monitor_fired(ref, term::make_atom("noconnection"));
     if (auto w = waiters_.find(name); w != waiters_.end()) {
       auto ws = std::move(w->second);
       waiters_.erase(w);
@@ -289,6 +298,17 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
   deliver_local(p, message);
 }
 
+void distribution::impl::monitor_fired(const erlang_ref& ref, const term& reason) {
+  auto it = held_.find(ref);
+  if (it == held_.end())
+    return;
+  auto m = std::move(it->second);
+  held_.erase(it);
+  if (auto p = pids_->find(m.owner))
+    deliver_local(*p, term::tuple({term::make_atom("DOWN"), term{ref}, term::make_atom("process"),
+                                   m.target, reason}));
+}
+
 void distribution::impl::deliver_relay(std::function<void()> job) {
   try {
     otp::send(relay_, relay_job{std::move(job)});
@@ -358,8 +378,10 @@ void distribution::impl::received(connection& c, control_message m) {
           }
           otp::exit(*p, reason_of(msg.reason));
         }
+      } else if constexpr (std::is_same_v<T, monitor_exit_msg>) {
+        if (auto it = held_.find(msg.ref); it != held_.end() && it->second.node == peer)
+          monitor_fired(msg.ref, msg.reason);
       }
-      // monitor_exit_msg: we hold no monitors on remote processes yet.
     },
     m);
 }

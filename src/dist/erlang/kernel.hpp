@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -53,6 +54,8 @@ struct distribution::impl final : connection_owner {
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
   void deliver_relay(std::function<void()> job);
+  /// A held monitor fired: `{'DOWN', Ref, process, Target, Reason}` to its owner.
+  void monitor_fired(const erlang_ref& ref, const term& reason);
   std::optional<pid> resolve(const term& target);
   void watch_exit(const pid& p, watch w);
   void local_exited(std::uint64_t id, const term& reason);
@@ -96,8 +99,16 @@ struct distribution::impl final : connection_owner {
     cast_fn cast;
   };
   std::map<std::uint64_t, served> served_;
-  pid relay_;                         // the call_relay process
-  std::set<std::uint64_t> attached_;  // processes whose exit we hear of
+  /// Monitors our processes hold on other nodes' processes, by reference.
+  struct held_monitor {
+    erlang_pid owner;  // ours
+    std::string node;
+    term target;  // {Name, Node} or a pid, as the 'DOWN' names it
+  };
+  std::map<erlang_ref, held_monitor> held_;
+  std::atomic<std::uint64_t> next_ref_{1};  // our references: a counter and our creation
+  pid relay_;                               // the call_relay process
+  std::set<std::uint64_t> attached_;        // processes whose exit we hear of
 
   mutable std::mutex mtx_;  // guards what other threads read:
   std::vector<std::string> up_nodes_;
