@@ -183,4 +183,12 @@ inline std::vector<std::string> epmd_env(const epmd& e) {
   return {"ERL_EPMD_PORT=" + std::to_string(e.port())};
 }
 
+/// `erl -noshell -sname NAME -setcookie COOKIE [EXTRA] -eval EXPR`, registered with `e`.
+class erl : public child {
+ public:
+  erl(const epmd& e, const std::string& sname, const std::string& cookie, const std::string& expr,
+      std::vector<std::string> extra = {})
+    : child("/usr/bin/erl", erl_args(sname, cookie, expr, std::move(extra)), epmd_env(e)) {}
+};
+
 }  // namespace test_erl

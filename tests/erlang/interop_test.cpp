@@ -60,13 +60,10 @@ TEST_CASE("erlang interop: net_adm:ping from Erlang answers pong") {
   cpp_node cpp{e, "cpp", "sesame"};
   CHECK(cpp.dist->name() == "cpp@" + host());
   CHECK(cpp.dist->creation() != 0);
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args("beam", "sesame",
-                       fmt::format("io:format(\"~p~n\", [net_adm:ping('cpp@{}')]), "
-                                   "io:format(\"~p~n\", [nodes(hidden)]), halt().",
-                                   host())),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{e, "beam", "sesame",
+                     fmt::format("io:format(\"~p~n\", [net_adm:ping('cpp@{}')]), "
+                                 "io:format(\"~p~n\", [nodes(hidden)]), halt().",
+                                 host())};
   std::string seen;
   CHECK_MESSAGE(beam.wait_for("pong", 15s, &seen), seen);
   auto hidden = beam.line(5s);
@@ -77,12 +74,8 @@ TEST_CASE("erlang interop: a wrong cookie is refused when Erlang dials") {
   SKIP_WITHOUT_ERL();
   test_erl::epmd e;
   cpp_node cpp{e, "cpp", "sesame"};
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args(
-      "beam", "wrong",
-      fmt::format("io:format(\"~p~n\", [net_adm:ping('cpp@{}')]), halt().", host())),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{e, "beam", "wrong",
+                     fmt::format("io:format(\"~p~n\", [net_adm:ping('cpp@{}')]), halt().", host())};
   std::string seen;
   CHECK_MESSAGE(beam.wait_for("pang", 15s, &seen), seen);
   CHECK(cpp.dist->nodes().empty());
@@ -92,10 +85,7 @@ TEST_CASE("erlang interop: a wrong cookie is refused when we dial, with not_allo
   SKIP_WITHOUT_ERL();
   test_erl::epmd e;
   cpp_node cpp{e, "cpp", "sesame"};
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args("beam", "other", "io:format(\"ready~n\"), timer:sleep(20000)."),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{e, "beam", "other", "io:format(\"ready~n\"), timer:sleep(20000)."};
   REQUIRE(beam.wait_for("ready", 15s));
   auto r = cpp.dist->connect(fmt::format("beam@{}", host()), 10s);
   REQUIRE_FALSE(r.has_value());
@@ -110,16 +100,13 @@ TEST_CASE("erlang interop: we dial Erlang, and messages go both ways by name and
   auto beam_name = fmt::format("beam@{}", host());
   // Erlang: box waits for {ping, From}, answers From ! {pong, node()} (SEND to our pid) and
   // {inbox, 'cpp@host'} ! {by_name, self()} (REG_SEND to our name).
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args(
-      "beam", "sesame",
-      fmt::format("register(box, self()), io:format(\"ready~n\"), "
-                  "receive {{ping, From}} -> From ! {{pong, node()}}, "
-                  "{{inbox, 'cpp@{}'}} ! {{by_name, self()}}, io:format(\"~p~n\", [From]) "
-                  "after 20000 -> io:format(\"no ping~n\") end, timer:sleep(20000).",
-                  host())),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{
+    e, "beam", "sesame",
+    fmt::format("register(box, self()), io:format(\"ready~n\"), "
+                "receive {{ping, From}} -> From ! {{pong, node()}}, "
+                "{{inbox, 'cpp@{}'}} ! {{by_name, self()}}, io:format(\"~p~n\", [From]) "
+                "after 20000 -> io:format(\"no ping~n\") end, timer:sleep(20000).",
+                host())};
   REQUIRE(beam.wait_for("ready", 15s));
   auto connected = cpp.dist->connect(beam_name, 10s);
   REQUIRE_MESSAGE(connected.has_value(), fmt::format("{}", connected.error()));
@@ -166,14 +153,11 @@ TEST_CASE("erlang interop: Erlang dials us, sends by name, and we send to its pi
   auto inbox = otp::spawn(
     cpp.node, [&got] { otp::receive([&](const term& t) { got.set_value(t); }, otp::after(20s)); });
   REQUIRE(cpp.dist->register_name("inbox", inbox));
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args("beam", "sesame",
-                       fmt::format("{{inbox, 'cpp@{}'}} ! {{hello, self(), [1, 2.5, <<\"bin\">>, "
-                                   "#{{k => v}}]}}, receive M -> io:format(\"~p~n\", [M]) "
-                                   "after 10000 -> io:format(\"nothing~n\") end, halt().",
-                                   host())),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{e, "beam", "sesame",
+                     fmt::format("{{inbox, 'cpp@{}'}} ! {{hello, self(), [1, 2.5, <<\"bin\">>, "
+                                 "#{{k => v}}]}}, receive M -> io:format(\"~p~n\", [M]) "
+                                 "after 10000 -> io:format(\"nothing~n\") end, halt().",
+                                 host())};
   auto answer = got.get_future();
   REQUIRE(answer.wait_for(15s) == std::future_status::ready);
   auto t = answer.get();
@@ -194,11 +178,11 @@ TEST_CASE("erlang interop: ticks keep an idle link up, a frozen Erlang node is n
   test_erl::epmd e;
   cpp_node cpp{e, "cpp", "sesame", 2s};
   auto beam_name = fmt::format("beam@{}", host());
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args("beam", "sesame", "io:format(\"ready~n\"), timer:sleep(60000).",
-                       {"-kernel", "net_ticktime", "2"}),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{e,
+                     "beam",
+                     "sesame",
+                     "io:format(\"ready~n\"), timer:sleep(60000).",
+                     {"-kernel", "net_ticktime", "2"}};
   REQUIRE(beam.wait_for("ready", 15s));
   std::promise<term> down;
   auto watcher = otp::spawn(cpp.node, [&down] {
@@ -260,18 +244,15 @@ TEST_CASE("erlang interop: gen_server:call and cast from Erlang reach a C++ gen_
   auto counter =
     otp::gen_server::start<term_counter>(cpp.node, otp::start_options{.name = "counter"}).value();
   cpp.dist->serve(counter);
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args(
-      "beam", "sesame",
-      fmt::format(
-        "S = {{counter, 'cpp@{0}'}}, io:format(\"~p~n\", [gen_server:call(S, {{bump, 5}})]), "
-        "gen_server:cast(S, {{bump, 1}}), "
-        "io:format(\"~p~n\", [gen_server:call(S, get)]), "
-        "io:format(\"~p~n\", [catch gen_server:call({{nobody, 'cpp@{0}'}}, get, 2000)]), "
-        "halt().",
-        host())),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{
+    e, "beam", "sesame",
+    fmt::format(
+      "S = {{counter, 'cpp@{0}'}}, io:format(\"~p~n\", [gen_server:call(S, {{bump, 5}})]), "
+      "gen_server:cast(S, {{bump, 1}}), "
+      "io:format(\"~p~n\", [gen_server:call(S, get)]), "
+      "io:format(\"~p~n\", [catch gen_server:call({{nobody, 'cpp@{0}'}}, get, 2000)]), "
+      "halt().",
+      host())};
   CHECK(beam.line(15s) == "5");
   CHECK(beam.line(5s) == "6");
   // A call to a name nobody holds: the monitor says noproc at once, as Erlang's would.
@@ -297,21 +278,18 @@ TEST_CASE("erlang interop: Erlang's monitor and link on a C++ process fire when 
   auto worker_pid = cpp.dist->pid_of(worker);
   // Erlang: monitors `monitored` by name, links to `worker` by pid (which we send it), then
   // stops both and prints the 'DOWN' and 'EXIT' it gets.
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args(
-      "beam", "sesame",
-      fmt::format("process_flag(trap_exit, true), register(box, self()), io:format(\"ready~n\"), "
-                  "W = receive {{worker, P}} -> P end, link(W), "
-                  "Ref = erlang:monitor(process, {{monitored, 'cpp@{0}'}}), "
-                  "{{monitored, 'cpp@{0}'}} ! bye, "
-                  "receive {{'DOWN', Ref, process, _, R1}} -> io:format(\"down ~p~n\", [R1]) "
-                  "after 10000 -> io:format(\"no down~n\") end, "
-                  "W ! {{stop, now}}, "
-                  "receive {{'EXIT', W, R2}} -> io:format(\"exit ~p~n\", [R2]) "
-                  "after 10000 -> io:format(\"no exit~n\") end, halt().",
-                  host())),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{
+    e, "beam", "sesame",
+    fmt::format("process_flag(trap_exit, true), register(box, self()), io:format(\"ready~n\"), "
+                "W = receive {{worker, P}} -> P end, link(W), "
+                "Ref = erlang:monitor(process, {{monitored, 'cpp@{0}'}}), "
+                "{{monitored, 'cpp@{0}'}} ! bye, "
+                "receive {{'DOWN', Ref, process, _, R1}} -> io:format(\"down ~p~n\", [R1]) "
+                "after 10000 -> io:format(\"no down~n\") end, "
+                "W ! {{stop, now}}, "
+                "receive {{'EXIT', W, R2}} -> io:format(\"exit ~p~n\", [R2]) "
+                "after 10000 -> io:format(\"no exit~n\") end, halt().",
+                host())};
   REQUIRE(beam.wait_for("ready", 15s));
   cpp.dist->send("box", fmt::format("beam@{}", host()),
                  term::tuple({term::make_atom("worker"), term{worker_pid}}));
@@ -325,10 +303,8 @@ TEST_CASE("erlang interop: a killed Erlang node is nodedown at once, and can com
   cpp_node cpp{e, "cpp", "sesame"};
   auto beam_name = fmt::format("beam@{}", host());
   auto start_beam = [&] {
-    return std::make_unique<test_erl::child>(
-      "/usr/bin/erl",
-      test_erl::erl_args("beam", "sesame", "io:format(\"ready~n\"), timer:sleep(60000)."),
-      test_erl::epmd_env(e));
+    return std::make_unique<test_erl::erl>(e, "beam", "sesame",
+                                           "io:format(\"ready~n\"), timer:sleep(60000).");
   };
   auto beam = start_beam();
   REQUIRE(beam->wait_for("ready", 15s));
@@ -362,14 +338,13 @@ TEST_CASE("erlang interop: without epmd, we dial name@host:port") {
   REQUIRE(dist.has_value());
   CHECK((*dist)->creation() >= 4);
   auto port = test_erl::free_port();
-  test_erl::child beam{
-    "/usr/bin/erl",
-    test_erl::erl_args("beam", "sesame",
-                       "register(box, self()), io:format(\"ready~n\"), "
-                       "receive M -> io:format(\"~p~n\", [M]) after 10000 -> ok end, halt().",
-                       {"-kernel", "inet_dist_listen_min", std::to_string(port), "-kernel",
-                        "inet_dist_listen_max", std::to_string(port)}),
-    test_erl::epmd_env(e)};
+  test_erl::erl beam{e,
+                     "beam",
+                     "sesame",
+                     "register(box, self()), io:format(\"ready~n\"), "
+                     "receive M -> io:format(\"~p~n\", [M]) after 10000 -> ok end, halt().",
+                     {"-kernel", "inet_dist_listen_min", std::to_string(port), "-kernel",
+                      "inet_dist_listen_max", std::to_string(port)}};
   REQUIRE(beam.wait_for("ready", 15s));
   auto beam_name = fmt::format("beam@{}", host());
   CHECK_FALSE((*dist)->connect(beam_name, 5s).has_value());  // needs epmd
@@ -385,11 +360,9 @@ TEST_CASE("erlang interop: a C++ process calls Erlang gen_servers, with Erlang's
   cpp_node cpp{e, "cpp", "sesame"};
   auto beam_name = fmt::format("beam@{}", host());
   // mute: a registered process that takes calls and never answers.
-  test_erl::child beam{"/usr/bin/erl",
-                       test_erl::erl_args("beam", "sesame",
-                                          "register(mute, self()), io:format(\"ready~n\"), "
-                                          "timer:sleep(60000)."),
-                       test_erl::epmd_env(e)};
+  test_erl::erl beam{e, "beam", "sesame",
+                     "register(mute, self()), io:format(\"ready~n\"), "
+                     "timer:sleep(60000)."};
   REQUIRE(beam.wait_for("ready", 15s));
   std::promise<std::vector<std::string>> done;
   auto* dist = cpp.dist.get();
