@@ -126,7 +126,7 @@ TEST_CASE("erlang handshake: the initiator refuses a node other than the one it 
   CHECK(a.error().what == dist_error::kind::wrong_node);
 }
 
-TEST_CASE("erlang handshake: a refused admission says nok and the initiator fails refused") {
+TEST_CASE("erlang handshake: a refused admission says nok and the initiator fails duplicate_name") {
   auto a = initiator("c");
   auto b = acceptor("c", [](const node_info&) {
     return std::optional{dist_error{dist_error::kind::duplicate_name, "connected"}};
@@ -137,7 +137,7 @@ TEST_CASE("erlang handshake: a refused admission says nok and the initiator fail
   CHECK(reply == frame("snok"));
   feed_all(a, reply);
   REQUIRE(a.current() == handshake::state::failed);
-  CHECK(a.error().what == dist_error::kind::refused);
+  CHECK(a.error().what == dist_error::kind::duplicate_name);
 }
 
 TEST_CASE("erlang handshake: a peer without OTP 25's mandatory flags is version_mismatch") {

@@ -23,7 +23,7 @@ connection::connection(asio::io_context& io, tcp::socket socket, const connectio
       dialled ? handshake::role::initiator : handshake::role::acceptor, cfg.self, cfg.cookie,
       [this](const node_info& peer) {
         peer_name_ = peer.name;
-        return owner_.admit(peer);
+        return owner_.admit(*this, peer);
       },
       dialled),
     timer_(io),

@@ -29,8 +29,8 @@ class connection;
 class connection_owner {
  public:
   virtual ~connection_owner() = default;
-  /// Acceptor side: may this peer connect now?
-  virtual std::optional<dist_error> admit(const node_info& peer) = 0;
+  /// Acceptor side: may this peer connect now on `c`?
+  virtual std::optional<dist_error> admit(connection& c, const node_info& peer) = 0;
   virtual void up(const std::shared_ptr<connection>& c) = 0;
   /// The handshake failed or the connection ended; called once.
   virtual void down(const std::shared_ptr<connection>& c, const dist_error& why) = 0;

@@ -153,8 +153,8 @@ handshake::bytes handshake::on_status(byte_span payload) {
     expect(step::challenge);
     return {};
   }
-  if (status == "nok" || status == "alive")
-    return fail(dist_error{refused, fmt::format("{} (connected already)", status)});
+  if (status == "nok" || status == "alive")  // connected already, or dialling us and winning
+    return fail(dist_error{duplicate_name, fmt::format("the peer said {}", status)});
   if (status == "not_allowed")
     return fail(dist_error{refused, "not_allowed"});
   return fail(dist_error{malformed, "unknown handshake status"});

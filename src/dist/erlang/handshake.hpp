@@ -16,7 +16,9 @@
 // gen_digest: each side proves it knows the cookie without sending it. Challenges are random
 // (RAND_bytes). The acceptor checks the reply's digest and, when it is wrong, closes without a
 // word (as Erlang does): the initiator then sees the connection end while waiting for the ack,
-// which it reports as `not_allowed`. A peer without OTP 25's mandatory flags is
+// which it reports as `not_allowed`. An initiator told "nok" (the acceptor is connected to us
+// already, or dialling us and winning) fails with `duplicate_name`, told "not_allowed" with
+// `refused`. A peer without OTP 25's mandatory flags is
 // `version_mismatch` (an old 'n' send_name too); a frame of length 0, an unknown tag, a short
 // or long field is `malformed`; a frame above `max_frame` is `oversized`, decided from its
 // header. The initiator checks that the acceptor is the node it dialled (wrong_node).

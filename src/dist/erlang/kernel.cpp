@@ -14,6 +14,7 @@
 #include <caf/actor_cast.hpp>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <fmt/format.h>
 
@@ -122,16 +123,8 @@ void distribution::impl::accept_next() {
 
 std::shared_ptr<connection> distribution::impl::dial(const std::string& target) {
   auto address = parse_node_address(target);
-  if (!address) {
-    auto it = waiters_.find(target);
-    if (it != waiters_.end()) {
-      auto ws = std::move(it->second);
-      waiters_.erase(it);
-      for (auto& w : ws)
-        w(address.error());
-    }
-    return nullptr;
-  }
+  if (!address)
+    return nullptr;  // `connect` checked its name; a send to a bad one is dropped
   if (auto it = connections_.find(address->name); it != connections_.end())
     return it->second;
   auto c = std::make_shared<connection>(io_, tcp::socket{io_}, config_, *this, address->name);
@@ -165,10 +158,10 @@ std::shared_ptr<connection> distribution::impl::dial(const std::string& target) 
 
 // -- connection_owner ---------------------------------------------------------------------------
 
-std::optional<dist_error> distribution::impl::admit(const node_info& peer) {
+std::optional<dist_error> distribution::impl::admit(connection& c, const node_info& peer) {
   auto it = connections_.find(peer.name);
   if (it != connections_.end()) {
-    if (it->second->is_up())
+    if (it->second->is_up() || !it->second->outgoing())
       return dist_error{duplicate_name, fmt::format("{} is connected already", peer.name)};
     // Both nodes dial each other at once: as Erlang, the greater name keeps its own
     // connection, the other gives up its outgoing one.
@@ -176,8 +169,11 @@ std::optional<dist_error> distribution::impl::admit(const node_info& peer) {
       return dist_error{duplicate_name, fmt::format("{} and we dial each other", peer.name)};
     auto ours = it->second;
     connections_.erase(it);
+    superseded_.insert(peer.name);  // its waiters and monitors wait for the peer's connection
     ours->close(dist_error{duplicate_name, "crossed connection attempts: the peer's won"});
   }
+  // From here on, sends and connects to this node wait for this connection.
+  connections_[peer.name] = c.shared_from_this();
   return std::nullopt;
 }
 
@@ -217,21 +213,41 @@ void distribution::impl::down(const std::shared_ptr<connection>& c, const dist_e
   } else if (!name.empty()) {
     node_.logger().log(log_level::notice, "dist", "erlang handshake with {} failed: {}", name, why);
   }
-  if (connections_.count(name) == 0) {
-    // Our monitors on its processes fire, whether the link was up or never came.
-    std::vector<erlang_ref> lost;
-    for (const auto& [ref, m] : held_)
-      if (m.node == name)
-        lost.push_back(ref);
-    for (const auto& ref : lost)
-      monitor_fired(ref, term::make_atom("noconnection"));
-    if (auto w = waiters_.find(name); w != waiters_.end()) {
-      auto ws = std::move(w->second);
-      waiters_.erase(w);
-      for (auto& fn : ws)
-        fn(why);
-    }
+  if (superseded_.erase(name) > 0 && !c->is_up())
+    return;  // the peer's own attempt carries on in its place
+  if (connections_.count(name) == 0 && c->outgoing() && !c->is_up() && why.what == duplicate_name) {
+    // The peer said nok: it is dialling us too and its attempt wins, or it holds a connection
+    // to us we have not seen end yet. Waiters, monitors and sends wait for its connection,
+    // for a handshake's time at most.
+    await_peer(name, why);
+    return;
   }
+  if (connections_.count(name) == 0)
+    give_up(name, why);
+}
+
+void distribution::impl::give_up(const std::string& name, const dist_error& why) {
+  // Our monitors on its processes fire, whether the link was up or never came.
+  std::vector<erlang_ref> lost;
+  for (const auto& [ref, m] : held_)
+    if (m.node == name)
+      lost.push_back(ref);
+  for (const auto& ref : lost)
+    monitor_fired(ref, term::make_atom("noconnection"));
+  if (auto w = waiters_.find(name); w != waiters_.end()) {
+    auto ws = std::move(w->second);
+    waiters_.erase(w);
+    for (auto& fn : ws)
+      fn(why);
+  }
+}
+
+void distribution::impl::await_peer(const std::string& name, const dist_error& why) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, config_.handshake_timeout);
+  timer->async_wait([this, name, why, timer](const error_code& ec) {
+    if (!ec && !stopped_ && connections_.count(name) == 0)
+      give_up(name, why);
+  });
 }
 
 void distribution::impl::publish_nodes() {

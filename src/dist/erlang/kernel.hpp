@@ -60,9 +60,13 @@ struct distribution::impl final : connection_owner {
   void watch_exit(const pid& p, watch w);
   void local_exited(std::uint64_t id, const term& reason);
   void notify_node_monitors(bool up, const std::string& node_name);
+  /// After a nok: give the peer's own connection a handshake's time before failing waiters.
+  void await_peer(const std::string& name, const dist_error& why);
+  /// No connection to `name` is left or coming: its waiters fail, our monitors there fire.
+  void give_up(const std::string& name, const dist_error& why);
   void publish_nodes();
 
-  std::optional<dist_error> admit(const node_info& peer) override;
+  std::optional<dist_error> admit(connection& c, const node_info& peer) override;
   void up(const std::shared_ptr<connection>& c) override;
   void down(const std::shared_ptr<connection>& c, const dist_error& why) override;
   void received(connection& c, control_message m) override;
@@ -91,6 +95,8 @@ struct distribution::impl final : connection_owner {
 
   std::map<std::string, std::shared_ptr<connection>> connections_;
   std::map<std::string, std::vector<waiter>> waiters_;
+  /// Outgoing attempts given up for the peer's crossing one (`admit`).
+  std::set<std::string> superseded_;
   std::multimap<std::uint64_t, watch> watches_;  // by our process's actor id
   /// The gen_servers Erlang may call and cast (`serve`), by actor id; installed from any
   /// thread, read on the I/O thread.
