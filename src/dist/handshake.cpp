@@ -26,10 +26,6 @@ constexpr std::size_t header_size = 2;
 using wire::put;
 using wire::reader;
 
-void put(bytes& out, byte_span s) {
-  out.insert(out.end(), s.begin(), s.end());
-}
-
 void put_hello(bytes& out, const node_hello& h) {
   put(out, h.version, 2);
   put(out, h.creation, 4);

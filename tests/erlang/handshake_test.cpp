@@ -3,6 +3,7 @@
 // errors and without throwing.
 
 #include "dist/erlang/handshake.hpp"
+#include "dist/wire.hpp"
 
 #include <doctest/doctest.h>
 
@@ -52,10 +53,9 @@ handshake acceptor(std::string cookie, handshake::admit_fn admit = {}) {
 }
 
 bytes frame(std::string_view payload) {
-  bytes out(payload.size() + 2);
-  out[0] = static_cast<std::uint8_t>(payload.size() >> 8);
-  out[1] = static_cast<std::uint8_t>(payload.size());
-  std::copy(payload.begin(), payload.end(), out.begin() + 2);
+  bytes out;
+  otp::dist::wire::put(out, payload.size(), 2);
+  otp::dist::wire::put(out, payload);
   return out;
 }
 

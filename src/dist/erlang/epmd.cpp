@@ -22,7 +22,7 @@ constexpr std::uint16_t dist_version = 6;
 std::vector<std::uint8_t> framed(const std::vector<std::uint8_t>& body) {
   std::vector<std::uint8_t> out;
   wire::put(out, body.size(), 2);
-  out.insert(out.end(), body.begin(), body.end());
+  wire::put(out, std::span{body});
   return out;
 }
 

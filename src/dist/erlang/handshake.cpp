@@ -23,7 +23,7 @@ bytes frame(char tag, const bytes& body) {
   bytes out;
   wire::put(out, body.size() + 1, 2);
   out.push_back(static_cast<std::uint8_t>(tag));
-  out.insert(out.end(), body.begin(), body.end());
+  wire::put(out, std::span{body});
   return out;
 }
 
@@ -177,7 +177,7 @@ handshake::bytes handshake::on_challenge(byte_span payload) {
   bytes body;
   wire::put(body, my_challenge_, 4);
   auto d = gen_digest(challenge, cookie_);
-  body.insert(body.end(), d.begin(), d.end());
+  wire::put(body, std::span{d});
   expect(step::ack);
   return frame('r', body);
 }
@@ -220,7 +220,7 @@ handshake::bytes handshake::on_name(byte_span payload) {
   wire::put(body, self_.name.size(), 2);
   wire::put(body, self_.name);
   auto challenge = frame('N', body);
-  out.insert(out.end(), challenge.begin(), challenge.end());
+  wire::put(out, std::span{challenge});
   expect(step::reply);
   return out;
 }
