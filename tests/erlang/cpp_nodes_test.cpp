@@ -74,3 +74,35 @@ TEST_CASE("erlang dist between C++ nodes: a wrong cookie is not_allowed on both 
   CHECK(a->nodes().empty());
   CHECK(b->nodes().empty());
 }
+
+TEST_CASE(
+  "erlang dist between C++ nodes: a new incarnation replaces a connection not seen to end") {
+  otp::node na;
+  otp::node nb;
+  otp::node nb2;
+  auto a = start(na, "alpha@127.0.0.1", "c");
+  auto b = start(nb, "beta@127.0.0.1", "c");
+  REQUIRE(b->connect(address_of(*a), 10s).has_value());
+  std::promise<term> events;
+  auto watcher = otp::spawn(
+    na, [&events] { otp::receive([&](const term& t) { events.set_value(t); }, otp::after(10s)); });
+  a->monitor_nodes(watcher);
+  // beta restarts while alpha still holds its old connection (its socket is still open): the
+  // new incarnation, another creation, is admitted, the old connection goes down.
+  auto b2 = start(nb2, "beta@127.0.0.1", "c");
+  REQUIRE(b2->creation() != b->creation());
+  auto again = b2->connect(address_of(*a), 10s);
+  REQUIRE_MESSAGE(again.has_value(),
+                  fmt::format("{}", again ? otp::dist::dist_error{} : again.error()));
+  auto e = events.get_future();
+  REQUIRE(e.wait_for(5s) == std::future_status::ready);
+  CHECK(e.get() == term::tuple({term::make_atom("nodedown"), term::make_atom("beta@127.0.0.1")}));
+  CHECK(a->nodes() == std::vector<std::string>{"beta@127.0.0.1"});
+  std::promise<term> got;
+  auto inbox = otp::spawn(nb2, [&got] { otp::receive([&](const term& t) { got.set_value(t); }); });
+  REQUIRE(b2->register_name("inbox", inbox));
+  a->send("inbox", "beta@127.0.0.1", term::make_atom("to_the_new_one"));
+  auto f = got.get_future();
+  REQUIRE(f.wait_for(5s) == std::future_status::ready);
+  CHECK(f.get().is_atom("to_the_new_one"));
+}

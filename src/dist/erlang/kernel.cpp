@@ -160,6 +160,17 @@ std::shared_ptr<connection> distribution::impl::dial(const std::string& target) 
 
 std::optional<dist_error> distribution::impl::admit(connection& c, const node_info& peer) {
   auto it = connections_.find(peer.name);
+  if (it != connections_.end() && it->second->is_up()
+      && it->second->peer().creation != peer.creation) {
+    // A new incarnation of a node we think connected: the old one is gone (killed, frozen,
+    // partitioned) without us seeing its socket close. As OTP, the newcomer is admitted and
+    // the old connection taken down (nodedown), instead of locking the name out until ticks
+    // time the old one out.
+    auto old = it->second;
+    old->close(dist_error{refused, fmt::format("{} restarted (creation {} -> {})", peer.name,
+                                               old->peer().creation, peer.creation)});
+    it = connections_.find(peer.name);
+  }
   if (it != connections_.end()) {
     if (it->second->is_up() || !it->second->outgoing())
       return dist_error{duplicate_name, fmt::format("{} is connected already", peer.name)};
