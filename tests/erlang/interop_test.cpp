@@ -382,3 +382,32 @@ TEST_CASE("erlang interop: a C++ process calls Erlang gen_servers, with Erlang's
   REQUIRE(answer.wait_for(20s) == std::future_status::ready);
   CHECK(answer.get() == std::vector<std::string>{"yes", "noproc", "timeout"});
 }
+
+TEST_CASE("erlang interop: a flood of sends waits for the connection instead of drowning Erlang") {
+  SKIP_WITHOUT_ERL();
+  test_erl::epmd e;
+  otp::node node;
+  erl::options o;
+  o.name = "cpp";
+  o.cookie = "sesame";
+  o.epmd_port = e.port();
+  o.max_queued = 64 * 1024;
+  auto dist = erl::distribution::start(node, o).value();
+  constexpr int n = 200'000;
+  test_erl::erl beam{e, "beam", "sesame",
+                     fmt::format("register(sink, self()), io:format(\"ready~n\"), "
+                                 "Loop = fun L(0) -> ok; L(K) -> receive _ -> L(K - 1) end end, "
+                                 "Loop({}), io:format(\"all~n\").",
+                                 n)};
+  REQUIRE(beam.wait_for("ready", 15s));
+  auto beam_name = fmt::format("beam@{}", host());
+  REQUIRE(dist->connect(beam_name, 10s).has_value());
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i)
+    dist->send("sink", beam_name, term::tuple({term::make_atom("n"), i}));
+  std::string seen;
+  CHECK_MESSAGE(beam.wait_for("all", 30s, &seen), seen);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+  MESSAGE(
+    fmt::format("{} messages to Erlang in {:.2f} s: {:.0f}/s", n, took.count(), n / took.count()));
+}

@@ -58,6 +58,10 @@ struct options {
   std::chrono::milliseconds handshake_timeout{7'000};
   /// A data packet announced longer than this ends the connection (`oversized`).
   std::size_t max_packet = std::size_t{64} << 20;
+  /// Back-pressure: while more than this many bytes of messages wait to be written (all
+  /// connections together), `send` waits — a process parks, a plain thread sleeps — as
+  /// Erlang suspends a sender on a busy distribution channel (its dist_buf_busy_limit).
+  std::size_t max_queued = std::size_t{4} << 20;
 };
 
 /// A node's presence in Erlang's distribution (Erlang's `net_kernel`): its listen socket, its

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace otp::dist::erlang {
 
 namespace asio = boost::asio;
@@ -125,9 +127,14 @@ void connection::become_up() {
   flush();
 }
 
-void connection::send(std::vector<std::uint8_t> body) {
-  if (closed_)
+void connection::send(std::vector<std::uint8_t> body, bool counted) {
+  if (closed_) {
+    if (counted)
+      cfg_.queued->fetch_sub(body.size());
     return;
+  }
+  if (counted)
+    counted_queued_ += body.size();
   std::vector<std::uint8_t> packet;
   packet.reserve(body.size() + 4);
   wire::put(packet, body.size(), 4);
@@ -141,6 +148,7 @@ void connection::flush() {
     return;
   // Everything queued goes out in one gathered write.
   in_flight_.swap(queue_);
+  counted_in_flight_ = std::exchange(counted_queued_, 0);
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(in_flight_.size());
   for (const auto& p : in_flight_)
@@ -151,6 +159,7 @@ void connection::flush() {
                     [self = shared_from_this()](const error_code& ec, std::size_t) {
                       self->writing_ = false;
                       self->in_flight_.clear();
+                      self->cfg_.queued->fetch_sub(std::exchange(self->counted_in_flight_, 0));
                       if (self->closed_)
                         return;
                       if (ec) {
@@ -233,6 +242,7 @@ void connection::close(const dist_error& why) {
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   queue_.clear();
+  cfg_.queued->fetch_sub(std::exchange(counted_queued_, 0));
   owner_.down(shared_from_this(), why);
 }
 

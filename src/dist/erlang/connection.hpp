@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -43,6 +44,9 @@ struct connection_config {
   std::chrono::milliseconds handshake_timeout{7000};
   std::chrono::milliseconds tick_time{60000};
   std::size_t max_packet = std::size_t{64} << 20;
+  /// Bytes handed over by senders and not yet written or dropped, for the distribution's
+  /// back-pressure: senders add, connections subtract what they wrote or dropped.
+  std::shared_ptr<std::atomic<std::size_t>> queued = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -61,8 +65,9 @@ class connection : public std::enable_shared_from_this<connection> {
   void arm_handshake_timer();
 
   /// Queues a packet body (an encoded control message); it goes out once the handshake is
-  /// done. Only on the I/O thread.
-  void send(std::vector<std::uint8_t> body);
+  /// done. `counted`: a sender counted it in `connection_config::queued`, which this connection
+  /// then decrements once it is written or dropped. Only on the I/O thread.
+  void send(std::vector<std::uint8_t> body, bool counted = false);
   /// Ends the connection (a failed handshake or a dropped link); `down` follows once.
   void close(const dist_error& why);
 
@@ -101,6 +106,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::array<std::uint8_t, 64 * 1024> read_buffer_;
   std::vector<std::vector<std::uint8_t>> queue_;      // waiting to be written
   std::vector<std::vector<std::uint8_t>> in_flight_;  // being written
+  std::size_t counted_queued_ = 0;                    // of queue_'s bytes, the counted ones
+  std::size_t counted_in_flight_ = 0;                 // of in_flight_'s
 };
 
 }  // namespace otp::dist::erlang

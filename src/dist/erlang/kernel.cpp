@@ -70,6 +70,7 @@ distribution::impl::~impl() {
   if (thread_.joinable()) {
     post([this] {
       stopped_ = true;
+      stopped_flag_ = true;
       error_code ignored;
       acceptor_.close(ignored);
       if (registration_)
@@ -98,13 +99,20 @@ erlang_pid distribution::impl::sender_pid() {
 
 void distribution::impl::send_to_node(const std::string& node_name,
                                       std::vector<std::uint8_t> body) {
+  // Back-pressure: while more than `max_queued` bytes wait for their connections, the sender
+  // waits (a process parks, its thread runs others), as Erlang suspends a process whose
+  // distribution channel is busy.
+  auto& queued = *config_.queued;
+  while (queued.load(std::memory_order_relaxed) > opts_.max_queued && !stopped_flag_.load())
+    otp::sleep(std::chrono::milliseconds{1});
+  queued.fetch_add(body.size(), std::memory_order_relaxed);
   post([this, node_name, body = std::move(body)]() mutable {
-    if (stopped_)
-      return;
     auto it = connections_.find(node_name);
-    auto c = it != connections_.end() ? it->second : dial(node_name);
+    auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
     if (c)
-      c->send(std::move(body));
+      c->send(std::move(body), true);
+    else
+      config_.queued->fetch_sub(body.size(), std::memory_order_relaxed);
   });
 }
 
