@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds a fuzzer (libFuzzer + ASan + UBSan) and runs it for a while: the distribution handshake
-# (the default) or the external term format decoder (term).
-# usage: scripts/fuzz.sh [handshake | term]
+# (the default), the external term format decoder (term), or Erlang's distribution: its
+# handshake, data-mode packets and control messages (erlang).
+# usage: scripts/fuzz.sh [handshake | term | erlang]
 #   env: FUZZ_SECONDS (20), FUZZ_BUILD (build-fuzz/), FUZZ_OPTIONAL=1
 #        (exit 0 with "skipped" when clang++ is missing), CXX_FUZZ (clang++)
 # Exits nonzero when the fuzzer finds a crash; the input is left in $FUZZ_BUILD/artifacts/.
@@ -13,8 +14,8 @@ seconds="${FUZZ_SECONDS:-20}"
 cxx="${CXX_FUZZ:-clang++}"
 target="${1:-handshake}"
 case "$target" in
-  handshake | term) ;;
-  *) echo "usage: $0 [handshake | term]" >&2; exit 2 ;;
+  handshake | term | erlang) ;;
+  *) echo "usage: $0 [handshake | term | erlang]" >&2; exit 2 ;;
 esac
 
 if ! command -v "$cxx" >/dev/null; then
@@ -55,6 +56,21 @@ if [[ "$target" == term ]]; then
   seed string '\x83\x6b\x00\x03abc'
   seed compressed '\x83\x50\x00\x00\x08\x9e\x78\x9c\xcb\x61\x60\x60\x48\xc9\x60\x4a\x61\x60\x4e\x4c\x4a\xce\x66\xe0\xce\x48\xcd\xc9\xc9\x57\x28\xcf\x2f\xca\x19\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x15\x1d\x00\xd1\x2c\x00\x33\x15\xa7\xdd'
   run term_fuzz 65536
+  exit
+fi
+
+if [[ "$target" == erlang ]]; then
+  "$cxx" "${fuzz_flags[@]}" -I"$root/src" "$root/tests/fuzz/erlang_dist_fuzz.cpp" \
+    "$root"/src/dist/erlang/{handshake,flags,control,packet_reader}.cpp \
+    "$root/src/dist/handshake.cpp" "$root/src/dist/dist_error.cpp" "$root"/src/term/*.cpp \
+    -lcrypto -lfmt -lz -o "$build/erlang_dist_fuzz"
+  # Seeds: an OTP 25 style send_name, the acceptor's status and challenge, a challenge reply,
+  # and a pass-through REG_SEND packet.
+  seed send-name '\x00\x15N\x00\x00\x00\x0f\x07\xdf\x7f\xbd\x00\x00\x00\x05\x00\x06a@host'
+  seed status-challenge '\x00\x03sok\x00\x1cN\x00\x00\x00\x0f\x07\xdf\x7f\xbd\x00\x00\x16\x2e\x00\x00\x00\x02\x00\x09beam@host'
+  seed reply '\x00\x15r\x00\x00\x04\xd2AAAAAAAAAAAAAAAA'
+  seed reg-send 'x\x00\x00\x00\x23p\x83h\x04a\x06Xw\x06a@host\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01w\x00w\x01x\x83a\x01'
+  run erlang_dist_fuzz 4096
   exit
 fi
 

@@ -1,5 +1,7 @@
 #include "dist/handshake.hpp"
 
+#include "dist/wire.hpp"
+
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -21,18 +23,8 @@ constexpr std::string_view client_label{"caf-otp dist v1 client\0", 23};
 constexpr std::string_view server_label{"caf-otp dist v1 server\0", 23};
 constexpr std::size_t header_size = 2;
 
-void put(bytes& out, std::uint64_t value, int width) {
-  for (int i = width - 1; i >= 0; --i)
-    out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
-}
-
-void put(bytes& out, std::string_view s) {
-  out.insert(out.end(), s.begin(), s.end());
-}
-
-void put(bytes& out, byte_span s) {
-  out.insert(out.end(), s.begin(), s.end());
-}
+using wire::put;
+using wire::reader;
 
 void put_hello(bytes& out, const node_hello& h) {
   put(out, h.version, 2);
@@ -53,31 +45,6 @@ bytes frame(char tag, byte_span body) {
 bytes frame(char tag, std::string_view body) {
   return frame(tag, byte_span{reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
 }
-
-/// Bounds-checked big-endian reads. A read past the end yields zeros and clears `ok` for good,
-/// so that a caller checks once after all its reads and no later read can succeed on its own.
-struct reader {
-  byte_span in;
-  bool ok = true;
-
-  byte_span take(std::size_t n) {
-    if (!ok || in.size() < n) {
-      ok = false;
-      in = {};
-      return {};
-    }
-    auto head = in.first(n);
-    in = in.subspan(n);
-    return head;
-  }
-
-  std::uint32_t number(std::size_t width) {
-    std::uint32_t value = 0;
-    for (auto b : take(width))
-      value = (value << 8) | b;
-    return value;
-  }
-};
 
 bool printable(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
@@ -192,8 +159,8 @@ std::optional<dist_error> handshake::check_peer(std::span<const std::uint8_t> bo
   if (hello.version != self_.version)
     return dist_error{version_mismatch, fmt::format("peer speaks version {}, we speak {}",
                                                     hello.version, self_.version)};
-  hello.creation = r.number(4);
-  hello.tick_ms = r.number(4);
+  hello.creation = static_cast<std::uint32_t>(r.number(4));
+  hello.tick_ms = static_cast<std::uint32_t>(r.number(4));
   auto name = r.take(r.number(1));
   if (!r.ok || r.in.size() != extra)
     return malformed_frame("hello of the wrong size");

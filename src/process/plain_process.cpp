@@ -15,6 +15,8 @@
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 
 namespace otp::detail {

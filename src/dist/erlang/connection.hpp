@@ -1,0 +1,113 @@
+#pragma once
+
+// One connection to an Erlang node, on the distribution's I/O thread: the handshake (read
+// exactly what the machine wants), then data mode — 4-byte length packets, control messages
+// decoded on the I/O thread and handed to the owner, ticks sent when we have been quiet for a
+// quarter of the tick time, and the connection dropped when the peer has been silent for the
+// whole tick time (four quarters), as Erlang's net_kernel does.
+
+#include "dist/erlang/control.hpp"
+#include "dist/erlang/handshake.hpp"
+#include "dist/erlang/packet_reader.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace otp::dist::erlang {
+
+class connection;
+
+/// Who a connection reports to; called on the I/O thread.
+class connection_owner {
+ public:
+  virtual ~connection_owner() = default;
+  /// Acceptor side: may this peer connect now on `c`?
+  virtual std::optional<dist_error> admit(connection& c, const node_info& peer) = 0;
+  virtual void up(const std::shared_ptr<connection>& c) = 0;
+  /// The handshake failed or the connection ended; called once.
+  virtual void down(const std::shared_ptr<connection>& c, const dist_error& why) = 0;
+  virtual void received(connection& c, control_message m) = 0;
+};
+
+struct connection_config {
+  node_info self;
+  std::string cookie;
+  std::chrono::milliseconds handshake_timeout{7000};
+  std::chrono::milliseconds tick_time{60000};
+  std::size_t max_packet = std::size_t{64} << 20;
+  /// Bytes handed over by senders and not yet written or dropped, for the distribution's
+  /// back-pressure: senders add, connections subtract what they wrote or dropped.
+  std::shared_ptr<std::atomic<std::size_t>> queued = std::make_shared<std::atomic<std::size_t>>(0);
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  using tcp = boost::asio::ip::tcp;
+
+  /// `dialled`: the node we dial (initiator); nothing for an accepted socket.
+  connection(boost::asio::io_context& io, tcp::socket socket, const connection_config& cfg,
+             connection_owner& owner, std::optional<std::string> dialled);
+
+  /// Acceptor: runs the handshake on the accepted socket.
+  void accept();
+  /// Initiator: connects to `where`, then runs the handshake.
+  void dial(const tcp::endpoint& where);
+  /// Initiator whose address is not known yet (epmd is asked first): only the timer runs.
+  void arm_handshake_timer();
+
+  /// Queues a packet body (an encoded control message); it goes out once the handshake is
+  /// done. `counted`: a sender counted it in `connection_config::queued`, which this connection
+  /// then decrements once it is written or dropped. Only on the I/O thread.
+  void send(std::vector<std::uint8_t> body, bool counted = false);
+  /// Ends the connection (a failed handshake or a dropped link); `down` follows once.
+  void close(const dist_error& why);
+
+  /// The dialled name, or the peer's once its send_name arrived.
+  const std::string& peer_name() const noexcept { return peer_name_; }
+  const node_info& peer() const noexcept { return machine_.peer(); }
+  bool is_up() const noexcept { return up_; }
+  bool outgoing() const noexcept { return outgoing_; }
+
+ private:
+  void run_handshake();
+  void handshake_step();
+  bool write_now(const std::vector<std::uint8_t>& bytes);
+  void become_up();
+  void read_data();
+  void on_data(std::size_t n);
+  void flush();
+  void arm_tick();
+  void on_tick();
+
+  tcp::socket socket_;
+  connection_config cfg_;
+  connection_owner& owner_;
+  handshake machine_;
+  boost::asio::steady_timer timer_;
+  packet_reader reader_;
+  std::string peer_name_;
+  bool outgoing_;
+  bool up_ = false;
+  bool closed_ = false;
+  bool writing_ = false;
+  bool wrote_since_tick_ = false;
+  bool read_since_tick_ = false;
+  int silent_quarters_ = 0;
+  std::vector<std::uint8_t> handshake_buffer_;
+  std::array<std::uint8_t, 64 * 1024> read_buffer_;
+  std::vector<std::vector<std::uint8_t>> queue_;      // waiting to be written
+  std::vector<std::vector<std::uint8_t>> in_flight_;  // being written
+  std::size_t counted_queued_ = 0;                    // of queue_'s bytes, the counted ones
+  std::size_t counted_in_flight_ = 0;                 // of in_flight_'s
+};
+
+}  // namespace otp::dist::erlang

@@ -1,0 +1,324 @@
+// otp::dist::erlang::distribution: starting (listen, epmd, creation) and the public calls,
+// which hand their work to the I/O thread (kernel.cpp).
+
+#include "dist/erlang/call_relay.hpp"
+#include "dist/erlang/kernel.hpp"
+#include "dist/erlang/node_name.hpp"
+#include "runtime/cloexec.hpp"
+
+#include "otp/detail/node_access.hpp"
+#include "otp/detail/server_core.hpp"
+#include "otp/process.hpp"
+
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_cast.hpp>
+
+#include <openssl/rand.h>
+#include <pthread.h>
+
+#include <future>
+
+namespace otp::dist::erlang {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using enum dist_error::kind;
+
+namespace {
+
+template <class T>
+expected<T, dist_error> wait_for(std::future<expected<T, dist_error>>& f, otp::timeout t,
+                                 std::string_view what) {
+  auto limit = t == infinity ? std::chrono::milliseconds{std::chrono::hours{24}} : t;
+  if (f.wait_for(limit) != std::future_status::ready)
+    return unexpected{dist_error{dist_error::kind::timeout, std::string{what}}};
+  return f.get();
+}
+
+std::uint32_t random_creation() {
+  std::uint32_t c = 0;
+  while (c < 4)  // Erlang's dynamic creations start at 4; 0..3 are the old 2-bit ones
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&c), sizeof c) != 1)
+      c = 4;
+  return c;
+}
+
+}  // namespace
+
+distribution::distribution(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+distribution::~distribution() = default;
+
+expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n, options opts) {
+  auto address = parse_node_address(opts.name);
+  if (!address || address->port)
+    return unexpected{dist_error{bad_name, opts.name}};
+  if (opts.cookie.empty())
+    return unexpected{dist_error{bad_option, "cookie: empty"}};
+  if (opts.tick_time < std::chrono::milliseconds{40})
+    return unexpected{dist_error{bad_option, "tick_time: below 40 ms"}};
+  if (opts.epmd_port == 0)
+    opts.epmd_port = epmd::port_from_environment();
+  opts.name = address->name;
+
+  auto i = std::make_unique<impl>(n, opts);
+  error_code ec;
+  auto ip = asio::ip::make_address(opts.listen_address, ec);
+  if (ec)
+    return unexpected{dist_error{bad_option, "listen_address: " + opts.listen_address}};
+  tcp::endpoint where{ip, opts.port};
+  otp::detail::open_cloexec(i->acceptor_, where.protocol(), ec);
+  if (!ec)
+    i->acceptor_.set_option(tcp::acceptor::reuse_address{true}, ec);
+  if (!ec)
+    i->acceptor_.bind(where, ec);
+  if (ec)
+    return unexpected{
+      dist_error{ec == asio::error::address_in_use ? address_in_use : system,
+                 fmt::format("listen on {}:{}: {}", opts.listen_address, opts.port, ec.message())}};
+  i->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return unexpected{dist_error{system, "listen: " + ec.message()}};
+  i->port_ = i->acceptor_.local_endpoint().port();
+
+  i->thread_ = std::thread{[io = &i->io_] {
+    pthread_setname_np(pthread_self(), "otp.erl");
+    io->run();
+  }};
+
+  std::uint32_t creation = 0;
+  if (opts.use_epmd) {
+    auto registered = std::make_shared<std::promise<expected<std::uint32_t, dist_error>>>();
+    auto answer = registered->get_future();
+    i->registration_ = std::make_shared<epmd_registration>(i->io_);
+    i->post([reg = i->registration_, epmd_port = opts.epmd_port, limit = opts.handshake_timeout,
+             port = i->port_, alive = address->alive, p = registered] {
+      reg->start(tcp::endpoint{asio::ip::address_v4::loopback(), epmd_port}, alive, port, limit,
+                 [p](expected<std::uint32_t, dist_error> r) { p->set_value(std::move(r)); });
+    });
+    auto got = wait_for(answer, opts.handshake_timeout + otp::timeout{1000}, "epmd did not answer");
+    if (!got)
+      return unexpected{got.error()};
+    creation = *got;
+  } else {
+    creation = random_creation();
+  }
+
+  i->config_ = connection_config{node_info{opts.name, advertised_flags, creation}, opts.cookie,
+                                 opts.handshake_timeout, opts.tick_time, opts.max_packet};
+  i->pids_ = std::make_shared<local_pids>(atom{opts.name}, creation);
+  set_local_node(atom{opts.name});
+  auto relay = gen_server::start<call_relay>(n);
+  if (!relay)
+    return unexpected{dist_error{system, "the call relay did not start"}};
+  i->relay_ = *relay;
+  auto* raw = i.get();
+  raw->post([raw] { raw->accept_next(); });
+  n.logger().log(log_level::info, "dist", "erlang distribution: {} on port {}, creation {}",
+                 opts.name, raw->port_, creation);
+  return std::unique_ptr<distribution>{new distribution{std::move(i)}};
+}
+
+const std::string& distribution::name() const noexcept {
+  return impl_->config_.self.name;
+}
+
+std::uint32_t distribution::creation() const noexcept {
+  return impl_->config_.self.creation;
+}
+
+std::uint16_t distribution::port() const noexcept {
+  return impl_->port_;
+}
+
+expected<void, dist_error> distribution::connect(std::string_view target, otp::timeout t) {
+  auto address = parse_node_address(target);
+  if (!address)
+    return unexpected{address.error()};
+  auto done = std::make_shared<std::promise<expected<void, dist_error>>>();
+  auto answer = done->get_future();
+  auto* i = impl_.get();
+  // The waiter is keyed by the full name; `dial` is given the text with its port, if any.
+  i->post([i, done, name = address->name, text = std::string{target}] {
+    if (i->stopped_) {
+      done->set_value(unexpected{dist_error{not_started, "distribution stopped"}});
+      return;
+    }
+    if (auto it = i->connections_.find(name); it != i->connections_.end() && it->second->is_up()) {
+      done->set_value({});
+      return;
+    }
+    i->waiters_[name].push_back([done](std::optional<dist_error> e) {
+      if (e)
+        done->set_value(unexpected{*e});
+      else
+        done->set_value({});
+    });
+    i->dial(text);
+  });
+  return wait_for(answer, t, "connect: no answer in time");
+}
+
+bool distribution::disconnect(std::string_view node_name) {
+  auto done = std::make_shared<std::promise<bool>>();
+  auto answer = done->get_future();
+  auto* i = impl_.get();
+  i->post([i, done, name = std::string{node_name}] {
+    auto it = i->connections_.find(name);
+    bool found = it != i->connections_.end() && it->second->is_up();
+    if (found)
+      it->second->close(dist_error{refused, "disconnect_node"});
+    done->set_value(found);
+  });
+  return answer.wait_for(std::chrono::seconds{10}) == std::future_status::ready && answer.get();
+}
+
+std::vector<std::string> distribution::nodes() const {
+  std::lock_guard guard{impl_->mtx_};
+  return impl_->up_nodes_;
+}
+
+void distribution::send(std::string_view name, std::string_view node_name, term message) {
+  if (node_name == impl_->config_.self.name) {
+    if (auto p = impl_->node_.whereis(name))
+      otp::send(*p, std::move(message));
+    return;
+  }
+  auto body = encode_control(reg_send_msg{impl_->sender_pid(), atom{name}, std::move(message)});
+  impl_->send_to_node(std::string{node_name}, std::move(body));
+}
+
+void distribution::send(const erlang_pid& to, term message) {
+  if (impl_->pids_->is_ours(to)) {
+    if (auto p = impl_->pids_->find(to))
+      otp::send(*p, std::move(message));
+    return;
+  }
+  impl_->send_to_node(to.node.name(),
+                      encode_control(send_msg{std::nullopt, to, std::move(message)}));
+}
+
+namespace {
+
+otp::detail::server_core& calling_process(const char* what) {
+  auto* core = otp::detail::server_core::current();
+  if (core == nullptr)
+    throw std::logic_error(fmt::format("{} needs a calling process", what));
+  return *core;
+}
+
+call_error down_error(const term& reason) {
+  if (reason.is_atom("noproc"))
+    return call_error{call_error::kind::noproc};
+  return call_error{call_error::kind::exited, reason_of(reason)};
+}
+
+}  // namespace
+
+erlang_ref distribution::monitor(std::string_view name, std::string_view node_name) {
+  auto owner = impl_->pids_->expose(calling_process("erlang::distribution::monitor").pid_of_self());
+  auto n = impl_->next_ref_.fetch_add(1);
+  erlang_ref ref{atom{impl_->config_.self.name},
+                 impl_->config_.self.creation,
+                 {static_cast<std::uint32_t>(n & 0x3ffff), static_cast<std::uint32_t>(n >> 18),
+                  static_cast<std::uint32_t>(n >> 50), 0, 0},
+                 3};
+  auto address = parse_node_address(node_name);
+  auto full = address ? address->name : std::string{node_name};
+  auto target = term::tuple({term::make_atom(name), term::make_atom(full)});
+  auto body = encode_control(monitor_msg{owner, term::make_atom(name), ref, false});
+  auto* i = impl_.get();
+  i->post([i, ref, owner, full, target, text = std::string{node_name}, body]() mutable {
+    i->held_[ref] = impl::held_monitor{owner, full, target};
+    auto it = i->connections_.find(full);
+    auto c = it != i->connections_.end() ? it->second : i->dial(text);
+    if (c)
+      c->send(std::move(body));
+    else
+      i->monitor_fired(ref, term::make_atom("noconnection"));
+  });
+  return ref;
+}
+
+void distribution::demonitor(const erlang_ref& ref) {
+  auto* i = impl_.get();
+  i->post([i, ref] {
+    auto it = i->held_.find(ref);
+    if (it == i->held_.end())
+      return;
+    auto m = std::move(it->second);
+    i->held_.erase(it);
+    auto c = i->connections_.find(m.node);
+    if (c != i->connections_.end() && m.target.is_tuple())
+      c->second->send(encode_control(monitor_msg{m.owner, m.target[0], ref, true}));
+  });
+}
+
+expected<term, call_error> distribution::call(std::string_view name, std::string_view node_name,
+                                              term request, otp::timeout t) {
+  auto from = impl_->pids_->expose(calling_process("erlang::distribution::call").pid_of_self());
+  auto ref = monitor(name, node_name);
+  term tag{ref};
+  send(name, node_name,
+       term::tuple(
+         {term::make_atom("$gen_call"), term::tuple({term{from}, tag}), std::move(request)}));
+  auto is_down = [&tag](const term& m) {
+    return m.is_tuple() && m.size() == 5 && m[0].is_atom("DOWN") && m[1] == tag;
+  };
+  std::optional<expected<term, call_error>> result;
+  otp::receive(
+    otp::when([&tag](const term& m) { return m.is_tuple() && m.size() == 2 && m[0] == tag; },
+              [&result](const term& m) { result = m[1]; }),
+    otp::when(is_down, [&result](const term& m) { result = unexpected{down_error(m[4])}; }),
+    otp::after(t, [&result] { result = unexpected{call_error{call_error::kind::timeout}}; }));
+  if (result->has_value() || result->error().what_kind() == call_error::kind::timeout) {
+    // erlang:demonitor(Ref, [flush]): no 'DOWN' comes later, none stays in the mailbox.
+    demonitor(ref);
+    otp::receive(otp::when(is_down, [](const term&) {}), otp::after(otp::timeout{0}));
+  }
+  return std::move(*result);
+}
+
+erlang_pid distribution::pid_of(const pid& p) {
+  return impl_->pids_->expose(p);
+}
+
+std::optional<pid> distribution::local_pid(const erlang_pid& p) const {
+  return impl_->pids_->find(p);
+}
+
+bool distribution::register_name(const std::string& name, const pid& p) {
+  pid holder;
+  if (!otp::detail::node_access::register_name(impl_->node_, name, p, holder))
+    return false;
+  caf::actor_cast<caf::abstract_actor*>(p.actor())->attach_functor(
+    [n = &impl_->node_, name, id = p.id()] {
+      otp::detail::node_access::unregister_name(*n, name, id);
+    });
+  return true;
+}
+
+void distribution::install(const pid& server, call_fn call, cast_fn cast) {
+  {
+    std::lock_guard guard{impl_->mtx_};
+    impl_->served_[server.id()] = impl::served{std::move(call), std::move(cast)};
+  }
+  caf::actor_cast<caf::abstract_actor*>(server.actor())
+    ->attach_functor([line = impl_->lifeline_, id = server.id()] {
+      std::lock_guard guard{line->mtx};
+      if (auto* self = line->self) {
+        std::lock_guard table{self->mtx_};
+        self->served_.erase(id);
+      }
+    });
+}
+
+void distribution::monitor_nodes(const pid& p, bool on) {
+  std::lock_guard guard{impl_->mtx_};
+  auto& list = impl_->node_monitors_;
+  std::erase(list, p);
+  if (on)
+    list.push_back(p);
+}
+
+}  // namespace otp::dist::erlang

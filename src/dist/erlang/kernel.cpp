@@ -1,0 +1,456 @@
+#include "dist/erlang/kernel.hpp"
+
+#include "dist/erlang/call_relay.hpp"
+#include "dist/erlang/gen_call.hpp"
+#include "dist/erlang/node_name.hpp"
+#include "runtime/cloexec.hpp"
+
+#include "otp/detail/caf_error.hpp"
+#include "otp/detail/server_core.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/process.hpp"
+
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_cast.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <fmt/format.h>
+
+namespace otp::dist::erlang {
+
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
+using enum dist_error::kind;
+
+term reason_term(const exit_reason& r) {
+  using k = exit_reason::kind;
+  switch (r.what()) {
+    case k::error:
+    case k::exception:
+      return term::tuple({term::make_atom("error"), term::binary(r.detail())});
+    case k::kill:
+      return term::make_atom("killed");
+    default:
+      return term::make_atom(to_string(r.what()));
+  }
+}
+
+exit_reason reason_of(const term& t) {
+  if (auto* a = t.get_if<atom>()) {
+    const auto& n = a->name();
+    if (n == "normal")
+      return exit_reason::normal();
+    if (n == "kill")
+      return exit_reason::kill();
+    if (n == "killed")
+      return exit_reason::killed();
+    if (n == "shutdown")
+      return exit_reason::shutdown();
+    if (n == "noproc")
+      return exit_reason::noproc();
+    if (n == "noconnection")
+      return exit_reason::noconnection();
+  }
+  return exit_reason::error(fmt::format("{}", t));
+}
+
+distribution::impl::impl(node& n, options o) : node_(n), opts_(std::move(o)) {
+  lifeline_->self = this;
+}
+
+distribution::impl::~impl() {
+  if (relay_)
+    (void)gen_server::stop(relay_);  // no call is relayed, nor answered, from here on
+  {
+    std::lock_guard guard{lifeline_->mtx};
+    lifeline_->self = nullptr;
+  }
+  if (thread_.joinable()) {
+    post([this] {
+      stopped_ = true;
+      stopped_flag_ = true;
+      error_code ignored;
+      acceptor_.close(ignored);
+      if (registration_)
+        registration_->close();
+      auto all = connections_;
+      for (auto& [name, c] : all)
+        c->close(dist_error{not_started, "distribution stopped"});
+      guard_.reset();
+      io_.stop();
+    });
+    thread_.join();
+  }
+  connections_.clear();
+  waiters_.clear();
+}
+
+void distribution::impl::post(std::function<void()> f) {
+  asio::post(io_, std::move(f));
+}
+
+erlang_pid distribution::impl::sender_pid() {
+  if (auto* core = otp::detail::server_core::current())
+    return pids_->expose(core->pid_of_self());
+  return pids_->null_pid();
+}
+
+void distribution::impl::send_to_node(const std::string& node_name,
+                                      std::vector<std::uint8_t> body) {
+  // Back-pressure: while more than `max_queued` bytes wait for their connections, the sender
+  // waits (a process parks, its thread runs others), as Erlang suspends a process whose
+  // distribution channel is busy.
+  auto& queued = *config_.queued;
+  while (queued.load(std::memory_order_relaxed) > opts_.max_queued && !stopped_flag_.load())
+    otp::sleep(std::chrono::milliseconds{1});
+  queued.fetch_add(body.size(), std::memory_order_relaxed);
+  post([this, node_name, body = std::move(body)]() mutable {
+    auto it = connections_.find(node_name);
+    auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
+    if (c)
+      c->send(std::move(body), true);
+    else
+      config_.queued->fetch_sub(body.size(), std::memory_order_relaxed);
+  });
+}
+
+void distribution::impl::accept_next() {
+  acceptor_.async_accept([this](const error_code& ec, tcp::socket s) {
+    if (stopped_ || ec == asio::error::operation_aborted)
+      return;
+    if (!ec) {
+      otp::detail::set_cloexec(s.native_handle());
+      auto c = std::make_shared<connection>(io_, std::move(s), config_, *this, std::nullopt);
+      c->accept();
+    }
+    accept_next();
+  });
+}
+
+std::shared_ptr<connection> distribution::impl::dial(const std::string& target) {
+  auto address = parse_node_address(target);
+  if (!address)
+    return nullptr;  // `connect` checked its name; a send to a bad one is dropped
+  if (auto it = connections_.find(address->name); it != connections_.end())
+    return it->second;
+  auto c = std::make_shared<connection>(io_, tcp::socket{io_}, config_, *this, address->name);
+  connections_[address->name] = c;
+  c->arm_handshake_timer();
+  // Name resolution runs on Asio's resolver thread: the I/O thread never waits for DNS.
+  auto resolve_and_dial = [this, c, host = address->host](std::uint16_t port) {
+    auto resolver = std::make_shared<tcp::resolver>(io_);
+    resolver->async_resolve(
+      host, std::to_string(port),
+      [c, host, resolver](const error_code& ec, const tcp::resolver::results_type& found) {
+        if (ec || found.empty())
+          c->close(dist_error{bad_name, "cannot resolve " + host});
+        else
+          c->dial(found.begin()->endpoint());
+      });
+  };
+  if (address->port) {
+    resolve_and_dial(*address->port);
+  } else {
+    epmd_lookup(io_, address->host, opts_.epmd_port, address->alive, opts_.handshake_timeout,
+                [c, resolve_and_dial](expected<epmd::node_entry, dist_error> entry) {
+                  if (!entry)
+                    c->close(entry.error());
+                  else
+                    resolve_and_dial(entry->port);
+                });
+  }
+  return c;
+}
+
+// -- connection_owner ---------------------------------------------------------------------------
+
+std::optional<dist_error> distribution::impl::admit(connection& c, const node_info& peer) {
+  auto it = connections_.find(peer.name);
+  if (it != connections_.end() && it->second->is_up()
+      && it->second->peer().creation != peer.creation) {
+    // A new incarnation of a node we think connected: the old one is gone (killed, frozen,
+    // partitioned) without us seeing its socket close. As OTP, the newcomer is admitted and
+    // the old connection taken down (nodedown), instead of locking the name out until ticks
+    // time the old one out.
+    auto old = it->second;
+    old->close(dist_error{refused, fmt::format("{} restarted (creation {} -> {})", peer.name,
+                                               old->peer().creation, peer.creation)});
+    it = connections_.find(peer.name);
+  }
+  if (it != connections_.end()) {
+    if (it->second->is_up() || !it->second->outgoing())
+      return dist_error{duplicate_name, fmt::format("{} is connected already", peer.name)};
+    // Both nodes dial each other at once: as Erlang, the greater name keeps its own
+    // connection, the other gives up its outgoing one.
+    if (config_.self.name > peer.name)
+      return dist_error{duplicate_name, fmt::format("{} and we dial each other", peer.name)};
+    auto ours = it->second;
+    connections_.erase(it);
+    superseded_.insert(peer.name);  // its waiters and monitors wait for the peer's connection
+    ours->close(dist_error{duplicate_name, "crossed connection attempts: the peer's won"});
+  }
+  // From here on, sends and connects to this node wait for this connection.
+  connections_[peer.name] = c.shared_from_this();
+  return std::nullopt;
+}
+
+void distribution::impl::up(const std::shared_ptr<connection>& c) {
+  auto name = c->peer_name();
+  if (auto it = connections_.find(name);
+      it != connections_.end() && it->second != c && it->second->is_up()) {
+    c->close(dist_error{duplicate_name, fmt::format("{} is connected already", name)});
+    return;
+  }
+  connections_[name] = c;
+  node_.logger().log(log_level::info, "dist", "erlang node {} up ({})", name,
+                     flag_names(c->peer().flags));
+  publish_nodes();
+  notify_node_monitors(true, name);
+  if (auto it = waiters_.find(name); it != waiters_.end()) {
+    auto ws = std::move(it->second);
+    waiters_.erase(it);
+    for (auto& w : ws)
+      w(std::nullopt);
+  }
+}
+
+void distribution::impl::down(const std::shared_ptr<connection>& c, const dist_error& why) {
+  auto name = c->peer_name();
+  auto it = connections_.find(name);
+  bool current = it != connections_.end() && it->second == c;
+  if (current)
+    connections_.erase(it);
+  if (c->is_up()) {
+    node_.logger().log(log_level::info, "dist", "erlang node {} down: {}", name, why);
+    // Links and monitors held by the lost node die with it.
+    for (auto w = watches_.begin(); w != watches_.end();)
+      w = w->second.node == name ? watches_.erase(w) : std::next(w);
+    publish_nodes();
+    notify_node_monitors(false, name);
+  } else if (!name.empty()) {
+    node_.logger().log(log_level::notice, "dist", "erlang handshake with {} failed: {}", name, why);
+  }
+  if (superseded_.erase(name) > 0 && !c->is_up())
+    return;  // the peer's own attempt carries on in its place
+  if (connections_.count(name) == 0 && c->outgoing() && !c->is_up() && why.what == duplicate_name) {
+    // The peer said nok: it is dialling us too and its attempt wins, or it holds a connection
+    // to us we have not seen end yet. Waiters, monitors and sends wait for its connection,
+    // for a handshake's time at most.
+    await_peer(name, why);
+    return;
+  }
+  if (connections_.count(name) == 0)
+    give_up(name, why);
+}
+
+void distribution::impl::give_up(const std::string& name, const dist_error& why) {
+  // Our monitors on its processes fire, whether the link was up or never came.
+  std::vector<erlang_ref> lost;
+  for (const auto& [ref, m] : held_)
+    if (m.node == name)
+      lost.push_back(ref);
+  for (const auto& ref : lost)
+    monitor_fired(ref, term::make_atom("noconnection"));
+  if (auto w = waiters_.find(name); w != waiters_.end()) {
+    auto ws = std::move(w->second);
+    waiters_.erase(w);
+    for (auto& fn : ws)
+      fn(why);
+  }
+}
+
+void distribution::impl::await_peer(const std::string& name, const dist_error& why) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, config_.handshake_timeout);
+  timer->async_wait([this, name, why, timer](const error_code& ec) {
+    if (!ec && !stopped_ && connections_.count(name) == 0)
+      give_up(name, why);
+  });
+}
+
+void distribution::impl::publish_nodes() {
+  std::vector<std::string> names;
+  for (const auto& [name, c] : connections_)
+    if (c->is_up())
+      names.push_back(name);
+  std::lock_guard guard{mtx_};
+  up_nodes_ = std::move(names);
+}
+
+void distribution::impl::notify_node_monitors(bool up, const std::string& node_name) {
+  std::vector<pid> targets;
+  {
+    std::lock_guard guard{mtx_};
+    targets = node_monitors_;
+  }
+  auto message =
+    term::tuple({term::make_atom(up ? "nodeup" : "nodedown"), term::make_atom(node_name)});
+  for (const auto& p : targets)
+    deliver_local(p, message);
+}
+
+// -- incoming control messages --------------------------------------------------------------------
+
+void distribution::impl::deliver_local(const pid& p, const term& message) {
+  try {
+    otp::send(p, message);
+  } catch (const std::exception& e) {  // a full mailbox refusing: the message is dropped
+    node_.logger().log(log_level::notice, "dist", "message to {} dropped: {}", p, e.what());
+  }
+}
+
+void distribution::impl::deliver_to(const pid& p, const term& message) {
+  served s;
+  {
+    std::lock_guard guard{mtx_};
+    if (auto it = served_.find(p.id()); it != served_.end())
+      s = it->second;
+  }
+  if (s.call) {
+    if (auto call = parse_gen_call(message)) {
+      // The relay makes the call; its reply goes to the caller's pid (the tag is what the
+      // caller's receive matches on, alias or not).
+      auto job = [this, p, call = *call, fn = s.call] {
+        fn(p, call.request, [this, to = call.from, tag = call.tag](std::optional<term> reply) {
+          if (reply)
+            send_to_node(to.node.name(),
+                         encode_control(send_msg{std::nullopt, to, term::tuple({tag, *reply})}));
+        });
+      };
+      deliver_relay(std::move(job));
+      return;
+    }
+  }
+  if (s.cast && message.is_tuple() && message.size() == 2 && message[0].is_atom("$gen_cast")) {
+    try {
+      s.cast(p, message[1]);
+    } catch (const std::exception& e) {
+      node_.logger().log(log_level::notice, "dist", "cast to {} dropped: {}", p, e.what());
+    }
+    return;
+  }
+  deliver_local(p, message);
+}
+
+void distribution::impl::monitor_fired(const erlang_ref& ref, const term& reason) {
+  auto it = held_.find(ref);
+  if (it == held_.end())
+    return;
+  auto m = std::move(it->second);
+  held_.erase(it);
+  if (auto p = pids_->find(m.owner))
+    deliver_local(*p, term::tuple({term::make_atom("DOWN"), term{ref}, term::make_atom("process"),
+                                   m.target, reason}));
+}
+
+void distribution::impl::deliver_relay(std::function<void()> job) {
+  try {
+    otp::send(relay_, relay_job{std::move(job)});
+  } catch (const std::exception& e) {
+    node_.logger().log(log_level::notice, "dist", "call relay refused a call: {}", e.what());
+  }
+}
+
+std::optional<pid> distribution::impl::resolve(const term& target) {
+  if (auto* p = target.get_if<erlang_pid>())
+    return pids_->find(*p);
+  if (auto* a = target.get_if<atom>())
+    return node_.whereis(a->name());
+  return std::nullopt;
+}
+
+void distribution::impl::received(connection& c, control_message m) {
+  const auto& peer = c.peer_name();
+  std::visit(
+    [&](auto& msg) {
+      using T = std::decay_t<decltype(msg)>;
+      if constexpr (std::is_same_v<T, send_msg>) {
+        if (auto p = pids_->find(msg.to))
+          deliver_to(*p, msg.message);
+      } else if constexpr (std::is_same_v<T, reg_send_msg>) {
+        if (auto p = node_.whereis(msg.to.name())) {
+          deliver_to(*p, msg.message);
+        } else if (msg.to.name() == "net_kernel") {
+          auto call = parse_gen_call(msg.message);
+          auto reply = call ? net_kernel_reply(call->request) : std::nullopt;
+          if (reply)
+            c.send(
+              encode_control(send_msg{std::nullopt, call->from, term::tuple({call->tag, *reply})}));
+        }
+      } else if constexpr (std::is_same_v<T, monitor_msg>) {
+        if (msg.demonitor) {
+          for (auto w = watches_.begin(); w != watches_.end();)
+            w =
+              w->second.ref == msg.ref && w->second.node == peer ? watches_.erase(w) : std::next(w);
+        } else if (msg.target.is_atom("net_kernel") && !node_.whereis("net_kernel")) {
+          // Our net_kernel never exits: nothing to watch.
+        } else if (auto p = resolve(msg.target)) {
+          watch_exit(*p, watch{peer, msg.from, msg.ref, msg.target});
+        } else {
+          c.send(encode_control(
+            monitor_exit_msg{msg.target, msg.from, msg.ref, term::make_atom("noproc")}));
+        }
+      } else if constexpr (std::is_same_v<T, link_msg>) {
+        if (auto p = pids_->find(msg.to))
+          watch_exit(*p, watch{peer, msg.from, std::nullopt, term{msg.to}});
+        else
+          c.send(encode_control(exit_msg{msg.to, msg.from, term::make_atom("noproc")}));
+      } else if constexpr (std::is_same_v<T, unlink_id_msg>) {
+        if (!msg.ack) {
+          for (auto w = watches_.begin(); w != watches_.end();)
+            w = !w->second.ref && w->second.remote == msg.from && w->second.node == peer
+                    && w->second.target == term{msg.to}
+                  ? watches_.erase(w)
+                  : std::next(w);
+          c.send(encode_control(unlink_id_msg{msg.id, msg.to, msg.from, true}));
+        }
+      } else if constexpr (std::is_same_v<T, exit_msg>) {
+        if (auto p = pids_->find(msg.to)) {
+          if (!msg.exit2) {  // the link is gone
+            for (auto w = watches_.begin(); w != watches_.end();)
+              w = !w->second.ref && w->second.remote == msg.from ? watches_.erase(w) : std::next(w);
+          }
+          otp::exit(*p, reason_of(msg.reason));
+        }
+      } else if constexpr (std::is_same_v<T, monitor_exit_msg>) {
+        if (auto it = held_.find(msg.ref); it != held_.end() && it->second.node == peer)
+          monitor_fired(msg.ref, msg.reason);
+      }
+    },
+    m);
+}
+
+// -- our processes' exits -----------------------------------------------------------------------
+
+void distribution::impl::watch_exit(const pid& p, watch w) {
+  auto id = p.id();
+  watches_.emplace(id, std::move(w));
+  if (!attached_.insert(id).second)
+    return;
+  caf::actor_cast<caf::abstract_actor*>(p.actor())->attach_functor(
+    [line = lifeline_, id](const caf::error& reason) {
+      auto as_term = reason_term(otp::detail::from_caf_error(reason));
+      std::lock_guard guard{line->mtx};
+      if (auto* self = line->self)
+        self->post([self, id, as_term] { self->local_exited(id, as_term); });
+    });
+}
+
+void distribution::impl::local_exited(std::uint64_t id, const term& reason) {
+  attached_.erase(id);
+  auto [first, last] = watches_.equal_range(id);
+  for (auto it = first; it != last; ++it) {
+    const auto& w = it->second;
+    auto c = connections_.find(w.node);
+    if (c == connections_.end())
+      continue;
+    if (w.ref)
+      c->second->send(encode_control(monitor_exit_msg{w.target, w.remote, *w.ref, reason}));
+    else
+      c->second->send(encode_control(exit_msg{*w.target.get_if<erlang_pid>(), w.remote, reason}));
+  }
+  watches_.erase(first, last);
+}
+
+}  // namespace otp::dist::erlang

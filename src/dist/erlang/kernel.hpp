@@ -1,0 +1,131 @@
+#pragma once
+
+// The state behind `otp::dist::erlang::distribution` (Erlang's net_kernel and dist_util): the
+// listen socket, the epmd registration, the connections by node name, the watches other nodes
+// hold on our processes (links, monitors) and the processes told of nodeup / nodedown. All of
+// it lives on the I/O thread ("otp.erl"); the public calls post to it. Incoming messages are
+// decoded there and put straight into the target's mailbox.
+
+#include "dist/erlang/connection.hpp"
+#include "dist/erlang/epmd_client.hpp"
+#include "dist/erlang/local_pids.hpp"
+
+#include "otp/dist/erlang.hpp"
+#include "otp/exit_reason.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace otp::dist::erlang {
+
+struct distribution::impl final : connection_owner {
+  using tcp = boost::asio::ip::tcp;
+  using waiter = std::function<void(std::optional<dist_error>)>;
+
+  /// A link or monitor another node holds on one of our processes.
+  struct watch {
+    std::string node;
+    erlang_pid remote;
+    std::optional<erlang_ref> ref;  // monitors; links have none
+    term target;                    // as the monitor named it (a pid or a name)
+  };
+
+  impl(node& n, options o);
+  ~impl() override;
+
+  // -- called from any thread (post to the I/O thread) ------------------------------------------
+  void post(std::function<void()> f);
+  void send_to_node(const std::string& node_name, std::vector<std::uint8_t> body);
+  erlang_pid sender_pid();
+
+  // -- the I/O thread ---------------------------------------------------------------------------
+  void accept_next();
+  std::shared_ptr<connection> dial(const std::string& target);
+  void deliver_local(const pid& p, const term& message);
+  /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
+  void deliver_to(const pid& p, const term& message);
+  void deliver_relay(std::function<void()> job);
+  /// A held monitor fired: `{'DOWN', Ref, process, Target, Reason}` to its owner.
+  void monitor_fired(const erlang_ref& ref, const term& reason);
+  std::optional<pid> resolve(const term& target);
+  void watch_exit(const pid& p, watch w);
+  void local_exited(std::uint64_t id, const term& reason);
+  void notify_node_monitors(bool up, const std::string& node_name);
+  /// After a nok: give the peer's own connection a handshake's time before failing waiters.
+  void await_peer(const std::string& name, const dist_error& why);
+  /// No connection to `name` is left or coming: its waiters fail, our monitors there fire.
+  void give_up(const std::string& name, const dist_error& why);
+  void publish_nodes();
+
+  std::optional<dist_error> admit(connection& c, const node_info& peer) override;
+  void up(const std::shared_ptr<connection>& c) override;
+  void down(const std::shared_ptr<connection>& c, const dist_error& why) override;
+  void received(connection& c, control_message m) override;
+
+  /// What exit functors of our processes reach us through: cleared before the I/O thread
+  /// stops, so a process exiting after the distribution is gone finds nobody.
+  struct lifeline {
+    std::mutex mtx;
+    impl* self = nullptr;
+  };
+
+  node& node_;
+  options opts_;
+  std::shared_ptr<lifeline> lifeline_ = std::make_shared<lifeline>();
+  connection_config config_;
+  std::shared_ptr<local_pids> pids_;
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
+    io_.get_executor()};
+  tcp::acceptor acceptor_{io_};
+  std::uint16_t port_ = 0;
+  std::shared_ptr<epmd_registration> registration_;
+  std::thread thread_;
+  bool stopped_ = false;
+  std::atomic<bool> stopped_flag_{false};  // stopped_, for senders waiting for room
+
+  std::map<std::string, std::shared_ptr<connection>> connections_;
+  std::map<std::string, std::vector<waiter>> waiters_;
+  /// Outgoing attempts given up for the peer's crossing one (`admit`).
+  std::set<std::string> superseded_;
+  std::multimap<std::uint64_t, watch> watches_;  // by our process's actor id
+  /// The gen_servers Erlang may call and cast (`serve`), by actor id; installed from any
+  /// thread, read on the I/O thread.
+  struct served {
+    call_fn call;
+    cast_fn cast;
+  };
+  std::map<std::uint64_t, served> served_;
+  /// Monitors our processes hold on other nodes' processes, by reference.
+  struct held_monitor {
+    erlang_pid owner;  // ours
+    std::string node;
+    term target;  // {Name, Node} or a pid, as the 'DOWN' names it
+  };
+  std::map<erlang_ref, held_monitor> held_;
+  std::atomic<std::uint64_t> next_ref_{1};  // our references: a counter and our creation
+  pid relay_;                               // the call_relay process
+  std::set<std::uint64_t> attached_;        // processes whose exit we hear of
+
+  mutable std::mutex mtx_;  // guards what other threads read:
+  std::vector<std::string> up_nodes_;
+  std::vector<pid> node_monitors_;
+};
+
+/// An exit reason as Erlang would see it: `normal`, `killed`, `shutdown`, `noproc`, ... as
+/// atoms; any other reason as `{error, <<"text">>}`.
+term reason_term(const exit_reason& r);
+/// The reverse, for exit signals from other nodes.
+exit_reason reason_of(const term& t);
+
+}  // namespace otp::dist::erlang

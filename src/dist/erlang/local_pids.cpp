@@ -1,0 +1,44 @@
+#include "dist/erlang/local_pids.hpp"
+
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_cast.hpp>
+
+namespace otp::dist::erlang {
+
+erlang_pid local_pids::expose(const pid& p) {
+  auto id = p.id();
+  erlang_pid out{node_, static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(id >> 32),
+                 creation_};
+  if (!p)
+    return out;
+  {
+    std::lock_guard guard{mtx_};
+    if (!exposed_.emplace(id, p.actor().address()).second)
+      return out;
+  }
+  // Forget it when it exits (the functor runs on the exiting process's thread).
+  std::weak_ptr<local_pids> self = weak_from_this();
+  caf::actor_cast<caf::abstract_actor*>(p.actor())->attach_functor([self, id] {
+    if (auto table = self.lock()) {
+      std::lock_guard guard{table->mtx_};
+      table->exposed_.erase(id);
+    }
+  });
+  return out;
+}
+
+std::optional<pid> local_pids::find(const erlang_pid& p) const {
+  if (!is_ours(p))
+    return std::nullopt;
+  auto id = (std::uint64_t{p.serial} << 32) | p.id;
+  std::lock_guard guard{mtx_};
+  auto it = exposed_.find(id);
+  if (it == exposed_.end())
+    return std::nullopt;
+  auto handle = caf::actor_cast<caf::actor>(it->second);
+  if (!handle)
+    return std::nullopt;
+  return pid{std::move(handle)};
+}
+
+}  // namespace otp::dist::erlang

@@ -1,0 +1,108 @@
+// Ensure that two caf-otp nodes speak Erlang's distribution to each other (without epmd):
+// crossing connection attempts end in one connection both sides use, messages pass by name,
+// and a wrong cookie is refused with not_allowed.
+
+#include "otp/dist/erlang.hpp"
+#include "otp/process.hpp"
+#include "otp/spawn.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <future>
+
+using namespace std::chrono_literals;
+using otp::term;
+namespace erl = otp::dist::erlang;
+
+namespace {
+
+std::unique_ptr<erl::distribution> start(otp::node& n, const std::string& name,
+                                         const std::string& cookie) {
+  erl::options o;
+  o.name = name;
+  o.cookie = cookie;
+  o.use_epmd = false;
+  o.listen_address = "127.0.0.1";
+  auto d = erl::distribution::start(n, o);
+  REQUIRE_MESSAGE(d.has_value(), fmt::format("{}", d ? otp::dist::dist_error{} : d.error()));
+  return std::move(*d);
+}
+
+std::string address_of(const erl::distribution& d) {
+  return fmt::format("{}:{}", d.name(), d.port());
+}
+
+}  // namespace
+
+TEST_CASE("erlang dist between C++ nodes: crossing dials end in one connection") {
+  otp::node na;
+  otp::node nb;
+  auto a = start(na, "alpha@127.0.0.1", "c");
+  auto b = start(nb, "beta@127.0.0.1", "c");
+  for (int round = 0; round < 5; ++round) {
+    auto ab = std::async(std::launch::async, [&] { return a->connect(address_of(*b), 10s); });
+    auto ba = std::async(std::launch::async, [&] { return b->connect(address_of(*a), 10s); });
+    auto r1 = ab.get();
+    auto r2 = ba.get();
+    CHECK_MESSAGE(r1.has_value(), fmt::format("{}", r1 ? otp::dist::dist_error{} : r1.error()));
+    CHECK_MESSAGE(r2.has_value(), fmt::format("{}", r2 ? otp::dist::dist_error{} : r2.error()));
+    CHECK(a->nodes() == std::vector<std::string>{"beta@127.0.0.1"});
+    CHECK(b->nodes() == std::vector<std::string>{"alpha@127.0.0.1"});
+    std::promise<term> got;
+    auto inbox = otp::spawn(nb, [&got] { otp::receive([&](const term& t) { got.set_value(t); }); });
+    REQUIRE(b->register_name(fmt::format("inbox{}", round), inbox));
+    a->send(fmt::format("inbox{}", round), "beta@127.0.0.1", term{round});
+    auto f = got.get_future();
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    CHECK(f.get() == term{round});
+    CHECK(a->disconnect("beta@127.0.0.1"));
+    for (int i = 0; i < 200 && !b->nodes().empty(); ++i)
+      std::this_thread::sleep_for(5ms);
+    CHECK(b->nodes().empty());
+  }
+}
+
+TEST_CASE("erlang dist between C++ nodes: a wrong cookie is not_allowed on both sides") {
+  otp::node na;
+  otp::node nb;
+  auto a = start(na, "alpha@127.0.0.1", "one");
+  auto b = start(nb, "beta@127.0.0.1", "two");
+  auto r = a->connect(address_of(*b), 10s);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().what == otp::dist::dist_error::kind::not_allowed);
+  CHECK(a->nodes().empty());
+  CHECK(b->nodes().empty());
+}
+
+TEST_CASE(
+  "erlang dist between C++ nodes: a new incarnation replaces a connection not seen to end") {
+  otp::node na;
+  otp::node nb;
+  otp::node nb2;
+  auto a = start(na, "alpha@127.0.0.1", "c");
+  auto b = start(nb, "beta@127.0.0.1", "c");
+  REQUIRE(b->connect(address_of(*a), 10s).has_value());
+  std::promise<term> events;
+  auto watcher = otp::spawn(
+    na, [&events] { otp::receive([&](const term& t) { events.set_value(t); }, otp::after(10s)); });
+  a->monitor_nodes(watcher);
+  // beta restarts while alpha still holds its old connection (its socket is still open): the
+  // new incarnation, another creation, is admitted, the old connection goes down.
+  auto b2 = start(nb2, "beta@127.0.0.1", "c");
+  REQUIRE(b2->creation() != b->creation());
+  auto again = b2->connect(address_of(*a), 10s);
+  REQUIRE_MESSAGE(again.has_value(),
+                  fmt::format("{}", again ? otp::dist::dist_error{} : again.error()));
+  auto e = events.get_future();
+  REQUIRE(e.wait_for(5s) == std::future_status::ready);
+  CHECK(e.get() == term::tuple({term::make_atom("nodedown"), term::make_atom("beta@127.0.0.1")}));
+  CHECK(a->nodes() == std::vector<std::string>{"beta@127.0.0.1"});
+  std::promise<term> got;
+  auto inbox = otp::spawn(nb2, [&got] { otp::receive([&](const term& t) { got.set_value(t); }); });
+  REQUIRE(b2->register_name("inbox", inbox));
+  a->send("inbox", "beta@127.0.0.1", term::make_atom("to_the_new_one"));
+  auto f = got.get_future();
+  REQUIRE(f.wait_for(5s) == std::future_status::ready);
+  CHECK(f.get().is_atom("to_the_new_one"));
+}

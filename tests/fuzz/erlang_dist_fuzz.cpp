@@ -1,0 +1,74 @@
+// libFuzzer target for Erlang's distribution as a hostile peer sees it (built and run by
+// scripts/fuzz.sh erlang): the input goes to an acceptor and to an initiator handshake machine
+// (read want()-sized, as the connection reads), and, after a first byte choosing where, to the
+// data mode's packet reader and control message decoder. Nothing may throw, every frame a
+// machine sends must be whole, and a failed machine must want nothing more.
+
+#include "dist/erlang/control.hpp"
+#include "dist/erlang/handshake.hpp"
+#include "dist/erlang/packet_reader.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace {
+
+using namespace otp::dist::erlang;
+
+void check(bool ok, const char* invariant) {
+  if (!ok) {
+    std::fprintf(stderr, "erlang distribution invariant broken: %s\n", invariant);
+    std::abort();
+  }
+}
+
+void check_frames(const std::vector<std::uint8_t>& out) {
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    check(out.size() - pos >= 3, "a frame shorter than header and tag");
+    std::size_t length = std::size_t{out[pos]} << 8 | out[pos + 1];
+    check(length >= 1 && length <= max_handshake_frame, "a frame length out of range");
+    check(out.size() - pos - 2 >= length, "a frame longer than what was sent");
+    auto tag = out[pos + 2];
+    check(tag == 'N' || tag == 's' || tag == 'r' || tag == 'a', "an unknown tag sent");
+    pos += 2 + length;
+  }
+}
+
+void run(handshake::role role, std::span<const std::uint8_t> input) {
+  handshake m = role == handshake::role::acceptor
+                  ? handshake{role, node_info{"beam@host", advertised_flags, 2}, "fuzz-cookie",
+                              {}, std::nullopt, [] { return 5678u; }}
+                  : handshake{role, node_info{"cpp@host", advertised_flags, 1}, "fuzz-cookie",
+                              {}, "beam@host", [] { return 1234u; }};
+  check_frames(m.start());
+  std::size_t at = 0;
+  while (at < input.size() && m.want() > 0) {
+    auto n = std::min(m.want(), input.size() - at);
+    check_frames(m.feed(input.subspan(at, n)));
+    at += n;
+  }
+  if (m.current() == handshake::state::failed)
+    check(m.want() == 0, "a failed machine wants more");
+  m.closed();
+  check(m.current() != handshake::state::running, "still running after closed()");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::span<const std::uint8_t> input{data, size};
+  run(handshake::role::acceptor, input);
+  run(handshake::role::initiator, input);
+  if (size > 0) {
+    packet_reader reader{4096};
+    if (reader.feed(input.subspan(1))) {
+      std::vector<std::uint8_t> packet;
+      while (reader.next(packet))
+        if (!packet.empty())
+          (void)decode_control(packet);
+    }
+    (void)decode_control(input);
+  }
+  return 0;
+}
