@@ -13,7 +13,7 @@
 # The io_uring variants (asio-uring, caf-otp-uring: $BUILD_DIR/bench/net/*_uring, built when
 # liburing is installed) join the table unless URING=0; every ratio is against epoll's Asio.
 # Environment: BUILD_DIR (build-net), THREADS (2), DURATION (3), WARMUP (0.5), RATE_LOOPS (50),
-# ECHO_COUNTS ("1 100 1000"), IDLE_COUNTS ("10000 19000"), URING (1).
+# ECHO_COUNTS ("1 100 1000"), IDLE_COUNTS ("10000 19000"; empty: no idle runs), URING (1).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -23,7 +23,7 @@ duration=${DURATION:-3}
 warmup=${WARMUP:-0.5}
 rate_loops=${RATE_LOOPS:-50}
 read -r -a echo_counts <<<"${ECHO_COUNTS:-1 100 1000}"
-read -r -a idle_counts <<<"${IDLE_COUNTS:-10000 19000}"
+read -r -a idle_counts <<<"${IDLE_COUNTS-10000 19000}"  # IDLE_COUNTS= (empty) skips them
 load=$build_dir/bench/net/echo_load
 caf_otp_server=${1:-}
 accept_loop_server=${2:-}
