@@ -8,6 +8,8 @@
 #include "dist/erlang/handshake.hpp"
 #include "dist/erlang/packet_reader.hpp"
 
+#include "frame_checks.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -15,32 +17,21 @@ namespace {
 
 using namespace otp::dist::erlang;
 
-void check(bool ok, const char* invariant) {
-  if (!ok) {
-    std::fprintf(stderr, "erlang distribution invariant broken: %s\n", invariant);
-    std::abort();
-  }
-}
+using fuzz::check;
 
+/// A machine only ever sends whole frames with a valid length and a known tag.
 void check_frames(const std::vector<std::uint8_t>& out) {
-  std::size_t pos = 0;
-  while (pos < out.size()) {
-    check(out.size() - pos >= 3, "a frame shorter than header and tag");
-    std::size_t length = std::size_t{out[pos]} << 8 | out[pos + 1];
-    check(length >= 1 && length <= max_handshake_frame, "a frame length out of range");
-    check(out.size() - pos - 2 >= length, "a frame longer than what was sent");
-    auto tag = out[pos + 2];
-    check(tag == 'N' || tag == 's' || tag == 'r' || tag == 'a', "an unknown tag sent");
-    pos += 2 + length;
-  }
+  fuzz::check_frames(out, max_handshake_frame);
 }
 
 void run(handshake::role role, std::span<const std::uint8_t> input) {
   handshake m = role == handshake::role::acceptor
-                  ? handshake{role, node_info{"beam@host", advertised_flags, 2}, "fuzz-cookie",
-                              {}, std::nullopt, [] { return 5678u; }}
-                  : handshake{role, node_info{"cpp@host", advertised_flags, 1}, "fuzz-cookie",
-                              {}, "beam@host", [] { return 1234u; }};
+                  ? handshake{role,          node_info{"beam@host", advertised_flags, 2},
+                              "fuzz-cookie", {},
+                              std::nullopt,  [] { return 5678u; }}
+                  : handshake{role,          node_info{"cpp@host", advertised_flags, 1},
+                              "fuzz-cookie", {},
+                              "beam@host",   [] { return 1234u; }};
   check_frames(m.start());
   std::size_t at = 0;
   while (at < input.size() && m.want() > 0) {

@@ -4,6 +4,8 @@
 
 #include "dist/handshake.hpp"
 
+#include "frame_checks.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -16,25 +18,11 @@ using otp::dist::detail::node_hello;
 using state = handshake::state;
 using kind = otp::dist::dist_error::kind;
 
-void check(bool ok, const char* invariant) {
-  if (!ok) {
-    std::fprintf(stderr, "handshake invariant broken: %s\n", invariant);
-    std::abort();
-  }
-}
+using fuzz::check;
 
 /// A machine only ever sends whole frames with a valid length and a known tag.
 void check_frames(const std::vector<std::uint8_t>& out) {
-  std::size_t pos = 0;
-  while (pos < out.size()) {
-    check(out.size() - pos >= 3, "a frame shorter than header and tag");
-    std::size_t length = std::size_t{out[pos]} << 8 | out[pos + 1];
-    check(length >= 1 && length <= max_handshake_frame, "a frame length out of range");
-    check(out.size() - pos - 2 >= length, "a frame longer than what was sent");
-    auto tag = out[pos + 2];
-    check(tag == 'N' || tag == 's' || tag == 'r' || tag == 'a', "an unknown tag sent");
-    pos += 2 + length;
-  }
+  fuzz::check_frames(out, max_handshake_frame);
 }
 
 struct outcome {
