@@ -10,6 +10,7 @@
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>
+#include <otp/spawn.hpp>
 #include <otp/supervisor.hpp>
 #include <otp/sys.hpp>
 #include <otp/test/kit.hpp>
@@ -179,6 +180,7 @@ namespace {
 // -- killed while waiting ----------------------------------------------------------------------
 
 struct wait_forever {};
+struct trap_now {};
 
 /// Counts its destructors: a stack that is unwound runs them.
 struct witness {
@@ -192,6 +194,7 @@ struct doomed {
   std::shared_ptr<std::atomic<bool>> waiting;
   bool trapping = false;
   void init() { otp::trap_exit(trapping); }
+  void handle_cast(const trap_now&) { otp::trap_exit(true); }
   void handle_cast(const wait_forever&) {
     witness w{destroyed};
     *waiting = true;
@@ -243,6 +246,67 @@ TEST_CASE("waiting: an untrapped exit signal ends a wait with its reason, a trap
   CHECK(*destroyed == 1);  // plain's witness; no terminate
   kit.advance(10s);
   CHECK(kit.alive(trapper));  // still waiting: the signal is a message for later
+  otp::exit(trapper, otp::exit_reason::kill());
+  CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
+}
+
+namespace {
+
+/// Sends itself an exit signal, then waits: the signal came before the wait did.
+struct self_doomed {
+  otp::server_ref<answer_later> target;
+  std::shared_ptr<std::atomic<int>> destroyed;
+  std::shared_ptr<std::atomic<bool>> waited_on;
+  otp::exit_reason reason;
+  void handle_cast(const wait_forever&) {
+    witness w{destroyed};
+    otp::exit(otp::self(), reason);
+    (void)gen_server::try_call(target, get_answer{}, otp::infinity);
+    *waited_on = true;  // not reached: the wait ends with the signal
+  }
+};
+
+}  // namespace
+
+TEST_CASE("waiting: an exit signal that arrives before the wait ends the wait at once") {
+  for (auto reason : {otp::exit_reason::error("bye"), otp::exit_reason::kill()}) {
+    CAPTURE(reason);
+    otp::test::kit kit;
+    auto hole = gen_server::start<answer_later>(kit.node()).value();
+    auto destroyed = std::make_shared<std::atomic<int>>(0);
+    auto waited_on = std::make_shared<std::atomic<bool>>(false);
+    auto p = gen_server::start<self_doomed>(kit.node(), hole, destroyed, waited_on, reason).value();
+    auto probe = kit.make_probe();
+    probe.monitor(p);
+    gen_server::cast(p, wait_forever{});
+    kit.run();
+    auto down = probe.expect<otp::down>();
+    CHECK(down.reason
+          == (reason == otp::exit_reason::kill() ? otp::exit_reason::killed() : reason));
+    CHECK(*destroyed == 1);
+    CHECK_FALSE(waited_on->load());
+  }
+}
+
+TEST_CASE("waiting: a signal that comes before trap_exit is set, and is trapped, ends no wait") {
+  otp::test::kit kit;
+  auto hole = gen_server::start<answer_later>(kit.node()).value();
+  auto destroyed = std::make_shared<std::atomic<int>>(0);
+  auto waiting = std::make_shared<std::atomic<bool>>(false);
+  auto trapper = gen_server::start<doomed>(kit.node(), hole, destroyed, waiting, false).value();
+  auto probe = kit.make_probe();
+  probe.monitor(trapper);
+  // One turn of another process queues all three: the signal arrives while the process does
+  // not trap yet, and it traps by the time it handles the signal.
+  otp::spawn(kit.node(), [trapper] {
+    gen_server::cast(trapper, trap_now{});
+    otp::exit(trapper, otp::exit_reason::error("early"));
+    gen_server::cast(trapper, wait_forever{});
+  });
+  kit.run();
+  kit.advance(10s);
+  CHECK(kit.alive(trapper));
+  CHECK(waiting->load());
   otp::exit(trapper, otp::exit_reason::kill());
   CHECK(probe.expect<otp::down>().reason == otp::exit_reason::killed());
 }

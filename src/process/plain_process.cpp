@@ -107,6 +107,7 @@ void plain_process::on_exit_signal(caf::exit_msg& signal) {
   bool kill = signal.reason == caf::exit_reason::kill;
   auto reason = kill ? exit_reason::killed() : from_caf_error(signal.reason);
   if (!kill && trap_exit()) {
+    forget_trapped_exit();
     keep(caf::make_message(
       box<exit_signal>{exit_signal{otp::pid{caf::actor_cast<caf::actor>(signal.source)}, reason}}));
     return;

@@ -176,8 +176,11 @@ void server_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* hos
       return;
     if (on_wait_deadline(*ptr))
       return;
-    note_exit_signal(*ptr);
   }
+  // Noted whatever the process is doing: a signal that comes while the process runs, before
+  // it starts to wait, must end that wait too (its turn handles no message until the wait ends).
+  if (ptr)
+    note_exit_signal(*ptr);
   if (bounded_ && ptr && !admit(*ptr, host))
     return;
   if (!running_.load(std::memory_order_acquire)) {
@@ -804,10 +807,20 @@ void server_core::note_exit_signal(const caf::mailbox_element& x) {
   bool kill = signal.reason == caf::exit_reason::kill;
   auto reason = kill ? exit_reason::killed() : from_caf_error(signal.reason);
   // A trapped signal is a message like any other, handled after the wait.
-  if (!kill && (trap_exit_ || reason.is_normal()))
+  if (!kill && (trap_exit() || reason.is_normal()))
     return;
   kill_in_wait(std::move(reason));
   wake();
+}
+
+void server_core::forget_trapped_exit() noexcept {
+  // Noted on arrival while the process did not trap; it traps by the time it handles it.
+  std::unique_ptr<exit_reason> noted{pending_exit_.exchange(nullptr)};
+  if (noted && *noted == exit_reason::killed()) {  // a kill is never trapped: keep it
+    exit_reason* none = nullptr;
+    if (pending_exit_.compare_exchange_strong(none, noted.get()))
+      noted.release();
+  }
 }
 
 namespace {
@@ -1130,13 +1143,14 @@ void server_core::on_exit_msg(caf::exit_msg& msg) {
   if (stopping_)
     return;
   auto reason = from_caf_error(msg.reason);
-  if (!trap_exit_) {
+  if (!trap_exit()) {
     // Not trapping: a normal exit signal is ignored, any other reason kills (no terminate),
     // exactly as for an Erlang process.
     if (!reason.is_normal())
       quit(msg.reason);
     return;
   }
+  forget_trapped_exit();
   // A process started outside any process has the outside world as its parent: an exit signal
   // sent from outside (no sender) is its parent's.
   if (msg.source == parent_) {
@@ -1461,7 +1475,7 @@ server_status server_core::status() {
   s.module = callbacks_->type_name();
   s.suspended = suspended_;
   s.trace = trace_;
-  s.trap_exit = trap_exit_;
+  s.trap_exit = trap_exit();
   s.mailbox_size = mailbox_length();
   s.calls = calls_.load(std::memory_order_relaxed);
   s.casts = casts_.load(std::memory_order_relaxed);

@@ -138,8 +138,9 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   /// The registered name, or the pid: how reports name this process.
   std::string display_name();
   otp::node& home() noexcept;
-  bool trap_exit() const noexcept { return trap_exit_; }
-  void trap_exit(bool on) noexcept { trap_exit_ = on; }
+  // Atomic: a sender's thread reads it when it notes an exit signal on arrival (`enqueue`).
+  bool trap_exit() const noexcept { return trap_exit_.load(std::memory_order_relaxed); }
+  void trap_exit(bool on) noexcept { trap_exit_.store(on, std::memory_order_relaxed); }
   otp::pid pid_of_self();
   void set_parent(const caf::actor_addr& parent) { parent_ = parent; }
   /// A supervisor keeps its children in its own table instead of CAF links: CAF stores links
@@ -237,6 +238,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   bool wait_woken() const noexcept;
   /// An exit signal that kills the process: its wait, now or the next, throws `process_exit`.
   void kill_in_wait(exit_reason reason);
+  /// An exit signal noted on arrival turned out trapped when handled: its wait goes on.
+  void forget_trapped_exit() noexcept;
   /// A deadline timer reached the mailbox: no wait was on when it fired.
   void wait_deadline_passed(std::int64_t at);
 
@@ -345,7 +348,7 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   std::atomic<bool> running_{false};
   std::atomic_flag buffer_lock_ = ATOMIC_FLAG_INIT;
   bool timeout_armed_ = false;
-  bool trap_exit_ = false;
+  std::atomic<bool> trap_exit_{false};
   bool suspended_ = false;
   bool trace_ = false;
   bool stopping_ = false;
