@@ -2,18 +2,23 @@
 //
 //   chain_bench chain [N clients] [K chains each] [R reps] [--threads T]
 //   chain_bench blocked [N processes] [--threads T]
+//   chain_bench blocked_spawned [N processes] [--threads T]
 //
 // chain: N client processes each make K sequential calls to A; A's handle_call calls B, B's
 // calls C. Every call inside a callback parks its process and frees the thread. Prints whole
 // chains (client -> A -> B -> C and back) per second, median of R runs, as
 // `RESULT chain_<N>_per_s <value> chains/s`.
 // blocked: N processes each blocked in a call to one server that answers nobody until told;
-// prints the growth of the resident set per blocked process (`RESULT blocked_<N>_...`).
+// prints the growth of the resident set per blocked process (`RESULT blocked_<N>_...`). The
+// callers are gen_servers blocked in a handle_cast; `blocked_spawned` makes them plain processes
+// (`otp::spawn`) instead, the shape of the Erlang version (`spawn(fun() -> gen_server:call(...))`).
 // bench/run_chain.sh runs both beside the Erlang versions (bench/erlang/chain_bench.erl).
 
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
+#include <otp/spawn.hpp>
 
+#include <malloc.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -134,22 +139,36 @@ int chain(otp::node& node, int n, int k, int reps) {
   return 0;
 }
 
-int blocked(otp::node& node, int n) {
-  std::printf("blocked: N = %d processes waiting in a call\n", n);
+int blocked(otp::node& node, int n, bool spawned) {
+  std::printf("blocked: N = %d %s waiting in a call\n", n,
+              spawned ? "spawned processes" : "gen_servers");
   auto server = gen_server::start<slow_server>(node).value();
   auto done = std::make_shared<std::atomic<int>>(0);
   auto before = rss_bytes();
+  auto heap_before = mallinfo2().uordblks;
   std::vector<otp::server_ref<blocked_caller>> callers;
-  callers.reserve(static_cast<std::size_t>(n));
+  callers.reserve(spawned ? 0 : static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
+    if (spawned) {
+      otp::spawn(node, [server, done] {
+        if (gen_server::call(server, wait_here{}, otp::infinity) == 42)
+          ++*done;
+      });
+      continue;
+    }
     callers.push_back(gen_server::start<blocked_caller>(node, server, done).value());
     gen_server::cast(callers.back(), block{});
   }
   while (gen_server::call(server, count{}) < static_cast<std::size_t>(n))
     std::this_thread::sleep_for(10ms);
   auto after = rss_bytes();
-  std::printf("RESULT blocked_%d_bytes_per_process %.0f B\n", n,
+  auto heap_after = mallinfo2().uordblks;
+  const char* shape = spawned ? "spawned_" : "";
+  std::printf("RESULT blocked_%s%d_bytes_per_process %.0f B\n", shape, n,
               static_cast<double>(after - before) / n);
+  // What malloc handed out (no pages, no free lists): the part the library's objects own.
+  std::printf("RESULT blocked_%s%d_heap_bytes_per_process %.0f B\n", shape, n,
+              static_cast<double>(heap_after - heap_before) / n);
   (void)gen_server::call(server, release{});
   wait_until(*done, n);
   return 0;
@@ -172,8 +191,11 @@ int main(int argc, char** argv) {
   if (!args.empty() && args[0] == "chain")
     return chain(node, arg(1, 100), arg(2, 1000), arg(3, 5));
   if (!args.empty() && args[0] == "blocked")
-    return blocked(node, arg(1, 20000));
+    return blocked(node, arg(1, 20000), false);
+  if (!args.empty() && args[0] == "blocked_spawned")
+    return blocked(node, arg(1, 20000), true);
   std::fprintf(stderr,
-               "usage: chain_bench chain [N] [K] [R] [--threads T] | blocked [N] [--threads T]\n");
+               "usage: chain_bench chain [N] [K] [R] [--threads T] | blocked[_spawned] [N] "
+               "[--threads T]\n");
   return 2;
 }

@@ -44,7 +44,13 @@ for n in 1 100 10000; do
     printf '%-28s %14.0f %14.0f %7.2fx   (runs: %s | %s; the better of each side)\n' \
         "chains/s, N = $n" "$o" "$t" "$(awk -v a="$o" -v b="$t" 'BEGIN { print a / b }')" "${ours[*]}" "${theirs[*]}"
 done
-o=$(cpp blocked "$blocked_n" | value)
-t=$(erlang blocked "$blocked_n" | value)
+# Resident bytes per blocked caller, both shapes: spawned processes (`spawn(fun() ->
+# gen_server:call(...) end)`) and gen_servers calling from their handle_cast.
+bytes() { awk '/^RESULT/ && $2 ~ /_bytes_per_process$/ && $2 !~ /heap/ { print $3 }'; }
+o=$(cpp blocked_spawned "$blocked_n" | bytes)
+t=$(erlang blocked "$blocked_n" | bytes)
 printf '%-28s %14.0f %14.0f %7.2fx\n' "bytes per blocked process" "$o" "$t" "$(awk -v a="$o" -v b="$t" 'BEGIN { print a / b }')"
+o=$(cpp blocked "$blocked_n" | bytes)
+t=$(erlang blocked_gen_server "$blocked_n" | bytes)
+printf '%-28s %14.0f %14.0f %7.2fx\n' "bytes per blocked gen_server" "$o" "$t" "$(awk -v a="$o" -v b="$t" 'BEGIN { print a / b }')"
 echo "($threads scheduler threads each; Erlang +S $threads; $(nproc) cores)"

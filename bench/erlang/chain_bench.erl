@@ -8,10 +8,12 @@
 %%% <li>`blocked': N processes each blocked in a `gen_server:call' to one
 %%%     server that answers nobody until told; reports the growth of
 %%%     `erlang:memory(total)' per blocked process.</li>
+%%% <li>`blocked_gen_server': the same with gen_servers as the callers, each
+%%%     blocked in a call made from its handle_cast.</li>
 %%% </ul>
 %%%
 %%% Usage: `erl -noshell -pa EBIN -run chain_bench main chain N K R' or
-%%% `... main blocked N'. Run it with `+S 2' for two scheduler threads.
+%%% `... main blocked N' (or `blocked_gen_server N'). Run it with `+S 2' for two scheduler threads.
 -module(chain_bench).
 -behaviour(gen_server).
 
@@ -46,8 +48,25 @@ run(["blocked" | Rest]) ->
     ok = gen_server:call(Slow, release, infinity),
     [receive {answer, 42} -> ok end || _ <- Pids],
     ok;
+run(["blocked_gen_server" | Rest]) ->
+    N = bench_util:int_arg(Rest, 1, 100000),
+    {ok, Slow} = gen_server:start_link(?MODULE, slow, []),
+    erlang:garbage_collect(),
+    Before = erlang:memory(total),
+    Callers = [begin
+                   {ok, P} = gen_server:start(?MODULE, {caller, Slow}, []),
+                   gen_server:cast(P, block),
+                   P
+               end || _ <- lists:seq(1, N)],
+    wait_waiting(Slow, N),
+    After = erlang:memory(total),
+    bench_util:result("erlang_blocked_gen_server_" ++ integer_to_list(N) ++ "_bytes_per_process",
+                      (After - Before) / N, "B"),
+    ok = gen_server:call(Slow, release, infinity),
+    [gen_server:stop(P) || P <- Callers],
+    ok;
 run(_) ->
-    throw({usage, "chain_bench chain [N] [K] [R] | blocked [N]"}).
+    throw({usage, "chain_bench chain [N] [K] [R] | blocked [N] | blocked_gen_server [N]"}).
 
 start_chain() ->
     {ok, C} = gen_server:start_link(?MODULE, last, []),
@@ -92,4 +111,7 @@ handle_call(release, _From, {slow, Waiting}) ->
     {reply, ok, {slow, []}}.
 
 %% @private
+handle_cast(block, {caller, Slow} = S) ->
+    42 = gen_server:call(Slow, wait, infinity),
+    {noreply, S};
 handle_cast(_Msg, S) -> {noreply, S}.

@@ -204,8 +204,10 @@ start_result<S> start_front(start_link_mode mode, Args&&... args) {
     return start_peel_node<S>(mode, std::forward<Args>(args)...);
 }
 
+/// Out of line: it runs after a call's wait, and its locals would otherwise sit in the frame
+/// that waits (a waiting process's frames are what its waiting costs).
 template <class R>
-expected<R, call_error> unbox_reply(expected<caf::message, call_error> response) {
+[[gnu::noinline]] expected<R, call_error> unbox_reply(expected<caf::message, call_error> response) {
   if (!response)
     return unexpected{std::move(response.error())};
   auto& msg = *response;
@@ -276,11 +278,9 @@ template <class S, class T>
 auto try_call(const server_ref<S>& server, T&& request, timeout t = default_call_timeout)
   -> expected<detail::call_reply_t<S, T>, call_error> {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
-  auto msg = detail::request_message<S, true>(server.actor(), std::forward<T>(request));
-  if (msg.empty() && server)
-    return unexpected{call_error{call_error::kind::badarg}};
-  return detail::unbox_reply<detail::call_reply_t<S, T>>(
-    detail::request(server.actor(), std::move(msg), t));
+  // An empty message (a type the server's node cannot read) is refused as badarg.
+  return detail::unbox_reply<detail::call_reply_t<S, T>>(detail::request(
+    server.actor(), detail::request_message<S, true>(server.actor(), std::forward<T>(request)), t));
 }
 
 /// Like `try_call`, but throws the `call_error` — the way an OTP caller exits when a call

@@ -96,7 +96,9 @@ caf::invoke_message_result plain_process::consume(caf::mailbox_element& x) {
 }
 
 void plain_process::keep(caf::message content, caf::strong_actor_ptr sender, caf::message_id id) {
-  mailbox_.push_back(kept_message{std::move(content), std::move(sender), id});
+  if (!mailbox_)
+    mailbox_ = std::make_unique<std::deque<kept_message>>();
+  mailbox_->push_back(kept_message{std::move(content), std::move(sender), id});
   if (receiving_ && take_parked())
     go_on();
 }
@@ -134,28 +136,58 @@ void plain_process::go_on() {
   run_on_own_stack(context(), &run_body, 0);
 }
 
+namespace {
+
+/// Runs the function: what it threw, if anything. It and `run_body` are all of the library's
+/// frames under a waiting function (what waiting costs: see `stack_pool`), so they are small
+/// and what comes after the function has frames of its own.
+[[gnu::noinline]] std::exception_ptr run_function(process_body& body) noexcept {
+  try {
+    body.run();
+    return nullptr;
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+/// The exit reason an exception from the function means; `unexpected` when it is a crash.
+exit_reason reason_of(const std::exception_ptr& error, bool& unexpected) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const process_exit& e) {
+    return e.reason;
+  } catch (const exit_request& e) {
+    return e.reason;
+  } catch (const std::exception& e) {
+    unexpected = true;
+    return exit_reason::exception(e.what());
+  } catch (...) {
+    unexpected = true;
+    return exit_reason::exception("unknown");
+  }
+}
+
+}  // namespace
+
 std::uint8_t plain_process::run_body(server_core& self, std::uintptr_t) {
   auto& p = static_cast<plain_process&>(self);
+  return p.end_function(run_function(*p.body_));
+}
+
+std::uint8_t plain_process::end_function(const std::exception_ptr& error) {
   auto reason = exit_reason::normal();
-  try {
-    p.body_->run();
-  } catch (const process_exit& e) {
-    reason = e.reason;
-  } catch (const exit_request& e) {
-    reason = e.reason;
-  } catch (const std::exception& e) {
-    reason = exit_reason::exception(e.what());
-    p.report_error(reason);
-  } catch (...) {
-    reason = exit_reason::exception("unknown");
-    p.report_error(reason);
+  if (error) {
+    bool unexpected = false;
+    reason = reason_of(error, unexpected);
+    if (unexpected)
+      report_error(reason);
   }
   try {
-    p.body_.reset();  // the function's captures go with it, on its own stack
+    body_.reset();  // the function's captures go with it, on its own stack
   } catch (...) {
   }
-  p.finished_ = true;
-  p.quit(to_caf_error(reason));
+  finished_ = true;
+  quit(to_caf_error(reason));
   return caf::resumable::done;
 }
 
@@ -165,11 +197,12 @@ int plain_process::receive_next(receive_matcher match, const void* clauses, time
   auto deadline = t == infinity ? caf::actor_clock::time_point::max() : now() + t;
   std::size_t tried = 0;  // Erlang's save pointer: a wait only brings messages after it
   for (;;) {
-    for (; tried < mailbox_.size(); ++tried) {
-      auto index = match(clauses, mailbox_[tried].content);
+    for (; mailbox_ && tried < mailbox_->size(); ++tried) {
+      auto& kept = *mailbox_;
+      auto index = match(clauses, kept[tried].content);
       if (index >= 0) {
-        out = std::move(mailbox_[tried].content);
-        mailbox_.erase(mailbox_.begin() + static_cast<std::ptrdiff_t>(tried));
+        out = std::move(kept[tried].content);
+        kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(tried));
         return index;
       }
     }
@@ -199,12 +232,12 @@ void plain_process::schedule_woken() {
 
 void plain_process::on_exit() {
   // Requests nobody received are refused, as CAF refuses those left in a dead mailbox.
-  for (auto& m : mailbox_)
-    if (m.sender && m.id.is_request())
-      m.sender->enqueue(ctrl(), m.id.response_id(),
-                        caf::make_message(caf::make_error(caf::sec::request_receiver_down)),
-                        context());
-  mailbox_.clear();
+  if (auto kept = std::move(mailbox_))
+    for (auto& m : *kept)
+      if (m.sender && m.id.is_request())
+        m.sender->enqueue(ctrl(), m.id.response_id(),
+                          caf::make_message(caf::make_error(caf::sec::request_receiver_down)),
+                          context());
   server_core::on_exit();
 }
 

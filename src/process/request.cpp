@@ -43,8 +43,12 @@ exit_reason exit_reason_of(const caf::actor& dead) {
 
 std::atomic<std::uint64_t> request_counter{0};
 
-expected<caf::message, call_error> to_call_result(std::optional<caf::message> response,
-                                                  const caf::actor& dest) {
+// The functions a wait runs under are kept out of line and small: a parked process's frames
+// are what its waiting costs (copied to the heap when its stack is needed), so whatever is
+// needed only before or after the wait lives in frames of its own.
+
+[[gnu::noinline]] expected<caf::message, call_error> to_call_result(
+  std::optional<caf::message> response, const caf::actor& dest) {
   if (!response) {
     throw_if_start_deadline_passed();
     return unexpected{call_error{call_error::kind::timeout}};
@@ -57,8 +61,18 @@ expected<caf::message, call_error> to_call_result(std::optional<caf::message> re
 /// A call on a process's stack to a server on its node: the process itself is the reply
 /// address, and the wait parks it. (A remote server is monitored for the call: that takes a
 /// reply actor, below.)
-expected<caf::message, call_error> request_from_process(server_core& owner, const caf::actor& dest,
-                                                        caf::message msg, timeout t, bool urgent) {
+[[gnu::noinline]] void send_request(server_core& owner, const caf::actor& dest, caf::message_id mid,
+                                    caf::message msg) {
+  caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
+    caf::make_mailbox_element(caf::actor_cast<caf::strong_actor_ptr>(owner.ctrl()), mid, {},
+                              std::move(msg)),
+    owner.context());
+}
+
+[[gnu::noinline]] expected<caf::message, call_error> request_from_process(server_core& owner,
+                                                                          const caf::actor& dest,
+                                                                          caf::message msg,
+                                                                          timeout t, bool urgent) {
   auto mid = owner.arm_call(++request_counter, urgent);
   owner.prepare_wait();
   std::optional<caf::message> reply;
@@ -70,14 +84,16 @@ expected<caf::message, call_error> request_from_process(server_core& owner, cons
       std::optional<caf::message>& reply;
       ~disarm_at_exit() { reply = owner.disarm_call(); }
     } disarm{owner, reply};
-    caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
-      caf::make_mailbox_element(caf::actor_cast<caf::strong_actor_ptr>(owner.ctrl()), mid, {},
-                                std::move(msg)),
-      owner.context());
+    send_request(owner, dest, mid, std::move(msg));
     owner.suspend(t);  // throws process_exit when the process is killed meanwhile
   }
   return to_call_result(std::move(reply), dest);
 }
+
+[[gnu::noinline]] expected<caf::message, call_error> request_through_sink(server_core* self,
+                                                                          const caf::actor& dest,
+                                                                          caf::message msg,
+                                                                          timeout t, bool urgent);
 
 }  // namespace
 
@@ -102,25 +118,53 @@ call_error to_call_error(const caf::error& e, const caf::actor& dest) {
   return call_error{call_error::kind::exited, std::move(reason)};
 }
 
-expected<caf::message, call_error> request(const caf::actor& dest, caf::message msg, timeout t,
-                                           bool urgent) {
+namespace {
+
+/// Whether a call to `dest` fails before it is sent.
+[[gnu::noinline]] bool refused(const caf::actor& dest, const caf::message& msg) {
+  if (!dest || msg.empty())
+    return true;
+  auto* self = server_core::current();
+  return (self && self->id() == dest.id()) || has_terminated(dest);
+}
+
+/// The error of a call that `refused`.
+[[gnu::noinline]] expected<caf::message, call_error> refusal(const caf::actor& dest,
+                                                             const caf::message& msg) {
   if (!dest)
     return unexpected{call_error{call_error::kind::noproc}};
+  if (msg.empty())  // a request type the server's node cannot read
+    return unexpected{call_error{call_error::kind::badarg}};
   auto* self = server_core::current();
   if (self && self->id() == dest.id())
     return unexpected{call_error{call_error::kind::calling_self}};
-  if (has_terminated(dest)) {
-    // A proxy killed by its node's disconnection: say so (Erlang's `{nodedown, Node}`).
-    if (dest.node() != dest->home_system().node()) {
-      if (auto reason = exit_reason_of(dest); reason == exit_reason::noconnection())
-        return unexpected{call_error{call_error::kind::exited, reason}};
-    }
-    return unexpected{call_error{call_error::kind::noproc}};
+  // A proxy killed by its node's disconnection: say so (Erlang's `{nodedown, Node}`).
+  if (dest.node() != dest->home_system().node()) {
+    if (auto reason = exit_reason_of(dest); reason == exit_reason::noconnection())
+      return unexpected{call_error{call_error::kind::exited, reason}};
   }
+  return unexpected{call_error{call_error::kind::noproc}};
+}
+
+}  // namespace
+
+expected<caf::message, call_error> request(const caf::actor& dest, caf::message msg, timeout t,
+                                           bool urgent) {
+  // Small on purpose: its frame is under every wait of a call (see to_call_result).
+  if (refused(dest, msg))
+    return refusal(dest, msg);
   t = bound_by_start_deadline(t);  // a call inside a bounded init ends with it
-  auto& sys = dest->home_system();
-  if (auto* owner = server_core::stack_owner(); owner && dest.node() == sys.node())
+  if (auto* owner = server_core::stack_owner(); owner && dest.node() == dest->home_system().node())
     return request_from_process(*owner, dest, std::move(msg), t, urgent);
+  return request_through_sink(server_core::current(), dest, std::move(msg), t, urgent);
+}
+
+namespace {
+
+/// A call from a plain thread, or to a server on another node: a reply actor takes the reply.
+expected<caf::message, call_error> request_through_sink(server_core* self, const caf::actor& dest,
+                                                        caf::message msg, timeout t, bool urgent) {
+  auto& sys = dest->home_system();
   caf::actor_config cfg;
   auto sink_ptr =
     caf::make_actor<reply_sink, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(), &sys, cfg);
@@ -173,5 +217,7 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
   }
   return to_call_result(std::move(response), dest);
 }
+
+}  // namespace
 
 }  // namespace otp::detail

@@ -179,7 +179,7 @@ void server_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* hos
   }
   // Noted whatever the process is doing: a signal that comes while the process runs, before
   // it starts to wait, must end that wait too (its turn handles no message until the wait ends).
-  if (ptr)
+  if (ptr && ptr->mid.is_async())  // exit signals are; requests and replies need no look
     note_exit_signal(*ptr);
   if (bounded_ && ptr && !admit(*ptr, host))
     return;
