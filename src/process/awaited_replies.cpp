@@ -56,6 +56,12 @@ awaited_replies::handler awaited_replies::remove(entry& e) {
   --live_;
   if (e.deadline != never)
     --live_deadlines_;
+  if (live_ == 0) {  // the usual case: one call at a time
+    entries_.clear();
+    head_ = 0;
+    deadlines_.clear();
+    return result;
+  }
   trim();
   drop_answered_deadlines();
   return result;

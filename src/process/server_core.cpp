@@ -47,23 +47,30 @@ namespace otp::detail {
 
 namespace {
 
-thread_local server_core* current_process = nullptr;
-thread_local server_core* stack_owner = nullptr;  // whose stack runs on this thread
+/// What a thread runs now: the current process, whose stack it is on, and that stack's frame.
+struct thread_state {
+  server_core* current = nullptr;
+  server_core* stack_owner = nullptr;  // whose stack runs on this thread
+  server_core::fiber_frame* running_frame = nullptr;
+};
+
+thread_local thread_state this_thread;
 
 // A process parked on one thread may go on on another. The compiler may keep the address of
 // a thread-local in a register across a call it cannot see into — such as the switch of
-// stacks — so code on a process's stack reaches the thread-locals only through these.
-[[gnu::noinline]] server_core* get_current() noexcept {
-  return current_process;
+// stacks — so code on a process's stack reaches the thread's state only through this, anew
+// after every switch. One accessor for all three: a turn reaches them twice, not seven times.
+[[gnu::noipa]] thread_state& thread_now() noexcept {
+  return this_thread;
 }
-[[gnu::noinline]] void set_current(server_core* p) noexcept {
-  current_process = p;
+server_core* get_current() noexcept {
+  return thread_now().current;
 }
-[[gnu::noinline]] server_core* get_stack_owner() noexcept {
-  return stack_owner;
+void set_current(server_core* p) noexcept {
+  thread_now().current = p;
 }
-[[gnu::noinline]] void set_stack_owner(server_core* p) noexcept {
-  stack_owner = p;
+server_core* get_stack_owner() noexcept {
+  return thread_now().stack_owner;
 }
 
 enum wait_state : std::uint8_t { idle, waiting, parked, woken };
@@ -125,14 +132,11 @@ struct server_core::parked_state {
 
 namespace {
 
-/// The frame of the process's stack that runs on this thread.
-thread_local server_core::fiber_frame* running_frame = nullptr;
-
-[[gnu::noinline]] server_core::fiber_frame* get_running_frame() noexcept {
-  return running_frame;
+server_core::fiber_frame* get_running_frame() noexcept {
+  return thread_now().running_frame;
 }
-[[gnu::noinline]] void set_running_frame(server_core::fiber_frame* f) noexcept {
-  running_frame = f;
+void set_running_frame(server_core::fiber_frame* f) noexcept {
+  thread_now().running_frame = f;
 }
 
 #ifdef OTP_ASAN_FIBERS
@@ -680,13 +684,9 @@ std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body 
 #ifdef OTP_ASAN_FIBERS
   auto bounds = stack_pool::bounds(*home);
 #endif
-  auto* outer_current = get_current();
-  auto* outer_owner = get_stack_owner();
-  auto* outer_frame = get_running_frame();
+  auto outer = thread_now();
   for (;;) {
-    set_current(in_scope);
-    set_stack_owner(this);
-    set_running_frame(frame);  // null for a new stack: it sets its own
+    thread_now() = {in_scope, this, frame};  // a null frame for a new stack: it sets its own
 #ifdef OTP_ASAN_FIBERS
     auto* fake = asan_enter_stack(bounds);
 #endif
@@ -694,10 +694,9 @@ std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body 
 #ifdef OTP_ASAN_FIBERS
     asan_back_on_host(fake);
 #endif
-    frame = get_running_frame();
-    set_current(outer_current);
-    set_stack_owner(outer_owner);
-    set_running_frame(outer_frame);
+    auto& now_here = thread_now();  // maybe another thread's than before the switch
+    frame = now_here.running_frame;
+    now_here = outer;
     if (frame->turn_over) {  // the turn ended; its stack may run the thread's next turn
       keep_turn_stack(std::move(stack), frame, *home);
       return result;
@@ -984,8 +983,8 @@ void server_core::on_reply_deadline() {
   arm_reply_timer();
 }
 
-void server_core::consume_awaited_reply(caf::mailbox_element& x) {
-  auto on_reply = cold_->awaited.take(x.mid);
+void server_core::consume_awaited_reply(caf::mailbox_element& x,
+                                        awaited_replies::handler& on_reply) {
   current_element_ = &x;
   auto reply = x.move_content_to_message();
   guarded([&] { on_reply(reply); });
@@ -1005,11 +1004,14 @@ caf::invoke_message_result server_core::consume(caf::mailbox_element& x) {
 
 caf::invoke_message_result server_core::consume_message(caf::mailbox_element& x) {
   // Other responses (a timeout after its reply, CAF's own requests) take CAF's path below.
-  if (x.mid.is_response() && cold_ && !cold_->awaited.empty() && cold_->awaited.contains(x.mid)) {
-    if (suspended_)  // like any other message, after sys:resume
-      return caf::invoke_message_result::skipped;
-    consume_awaited_reply(x);
-    return caf::invoke_message_result::consumed;
+  if (x.mid.is_response() && cold_ && !cold_->awaited.empty()) {
+    if (suspended_) {  // like any other message, after sys:resume
+      if (cold_->awaited.contains(x.mid))
+        return caf::invoke_message_result::skipped;
+    } else if (auto on_reply = cold_->awaited.take(x.mid)) {
+      consume_awaited_reply(x, on_reply);
+      return caf::invoke_message_result::consumed;
+    }
   }
   // The fast path for calls and casts: no behaviour matching, no default-handler indirection,
   // the reply sent straight back. Everything else takes CAF's own path.
@@ -1019,13 +1021,16 @@ caf::invoke_message_result server_core::consume_message(caf::mailbox_element& x)
     return caf::event_based_actor::consume(x);
   current_element_ = &x;
   auto result = dispatch_request(xs);
-  if (x.mid.is_request() && x.sender && result.flag != caf::rt_delegated) {
-    auto reply = result.flag == caf::rt_error ? caf::make_message(std::move(result.err))
-                                              : std::move(result.value);
-    x.sender->enqueue(ctrl(), x.mid.response_id(), std::move(reply), context());
-  }
+  if (x.mid.is_request() && x.sender && result.flag != caf::rt_delegated)
+    send_reply(x, result);
   current_element_ = nullptr;
   return caf::invoke_message_result::consumed;
+}
+
+void server_core::send_reply(caf::mailbox_element& x, caf::result<caf::message>& result) {
+  auto reply = result.flag == caf::rt_error ? caf::make_message(std::move(result.err))
+                                            : std::move(result.value);
+  x.sender->enqueue(ctrl(), x.mid.response_id(), std::move(reply), context());
 }
 
 namespace {
@@ -1280,6 +1285,20 @@ void server_core::finish_stop(const exit_reason& reason) {
   if (!final_reason.is_clean())
     report_crash(final_reason);
   quit(to_caf_error(final_reason));
+}
+
+void server_core::crash_from_current_exception() {
+  try {
+    throw;
+  } catch (const process_exit&) {
+    throw;
+  } catch (const exit_request& e) {
+    crash(e.reason);  // otp::exit(Reason)
+  } catch (const std::exception& e) {
+    crash(exit_reason::exception(e.what()));
+  } catch (...) {
+    crash(exit_reason::exception("unknown"));
+  }
 }
 
 void server_core::crash(const exit_reason& reason) {

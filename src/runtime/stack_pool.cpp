@@ -53,7 +53,9 @@ class stack_home {
   bool listed = false;              // in a free list (maybe stale: check when taken)
   parked_turn* resident = nullptr;  // a parked turn whose frames are on the stack
   parked_turn* waiters = nullptr;   // parked turns waiting for the stack to be free
-  std::size_t tenants = 0;          // parked turns whose frames were moved off it
+  // Parked turns whose frames were moved off it. Changed under the lock; read without it by
+  // `keep` (atomic for that).
+  std::atomic<std::size_t> tenants{0};
 
  private:
   boost::context::stack_context sc_;
@@ -248,8 +250,10 @@ void stack_pool::release(stack_home& home) noexcept {
 }
 
 bool stack_pool::keep(stack_home& home) noexcept {
-  stack_home::guard g{home};
-  return home.tenants == 0 && home.waiters == nullptr;
+  // No lock, on every turn's end: while a turn runs on `home`, nothing can move frames off it
+  // (only a stack without a running turn gives up its resident), so its tenants only go down,
+  // and only tenants wait for it. A stale count above zero just gives the stack back.
+  return home.tenants.load(std::memory_order_relaxed) == 0;
 }
 
 void stack_pool::park(parked_turn& turn) noexcept {

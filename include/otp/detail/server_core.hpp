@@ -257,13 +257,18 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   static bool is_request_envelope(const caf::type_erased_tuple& xs) noexcept;
   caf::result<caf::message> dispatch_request(caf::type_erased_tuple& xs);
   const dispatch* find_dispatch(const caf::type_erased_tuple& xs, bool& is_call);
-  void consume_awaited_reply(caf::mailbox_element& x);
+  void consume_awaited_reply(caf::mailbox_element& x, awaited_replies::handler& on_reply);
+  /// Out of line: it runs after the callback, which may wait with this frame under it.
+  [[gnu::noinline]] void send_reply(caf::mailbox_element& x, caf::result<caf::message>& result);
   void on_reply_deadline();
   void arm_reply_timer();
   void on_down(caf::down_msg& msg);
   void on_exit_msg(caf::exit_msg& msg);
   void on_idle_timeout(std::uint64_t generation);
   void crash(const exit_reason& reason);
+  /// Inside a catch: crashes with the exception's reason; rethrows `process_exit` (killed
+  /// while waiting: it unwinds to the process's top).
+  [[gnu::noinline]] void crash_from_current_exception();
   void finish_stop(const exit_reason& reason);
   caf::behavior system_behavior();
   void report_crash(const exit_reason& reason);
@@ -371,17 +376,13 @@ class server_core : public caf::event_based_actor, public process_hook, public w
 
 template <class F>
 bool server_core::guarded(F&& f) {
+  // The handling is out of line: this frame sits under every wait of a callback, and a
+  // waiting process's frames are what its waiting costs.
   try {
     f();
     return true;
-  } catch (const process_exit&) {
-    throw;  // killed while waiting: unwind to the process's top
-  } catch (const exit_request& e) {
-    crash(e.reason);  // otp::exit(Reason)
-  } catch (const std::exception& e) {
-    crash(exit_reason::exception(e.what()));
   } catch (...) {
-    crash(exit_reason::exception("unknown"));
+    crash_from_current_exception();
   }
   return false;
 }
