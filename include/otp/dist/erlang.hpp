@@ -1,7 +1,8 @@
 #pragma once
 
 // Erlang's own distribution protocol: a caf-otp node that Erlang and Elixir nodes reach as
-// `cpp@host`, over TCP, beside caf-otp's own distribution (otp/dist/distribution.hpp).
+// `cpp@host`, over TCP or Unix sockets, beside caf-otp's own distribution
+// (otp/dist/distribution.hpp).
 //
 //   otp::node node;
 //   auto dist = otp::dist::erlang::distribution::start(node, {.name = "cpp", .cookie = "c"});
@@ -44,10 +45,21 @@ struct options {
   std::string name;
   /// Erlang's cookie (`-setcookie`): both nodes prove they know it (MD5 challenges).
   std::string cookie;
-  /// Where to listen; port 0 picks a free one.
+  /// How nodes reach each other. `tcp`: Erlang's own carrier, with epmd (or `name@host:port`).
+  /// `uds`: Unix sockets in `directory`, no port mapper, as the ERTS guide's `uds_dist`: the
+  /// node listens on `<directory>/<alive>.erl.sock` (0600), dials `beta@host` at
+  /// `<directory>/beta.erl.sock`, and takes its creation from `<alive>.erl.lock`, which it holds
+  /// while it runs (a second node of the name gets `name_in_use`; a socket file a dead node
+  /// left is replaced). Both ends of a connection must use the same carrier.
+  enum class carrier_type { tcp, uds };
+  carrier_type carrier = carrier_type::tcp;
+  /// `uds`: the 0700 directory of this user's nodes; empty: `otp::dist::default_directory()`
+  /// (`/tmp/caf-otp-<uid>`), the one caf-otp's other distribution uses.
+  std::string directory;
+  /// `tcp`: where to listen; port 0 picks a free one.
   std::string listen_address = "0.0.0.0";
   std::uint16_t port = 0;
-  /// Register with epmd (and keep the registration open while the node runs).
+  /// `tcp`: register with epmd (and keep the registration open while the node runs).
   bool use_epmd = true;
   /// epmd's port; 0: `ERL_EPMD_PORT` if set, else 4369.
   std::uint16_t epmd_port = 0;
@@ -80,7 +92,7 @@ class distribution {
   /// `cpp@host`.
   const std::string& name() const noexcept;
   std::uint32_t creation() const noexcept;
-  /// The port we listen on.
+  /// The port we listen on (0 over Unix sockets).
   std::uint16_t port() const noexcept;
 
   /// `net_kernel:connect_node/1`, waiting at most `t` (call it from a plain thread: sends

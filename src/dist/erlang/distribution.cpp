@@ -4,7 +4,7 @@
 #include "dist/erlang/call_relay.hpp"
 #include "dist/erlang/kernel.hpp"
 #include "dist/erlang/node_name.hpp"
-#include "runtime/cloexec.hpp"
+#include "otp/dist/options.hpp"
 
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
@@ -44,6 +44,30 @@ std::uint32_t random_creation() {
   return c;
 }
 
+using listening = expected<std::unique_ptr<listener>, dist_error>;
+
+listening listen_tcp(distribution::impl& i) {
+  error_code ec;
+  auto ip = asio::ip::make_address(i.opts_.listen_address, ec);
+  if (ec)
+    return unexpected{dist_error{bad_option, "listen_address: " + i.opts_.listen_address}};
+  return listener::open(i.io_, net::endpoint::tcp(ip.to_string(), i.opts_.port));
+}
+
+/// The seed's carrier: a directory only we can enter, the name's lock file (held while the
+/// node runs: the creation number, and a second node of the name refused), then the socket.
+/// Holding the lock, a socket file left at the path is a dead node's: the listen socket
+/// replaces it.
+listening listen_uds(distribution::impl& i, const std::string& alive) {
+  if (auto ok = otp::dist::detail::prepare_node_dir(i.opts_.directory); !ok)
+    return unexpected{ok.error()};
+  auto lock = otp::dist::detail::creation_lock::acquire(uds_lock_path(i.opts_.directory, alive));
+  if (!lock)
+    return unexpected{lock.error()};
+  i.lock_.emplace(std::move(*lock));
+  return listener::open(i.io_, net::endpoint::local(uds_socket_path(i.opts_.directory, alive)));
+}
+
 }  // namespace
 
 distribution::distribution(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -61,25 +85,15 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
     opts.epmd_port = epmd::port_from_environment();
   opts.name = address->name;
 
+  bool uds = opts.carrier == options::carrier_type::uds;
+  if (uds && opts.directory.empty())
+    opts.directory = otp::dist::default_directory();
   auto i = std::make_unique<impl>(n, opts);
-  error_code ec;
-  auto ip = asio::ip::make_address(opts.listen_address, ec);
-  if (ec)
-    return unexpected{dist_error{bad_option, "listen_address: " + opts.listen_address}};
-  tcp::endpoint where{ip, opts.port};
-  otp::detail::open_cloexec(i->acceptor_, where.protocol(), ec);
-  if (!ec)
-    i->acceptor_.set_option(tcp::acceptor::reuse_address{true}, ec);
-  if (!ec)
-    i->acceptor_.bind(where, ec);
-  if (ec)
-    return unexpected{
-      dist_error{ec == asio::error::address_in_use ? address_in_use : system,
-                 fmt::format("listen on {}:{}: {}", opts.listen_address, opts.port, ec.message())}};
-  i->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return unexpected{dist_error{system, "listen: " + ec.message()}};
-  i->port_ = i->acceptor_.local_endpoint().port();
+  auto listening = uds ? listen_uds(*i, address->alive) : listen_tcp(*i);
+  if (!listening)
+    return unexpected{listening.error()};
+  i->listener_ = std::move(*listening);
+  i->port_ = i->listener_->port();
 
   i->thread_ = std::thread{[io = &i->io_] {
     pthread_setname_np(pthread_self(), "otp.erl");
@@ -87,7 +101,9 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
   }};
 
   std::uint32_t creation = 0;
-  if (opts.use_epmd) {
+  if (uds) {
+    creation = i->lock_->creation();
+  } else if (opts.use_epmd) {
     auto registered = std::make_shared<std::promise<expected<std::uint32_t, dist_error>>>();
     auto answer = registered->get_future();
     i->registration_ = std::make_shared<epmd_registration>(i->io_);
@@ -114,8 +130,10 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
   i->relay_ = *relay;
   auto* raw = i.get();
   raw->post([raw] { raw->accept_next(); });
-  n.logger().log(log_level::info, "dist", "erlang distribution: {} on port {}, creation {}",
-                 opts.name, raw->port_, creation);
+  n.logger().log(
+    log_level::info, "dist", "erlang distribution: {} on {}, creation {}", opts.name,
+    uds ? uds_socket_path(opts.directory, address->alive) : fmt::format("port {}", raw->port_),
+    creation);
   return std::unique_ptr<distribution>{new distribution{std::move(i)}};
 }
 

@@ -13,6 +13,7 @@
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
 
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -71,8 +72,8 @@ distribution::impl::~impl() {
     post([this] {
       stopped_ = true;
       stopped_flag_ = true;
-      error_code ignored;
-      acceptor_.close(ignored);
+      if (listener_)
+        listener_->close();
       if (registration_)
         registration_->close();
       auto all = connections_;
@@ -117,15 +118,11 @@ void distribution::impl::send_to_node(const std::string& node_name,
 }
 
 void distribution::impl::accept_next() {
-  acceptor_.async_accept([this](const error_code& ec, tcp::socket s) {
-    if (stopped_ || ec == asio::error::operation_aborted)
+  listener_->start([this](net::detail::stream_socket s) {
+    if (stopped_)
       return;
-    if (!ec) {
-      otp::detail::set_cloexec(s.native_handle());
-      auto c = std::make_shared<connection>(io_, std::move(s), config_, *this, std::nullopt);
-      c->accept();
-    }
-    accept_next();
+    auto c = std::make_shared<connection>(io_, std::move(s), config_, *this, std::nullopt);
+    c->accept();
   });
 }
 
@@ -135,11 +132,25 @@ std::shared_ptr<connection> distribution::impl::dial(const std::string& target) 
     return nullptr;  // `connect` checked its name; a send to a bad one is dropped
   if (auto it = connections_.find(address->name); it != connections_.end())
     return it->second;
-  auto c = std::make_shared<connection>(io_, tcp::socket{io_}, config_, *this, address->name);
+  auto c = std::make_shared<connection>(io_, net::detail::stream_socket{io_}, config_, *this,
+                                        address->name);
   connections_[address->name] = c;
   c->arm_handshake_timer();
+  dial_carrier(c, *address);
+  return c;
+}
+
+void distribution::impl::dial_carrier(const std::shared_ptr<connection>& c,
+                                      const node_address& address) {
+  if (opts_.carrier == options::carrier_type::uds) {
+    // No port mapper: the name is the address. A missing or stale socket file fails the
+    // connect at once (unreachable), as a node that is not running.
+    c->dial(
+      asio::local::stream_protocol::endpoint{uds_socket_path(opts_.directory, address.alive)});
+    return;
+  }
   // Name resolution runs on Asio's resolver thread: the I/O thread never waits for DNS.
-  auto resolve_and_dial = [this, c, host = address->host](std::uint16_t port) {
+  auto resolve_and_dial = [this, c, host = address.host](std::uint16_t port) {
     auto resolver = std::make_shared<tcp::resolver>(io_);
     resolver->async_resolve(
       host, std::to_string(port),
@@ -150,18 +161,17 @@ std::shared_ptr<connection> distribution::impl::dial(const std::string& target) 
           c->dial(found.begin()->endpoint());
       });
   };
-  if (address->port) {
-    resolve_and_dial(*address->port);
-  } else {
-    epmd_lookup(io_, address->host, opts_.epmd_port, address->alive, opts_.handshake_timeout,
-                [c, resolve_and_dial](expected<epmd::node_entry, dist_error> entry) {
-                  if (!entry)
-                    c->close(entry.error());
-                  else
-                    resolve_and_dial(entry->port);
-                });
+  if (address.port) {
+    resolve_and_dial(*address.port);
+    return;
   }
-  return c;
+  epmd_lookup(io_, address.host, opts_.epmd_port, address.alive, opts_.handshake_timeout,
+              [c, resolve_and_dial](expected<epmd::node_entry, dist_error> entry) {
+                if (!entry)
+                  c->close(entry.error());
+                else
+                  resolve_and_dial(entry->port);
+              });
 }
 
 // -- connection_owner ---------------------------------------------------------------------------

@@ -6,9 +6,12 @@
 // it lives on the I/O thread ("otp.erl"); the public calls post to it. Incoming messages are
 // decoded there and put straight into the target's mailbox.
 
+#include "dist/creation_lock.hpp"
 #include "dist/erlang/connection.hpp"
 #include "dist/erlang/epmd_client.hpp"
+#include "dist/erlang/listener.hpp"
 #include "dist/erlang/local_pids.hpp"
+#include "dist/erlang/node_name.hpp"
 
 #include "otp/dist/erlang.hpp"
 #include "otp/exit_reason.hpp"
@@ -49,6 +52,8 @@ struct distribution::impl final : connection_owner {
 
   // -- the I/O thread ---------------------------------------------------------------------------
   void accept_next();
+  /// The connection object for dialling `address` over our carrier.
+  void dial_carrier(const std::shared_ptr<connection>& c, const node_address& address);
   std::shared_ptr<connection> dial(const std::string& target);
   void deliver_local(const pid& p, const term& message);
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
@@ -87,8 +92,9 @@ struct distribution::impl final : connection_owner {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
     io_.get_executor()};
-  tcp::acceptor acceptor_{io_};
+  std::unique_ptr<listener> listener_;
   std::uint16_t port_ = 0;
+  std::optional<otp::dist::detail::creation_lock> lock_;  // uds: held while we run
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
   bool stopped_ = false;
