@@ -8,6 +8,8 @@
 #include "otp/process.hpp"
 #include "otp/spawn.hpp"
 
+#include "in_process.hpp"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -21,6 +23,7 @@
 using namespace std::chrono_literals;
 using otp::term;
 namespace erl = otp::dist::erlang;
+using test_erl::in_process;
 using kind = otp::dist::dist_error::kind;
 
 namespace {
@@ -61,16 +64,6 @@ struct counter {
   }
   void handle_cast(const term&) { ++n; }
 };
-
-/// Runs `f` in a process of `n` and returns what it returns.
-template <class F>
-auto in_process(otp::node& n, F f) {
-  std::promise<decltype(f())> done;
-  otp::spawn(n, [&] { done.set_value(f()); });
-  auto r = done.get_future();
-  REQUIRE(r.wait_for(20s) == std::future_status::ready);
-  return r.get();
-}
 
 }  // namespace
 

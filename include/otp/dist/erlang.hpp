@@ -120,14 +120,32 @@ class distribution {
   /// (or is not there, or the node goes away) the term `{'DOWN', Ref, process, {Name, Node},
   /// Reason}` arrives. Throws `std::logic_error` outside a process.
   erlang_ref monitor(std::string_view name, std::string_view node_name);
+  /// `erlang:monitor(process, Pid)` for a process of another node, from the calling process:
+  /// `{'DOWN', Ref, process, Pid, Reason}` when it exits (`noproc` when it was not there,
+  /// `noconnection` when its node goes away). Throws `std::logic_error` outside a process.
+  erlang_ref monitor(const erlang_pid& target);
   /// `erlang:demonitor(Ref)`: no `'DOWN'` for `ref` from now on.
   void demonitor(const erlang_ref& ref);
 
-  /// `gen_server:call({Name, Node}, Request, Timeout)` from the calling process, which waits
-  /// (its thread runs other processes meanwhile), as Erlang's gen module does it: monitor,
-  /// `{'$gen_call', {self(), Ref}, Request}`, wait for `{Ref, Reply}` or the `'DOWN'`. Errors:
-  /// noproc (no such name there), exited (the server exited; `noconnection` when the node went
-  /// away), timeout. Throws `std::logic_error` outside a process.
+  /// `link(Pid)` from the calling process to a process of another node. Its exit reaches us as
+  /// an exit signal (`otp::exit` with its reason: a process that does not trap exits dies
+  /// with it), `noproc` when it is not there, `noconnection` when its node goes away; our
+  /// exit reaches it as Erlang's `EXIT`. Throws `std::logic_error` outside a process.
+  void link(const erlang_pid& remote);
+  /// `unlink(Pid)` (UNLINK_ID): neither exit reaches the other from now on.
+  void unlink(const erlang_pid& remote);
+  /// `monitor_node(Node, true)` from the calling process: the term `{nodedown, Node}` arrives
+  /// once, when the connection goes down, or at once when it cannot be made. Connects if
+  /// needed. Throws `std::logic_error` outside a process.
+  void monitor_node(std::string_view node_name);
+
+  /// `gen_server:call({Name, Node}, Request, Timeout)`, as Erlang's gen module makes it:
+  /// monitor, `{'$gen_call', {self(), Ref}, Request}`, then `{Ref, Reply}` or the `'DOWN'`.
+  /// From any process — a gen_server callback too — the caller parks (its thread runs other
+  /// processes meanwhile); from a plain thread it blocks. The answer goes straight to the
+  /// waiting call, never through the mailbox. Errors: noproc (no such name there), exited
+  /// (the server exited; `noconnection` when the node went away), timeout (a reply that
+  /// comes later is an ordinary message then).
   expected<term, call_error> call(std::string_view name, std::string_view node_name, term request,
                                   timeout t = default_call_timeout);
 

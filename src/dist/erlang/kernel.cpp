@@ -234,7 +234,9 @@ void distribution::impl::down(const std::shared_ptr<connection>& c, const dist_e
     connections_.erase(it);
   if (c->is_up()) {
     node_.logger().log(log_level::info, "dist", "erlang node {} down: {}", name, why);
-    // Links and monitors held by the lost node die with it.
+    // Links and monitors held by the lost node die with it; our linked processes are told.
+    links_lost(name);
+    fire_node_watchers(name);
     for (auto w = watches_.begin(); w != watches_.end();)
       w = w->second.node == name ? watches_.erase(w) : std::next(w);
     publish_nodes();
@@ -263,6 +265,7 @@ void distribution::impl::give_up(const std::string& name, const dist_error& why)
       lost.push_back(ref);
   for (const auto& ref : lost)
     monitor_fired(ref, term::make_atom("noconnection"));
+  fire_node_watchers(name);
   if (auto w = waiters_.find(name); w != waiters_.end()) {
     auto ws = std::move(w->second);
     waiters_.erase(w);
@@ -349,6 +352,8 @@ void distribution::impl::monitor_fired(const erlang_ref& ref, const term& reason
     return;
   auto m = std::move(it->second);
   held_.erase(it);
+  if (fail_call(ref, reason))
+    return;  // a call's monitor: the call ends with it, no 'DOWN' in the mailbox
   if (auto p = pids_->find(m.owner))
     deliver_local(*p, term::tuple({term::make_atom("DOWN"), term{ref}, term::make_atom("process"),
                                    m.target, reason}));
@@ -376,6 +381,8 @@ void distribution::impl::received(connection& c, control_message m) {
     [&](auto& msg) {
       using T = std::decay_t<decltype(msg)>;
       if constexpr (std::is_same_v<T, send_msg>) {
+        if (answer_call(msg.message))
+          return;  // the reply to a call of ours goes to its wait
         if (auto p = pids_->find(msg.to))
           deliver_to(*p, msg.message);
       } else if constexpr (std::is_same_v<T, reg_send_msg>) {
