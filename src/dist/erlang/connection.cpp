@@ -131,7 +131,7 @@ void connection::become_up() {
 void connection::send(std::vector<std::uint8_t> body, bool counted) {
   if (closed_) {
     if (counted)
-      cfg_.queued->fetch_sub(body.size());
+      cfg_.queued->left(body.size());
     return;
   }
   if (counted)
@@ -160,7 +160,7 @@ void connection::flush() {
                     [self = shared_from_this()](const error_code& ec, std::size_t) {
                       self->writing_ = false;
                       self->in_flight_.clear();
-                      self->cfg_.queued->fetch_sub(std::exchange(self->counted_in_flight_, 0));
+                      self->cfg_.queued->left(std::exchange(self->counted_in_flight_, 0));
                       if (self->closed_)
                         return;
                       if (ec) {
@@ -243,7 +243,7 @@ void connection::close(const dist_error& why) {
   socket_.shutdown(socket_type::shutdown_both, ignored);
   socket_.close(ignored);
   queue_.clear();
-  cfg_.queued->fetch_sub(std::exchange(counted_queued_, 0));
+  cfg_.queued->left(std::exchange(counted_queued_, 0));
   owner_.down(shared_from_this(), why);
 }
 

@@ -9,6 +9,7 @@
 #include "dist/erlang/control.hpp"
 #include "dist/erlang/handshake.hpp"
 #include "dist/erlang/packet_reader.hpp"
+#include "dist/erlang/send_gate.hpp"
 
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -46,8 +47,9 @@ struct connection_config {
   std::chrono::milliseconds tick_time{60000};
   std::size_t max_packet = std::size_t{64} << 20;
   /// Bytes handed over by senders and not yet written or dropped, for the distribution's
-  /// back-pressure: senders add, connections subtract what they wrote or dropped.
-  std::shared_ptr<std::atomic<std::size_t>> queued = std::make_shared<std::atomic<std::size_t>>(0);
+  /// back-pressure: senders wait and count in, connections count out what they wrote or
+  /// dropped (which wakes waiting senders).
+  std::shared_ptr<send_gate> queued = std::make_shared<send_gate>(std::size_t{4} << 20);
 };
 
 class connection : public std::enable_shared_from_this<connection> {

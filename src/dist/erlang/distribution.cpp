@@ -122,6 +122,7 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
 
   i->config_ = connection_config{node_info{opts.name, advertised_flags, creation}, opts.cookie,
                                  opts.handshake_timeout, opts.tick_time, opts.max_packet};
+  i->config_.queued = std::make_shared<send_gate>(opts.max_queued);
   i->pids_ = std::make_shared<local_pids>(atom{opts.name}, creation);
   set_local_node(atom{opts.name});
   auto relay = gen_server::start<call_relay>(n);

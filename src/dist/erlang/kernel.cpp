@@ -71,7 +71,7 @@ distribution::impl::~impl() {
   if (thread_.joinable()) {
     post([this] {
       stopped_ = true;
-      stopped_flag_ = true;
+      config_.queued->stop();
       if (listener_)
         listener_->close();
       if (registration_)
@@ -103,17 +103,14 @@ void distribution::impl::send_to_node(const std::string& node_name,
   // Back-pressure: while more than `max_queued` bytes wait for their connections, the sender
   // waits (a process parks, its thread runs others), as Erlang suspends a process whose
   // distribution channel is busy.
-  auto& queued = *config_.queued;
-  while (queued.load(std::memory_order_relaxed) > opts_.max_queued && !stopped_flag_.load())
-    otp::sleep(std::chrono::milliseconds{1});
-  queued.fetch_add(body.size(), std::memory_order_relaxed);
+  config_.queued->enter(body.size());
   post([this, node_name, body = std::move(body)]() mutable {
     auto it = connections_.find(node_name);
     auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
     if (c)
       c->send(std::move(body), true);
     else
-      config_.queued->fetch_sub(body.size(), std::memory_order_relaxed);
+      config_.queued->left(body.size());
   });
 }
 

@@ -111,7 +111,6 @@ struct distribution::impl final : connection_owner {
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
   bool stopped_ = false;
-  std::atomic<bool> stopped_flag_{false};  // stopped_, for senders waiting for room
 
   std::map<std::string, std::shared_ptr<connection>> connections_;
   std::map<std::string, std::vector<waiter>> waiters_;
