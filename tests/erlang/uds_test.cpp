@@ -149,3 +149,27 @@ TEST_CASE("erlang dist over Unix sockets: a stale socket file is no node, and is
   CHECK_MESSAGE(up.has_value(), fmt::format("{}", up ? otp::dist::dist_error{} : up.error()));
   CHECK(a->nodes() == std::vector<std::string>{beta});
 }
+
+TEST_CASE("erlang dist over Unix sockets: a link or monitor to a node nobody runs: noconnection") {
+  node_dir d;
+  otp::node na;
+  auto a = start(na, d, "alpha");
+  auto host = a->name().substr(a->name().find('@') + 1);
+  otp::erlang_pid gone{otp::atom{"nobody@" + host}, 1, 0, 1};
+  auto linker = otp::spawn(na, [&] {
+    a->link(gone);
+    (void)otp::receive<term>(10s);
+  });
+  auto reason = otp::await_exit(linker, 15s);
+  REQUIRE(reason.has_value());
+  CHECK(reason->what() == otp::exit_reason::kind::noconnection);
+  auto down = in_process(na, [&] {
+    auto ref = a->monitor(gone);
+    auto t = otp::receive<term>(10s);
+    return t
+           && *t
+                == term::tuple({term::make_atom("DOWN"), term{ref}, term::make_atom("process"),
+                                term{gone}, term::make_atom("noconnection")});
+  });
+  CHECK(down);
+}

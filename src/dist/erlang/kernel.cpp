@@ -263,6 +263,9 @@ void distribution::impl::give_up(const std::string& name, const dist_error& why)
   for (const auto& ref : lost)
     monitor_fired(ref, term::make_atom("noconnection"));
   fire_node_watchers(name);
+  // Links made while the connection was coming, which never came: noconnection, as Erlang.
+  links_lost(name);
+  std::erase_if(watches_, [&name](const auto& w) { return w.second.node == name; });
   if (auto w = waiters_.find(name); w != waiters_.end()) {
     auto ws = std::move(w->second);
     waiters_.erase(w);
