@@ -49,7 +49,9 @@ pids+=($!)
 sleep 0.3
 host=$(hostname -s)
 cookie=distbench
-erl_node() { erl -noshell -sname "$1" -setcookie $cookie -start_epmd false -pa "$work" "${@:2}"; }
+# exec: a server started in the background is then the Erlang node itself, so that $! is the
+# pid that stop_server kills (not a subshell that would leave the node running).
+erl_node() { exec erl -noshell -sname "$1" -setcookie $cookie -start_epmd false -pa "$work" "${@:2}"; }
 
 # Starts a server in the background, waits for its "ready" line; its address (if it printed
 # one) is left in $address, its pid in $server.
