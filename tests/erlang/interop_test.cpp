@@ -3,6 +3,7 @@
 // refused both ways, net_adm:ping answered pong, messages by name and by pid both ways, ticks
 // that keep an idle link up, and nodedown when the Erlang node stops answering.
 
+#include "cpp_node.hpp"
 #include "erl_node.hpp"
 
 #include "otp/dist/erlang.hpp"
@@ -18,41 +19,8 @@
 using namespace std::chrono_literals;
 using otp::term;
 namespace erl = otp::dist::erlang;
-
-namespace {
-
-std::string host() {
-  char buffer[256] = {};
-  ::gethostname(buffer, sizeof buffer - 1);
-  std::string h{buffer};
-  return h.substr(0, h.find('.'));
-}
-
-/// A caf-otp node with Erlang distribution registered with `e`.
-struct cpp_node {
-  otp::node node;
-  std::unique_ptr<erl::distribution> dist;
-
-  cpp_node(const test_erl::epmd& e, std::string name, std::string cookie,
-           std::chrono::milliseconds tick = 60s) {
-    erl::options o;
-    o.name = std::move(name);
-    o.cookie = std::move(cookie);
-    o.epmd_port = e.port();
-    o.tick_time = tick;
-    auto started = erl::distribution::start(node, o);
-    REQUIRE_MESSAGE(started.has_value(), fmt::format("{}", started.error()));
-    dist = std::move(*started);
-  }
-};
-
-#define SKIP_WITHOUT_ERL()                                \
-  if (!test_erl::available()) {                           \
-    MESSAGE("erl or epmd missing (erlang-nox): skipped"); \
-    return;                                               \
-  }
-
-}  // namespace
+using test_erl::cpp_node;
+using test_erl::host;
 
 TEST_CASE("erlang interop: net_adm:ping from Erlang answers pong") {
   SKIP_WITHOUT_ERL();

@@ -1,7 +1,8 @@
 #pragma once
 
 // Erlang's own distribution protocol: a caf-otp node that Erlang and Elixir nodes reach as
-// `cpp@host`, over TCP, beside caf-otp's own distribution (otp/dist/distribution.hpp).
+// `cpp@host`, over TCP or Unix sockets, beside caf-otp's own distribution
+// (otp/dist/distribution.hpp).
 //
 //   otp::node node;
 //   auto dist = otp::dist::erlang::distribution::start(node, {.name = "cpp", .cookie = "c"});
@@ -44,10 +45,21 @@ struct options {
   std::string name;
   /// Erlang's cookie (`-setcookie`): both nodes prove they know it (MD5 challenges).
   std::string cookie;
-  /// Where to listen; port 0 picks a free one.
+  /// How nodes reach each other. `tcp`: Erlang's own carrier, with epmd (or `name@host:port`).
+  /// `uds`: Unix sockets in `directory`, no port mapper, as the ERTS guide's `uds_dist`: the
+  /// node listens on `<directory>/<alive>.erl.sock` (0600), dials `beta@host` at
+  /// `<directory>/beta.erl.sock`, and takes its creation from `<alive>.erl.lock`, which it holds
+  /// while it runs (a second node of the name gets `name_in_use`; a socket file a dead node
+  /// left is replaced). Both ends of a connection must use the same carrier.
+  enum class carrier_type { tcp, uds };
+  carrier_type carrier = carrier_type::tcp;
+  /// `uds`: the 0700 directory of this user's nodes; empty: `otp::dist::default_directory()`
+  /// (`/tmp/caf-otp-<uid>`), the one caf-otp's other distribution uses.
+  std::string directory;
+  /// `tcp`: where to listen; port 0 picks a free one.
   std::string listen_address = "0.0.0.0";
   std::uint16_t port = 0;
-  /// Register with epmd (and keep the registration open while the node runs).
+  /// `tcp`: register with epmd (and keep the registration open while the node runs).
   bool use_epmd = true;
   /// epmd's port; 0: `ERL_EPMD_PORT` if set, else 4369.
   std::uint16_t epmd_port = 0;
@@ -80,7 +92,7 @@ class distribution {
   /// `cpp@host`.
   const std::string& name() const noexcept;
   std::uint32_t creation() const noexcept;
-  /// The port we listen on.
+  /// The port we listen on (0 over Unix sockets).
   std::uint16_t port() const noexcept;
 
   /// `net_kernel:connect_node/1`, waiting at most `t` (call it from a plain thread: sends
@@ -108,14 +120,32 @@ class distribution {
   /// (or is not there, or the node goes away) the term `{'DOWN', Ref, process, {Name, Node},
   /// Reason}` arrives. Throws `std::logic_error` outside a process.
   erlang_ref monitor(std::string_view name, std::string_view node_name);
+  /// `erlang:monitor(process, Pid)` for a process of another node, from the calling process:
+  /// `{'DOWN', Ref, process, Pid, Reason}` when it exits (`noproc` when it was not there,
+  /// `noconnection` when its node goes away). Throws `std::logic_error` outside a process.
+  erlang_ref monitor(const erlang_pid& target);
   /// `erlang:demonitor(Ref)`: no `'DOWN'` for `ref` from now on.
   void demonitor(const erlang_ref& ref);
 
-  /// `gen_server:call({Name, Node}, Request, Timeout)` from the calling process, which waits
-  /// (its thread runs other processes meanwhile), as Erlang's gen module does it: monitor,
-  /// `{'$gen_call', {self(), Ref}, Request}`, wait for `{Ref, Reply}` or the `'DOWN'`. Errors:
-  /// noproc (no such name there), exited (the server exited; `noconnection` when the node went
-  /// away), timeout. Throws `std::logic_error` outside a process.
+  /// `link(Pid)` from the calling process to a process of another node. Its exit reaches us as
+  /// an exit signal (`otp::exit` with its reason: a process that does not trap exits dies
+  /// with it), `noproc` when it is not there, `noconnection` when its node goes away; our
+  /// exit reaches it as Erlang's `EXIT`. Throws `std::logic_error` outside a process.
+  void link(const erlang_pid& remote);
+  /// `unlink(Pid)` (UNLINK_ID): neither exit reaches the other from now on.
+  void unlink(const erlang_pid& remote);
+  /// `monitor_node(Node, true)` from the calling process: the term `{nodedown, Node}` arrives
+  /// once, when the connection goes down, or at once when it cannot be made. Connects if
+  /// needed. Throws `std::logic_error` outside a process.
+  void monitor_node(std::string_view node_name);
+
+  /// `gen_server:call({Name, Node}, Request, Timeout)`, as Erlang's gen module makes it:
+  /// monitor, `{'$gen_call', {self(), Ref}, Request}`, then `{Ref, Reply}` or the `'DOWN'`.
+  /// From any process — a gen_server callback too — the caller parks (its thread runs other
+  /// processes meanwhile); from a plain thread it blocks. The answer goes straight to the
+  /// waiting call, never through the mailbox. Errors: noproc (no such name there), exited
+  /// (the server exited; `noconnection` when the node went away), timeout (a reply that
+  /// comes later is an ordinary message then).
   expected<term, call_error> call(std::string_view name, std::string_view node_name, term request,
                                   timeout t = default_call_timeout);
 

@@ -21,7 +21,7 @@ class message_types {
  public:
   /// One message type.
   template <class T>
-  message_types& add(std::string name = detail::type_name<T>()) {
+  message_types& add(std::string name = otp::detail::type_name<T>()) {
     if constexpr (caf::type_nr<T>::value == 0)  // CAF's built-in types need no registration
       adders_.push_back([name](caf::actor_system_config& cfg) { cfg.add_message_type<T>(name); });
     return *this;

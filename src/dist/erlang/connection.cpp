@@ -3,6 +3,7 @@
 #include "dist/wire.hpp"
 #include "runtime/cloexec.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
@@ -16,7 +17,7 @@ namespace asio = boost::asio;
 using error_code = boost::system::error_code;
 using enum dist_error::kind;
 
-connection::connection(asio::io_context& io, tcp::socket socket, const connection_config& cfg,
+connection::connection(asio::io_context& io, socket_type socket, const connection_config& cfg,
                        connection_owner& owner, std::optional<std::string> dialled)
   : socket_(std::move(socket)),
     cfg_(cfg),
@@ -47,7 +48,7 @@ void connection::accept() {
   run_handshake();
 }
 
-void connection::dial(const tcp::endpoint& where) {
+void connection::dial(const endpoint_type& where) {
   if (closed_)
     return;
   error_code ec;
@@ -56,12 +57,11 @@ void connection::dial(const tcp::endpoint& where) {
     close(dist_error{unreachable, ec.message()});
     return;
   }
-  socket_.async_connect(where, [self = shared_from_this(), where](const error_code& e) {
+  socket_.async_connect(where, [self = shared_from_this()](const error_code& e) {
     if (self->closed_)
       return;
     if (e) {
-      self->close(dist_error{unreachable, fmt::format("{}:{}: {}", where.address().to_string(),
-                                                      where.port(), e.message())});
+      self->close(dist_error{unreachable, fmt::format("{}: {}", self->peer_name_, e.message())});
       return;
     }
     self->run_handshake();
@@ -70,7 +70,8 @@ void connection::dial(const tcp::endpoint& where) {
 
 void connection::run_handshake() {
   error_code ignored;
-  socket_.set_option(tcp::no_delay{true}, ignored);
+  if (socket_.local_endpoint(ignored).protocol().family() != AF_UNIX)
+    socket_.set_option(asio::ip::tcp::no_delay{true}, ignored);
   if (write_now(machine_.start()))
     handshake_step();
 }
@@ -130,7 +131,7 @@ void connection::become_up() {
 void connection::send(std::vector<std::uint8_t> body, bool counted) {
   if (closed_) {
     if (counted)
-      cfg_.queued->fetch_sub(body.size());
+      cfg_.queued->left(body.size());
     return;
   }
   if (counted)
@@ -159,7 +160,7 @@ void connection::flush() {
                     [self = shared_from_this()](const error_code& ec, std::size_t) {
                       self->writing_ = false;
                       self->in_flight_.clear();
-                      self->cfg_.queued->fetch_sub(std::exchange(self->counted_in_flight_, 0));
+                      self->cfg_.queued->left(std::exchange(self->counted_in_flight_, 0));
                       if (self->closed_)
                         return;
                       if (ec) {
@@ -239,10 +240,10 @@ void connection::close(const dist_error& why) {
   closed_ = true;
   timer_.cancel();
   error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.shutdown(socket_type::shutdown_both, ignored);
   socket_.close(ignored);
   queue_.clear();
-  cfg_.queued->fetch_sub(std::exchange(counted_queued_, 0));
+  cfg_.queued->left(std::exchange(counted_queued_, 0));
   owner_.down(shared_from_this(), why);
 }
 

@@ -9,9 +9,11 @@
 #include "dist/erlang/control.hpp"
 #include "dist/erlang/handshake.hpp"
 #include "dist/erlang/packet_reader.hpp"
+#include "dist/erlang/send_gate.hpp"
 
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
@@ -45,22 +47,27 @@ struct connection_config {
   std::chrono::milliseconds tick_time{60000};
   std::size_t max_packet = std::size_t{64} << 20;
   /// Bytes handed over by senders and not yet written or dropped, for the distribution's
-  /// back-pressure: senders add, connections subtract what they wrote or dropped.
-  std::shared_ptr<std::atomic<std::size_t>> queued = std::make_shared<std::atomic<std::size_t>>(0);
+  /// back-pressure: senders wait and count in, connections count out what they wrote or
+  /// dropped (which wakes waiting senders).
+  std::shared_ptr<send_gate> queued = std::make_shared<send_gate>(std::size_t{4} << 20);
 };
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  using tcp = boost::asio::ip::tcp;
+  /// TCP or a Unix socket (the socket server's stream socket type, which its listen socket
+  /// accepts).
+  using socket_type = boost::asio::basic_stream_socket<boost::asio::generic::stream_protocol,
+                                                       boost::asio::io_context::executor_type>;
+  using endpoint_type = boost::asio::generic::stream_protocol::endpoint;
 
   /// `dialled`: the node we dial (initiator); nothing for an accepted socket.
-  connection(boost::asio::io_context& io, tcp::socket socket, const connection_config& cfg,
+  connection(boost::asio::io_context& io, socket_type socket, const connection_config& cfg,
              connection_owner& owner, std::optional<std::string> dialled);
 
   /// Acceptor: runs the handshake on the accepted socket.
   void accept();
   /// Initiator: connects to `where`, then runs the handshake.
-  void dial(const tcp::endpoint& where);
+  void dial(const endpoint_type& where);
   /// Initiator whose address is not known yet (epmd is asked first): only the timer runs.
   void arm_handshake_timer();
 
@@ -88,7 +95,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void arm_tick();
   void on_tick();
 
-  tcp::socket socket_;
+  socket_type socket_;
   connection_config cfg_;
   connection_owner& owner_;
   handshake machine_;

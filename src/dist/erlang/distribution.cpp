@@ -4,7 +4,7 @@
 #include "dist/erlang/call_relay.hpp"
 #include "dist/erlang/kernel.hpp"
 #include "dist/erlang/node_name.hpp"
-#include "runtime/cloexec.hpp"
+#include "otp/dist/options.hpp"
 
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
@@ -44,6 +44,30 @@ std::uint32_t random_creation() {
   return c;
 }
 
+using listening = expected<std::unique_ptr<listener>, dist_error>;
+
+listening listen_tcp(distribution::impl& i) {
+  error_code ec;
+  auto ip = asio::ip::make_address(i.opts_.listen_address, ec);
+  if (ec)
+    return unexpected{dist_error{bad_option, "listen_address: " + i.opts_.listen_address}};
+  return listener::open(i.io_, net::endpoint::tcp(ip.to_string(), i.opts_.port));
+}
+
+/// The seed's carrier: a directory only we can enter, the name's lock file (held while the
+/// node runs: the creation number, and a second node of the name refused), then the socket.
+/// Holding the lock, a socket file left at the path is a dead node's: the listen socket
+/// replaces it.
+listening listen_uds(distribution::impl& i, const std::string& alive) {
+  if (auto ok = otp::dist::detail::prepare_node_dir(i.opts_.directory); !ok)
+    return unexpected{ok.error()};
+  auto lock = otp::dist::detail::creation_lock::acquire(uds_lock_path(i.opts_.directory, alive));
+  if (!lock)
+    return unexpected{lock.error()};
+  i.lock_.emplace(std::move(*lock));
+  return listener::open(i.io_, net::endpoint::local(uds_socket_path(i.opts_.directory, alive)));
+}
+
 }  // namespace
 
 distribution::distribution(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -61,25 +85,15 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
     opts.epmd_port = epmd::port_from_environment();
   opts.name = address->name;
 
+  bool uds = opts.carrier == options::carrier_type::uds;
+  if (uds && opts.directory.empty())
+    opts.directory = otp::dist::default_directory();
   auto i = std::make_unique<impl>(n, opts);
-  error_code ec;
-  auto ip = asio::ip::make_address(opts.listen_address, ec);
-  if (ec)
-    return unexpected{dist_error{bad_option, "listen_address: " + opts.listen_address}};
-  tcp::endpoint where{ip, opts.port};
-  otp::detail::open_cloexec(i->acceptor_, where.protocol(), ec);
-  if (!ec)
-    i->acceptor_.set_option(tcp::acceptor::reuse_address{true}, ec);
-  if (!ec)
-    i->acceptor_.bind(where, ec);
-  if (ec)
-    return unexpected{
-      dist_error{ec == asio::error::address_in_use ? address_in_use : system,
-                 fmt::format("listen on {}:{}: {}", opts.listen_address, opts.port, ec.message())}};
-  i->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return unexpected{dist_error{system, "listen: " + ec.message()}};
-  i->port_ = i->acceptor_.local_endpoint().port();
+  auto listening = uds ? listen_uds(*i, address->alive) : listen_tcp(*i);
+  if (!listening)
+    return unexpected{listening.error()};
+  i->listener_ = std::move(*listening);
+  i->port_ = i->listener_->port();
 
   i->thread_ = std::thread{[io = &i->io_] {
     pthread_setname_np(pthread_self(), "otp.erl");
@@ -87,7 +101,9 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
   }};
 
   std::uint32_t creation = 0;
-  if (opts.use_epmd) {
+  if (uds) {
+    creation = i->lock_->creation();
+  } else if (opts.use_epmd) {
     auto registered = std::make_shared<std::promise<expected<std::uint32_t, dist_error>>>();
     auto answer = registered->get_future();
     i->registration_ = std::make_shared<epmd_registration>(i->io_);
@@ -106,6 +122,7 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
 
   i->config_ = connection_config{node_info{opts.name, advertised_flags, creation}, opts.cookie,
                                  opts.handshake_timeout, opts.tick_time, opts.max_packet};
+  i->config_.queued = std::make_shared<send_gate>(opts.max_queued);
   i->pids_ = std::make_shared<local_pids>(atom{opts.name}, creation);
   set_local_node(atom{opts.name});
   auto relay = gen_server::start<call_relay>(n);
@@ -114,8 +131,10 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
   i->relay_ = *relay;
   auto* raw = i.get();
   raw->post([raw] { raw->accept_next(); });
-  n.logger().log(log_level::info, "dist", "erlang distribution: {} on port {}, creation {}",
-                 opts.name, raw->port_, creation);
+  n.logger().log(
+    log_level::info, "dist", "erlang distribution: {} on {}, creation {}", opts.name,
+    uds ? uds_socket_path(opts.directory, address->alive) : fmt::format("port {}", raw->port_),
+    creation);
   return std::unique_ptr<distribution>{new distribution{std::move(i)}};
 }
 
@@ -196,87 +215,6 @@ void distribution::send(const erlang_pid& to, term message) {
   }
   impl_->send_to_node(to.node.name(),
                       encode_control(send_msg{std::nullopt, to, std::move(message)}));
-}
-
-namespace {
-
-otp::detail::server_core& calling_process(const char* what) {
-  auto* core = otp::detail::server_core::current();
-  if (core == nullptr)
-    throw std::logic_error(fmt::format("{} needs a calling process", what));
-  return *core;
-}
-
-call_error down_error(const term& reason) {
-  if (reason.is_atom("noproc"))
-    return call_error{call_error::kind::noproc};
-  return call_error{call_error::kind::exited, reason_of(reason)};
-}
-
-}  // namespace
-
-erlang_ref distribution::monitor(std::string_view name, std::string_view node_name) {
-  auto owner = impl_->pids_->expose(calling_process("erlang::distribution::monitor").pid_of_self());
-  auto n = impl_->next_ref_.fetch_add(1);
-  erlang_ref ref{atom{impl_->config_.self.name},
-                 impl_->config_.self.creation,
-                 {static_cast<std::uint32_t>(n & 0x3ffff), static_cast<std::uint32_t>(n >> 18),
-                  static_cast<std::uint32_t>(n >> 50), 0, 0},
-                 3};
-  auto address = parse_node_address(node_name);
-  auto full = address ? address->name : std::string{node_name};
-  auto target = term::tuple({term::make_atom(name), term::make_atom(full)});
-  auto body = encode_control(monitor_msg{owner, term::make_atom(name), ref, false});
-  auto* i = impl_.get();
-  i->post([i, ref, owner, full, target, text = std::string{node_name}, body]() mutable {
-    i->held_[ref] = impl::held_monitor{owner, full, target};
-    auto it = i->connections_.find(full);
-    auto c = it != i->connections_.end() ? it->second : i->dial(text);
-    if (c)
-      c->send(std::move(body));
-    else
-      i->monitor_fired(ref, term::make_atom("noconnection"));
-  });
-  return ref;
-}
-
-void distribution::demonitor(const erlang_ref& ref) {
-  auto* i = impl_.get();
-  i->post([i, ref] {
-    auto it = i->held_.find(ref);
-    if (it == i->held_.end())
-      return;
-    auto m = std::move(it->second);
-    i->held_.erase(it);
-    auto c = i->connections_.find(m.node);
-    if (c != i->connections_.end() && m.target.is_tuple())
-      c->second->send(encode_control(monitor_msg{m.owner, m.target[0], ref, true}));
-  });
-}
-
-expected<term, call_error> distribution::call(std::string_view name, std::string_view node_name,
-                                              term request, otp::timeout t) {
-  auto from = impl_->pids_->expose(calling_process("erlang::distribution::call").pid_of_self());
-  auto ref = monitor(name, node_name);
-  term tag{ref};
-  send(name, node_name,
-       term::tuple(
-         {term::make_atom("$gen_call"), term::tuple({term{from}, tag}), std::move(request)}));
-  auto is_down = [&tag](const term& m) {
-    return m.is_tuple() && m.size() == 5 && m[0].is_atom("DOWN") && m[1] == tag;
-  };
-  std::optional<expected<term, call_error>> result;
-  otp::receive(
-    otp::when([&tag](const term& m) { return m.is_tuple() && m.size() == 2 && m[0] == tag; },
-              [&result](const term& m) { result = m[1]; }),
-    otp::when(is_down, [&result](const term& m) { result = unexpected{down_error(m[4])}; }),
-    otp::after(t, [&result] { result = unexpected{call_error{call_error::kind::timeout}}; }));
-  if (result->has_value() || result->error().what_kind() == call_error::kind::timeout) {
-    // erlang:demonitor(Ref, [flush]): no 'DOWN' comes later, none stays in the mailbox.
-    demonitor(ref);
-    otp::receive(otp::when(is_down, [](const term&) {}), otp::after(otp::timeout{0}));
-  }
-  return std::move(*result);
 }
 
 erlang_pid distribution::pid_of(const pid& p) {

@@ -13,6 +13,7 @@
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
 
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -70,9 +71,9 @@ distribution::impl::~impl() {
   if (thread_.joinable()) {
     post([this] {
       stopped_ = true;
-      stopped_flag_ = true;
-      error_code ignored;
-      acceptor_.close(ignored);
+      config_.queued->stop();
+      if (listener_)
+        listener_->close();
       if (registration_)
         registration_->close();
       auto all = connections_;
@@ -102,30 +103,23 @@ void distribution::impl::send_to_node(const std::string& node_name,
   // Back-pressure: while more than `max_queued` bytes wait for their connections, the sender
   // waits (a process parks, its thread runs others), as Erlang suspends a process whose
   // distribution channel is busy.
-  auto& queued = *config_.queued;
-  while (queued.load(std::memory_order_relaxed) > opts_.max_queued && !stopped_flag_.load())
-    otp::sleep(std::chrono::milliseconds{1});
-  queued.fetch_add(body.size(), std::memory_order_relaxed);
+  config_.queued->enter(body.size());
   post([this, node_name, body = std::move(body)]() mutable {
     auto it = connections_.find(node_name);
     auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
     if (c)
       c->send(std::move(body), true);
     else
-      config_.queued->fetch_sub(body.size(), std::memory_order_relaxed);
+      config_.queued->left(body.size());
   });
 }
 
 void distribution::impl::accept_next() {
-  acceptor_.async_accept([this](const error_code& ec, tcp::socket s) {
-    if (stopped_ || ec == asio::error::operation_aborted)
+  listener_->start([this](net::detail::stream_socket s) {
+    if (stopped_)
       return;
-    if (!ec) {
-      otp::detail::set_cloexec(s.native_handle());
-      auto c = std::make_shared<connection>(io_, std::move(s), config_, *this, std::nullopt);
-      c->accept();
-    }
-    accept_next();
+    auto c = std::make_shared<connection>(io_, std::move(s), config_, *this, std::nullopt);
+    c->accept();
   });
 }
 
@@ -135,11 +129,25 @@ std::shared_ptr<connection> distribution::impl::dial(const std::string& target) 
     return nullptr;  // `connect` checked its name; a send to a bad one is dropped
   if (auto it = connections_.find(address->name); it != connections_.end())
     return it->second;
-  auto c = std::make_shared<connection>(io_, tcp::socket{io_}, config_, *this, address->name);
+  auto c = std::make_shared<connection>(io_, net::detail::stream_socket{io_}, config_, *this,
+                                        address->name);
   connections_[address->name] = c;
   c->arm_handshake_timer();
+  dial_carrier(c, *address);
+  return c;
+}
+
+void distribution::impl::dial_carrier(const std::shared_ptr<connection>& c,
+                                      const node_address& address) {
+  if (opts_.carrier == options::carrier_type::uds) {
+    // No port mapper: the name is the address. A missing or stale socket file fails the
+    // connect at once (unreachable), as a node that is not running.
+    c->dial(
+      asio::local::stream_protocol::endpoint{uds_socket_path(opts_.directory, address.alive)});
+    return;
+  }
   // Name resolution runs on Asio's resolver thread: the I/O thread never waits for DNS.
-  auto resolve_and_dial = [this, c, host = address->host](std::uint16_t port) {
+  auto resolve_and_dial = [this, c, host = address.host](std::uint16_t port) {
     auto resolver = std::make_shared<tcp::resolver>(io_);
     resolver->async_resolve(
       host, std::to_string(port),
@@ -150,18 +158,17 @@ std::shared_ptr<connection> distribution::impl::dial(const std::string& target) 
           c->dial(found.begin()->endpoint());
       });
   };
-  if (address->port) {
-    resolve_and_dial(*address->port);
-  } else {
-    epmd_lookup(io_, address->host, opts_.epmd_port, address->alive, opts_.handshake_timeout,
-                [c, resolve_and_dial](expected<epmd::node_entry, dist_error> entry) {
-                  if (!entry)
-                    c->close(entry.error());
-                  else
-                    resolve_and_dial(entry->port);
-                });
+  if (address.port) {
+    resolve_and_dial(*address.port);
+    return;
   }
-  return c;
+  epmd_lookup(io_, address.host, opts_.epmd_port, address.alive, opts_.handshake_timeout,
+              [c, resolve_and_dial](expected<epmd::node_entry, dist_error> entry) {
+                if (!entry)
+                  c->close(entry.error());
+                else
+                  resolve_and_dial(entry->port);
+              });
 }
 
 // -- connection_owner ---------------------------------------------------------------------------
@@ -224,7 +231,9 @@ void distribution::impl::down(const std::shared_ptr<connection>& c, const dist_e
     connections_.erase(it);
   if (c->is_up()) {
     node_.logger().log(log_level::info, "dist", "erlang node {} down: {}", name, why);
-    // Links and monitors held by the lost node die with it.
+    // Links and monitors held by the lost node die with it; our linked processes are told.
+    links_lost(name);
+    fire_node_watchers(name);
     for (auto w = watches_.begin(); w != watches_.end();)
       w = w->second.node == name ? watches_.erase(w) : std::next(w);
     publish_nodes();
@@ -253,6 +262,10 @@ void distribution::impl::give_up(const std::string& name, const dist_error& why)
       lost.push_back(ref);
   for (const auto& ref : lost)
     monitor_fired(ref, term::make_atom("noconnection"));
+  fire_node_watchers(name);
+  // Links made while the connection was coming, which never came: noconnection, as Erlang.
+  links_lost(name);
+  std::erase_if(watches_, [&name](const auto& w) { return w.second.node == name; });
   if (auto w = waiters_.find(name); w != waiters_.end()) {
     auto ws = std::move(w->second);
     waiters_.erase(w);
@@ -339,6 +352,8 @@ void distribution::impl::monitor_fired(const erlang_ref& ref, const term& reason
     return;
   auto m = std::move(it->second);
   held_.erase(it);
+  if (fail_call(ref, reason))
+    return;  // a call's monitor: the call ends with it, no 'DOWN' in the mailbox
   if (auto p = pids_->find(m.owner))
     deliver_local(*p, term::tuple({term::make_atom("DOWN"), term{ref}, term::make_atom("process"),
                                    m.target, reason}));
@@ -366,6 +381,8 @@ void distribution::impl::received(connection& c, control_message m) {
     [&](auto& msg) {
       using T = std::decay_t<decltype(msg)>;
       if constexpr (std::is_same_v<T, send_msg>) {
+        if (answer_call(msg.message))
+          return;  // the reply to a call of ours goes to its wait
         if (auto p = pids_->find(msg.to))
           deliver_to(*p, msg.message);
       } else if constexpr (std::is_same_v<T, reg_send_msg>) {

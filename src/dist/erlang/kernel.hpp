@@ -6,9 +6,13 @@
 // it lives on the I/O thread ("otp.erl"); the public calls post to it. Incoming messages are
 // decoded there and put straight into the target's mailbox.
 
+#include "dist/creation_lock.hpp"
 #include "dist/erlang/connection.hpp"
 #include "dist/erlang/epmd_client.hpp"
+#include "dist/erlang/listener.hpp"
 #include "dist/erlang/local_pids.hpp"
+#include "dist/erlang/node_name.hpp"
+#include "dist/erlang/pending_calls.hpp"
 
 #include "otp/dist/erlang.hpp"
 #include "otp/exit_reason.hpp"
@@ -43,17 +47,31 @@ struct distribution::impl final : connection_owner {
   ~impl() override;
 
   // -- called from any thread (post to the I/O thread) ------------------------------------------
+  erlang_ref new_ref();
   void post(std::function<void()> f);
   void send_to_node(const std::string& node_name, std::vector<std::uint8_t> body);
   erlang_pid sender_pid();
 
   // -- the I/O thread ---------------------------------------------------------------------------
   void accept_next();
+  /// The connection object for dialling `address` over our carrier.
+  void dial_carrier(const std::shared_ptr<connection>& c, const node_address& address);
   std::shared_ptr<connection> dial(const std::string& target);
   void deliver_local(const pid& p, const term& message);
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
   void deliver_relay(std::function<void()> job);
+  /// Our connection to `full` (the node's full name), or a new one dialling `text`.
+  std::shared_ptr<connection> connection_to(const std::string& full, const std::string& text);
+  /// A reply `{Ref, Reply}` to a call of ours that waits: handed to it (true).
+  bool answer_call(const term& message);
+  /// The DOWN of a call's monitor: the call fails with it (true), if it still waits.
+  bool fail_call(const erlang_ref& ref, const term& reason);
+  /// `{nodedown, Node}` to the processes that asked with monitor_node, once.
+  void fire_node_watchers(const std::string& node_name);
+  void drop_link(const std::string& node_name, const erlang_pid& remote, const erlang_pid& ours);
+  /// The node is gone: our processes linked to its processes get `noconnection`.
+  void links_lost(const std::string& node_name);
   /// A held monitor fired: `{'DOWN', Ref, process, Target, Reason}` to its owner.
   void monitor_fired(const erlang_ref& ref, const term& reason);
   std::optional<pid> resolve(const term& target);
@@ -87,12 +105,12 @@ struct distribution::impl final : connection_owner {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
     io_.get_executor()};
-  tcp::acceptor acceptor_{io_};
+  std::unique_ptr<listener> listener_;
   std::uint16_t port_ = 0;
+  std::optional<otp::dist::detail::creation_lock> lock_;  // uds: held while we run
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
   bool stopped_ = false;
-  std::atomic<bool> stopped_flag_{false};  // stopped_, for senders waiting for room
 
   std::map<std::string, std::shared_ptr<connection>> connections_;
   std::map<std::string, std::vector<waiter>> waiters_;
@@ -113,6 +131,12 @@ struct distribution::impl final : connection_owner {
     term target;  // {Name, Node} or a pid, as the 'DOWN' names it
   };
   std::map<erlang_ref, held_monitor> held_;
+  /// Holds `m` under `ref` and sends MONITOR_P for `wire_target` (dialling `text` if needed).
+  void hold_monitor(const erlang_ref& ref, held_monitor m, std::string text, term wire_target);
+  /// monitor_node's watchers, by node name.
+  std::multimap<std::string, pid> node_watchers_;
+  /// Our calls to other nodes' gen_servers that wait for their answer.
+  pending_calls pending_;
   std::atomic<std::uint64_t> next_ref_{1};  // our references: a counter and our creation
   pid relay_;                               // the call_relay process
   std::set<std::uint64_t> attached_;        // processes whose exit we hear of

@@ -1,0 +1,96 @@
+#pragma once
+
+// Calls our processes (and plain threads) make to other nodes' gen_servers, waiting for their
+// answer: Erlang's gen:call without a selective receive. The caller registers its call's
+// reference, sends `{'$gen_call', {Self, Ref}, Request}` and waits — a process parks (a
+// gen_server callback too), a plain thread blocks. The I/O thread hands the reply `{Ref,
+// Reply}` (or the monitor's 'DOWN' with the same reference) straight to the waiting caller
+// instead of its mailbox, so nothing of the call stays behind: no message, no entry.
+
+#include "otp/call_error.hpp"
+#include "otp/detail/waiting_process.hpp"
+#include "otp/expected.hpp"
+#include "otp/term.hpp"
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+namespace otp::dist::erlang {
+
+class pending_calls {
+ public:
+  using result = expected<term, call_error>;
+
+  /// One call's wait. Whoever completes it does so under the table's lock, and the caller
+  /// leaves the table under it too: a late answer never wakes a later wait.
+  struct slot {
+    otp::detail::waiting_process* waiter = nullptr;  // null: a plain thread (the condition)
+    std::condition_variable cv;
+    std::optional<result> answer;
+  };
+
+  /// Registers a call by its reference, before anything is sent.
+  std::shared_ptr<slot> add(const erlang_ref& ref, otp::detail::waiting_process* waiter) {
+    auto s = std::make_shared<slot>();
+    s->waiter = waiter;
+    std::lock_guard guard{mtx_};
+    calls_[ref] = s;
+    return s;
+  }
+
+  /// Waits for the answer up to `t` (a process parks, a plain thread blocks).
+  void wait(const std::shared_ptr<slot>& s, timeout t) {
+    if (s->waiter != nullptr) {
+      // Prepared before looking: an answer that comes after the look wakes the suspend, one
+      // that came before it is seen.
+      s->waiter->prepare_wait();
+      {
+        std::lock_guard guard{mtx_};
+        if (s->answer)
+          return;
+      }
+      s->waiter->suspend(t);  // throws process_exit if the caller is killed meanwhile
+      return;
+    }
+    std::unique_lock guard{mtx_};
+    auto ready = [&] { return s->answer.has_value(); };
+    if (t == infinity)
+      s->cv.wait(guard, ready);
+    else
+      s->cv.wait_for(guard, t, ready);
+  }
+
+  /// The caller leaves the table (answered, timed out or killed): its answer, if one came.
+  std::optional<result> take(const erlang_ref& ref, const std::shared_ptr<slot>& s) {
+    std::lock_guard guard{mtx_};
+    if (auto it = calls_.find(ref); it != calls_.end() && it->second == s)
+      calls_.erase(it);
+    return std::exchange(s->answer, std::nullopt);
+  }
+
+  /// From the I/O thread: completes the call waiting for `ref`, if any; false when no call
+  /// waits for it (the message is someone else's).
+  bool complete(const erlang_ref& ref, result r) {
+    std::lock_guard guard{mtx_};
+    auto it = calls_.find(ref);
+    if (it == calls_.end() || it->second->answer)
+      return false;
+    auto& s = *it->second;
+    s.answer = std::move(r);
+    if (s.waiter != nullptr)
+      s.waiter->wake();
+    else
+      s.cv.notify_one();
+    return true;
+  }
+
+ private:
+  std::mutex mtx_;
+  std::map<erlang_ref, std::shared_ptr<slot>> calls_;
+};
+
+}  // namespace otp::dist::erlang

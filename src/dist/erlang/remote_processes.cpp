@@ -1,0 +1,220 @@
+// What a process of ours does to processes of other nodes: monitors (by name or pid), links,
+// monitor_node and gen_server calls. Each posts its control message to the I/O thread
+// (kernel.cpp), which keeps what must be answered later: the monitors we hold, the links to
+// signal when our process exits, the processes to tell of a nodedown, the calls waiting.
+
+#include "dist/erlang/kernel.hpp"
+#include "dist/erlang/node_name.hpp"
+
+#include "otp/detail/server_core.hpp"
+#include "otp/detail/waiting_process.hpp"
+#include "otp/process.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace otp::dist::erlang {
+
+namespace {
+
+pid calling_process(const char* what) {
+  auto* core = otp::detail::server_core::current();
+  if (core == nullptr)
+    throw std::logic_error(fmt::format("{} needs a calling process", what));
+  return core->pid_of_self();
+}
+
+call_error down_error(const term& reason) {
+  if (reason.is_atom("noproc"))
+    return call_error{call_error::kind::noproc};
+  return call_error{call_error::kind::exited, reason_of(reason)};
+}
+
+std::string full_name(std::string_view node_name) {
+  auto address = parse_node_address(node_name);
+  return address ? address->name : std::string{node_name};
+}
+
+}  // namespace
+
+erlang_ref distribution::impl::new_ref() {
+  auto n = next_ref_.fetch_add(1);
+  return erlang_ref{atom{config_.self.name},
+                    config_.self.creation,
+                    {static_cast<std::uint32_t>(n & 0x3ffff), static_cast<std::uint32_t>(n >> 18),
+                     static_cast<std::uint32_t>(n >> 50), 0, 0},
+                    3};
+}
+
+std::shared_ptr<connection> distribution::impl::connection_to(const std::string& full,
+                                                              const std::string& text) {
+  auto it = connections_.find(full);
+  return it != connections_.end() ? it->second : stopped_ ? nullptr : dial(text);
+}
+
+void distribution::impl::hold_monitor(const erlang_ref& ref, held_monitor m, std::string text,
+                                      term wire_target) {
+  auto body = encode_control(monitor_msg{m.owner, std::move(wire_target), ref, false});
+  post([this, ref, m = std::move(m), text = std::move(text), body = std::move(body)]() mutable {
+    auto c = connection_to(m.node, text);
+    held_[ref] = std::move(m);
+    if (c)
+      c->send(std::move(body));
+    else
+      monitor_fired(ref, term::make_atom("noconnection"));
+  });
+}
+
+erlang_ref distribution::monitor(std::string_view name, std::string_view node_name) {
+  auto owner = impl_->pids_->expose(calling_process("erlang::distribution::monitor"));
+  auto ref = impl_->new_ref();
+  auto full = full_name(node_name);
+  impl_->hold_monitor(
+    ref,
+    impl::held_monitor{owner, full, term::tuple({term::make_atom(name), term::make_atom(full)})},
+    std::string{node_name}, term::make_atom(name));
+  return ref;
+}
+
+erlang_ref distribution::monitor(const erlang_pid& target) {
+  auto owner = impl_->pids_->expose(calling_process("erlang::distribution::monitor"));
+  auto ref = impl_->new_ref();
+  const auto& node_name = target.node.name();
+  impl_->hold_monitor(ref, impl::held_monitor{owner, node_name, term{target}}, node_name,
+                      term{target});
+  return ref;
+}
+
+void distribution::demonitor(const erlang_ref& ref) {
+  auto* i = impl_.get();
+  i->post([i, ref] {
+    auto it = i->held_.find(ref);
+    if (it == i->held_.end())
+      return;
+    auto m = std::move(it->second);
+    i->held_.erase(it);
+    auto c = i->connections_.find(m.node);
+    if (c == i->connections_.end())
+      return;
+    // DEMONITOR_P names the target as MONITOR_P did: the name alone, or the pid.
+    auto wire_target = m.target.is_tuple() ? m.target[0] : m.target;
+    c->second->send(encode_control(monitor_msg{m.owner, wire_target, ref, true}));
+  });
+}
+
+void distribution::link(const erlang_pid& remote) {
+  auto self = calling_process("erlang::distribution::link");
+  auto ours = impl_->pids_->expose(self);
+  auto* i = impl_.get();
+  i->post([i, self, ours, remote] {
+    const auto& node_name = remote.node.name();
+    auto c = i->connection_to(node_name, node_name);
+    if (!c) {
+      otp::exit(self, exit_reason::noconnection());
+      return;
+    }
+    // Our end of the link: our exit becomes an EXIT to `remote` (local_exited); its EXIT, or
+    // its node's going down, an exit signal to us.
+    i->watch_exit(self, impl::watch{node_name, remote, std::nullopt, term{ours}});
+    c->send(encode_control(link_msg{ours, remote}));
+  });
+}
+
+void distribution::unlink(const erlang_pid& remote) {
+  auto ours = impl_->pids_->expose(calling_process("erlang::distribution::unlink"));
+  auto* i = impl_.get();
+  i->post([i, ours, remote] {
+    const auto& node_name = remote.node.name();
+    i->drop_link(node_name, remote, ours);
+    if (auto c = i->connections_.find(node_name); c != i->connections_.end())
+      c->second->send(encode_control(unlink_id_msg{i->next_ref_.fetch_add(1), ours, remote}));
+  });
+}
+
+void distribution::monitor_node(std::string_view node_name) {
+  auto self = calling_process("erlang::distribution::monitor_node");
+  auto* i = impl_.get();
+  i->post([i, self, full = full_name(node_name), text = std::string{node_name}] {
+    i->node_watchers_.emplace(full, self);
+    if (!i->connection_to(full, text))
+      i->fire_node_watchers(full);  // a name we cannot dial: nodedown at once, as Erlang
+  });
+}
+
+expected<term, call_error> distribution::call(std::string_view name, std::string_view node_name,
+                                              term request, otp::timeout t) {
+  auto* i = impl_.get();
+  auto from = i->sender_pid();
+  auto ref = i->new_ref();
+  // Registered before anything is sent: the answer, or the monitor's DOWN, goes to this wait
+  // and never to the mailbox. Whatever ends the wait (an answer, the timeout, the caller
+  // killed), the entry and the monitor go with it.
+  auto slot = i->pending_.add(ref, otp::detail::waiting_process::current());
+  struct leave {
+    distribution& d;
+    impl& i;
+    const erlang_ref& ref;
+    const std::shared_ptr<pending_calls::slot>& slot;
+    ~leave() {
+      (void)i.pending_.take(ref, slot);
+      d.demonitor(ref);  // nothing when the DOWN ended the call
+    }
+  } guard{*this, *i, ref, slot};
+  auto full = full_name(node_name);
+  i->hold_monitor(
+    ref,
+    impl::held_monitor{from, full, term::tuple({term::make_atom(name), term::make_atom(full)})},
+    std::string{node_name}, term::make_atom(name));
+  send(name, node_name,
+       term::tuple(
+         {term::make_atom("$gen_call"), term::tuple({term{from}, term{ref}}), std::move(request)}));
+  i->pending_.wait(slot, t);
+  auto answer = i->pending_.take(ref, slot);
+  if (!answer)
+    return unexpected{call_error{call_error::kind::timeout}};
+  return std::move(*answer);
+}
+
+// -- the I/O thread -----------------------------------------------------------------------------
+
+bool distribution::impl::answer_call(const term& message) {
+  if (!message.is_tuple() || message.size() != 2)
+    return false;
+  auto* ref = message[0].get_if<erlang_ref>();
+  return ref != nullptr && pending_.complete(*ref, message[1]);
+}
+
+bool distribution::impl::fail_call(const erlang_ref& ref, const term& reason) {
+  return pending_.complete(ref, unexpected{down_error(reason)});
+}
+
+void distribution::impl::fire_node_watchers(const std::string& node_name) {
+  auto [first, last] = node_watchers_.equal_range(node_name);
+  for (auto it = first; it != last; ++it)
+    deliver_local(it->second,
+                  term::tuple({term::make_atom("nodedown"), term::make_atom(node_name)}));
+  node_watchers_.erase(first, last);
+}
+
+void distribution::impl::drop_link(const std::string& node_name, const erlang_pid& remote,
+                                   const erlang_pid& ours) {
+  for (auto w = watches_.begin(); w != watches_.end();)
+    w = !w->second.ref && w->second.node == node_name && w->second.remote == remote
+            && w->second.target == term{ours}
+          ? watches_.erase(w)
+          : std::next(w);
+}
+
+void distribution::impl::links_lost(const std::string& node_name) {
+  // As Erlang: a process linked to one of the lost node's gets an exit signal `noconnection`.
+  for (const auto& [id, w] : watches_) {
+    if (w.ref || w.node != node_name)
+      continue;
+    if (auto* ours = w.target.get_if<erlang_pid>())
+      if (auto p = pids_->find(*ours))
+        otp::exit(*p, exit_reason::noconnection());
+  }
+}
+
+}  // namespace otp::dist::erlang
