@@ -227,8 +227,7 @@ void net_kernel::fail_waiters(std::string name, const dist_error& e) {
 
 void net_kernel::handle_info(down& d) {
   for (const auto& [name, p] : peers_) {
-    // Compare handles, not ids: a local process may have the same id as a remote kernel.
-    if (p.up && p.kernel.address() == d.pid.actor().address()) {
+    if (p.up && pid{p.kernel} == d.pid) {
       node_down(name, d.reason);
       return;
     }
