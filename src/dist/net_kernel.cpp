@@ -10,6 +10,9 @@
 #include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/multiplexer.hpp>
+// What this file sends is printable (box's to_string) through formatters that forward to fmt's
+// string_view formatter, which format.h defines.
+#include <fmt/format.h>
 
 #include <fcntl.h>
 #include <sys/socket.h>
