@@ -7,18 +7,15 @@
 #
 # Environment: THREADS (scheduler threads for both sides, default 2).
 # Builds nothing: expects BUILD_DIR/bench/chain_bench (a Release build is what to measure).
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build}
 blocked_n=${2:-20000}
 threads=${THREADS:-2}
+require_bin "$build" otp_chain_bench
+require_erl
 bin=$build/bench/chain_bench
-[[ -x $bin ]] || { echo "error: $bin not found; build it first (ninja -C $build otp_chain_bench)" >&2; exit 1; }
-command -v erl >/dev/null || { echo "error: erl not found (scripts/setup.sh --bench)" >&2; exit 1; }
-
-ebin=$(mktemp -d "${TMPDIR:-/tmp}/caf-otp-chain.XXXXXX")
-trap 'rm -rf "$ebin"' EXIT
+ebin=$bench_tmp
 erlc -o "$ebin" "$root"/bench/erlang/bench_util.erl "$root"/bench/erlang/chain_bench.erl
 
 erlang() { erl -noshell +S "$threads" +P 2000000 -pa "$ebin" -run chain_bench main "$@"; }

@@ -7,9 +7,8 @@
 # BLOCKING_N (blocking calls from a thread, default 100000).
 # Builds nothing: expects BUILD_DIR/bench/gen_server_bench. Without `erl`, the Erlang column
 # shows n/a. Progress goes to stderr, the table to stdout.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build}
 call_n=${2:-1000000}
 cast_n=${3:-5000000}
@@ -18,15 +17,9 @@ threads=${THREADS:-2}
 policy=${POLICY:-stealing}
 blocking_n=${BLOCKING_N:-100000}
 
+require_bin "$build" otp_gen_server_bench
 bin=$build/bench/gen_server_bench
-if [[ ! -x $bin ]]; then
-    echo "error: $bin not found; build it first, e.g." >&2
-    echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $build otp_gen_server_bench" >&2
-    exit 1
-fi
-
-results=$(mktemp "${TMPDIR:-/tmp}/gen_server_bench.XXXXXX")
-trap 'rm -f "$results"' EXIT
+results=$bench_tmp/results
 
 # Progress to stderr as it happens; RESULT lines collected for the table.
 run() {

@@ -7,16 +7,13 @@
 #   run_observer.sh [BUILD_DIR=build] [ROUNDS=6]
 #
 # Builds nothing: expects BUILD_DIR/bench/observer_bench and BUILD_DIR/bench/net/echo_load.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build}
 rounds=${2:-6}
+require_bin "$build" otp_observer_bench otp_echo_load
 bin=$build/bench/observer_bench
 load=$build/bench/net/echo_load
-for b in "$bin" "$load"; do
-  [[ -x $b ]] || { echo "error: $b not found; build otp_observer_bench and otp_echo_load" >&2; exit 1; }
-done
 
 run() { "$bin" --page "$1" --echo-load "$load"; }
 value() { awk -v k="$1" '$1 == "RESULT" && $2 == k { print $3 }'; }

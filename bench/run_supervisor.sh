@@ -8,9 +8,8 @@
 # SKIP_STOP=1 (start_child: skip the informational orderly stops, which take long).
 # Builds nothing: expects BUILD_DIR/bench/supervisor_bench. Without `erl`, the Erlang column
 # shows n/a. Progress goes to stderr, the table to stdout.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build}
 restart_n=${2:-2000}
 start_n=${3:-100000}
@@ -19,15 +18,9 @@ reps=${5:-5}
 threads=${THREADS:-2}
 stop_limit=${STOP_LIMIT:-60}
 
+require_bin "$build" otp_supervisor_bench
 bin=$build/bench/supervisor_bench
-if [[ ! -x $bin ]]; then
-    echo "error: $bin not found; build it first, e.g." >&2
-    echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $build otp_supervisor_bench" >&2
-    exit 1
-fi
-
-results=$(mktemp "${TMPDIR:-/tmp}/supervisor_bench.XXXXXX")
-trap 'rm -f "$results"' EXIT
+results=$bench_tmp/results
 
 # Progress to stderr as it happens; RESULT lines collected for the table. The Erlang memory
 # run prints its start time as text only: turn it into a RESULT line too.

@@ -1,4 +1,4 @@
-# pkg-config files for the installed libraries: caf-otp (otp), caf-otp-net, caf-otp-dist and
+# pkg-config files for the installed libraries: caf-otp (otp_core), caf-otp-net, caf-otp-dist and
 # caf-otp-term.
 # The libraries are static by default, so their private dependencies (CAF, Boost.Context,
 # libcrypto) are in Libs/Requires, not in the .private fields that only --static reads.

@@ -4,6 +4,7 @@
 #include "child_fds.hpp"
 #include "dist_fixtures.hpp"
 #include "eventually.hpp"
+#include "net_client.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,7 +12,6 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <cstdlib>
 #include <mutex>
@@ -161,19 +161,6 @@ struct warning_log {
   }
 };
 
-/// A raw client on a node's Unix socket, to send it what no node would; -1 on failure.
-int connect_unix(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 using test_util::eventually;
 
 bool has_event(otp::server_ref<watcher> w, const std::string& prefix) {
@@ -261,14 +248,11 @@ TEST_CASE("dist: refusals are typed, logged, and leave the node up") {
   }
   SUBCASE("garbage and an oversized frame on the listen socket") {
     for (std::string junk : {std::string{"\xff\xff\x01\x02", 4}, std::string{"\x00\x05Xabcd", 7}}) {
-      int fd = connect_unix(dir.path + "/alpha.sock");
-      REQUIRE(fd >= 0);
-      REQUIRE(::write(fd, junk.data(), junk.size()) == static_cast<ssize_t>(junk.size()));
-      char buf[64];
-      ::shutdown(fd, SHUT_WR);
-      while (::read(fd, buf, sizeof buf) > 0) {
-      }
-      ::close(fd);
+      auto c = test_net::client::local(dir.path + "/alpha.sock");
+      REQUIRE(c);
+      REQUIRE(c.send(junk));
+      ::shutdown(c.fd(), SHUT_WR);
+      CHECK(c.closed_by_peer());
     }
     CHECK(eventually([&] {
       std::lock_guard guard{mtx};
@@ -497,13 +481,11 @@ TEST_CASE("dist: a silent client is dropped at the handshake timeout, files have
   REQUIRE(::stat((dir.path + "/alpha.lock").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
 
-  int fd = connect_unix(path);
-  REQUIRE(fd >= 0);
+  auto c = test_net::client::local(path);
+  REQUIRE(c);
   auto t0 = std::chrono::steady_clock::now();
-  char buf[16];
-  CHECK(::read(fd, buf, sizeof buf) == 0);  // the node closes the connection
+  CHECK(c.closed_by_peer());  // the node closes the connection
   auto took = std::chrono::steady_clock::now() - t0;
-  ::close(fd);
   CHECK(took >= 250ms);
   CHECK(took < 3s);
   CHECK(eventually([&] {

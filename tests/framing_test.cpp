@@ -1,5 +1,8 @@
 #include <otp/net/endpoint.hpp>
 #include <otp/net/framing.hpp>
+#include <otp/net/listen_socket.hpp>
+#include <otp/net/listener.hpp>
+#include <otp/node.hpp>
 
 #include <doctest/doctest.h>
 
@@ -19,11 +22,16 @@ std::optional<std::string> next(frame_decoder& d) {
   return *r;
 }
 
+/// A connection handler that is never started: the listener is refused first.
+struct idle_handler {
+  explicit idle_handler(otp::net::socket) {}
+};
+
 }  // namespace
 
 TEST_CASE("framing: length prefixes of 1, 2 and 4 bytes, big-endian, across partial reads") {
   for (auto p : {packet::u8, packet::u16, packet::u32}) {
-    framing f{p, 1000};
+    framing f{p, 200};
     auto header = otp::net::encode_header(f, 3).value();
     CHECK(header.size() == otp::net::header_size(p));
     CHECK(static_cast<unsigned char>(header.back()) == 3);
@@ -87,6 +95,44 @@ TEST_CASE("framing: frames over max_size are refused, and the decoder stays fail
   CHECK_FALSE(otp::net::encode_header(framing{packet::u8, 0}, 256).has_value());
   CHECK(otp::net::encode_header(framing{packet::u8, 0}, 255).has_value());
   CHECK_FALSE(otp::net::encode_header(framing{packet::u16, 100}, 101).has_value());
+}
+
+TEST_CASE("framing: a max_size the length header cannot carry is refused with bad_option") {
+  auto refused = otp::net::validate(framing{packet::u8, 100000});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().what == net_error::kind::bad_option);
+  CHECK(refused.error().detail
+        == "framing max_size 100000 exceeds what a u8 length header can carry (255)");
+  CHECK_FALSE(otp::net::validate(framing{packet::u8, 256}).has_value());
+  CHECK_FALSE(otp::net::validate(framing{packet::u16, 65536}).has_value());
+  for (auto ok : {framing{packet::u8, 255}, framing{packet::u8, 0}, framing{packet::u8},
+                  framing{packet::u16}, framing{packet::u16, 65535}, framing{packet::u32, 1 << 30},
+                  framing{packet::line, 1 << 30}, framing{packet::raw}})
+    CHECK(otp::net::validate(ok).has_value());
+}
+
+TEST_CASE("framing: the default limit is 64 KiB, within what the header carries") {
+  CHECK_FALSE(otp::net::encode_header(framing{packet::u32}, 64 * 1024 + 1).has_value());
+  CHECK(otp::net::encode_header(framing{packet::u32}, 64 * 1024).has_value());
+  CHECK(otp::net::encode_header(framing{packet::u8}, 255).has_value());
+  CHECK(otp::net::encode_header(framing{packet::u16}, 65535).has_value());
+  frame_decoder d{framing{packet::u8}};
+  d.feed(std::string(1, '\xff') + std::string(255, 'x'));
+  CHECK(next(d) == std::optional<std::string>{std::string(255, 'x')});
+}
+
+TEST_CASE("framing: start_listener and listen refuse a framing the header cannot carry") {
+  otp::node node{{.threads = 1, .log = otp::log_level::none}};
+  otp::net::listener_options opts{.address = otp::net::endpoint::tcp("127.0.0.1", 0),
+                                  .framing = framing{packet::u8, 100000}};
+  auto l = otp::net::start_listener<idle_handler>(node, opts);
+  REQUIRE_FALSE(l.has_value());
+  CHECK(l.error().what == net_error::kind::bad_option);
+  CHECK(l.error().detail.find("u8 length header") != std::string::npos);
+  auto ls = otp::net::listen(node, {.address = otp::net::endpoint::tcp("127.0.0.1", 0),
+                                    .framing = framing{packet::u16, 70000}});
+  REQUIRE_FALSE(ls.has_value());
+  CHECK(ls.error().what == net_error::kind::bad_option);
 }
 
 TEST_CASE("framing: a line without a limit is still bounded (1 MiB), not buffered for ever") {

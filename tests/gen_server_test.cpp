@@ -476,7 +476,26 @@ TEST_CASE("a call with an infinite timeout waits as long as the reply takes") {
 TEST_CASE("an info message without a clause is logged, not fatal") {
   otp::test::kit kit;
   auto c = gen_server::start<counter>(kit.node(), 0, new_log()).value();
-  otp::send(c, std::string{"stray"});
+  // To the plain pid: to the server_ref, a message counter cannot take does not compile.
+  otp::send(otp::pid{c}, std::string{"stray"});
   CHECK(gen_server::call(c, get{}) == 0);
-  CHECK(kit.logs("unexpected_message").size() == 1);
+  auto logs = kit.logs("unexpected_message");
+  REQUIRE(logs.size() == 1);
+  CHECK(logs[0].text.ends_with("received an unexpected message: (stray)"));
+}
+
+/// A message type with no printing and no place in counter's info_types.
+struct unlisted_note {
+  int n = 0;
+};
+
+TEST_CASE("an info message of a type not in info_types is logged with its type's name") {
+  otp::test::kit kit;
+  auto c = gen_server::start<counter>(kit.node(), 0, new_log()).value();
+  otp::send(otp::pid{c}, unlisted_note{});
+  CHECK(gen_server::call(c, get{}) == 0);
+  auto logs = kit.logs("unexpected_message");
+  REQUIRE(logs.size() == 1);
+  CHECK_MESSAGE(logs[0].text.find("unlisted_note") != std::string::npos, logs[0].text);
+  CHECK(logs[0].text.find("unprintable") == std::string::npos);
 }

@@ -7,10 +7,12 @@
 #include <otp/net/listener.hpp>
 #include <otp/node.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <thread>
@@ -106,6 +108,22 @@ class client {
         return line;
       line += *c;
     }
+  }
+
+  /// Everything the server sends until it closes (EOF or reset), `t` passes or `max` bytes
+  /// have arrived.
+  std::string read_to_eof(std::chrono::milliseconds t,
+                          std::size_t max = std::numeric_limits<std::size_t>::max()) {
+    std::string in;
+    auto deadline = std::chrono::steady_clock::now() + t;
+    while (in.size() < max && wait_readable(deadline)) {
+      char buf[65536];
+      auto got = ::recv(fd_, buf, std::min(sizeof(buf), max - in.size()), 0);
+      if (got <= 0)
+        break;
+      in.append(buf, static_cast<std::size_t>(got));
+    }
+    return in;
   }
 
   /// True when the server closed the connection (EOF or reset) within the timeout.

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -49,24 +48,6 @@ std::string u32_frame(std::string_view payload) {
   return f;
 }
 
-/// Reads until EOF (or `limit`, or `max` bytes): every byte read.
-std::string read_to_eof(int fd, std::chrono::seconds limit,
-                        std::size_t max = std::numeric_limits<std::size_t>::max()) {
-  std::string in;
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (in.size() < max && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0)
-      continue;
-    char buf[65536];
-    auto n = ::recv(fd, buf, std::min(sizeof buf, max - in.size()), 0);
-    if (n <= 0)
-      return in;
-    in.append(buf, static_cast<std::size_t>(n));
-  }
-  return in;
-}
-
 }  // namespace
 
 TEST_CASE("lossless: a peer that writes 24 MB, half-closes, then reads gets every byte echoed") {
@@ -85,7 +66,7 @@ TEST_CASE("lossless: a peer that writes 24 MB, half-closes, then reads gets ever
   REQUIRE(c);
   REQUIRE(c.send(sent));
   ::shutdown(c.fd(), SHUT_WR);
-  auto back = read_to_eof(c.fd(), 60s);
+  auto back = c.read_to_eof(60s);
   CHECK(back.size() == sent.size());
   bool same_bytes = back == sent;  // (not printed: 24 MB)
   CHECK(same_bytes);
@@ -121,7 +102,7 @@ TEST_CASE("lossless: a handler that sends, closes and stops: its queued bytes st
   auto c = client::tcp(l.port());
   REQUIRE(c.send("go"));
   std::this_thread::sleep_for(200ms);  // let the handler queue and close before we read
-  auto got = read_to_eof(c.fd(), 30s);
+  auto got = c.read_to_eof(30s);
   CHECK(got.size() == 64 * 64 * 1024);
   CHECK(got.substr(0, 3) == "AAA");
   CHECK(got.substr(got.size() - 3) == "LLL");  // the 64th block: 'A' + 63 % 26
@@ -135,7 +116,7 @@ TEST_CASE("lossless: close(discard) drops what is queued") {
   auto c = client::tcp(l.port());
   REQUIRE(c.send("go"));
   std::this_thread::sleep_for(200ms);
-  auto got = read_to_eof(c.fd(), 30s);
+  auto got = c.read_to_eof(30s);
   CHECK(got.size() < 64 * 64 * 1024);
   net::stop_listener(l).value();
 }
@@ -187,12 +168,12 @@ TEST_CASE("lossless: a lingering socket whose peer reads slowly never blocks its
   auto a = client::tcp(l.port());
   REQUIRE(a.send("go"));
   std::this_thread::sleep_for(200ms);  // A's handler queues, closes and stops
-  CHECK(read_to_eof(a.fd(), 10s, 1024 * 1024).size() == 1024 * 1024);
+  CHECK(a.read_to_eof(10s, 1024 * 1024).size() == 1024 * 1024);
   std::this_thread::sleep_for(100ms);  // the lingering write resumes, then fills the buffers
   auto b = client::tcp(l.port());
   REQUIRE(b.send("go"));
-  CHECK(read_to_eof(b.fd(), 10s).size() == 32 * 1024 * 1024);
-  CHECK(read_to_eof(a.fd(), 10s).size() == 31 * 1024 * 1024);  // the rest of A's, all of it
+  CHECK(b.read_to_eof(10s).size() == 32 * 1024 * 1024);
+  CHECK(a.read_to_eof(10s).size() == 31 * 1024 * 1024);  // the rest of A's, all of it
   net::stop_listener(l).value();
 }
 

@@ -169,7 +169,7 @@ TEST_CASE("socket server: echo in each read mode (once, on, n) over TCP") {
 TEST_CASE("socket server: every framing echoes whole frames, reassembled across writes") {
   otp::node node{threaded()};
   for (auto p : {net::packet::u8, net::packet::u16, net::packet::u32, net::packet::line}) {
-    auto opts = loopback({.framing = {p, 1000}});
+    auto opts = loopback({.framing = {p, 200}});  // within u8's 255
     auto l = net::start_listener<echo>(node, opts, net::active::once).value();
     auto c = client::tcp(l.port());
     std::string payload = p == net::packet::line ? "hello world\n" : "hello world";

@@ -6,12 +6,13 @@
 // until SIGINT or SIGTERM. One io_context is run by N threads. Each connection waits for
 // readability with async_wait and then reads into a stack buffer, so an idle connection holds no
 // buffer (the smallest RSS per connection measured in the networking notes).
+#include "cli.hpp"
+
 #include <boost/asio.hpp>
 
 #include <unistd.h>
 
 #include <array>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -39,11 +40,17 @@ struct options {
 }
 
 int parse_int(std::string_view text, int min, int max) {
-  int value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max)
+  auto value = bench_cli::parse_number(text, min, max);
+  if (!value)
     usage_error("bad number: " + std::string(text));
-  return value;
+  return *value;
+}
+
+unsigned short parse_port(std::string_view text) {
+  auto port = bench_cli::parse_port(text, bench_cli::port_zero::any_free);
+  if (!port)
+    usage_error("bad port: " + std::string(text));
+  return *port;
 }
 
 options parse_options(int argc, char** argv) {
@@ -54,7 +61,7 @@ options parse_options(int argc, char** argv) {
       usage_error("missing value for " + std::string(arg));
     std::string_view value = argv[++i];
     if (arg == "--port")
-      opts.port = static_cast<unsigned short>(parse_int(value, 0, 65535));
+      opts.port = parse_port(value);
     else if (arg == "--threads")
       opts.threads = parse_int(value, 1, 256);
     else if (arg == "--acceptors")

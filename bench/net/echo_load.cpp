@@ -13,6 +13,8 @@
 // Results are "RESULT <name> <value> <unit>" lines, like bench/erlang/run.sh. If the server
 // makes no progress for --timeout seconds, or refuses or closes a connection, echo_load prints
 // why on stderr and exits with status 1.
+#include "cli.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -81,11 +83,17 @@ struct options {
 };
 
 double parse_number(std::string_view name, const char* text, double min, double max) {
-  char* end = nullptr;
-  double value = std::strtod(text, &end);
-  if (end == text || *end != '\0' || !(value >= min && value <= max))
+  auto value = bench_cli::parse_number<double>(text, min, max);
+  if (!value)
     fail("bad value for %.*s: '%s'", static_cast<int>(name.size()), name.data(), text);
-  return value;
+  return *value;
+}
+
+int parse_port(const char* text) {
+  auto port = bench_cli::parse_port(text, bench_cli::port_zero::refused);
+  if (!port)
+    fail("bad value for --port: '%s' (1 to 65535)", text);
+  return *port;
 }
 
 options parse_options(int argc, char** argv) {
@@ -96,7 +104,7 @@ options parse_options(int argc, char** argv) {
     if (name == "--host")
       o.host = value;
     else if (name == "--port")
-      o.port = static_cast<int>(parse_number(name, value, 1, 65535));
+      o.port = parse_port(value);
     else if (name == "--mode")
       o.mode = value;
     else if (name == "--conns")

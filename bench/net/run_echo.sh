@@ -14,10 +14,9 @@
 # liburing is installed) join the table unless URING=0; every ratio is against epoll's Asio.
 # Environment: BUILD_DIR (build-net), THREADS (2), DURATION (3), WARMUP (0.5), RATE_LOOPS (50),
 # ECHO_COUNTS ("1 100 1000"), IDLE_COUNTS ("10000 19000"; empty: no idle runs), URING (1).
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build_dir=${BUILD_DIR:-$repo/build-net}
+build_dir=${BUILD_DIR:-$root/build-net}
 threads=${THREADS:-2}
 duration=${DURATION:-3}
 warmup=${WARMUP:-0.5}
@@ -28,19 +27,12 @@ load=$build_dir/bench/net/echo_load
 caf_otp_server=${1:-}
 accept_loop_server=${2:-}
 
-die() {
-    echo "run_echo.sh: error: $*" >&2
-    exit 1
-}
-log() { echo "run_echo.sh: $*" >&2; }
-
-[[ -x $load && -x $build_dir/bench/net/asio_echo_server ]] ||
-    die "build first: ninja -C $build_dir otp_echo_load otp_asio_echo_server"
+require_bin "$build_dir" otp_echo_load otp_asio_echo_server
 
 declare -A server_cmd server_pid server_rss_pid server_port result
 servers=(asio erlang)
 server_cmd[asio]="$build_dir/bench/net/asio_echo_server --port 0 --threads $threads"
-server_cmd[erlang]="$repo/bench/erlang/echo/run_server.sh 0"
+server_cmd[erlang]="$root/bench/erlang/echo/run_server.sh 0"
 # Adds the caf-otp server binary $2 (if given) as column $1.
 add_caf_otp_server() {
     local name=$1 binary=$2
@@ -65,7 +57,7 @@ if [[ ${URING:-1} != 0 ]]; then
     fi
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/caf-otp-run-echo.XXXXXX")
+tmp=$bench_tmp
 started=() # every PID this script started; only these are ever signalled
 
 # Sends SIGTERM, waits up to 10 s, then SIGKILL. Only for PIDs in $started.

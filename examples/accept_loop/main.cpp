@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   auto cfg = parse_options(argc, argv);
   auto stop_signals = block_stop_signals();
 
-  otp::node node{{.threads = cfg.threads, .policy = otp::scheduler_policy::sharing}};
+  otp::node node{{.threads = cfg.threads}};
   auto server =
     echo_server::start(node, cfg.unix_path.empty() ? otp::net::endpoint::tcp("0.0.0.0", cfg.port)
                                                    : otp::net::endpoint::local(cfg.unix_path));

@@ -43,7 +43,7 @@ void show(const otp::net::listener& l, std::size_t connections) {
 }  // namespace
 
 int main() {
-  otp::node node{{.policy = otp::scheduler_policy::sharing}};
+  otp::node node;
   auto l = otp::net::start_listener<echo>(node, {.address = otp::net::endpoint::tcp("127.0.0.1", 0),
                                                  .num_acceptors = 20,
                                                  .idle_timeout = std::chrono::minutes{1}})

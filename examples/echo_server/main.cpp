@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
 
   if (cfg.io_threads == 0)
     cfg.io_threads = std::max<std::size_t>(cfg.threads, 1);
-  otp::node node{{.threads = cfg.threads, .policy = otp::scheduler_policy::sharing}};
+  otp::node node{{.threads = cfg.threads}};
   otp::net::listener_options opts{
     .address = cfg.unix_path.empty() ? otp::net::endpoint::tcp("0.0.0.0", cfg.port)
                                      : otp::net::endpoint::local(cfg.unix_path),

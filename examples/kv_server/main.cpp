@@ -34,10 +34,10 @@ int main() {
   writer.join();
 
   // A timer: the entry expires after 100 ms, through handle_info.
-  gen_server::call(kv, kv::put{"session", "abc", 100ms});
-  fmt::print("session now    -> {}\n", gen_server::call(kv, kv::get{"session"}).value_or("(none)"));
+  gen_server::call(kv, kv::put{"token", "abc", 100ms});
+  fmt::print("token now      -> {}\n", gen_server::call(kv, kv::get{"token"}).value_or("(none)"));
   std::this_thread::sleep_for(200ms);
-  fmt::print("session later  -> {}\n", gen_server::call(kv, kv::get{"session"}).value_or("(none)"));
+  fmt::print("token later    -> {}\n", gen_server::call(kv, kv::get{"token"}).value_or("(none)"));
 
   fmt::print("state          -> {}\n", otp::sys::get_state(kv).value());
   auto missing = gen_server::try_call(kv, kv::await{"never"}, 100ms);
@@ -51,8 +51,8 @@ int main() {
 //   get lang       -> erlang
 //   after erase    -> (none)
 //   await ready    -> yes
-//   session now    -> abc
-//   session later  -> (none)
+//   token now      -> abc
+//   token later    -> (none)
 //   state          -> 1 entries, 1 keys awaited
 //   await never    -> call failed: timeout
 //   stopped; whereis kv -> undefined

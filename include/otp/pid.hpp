@@ -1,6 +1,7 @@
 #pragma once
 
 #include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
 
 #include <fmt/core.h>
 
@@ -23,17 +24,43 @@ class pid {
   /// The CAF handle, for code that mixes caf-otp with plain CAF.
   const caf::actor& actor() const noexcept { return handle_; }
 
-  /// The actor id: unique per node for the node's lifetime.
+  /// The actor id: unique per node for the node's lifetime, so not across nodes: a process of
+  /// another node, or of a second `otp::node` in this program, may have the same id.
   std::uint64_t id() const noexcept { return handle_ ? handle_.id() : 0; }
 
   explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
 
-  friend bool operator==(const pid& a, const pid& b) noexcept { return a.id() == b.id(); }
+  /// Two pids are equal when they name the same process: the same node, the same id. CAF keeps
+  /// one handle per process in a node (a remote process has one proxy in each node that knows
+  /// it), and a pid holds it alive, so the same handle is the same process. Comparing CAF's
+  /// (node id, id) is not enough: two `otp::node`s in one program share CAF's node id.
+  friend bool operator==(const pid& a, const pid& b) noexcept { return a.block() == b.block(); }
+
+  /// Orders by id, then by node, so that a node's own processes sort as their ids do.
   friend std::strong_ordering operator<=>(const pid& a, const pid& b) noexcept {
-    return a.id() <=> b.id();
+    if (auto by_id = a.id() <=> b.id(); by_id != 0)
+      return by_id;
+    if (a == b)
+      return std::strong_ordering::equal;
+    if (a.handle_ && b.handle_)
+      if (auto by_node = a.handle_.node().compare(b.handle_.node()); by_node != 0)
+        return by_node <=> 0;
+    return std::compare_three_way{}(a.block(), b.block());  // two nodes of one program
+  }
+
+  /// Mixes the node into the id's hash: equal pids hash alike, and the processes of two nodes
+  /// with the same ids do not all collide.
+  std::size_t hash() const noexcept {
+    auto h = std::hash<std::uint64_t>{}(id());
+    if (handle_)
+      h ^=
+        std::hash<caf::node_id>{}(handle_.node()) + std::size_t{0x9e3779b9} + (h << 6) + (h >> 2);
+    return h;
   }
 
  private:
+  const void* block() const noexcept { return caf::actor_cast<caf::actor_control_block*>(handle_); }
+
   caf::actor handle_;
 };
 
@@ -52,9 +79,7 @@ class server_ref : public pid {
 
 template <>
 struct std::hash<otp::pid> {
-  std::size_t operator()(const otp::pid& p) const noexcept {
-    return std::hash<std::uint64_t>{}(p.id());
-  }
+  std::size_t operator()(const otp::pid& p) const noexcept { return p.hash(); }
 };
 
 template <>

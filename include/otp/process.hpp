@@ -5,6 +5,7 @@
 // trap_exit, exit, sleep. With spawn (otp/spawn.hpp) and receive (otp/receive.hpp).
 
 #include "otp/detail/box.hpp"
+#include "otp/detail/info_check.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "otp/exit_reason.hpp"
 #include "otp/messages.hpp"
@@ -60,6 +61,16 @@ void send(const pid& dest, T&& msg) {
   detail::send_message(dest, caf::make_message(detail::box<std::decay_t<T>>{std::forward<T>(msg)}));
 }
 
+/// The same to a server whose type is known: a message it cannot take is a compile-time error
+/// (a send to its plain `pid` compiles, and the server logs the message as unexpected).
+template <class S, class T>
+void send(const server_ref<S>& dest, T&& msg) {
+  static_assert(detail::accepts_info<S, std::decay_t<T>>,
+                "otp::send: this gen_server cannot take the message in handle_info: list its "
+                "type in the server's info_types and give it a handle_info overload");
+  send(static_cast<const pid&>(dest), std::forward<T>(msg));
+}
+
 /// `erlang:send_after/3`: sends `msg` to `dest` after `delay`, as an info message.
 template <class T>
 timer_ref send_after(timeout delay, const pid& dest, T&& msg) {
@@ -69,6 +80,15 @@ timer_ref send_after(timeout delay, const pid& dest, T&& msg) {
     caf::make_message(detail::timer_atom_value(), detail::timer_ref_box{state},
                       detail::box<std::decay_t<T>>{std::forward<T>(msg)}));
   return timer_ref{std::move(state)};
+}
+
+/// The same to a server whose type is known, checked at compile time as `send` is.
+template <class S, class T>
+timer_ref send_after(timeout delay, const server_ref<S>& dest, T&& msg) {
+  static_assert(detail::accepts_info<S, std::decay_t<T>>,
+                "otp::send_after: this gen_server cannot take the message in handle_info: list "
+                "its type in the server's info_types and give it a handle_info overload");
+  return send_after(delay, static_cast<const pid&>(dest), std::forward<T>(msg));
 }
 
 /// `erlang:send_after(Delay, self(), Msg)`.

@@ -10,6 +10,9 @@
 #include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/multiplexer.hpp>
+// What this file sends is printable (box's to_string) through formatters that forward to fmt's
+// string_view formatter, which format.h defines.
+#include <fmt/format.h>
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -227,8 +230,7 @@ void net_kernel::fail_waiters(std::string name, const dist_error& e) {
 
 void net_kernel::handle_info(down& d) {
   for (const auto& [name, p] : peers_) {
-    // Compare handles, not ids: a local process may have the same id as a remote kernel.
-    if (p.up && p.kernel.address() == d.pid.actor().address()) {
+    if (p.up && pid{p.kernel} == d.pid) {
       node_down(name, d.reason);
       return;
     }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace otp::net {
@@ -28,15 +29,6 @@ net_error too_large(std::size_t size, std::size_t max) {
                    fmt::format("{} bytes, the limit is {}", size, max)};
 }
 
-/// `max_size` 0: the framing's own limit. A line has no header to bound it, so a client that
-/// never sends a newline would grow the buffer without end; Erlang's line mode is bounded by
-/// its receive buffer. Lines get `unbounded_line_limit`.
-std::size_t effective_max(const framing& f) noexcept {
-  if (f.max_size != 0)
-    return f.max_size;
-  return f.packet == packet::line ? unbounded_line_limit : std::numeric_limits<std::size_t>::max();
-}
-
 std::size_t header_limit(packet p) noexcept {
   switch (header_size(p)) {
     case 1:
@@ -50,7 +42,45 @@ std::size_t header_limit(packet p) noexcept {
   }
 }
 
+/// `max_size` 0: the framing's own limit. A line has no header to bound it, so a client that
+/// never sends a newline would grow the buffer without end; Erlang's line mode is bounded by
+/// its receive buffer. Lines get `unbounded_line_limit`.
+std::size_t effective_max(const framing& f) noexcept {
+  if (!f.max_size)
+    return std::min(default_max_size, header_limit(f.packet));
+  if (*f.max_size != 0)
+    return *f.max_size;
+  return f.packet == packet::line ? unbounded_line_limit : std::numeric_limits<std::size_t>::max();
+}
+
+std::string_view packet_name(packet p) noexcept {
+  switch (p) {
+    case packet::u8:
+      return "u8";
+    case packet::u16:
+      return "u16";
+    case packet::u32:
+      return "u32";
+    case packet::raw:
+      return "raw";
+    case packet::line:
+      return "line";
+  }
+  return "unknown";
+}
+
 }  // namespace
+
+expected<void, net_error> validate(const framing& f) {
+  // A limit above the header's would be a promise the wire format cannot keep: a u8 peer can
+  // never send 100,000 bytes in one frame, and our own sends of that size would fail.
+  if (f.max_size && *f.max_size > header_limit(f.packet))
+    return unexpected{
+      net_error{net_error::kind::bad_option,
+                fmt::format("framing max_size {} exceeds what a {} length header can carry ({})",
+                            *f.max_size, packet_name(f.packet), header_limit(f.packet))}};
+  return {};
+}
 
 void frame_decoder::compact() {
   // Drop consumed bytes once they are the larger part: amortised O(1) per byte. An emptied
@@ -137,7 +167,7 @@ std::optional<std::string> frame_decoder::take_exact(std::size_t n) {
 }
 
 expected<std::string, net_error> encode_header(const framing& f, std::size_t payload_size) {
-  auto max = f.max_size == 0 ? std::numeric_limits<std::size_t>::max() : f.max_size;
+  auto max = effective_max(f);
   auto hs = header_size(f.packet);
   if (hs == 0)
     return std::string{};

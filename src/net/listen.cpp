@@ -78,7 +78,7 @@ expected<void, net_error> validate(const listen_options& o) {
     return bad(fmt::format("socket_mode {:o}", o.socket_mode));
   if (o.linger.count() < 0)
     return bad("linger must not be negative");
-  return {};
+  return net::validate(o.framing);
 }
 
 /// A connection taken from the backlog, as a socket of the calling process.

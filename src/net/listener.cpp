@@ -37,7 +37,7 @@ expected<void, net_error> validate(const listener_options& o) {
     return bad("max_buffered must be positive");
   if (o.linger.count() < 0)
     return bad("linger must not be negative");
-  return {};
+  return net::validate(o.framing);
 }
 
 net_error from_call_error(const call_error& e) {

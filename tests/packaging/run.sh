@@ -126,8 +126,8 @@ for route in "${routes[@]}"; do
       done
       cflags="$(pkg-config --cflags caf-otp)"
       [[ " $cflags " == *" -std=c++20 "* ]] || fail "caf-otp.pc's Cflags lack -std=c++20: $cflags"
-      [[ " $(pkg-config --libs caf-otp-dist) " == *" -lotp_dist "*" -lotp "* ]] ||
-        fail "caf-otp-dist.pc must list -lotp_dist before -lotp"
+      [[ " $(pkg-config --libs caf-otp-dist) " == *" -lotp_dist "*" -lotp_core "* ]] ||
+        fail "caf-otp-dist.pc must list -lotp_dist before -lotp_core"
       cxx="${OTP_CONSUMER_CXX:-c++}"
       launcher=()
       [[ -n "${OTP_CONSUMER_LAUNCHER:-}" ]] && launcher=("$OTP_CONSUMER_LAUNCHER")

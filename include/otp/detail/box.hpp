@@ -1,6 +1,10 @@
 #pragma once
 
+#include "otp/detail/type_name.hpp"
+
 #include <caf/allowed_unsafe_message_type.hpp>
+
+#include <string>
 
 namespace otp::detail {
 
@@ -10,6 +14,13 @@ template <class T>
 struct box {
   T value;
 };
+
+/// How CAF prints a boxed value (an unexpected message in the log, a sys trace): through fmt
+/// when it is formattable, else by its type's name (CAF alone would print `<unprintable>`).
+template <class T>
+std::string to_string(const box<T>& x) {
+  return describe(x.value);
+}
 
 }  // namespace otp::detail
 

@@ -43,6 +43,8 @@ concept buildable_from = constructible_from_args<S, Args...> || aggregate_from_a
 /// The per-type half of a gen_server: owns the user's object and calls its callbacks.
 template <class S>
 class server_impl final : public server_callbacks {
+  static_assert(check_info_types<S>());
+
  public:
   template <class... Args>
   requires constructible_from_args<S, Args...>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "otp/callback_result.hpp"
+#include "otp/detail/info_check.hpp"
 #include "otp/from.hpp"
 
 #include <type_traits>
@@ -67,11 +68,6 @@ concept handles_cast = requires(S& s, std::decay_t<T>& t) {
   s.handle_cast(t);
 };
 
-template <class S, class T>
-concept handles_info = requires(S& s, T& t) {
-  s.handle_info(t);
-};
-
 template <class S>
 concept has_terminate = requires(S& s, const exit_reason& r) {
   s.terminate(r);
@@ -80,11 +76,6 @@ concept has_terminate = requires(S& s, const exit_reason& r) {
 template <class S>
 concept has_format_state = requires(const S& s) {
   { s.format_state() } -> std::convertible_to<std::string>;
-};
-
-template <class S>
-concept has_info_types = requires {
-  typename S::info_types;
 };
 
 /// Turns what a cast/info/continue callback returned into a `cast_result` (void means noreply).

@@ -27,17 +27,26 @@ enum class packet {
 /// bound it, and a peer that never sends a newline must not grow the buffer without end.
 inline constexpr std::size_t unbounded_line_limit = 1024 * 1024;
 
+/// The `max_size` of a framing that sets none: 64 KiB, or less where the length header cannot
+/// carry that much (255 B for u8, 65,535 B for u16).
+inline constexpr std::size_t default_max_size = 64 * 1024;
+
 struct framing {
   enum packet packet = packet::raw;
   /// The largest payload (or line, newline included) accepted; a larger one is an error
-  /// (`frame_too_large`) that closes the connection. 0 means the framing's own limit: the
-  /// header's for u8 / u16 / u32 (255 B, 64 KiB, 4 GiB), `unbounded_line_limit` for lines. For
-  /// `raw` it caps a single read.
-  std::size_t max_size = 64 * 1024;
+  /// (`frame_too_large`) that closes the connection. Unset: `default_max_size`, within the
+  /// header's limit. 0 means the framing's own limit: the header's for u8 / u16 / u32 (255 B,
+  /// 65,535 B, 4 GiB), `unbounded_line_limit` for lines. A limit the header cannot reach
+  /// (`max_size = 100000` with u8) is refused by `validate`. For `raw` it caps a single read.
+  std::optional<std::size_t> max_size = {};
 };
 
 /// The length-prefix size of a packet type: 1, 2 or 4, and 0 for raw and line.
 std::size_t header_size(packet p) noexcept;
+
+/// Checks a framing before it is used (`start_listener` and `listen` call it): `bad_option`
+/// when `max_size` exceeds what the length header can carry.
+expected<void, net_error> validate(const framing& f);
 
 /// Cuts received bytes into frames. Bytes of an incomplete frame are kept across `feed`s.
 class frame_decoder {

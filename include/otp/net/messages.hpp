@@ -3,6 +3,7 @@
 // What a socket delivers to its owning process's `handle_info`, as an Erlang port delivers
 // `{tcp, S, Data}`, `{tcp_closed, S}`, `{tcp_error, S, Reason}` and `{tcp_passive, S}`.
 
+#include "otp/detail/info_check.hpp"
 #include "otp/net/net_error.hpp"
 
 #include <cstdint>
@@ -49,3 +50,20 @@ struct send_queue_empty {
 struct draining {};
 
 }  // namespace otp::net
+
+// A connection handler gets these in handle_info straight from its socket, without listing them
+// in info_types (a gen_server that owns a passive socket lists them).
+namespace otp::detail {
+template <>
+inline constexpr bool delivered_unlisted<net::data> = true;
+template <>
+inline constexpr bool delivered_unlisted<net::closed> = true;
+template <>
+inline constexpr bool delivered_unlisted<net::error> = true;
+template <>
+inline constexpr bool delivered_unlisted<net::passive> = true;
+template <>
+inline constexpr bool delivered_unlisted<net::send_queue_empty> = true;
+template <>
+inline constexpr bool delivered_unlisted<net::draining> = true;
+}  // namespace otp::detail

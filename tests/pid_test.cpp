@@ -1,0 +1,61 @@
+// A pid names one process of one node: pids of two nodes are different even when their ids are
+// the same, for equality, ordering and hashing alike.
+
+#include <doctest/doctest.h>
+
+#include <otp/gen_server.hpp>
+#include <otp/node.hpp>
+
+#include <set>
+#include <unordered_set>
+
+namespace {
+
+struct ping {};
+struct idle {
+  int handle_call(const ping&) { return 0; }
+};
+
+otp::pid start_idle(otp::node& node) {
+  return otp::gen_server::start<idle>(node).value();
+}
+
+}  // namespace
+
+TEST_CASE("pid: processes of two nodes with the same id are different pids") {
+  otp::node first{{.threads = 1}};
+  otp::node second{{.threads = 1}};
+  auto a = start_idle(first);
+  auto b = start_idle(second);
+  // Both nodes number their processes from the same start: catch the one behind up, so that
+  // the test does not depend on how many processes each node started for itself.
+  for (int i = 0; i < 100 && a.id() != b.id(); ++i) {
+    if (a.id() < b.id())
+      a = start_idle(first);
+    else
+      b = start_idle(second);
+  }
+  REQUIRE(a.id() == b.id());
+
+  CHECK(a != b);
+  CHECK((a <=> b) != 0);
+  CHECK(((a < b) != (b < a)));
+  CHECK(std::set<otp::pid>{a, b}.size() == 2);
+  CHECK(std::unordered_set<otp::pid>{a, b}.size() == 2);
+
+  auto copy = a;
+  CHECK(copy == a);
+  CHECK((copy <=> a) == 0);
+  CHECK(std::hash<otp::pid>{}(copy) == std::hash<otp::pid>{}(a));
+  CHECK(std::unordered_set<otp::pid>{a, copy}.size() == 1);
+}
+
+TEST_CASE("pid: a node's own pids order as their ids") {
+  otp::node node{{.threads = 1}};
+  auto a = start_idle(node);
+  auto b = start_idle(node);
+  CHECK(a.id() < b.id());
+  CHECK(a < b);
+  CHECK(otp::pid{} < a);
+  CHECK(otp::pid{} == otp::pid{});
+}
