@@ -1,6 +1,8 @@
 #pragma once
 
-#include <fmt/core.h>
+// format.h, not core.h: `describe` instantiates formatters (fmt's own for string_view, which
+// the library's formatters build on) whose definitions live there.
+#include <fmt/format.h>
 
 #include <string>
 #include <typeinfo>
