@@ -82,14 +82,15 @@ expected<void, net_error> call_for_outcome(const listener& l, Request request) {
   return {};
 }
 
-/// Opens the listen sockets; `restarted`: waits (parked, up to a second) for a predecessor
+/// Opens a listen socket; `wait_for_address`: waits (parked, up to a second) for a predecessor
 /// that is still exiting to release the address.
 expected<std::shared_ptr<listen_socket>, net_error> open_socket(boost::asio::io_context& io,
                                                                 const endpoint& where,
                                                                 const listen_config& cfg,
-                                                                bool restarted) {
+                                                                bool wait_for_address) {
   auto s = listen_socket::open(io, where, cfg);
-  for (int i = 0; restarted && i < 100 && !s && s.error().what == net_error::kind::address_in_use;
+  for (int i = 0;
+       wait_for_address && i < 100 && !s && s.error().what == net_error::kind::address_in_use;
        ++i) {
     otp::sleep(timeout{10});
     s = listen_socket::open(io, where, cfg);
@@ -112,7 +113,7 @@ expected<sup_ref, start_error> start_subtree(node& n, std::string name,
 
 expected<listener, net_error> start_listener(node& n, listener_options opts,
                                              std::shared_ptr<const handler_start> handler,
-                                             const handler_table* table, bool restarted) {
+                                             const handler_table* table, bool wait_for_address) {
   if (auto ok = validate(opts); !ok)
     return unexpected{std::move(ok.error())};
   auto shared = std::make_shared<listener_shared>();
@@ -121,7 +122,7 @@ expected<listener, net_error> start_listener(node& n, listener_options opts,
   listen_config cfg{opts.backlog, opts.reuse_port || opts.num_listen_sockets > 1, opts.socket_mode};
   auto where = opts.address;
   for (std::size_t i = 0; i < opts.num_listen_sockets; ++i) {
-    auto s = open_socket(shared->io->at(i), where, cfg, restarted);
+    auto s = open_socket(shared->io->at(i), where, cfg, wait_for_address);
     if (!s)
       return unexpected{std::move(s.error())};
     if (i == 0 && !where.is_local())

@@ -157,11 +157,11 @@ std::shared_ptr<const handler_start> make_handler_start(Args... args) {
     });
 }
 
-/// Starts the listener's subtree; `restarted`: its predecessor may still hold the address for
-/// a moment (wait for it rather than fail with `address_in_use`).
+/// Starts the listener's subtree; `wait_for_address`: a predecessor killed a moment ago may
+/// still hold the address (wait up to a second rather than fail with `address_in_use`).
 expected<listener, net_error> start_listener(node& n, listener_options opts,
                                              std::shared_ptr<const handler_start> handler,
-                                             const handler_table* table, bool restarted);
+                                             const handler_table* table, bool wait_for_address);
 
 }  // namespace detail
 
@@ -177,8 +177,8 @@ expected<listener, net_error> start_listener(node& n, listener_options opts, Arg
 }
 
 /// A child spec that starts the listener in a supervision tree: a supervisor child (shutdown
-/// `infinity`: the listener's own children stop with their shutdowns). When it is restarted, it
-/// waits up to a second for its predecessor's listen sockets to close.
+/// `infinity`: the listener's own children stop with their shutdowns). Its start waits up to a
+/// second for an address in use, which a predecessor killed a moment ago may still hold.
 template <class H, class... Args>
 child_spec listener_spec(std::string id, listener_options opts, Args... handler_args);
 
