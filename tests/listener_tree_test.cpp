@@ -5,6 +5,7 @@
 #include "net_client.hpp"
 
 #include <otp/gen_server.hpp>
+#include <otp/logger.hpp>
 #include <otp/net/listener.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>
@@ -16,7 +17,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -306,4 +309,27 @@ TEST_CASE("listener tree: a connection that ignores the stop is killed after its
   CHECK(took < 3s);
   CHECK(c.closed_by_peer());
   CHECK_FALSE(net::info(l).has_value());
+}
+
+TEST_CASE("listener tree: stopping a listener reports no error") {
+  // Ensure that the owner, seeing the acceptors go as the listener stops, neither retries nor
+  // logs the starts their stopping supervisor refuses.
+  auto options = threaded();
+  options.log = otp::log_level::warning;
+  otp::node node{options};
+  std::mutex mutex;
+  std::vector<std::string> reports;
+  node.logger().set_sink([&](const otp::log_event& e) {
+    std::lock_guard lock{mutex};
+    reports.push_back(e.text);
+  });
+  for (int round = 0; round < 5; ++round) {
+    auto l = net::start_listener<crash_protocol>(node, loopback({.num_acceptors = 10})).value();
+    settled(l, [](auto& i) { return i.free_acceptors == 10; });
+    net::stop_listener(l).value();
+  }
+  std::lock_guard lock{mutex};
+  CHECK(reports.empty());
+  for (auto& r : reports)
+    MESSAGE(r);
 }

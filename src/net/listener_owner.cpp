@@ -103,6 +103,10 @@ void listener_owner::on_started(std::uint64_t generation, std::size_t socket,
   --starting_;
   --starting_per_socket_[socket];
   if (!child) {
+    // The acceptors' supervisor is stopping (the listener stops) or gone: nothing to retry,
+    // its successor announces itself (acceptors_ready).
+    if (child.error().what_kind() == sup_error::kind::call_failed)
+      return;
     otp::this_node().logger().log(log_level::error, "net_error",
                                   "listener: an acceptor failed to start: {}", child.error());
     if (!refill_pending_) {
