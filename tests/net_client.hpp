@@ -171,6 +171,13 @@ inline otp::net::listener_options loopback(otp::net::listener_options o = {}) {
   return o;
 }
 
+/// Sends `msg` and reads as many bytes back (an echo).
+inline std::string round_trip(client& c, std::string_view msg) {
+  if (!c.send(msg))
+    return "<send failed>";
+  return c.recv(msg.size()).value_or("<nothing>");
+}
+
 inline std::size_t open_fds() {
   std::size_t n = 0;
   if (DIR* d = ::opendir("/proc/self/fd")) {

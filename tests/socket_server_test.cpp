@@ -26,6 +26,7 @@ using namespace std::chrono_literals;
 using test_net::client;
 using test_net::eventually;
 using test_net::loopback;
+using test_net::round_trip;
 using test_net::threaded;
 namespace net = otp::net;
 
@@ -136,12 +137,6 @@ struct order_reporter {
   void handle_info(const net::data& d) { (void)sock.send("data:" + d.bytes + "\n"); }
   void handle_cast(const note& n) { (void)sock.send("note:" + n.text + "\n"); }
 };
-
-std::string round_trip(client& c, std::string_view msg) {
-  if (!c.send(msg))
-    return "<send failed>";
-  return c.recv(msg.size()).value_or("<nothing>");
-}
 
 }  // namespace
 

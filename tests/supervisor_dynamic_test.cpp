@@ -3,6 +3,8 @@
 
 #include "sup_fixtures.hpp"
 
+#include "supervision/child_exits.hpp"  // the library's private exit-observer hook
+
 using namespace sup_fixtures;
 using namespace std::chrono_literals;
 namespace supervisor = otp::supervisor;
@@ -233,7 +235,7 @@ TEST_CASE("async_start_child starts children without blocking the calling proces
 }
 
 TEST_CASE("an exit observer hears of each child's exit, crashes and terminations alike") {
-  // The socket server's listener counts connections this way (observe_child_exits).
+  // The socket server's owner counts connections this way (observe_child_exits).
   otp::test::kit kit;
   auto j = new_journal();
   auto sup = worker_pool(kit, j, 5);

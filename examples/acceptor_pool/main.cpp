@@ -1,9 +1,10 @@
 // acceptor_pool: Erlang's classic pool of 20 acceptors, watched while clients arrive.
 //
-// Each acceptor is a process of the listener's simple_one_for_one supervisor, waiting in
-// accept. The one that accepts casts `accepted` to the listener and becomes the connection;
-// the listener starts a replacement, so 20 acceptors are always waiting. The kernel hands each
-// new connection to the oldest waiting accept (Asio queues them in order).
+// Each acceptor is a process of the listener's acceptors' supervisor, waiting in accept. The
+// one that accepts casts `accepted` to the listener's owner, hands the socket to the
+// connections' supervisor (which starts the connection's process) and ends; the owner starts
+// a replacement, so 20 acceptors are always waiting. The kernel hands each new connection to
+// the oldest waiting accept (Asio queues them in order).
 
 #include "../echo_server/echo.hpp"
 #include "../echo_server/echo_client.hpp"
@@ -33,11 +34,13 @@ otp::net::listener_info settled(const otp::net::listener& l, std::size_t connect
 
 void show(const otp::net::listener& l, std::size_t connections) {
   auto info = settled(l, connections);
-  auto children = otp::supervisor::count_children(info.acceptors).value();
+  auto acceptors = otp::supervisor::count_children(info.acceptors).value();
+  auto handlers = otp::supervisor::count_children(info.connections_sup).value();
   fmt::print(
-    "{:>4} clients | {:>2} acceptors waiting | {:>4} connections | {:>4} children of "
-    "the acceptors' supervisor | {:>4} accepted\n",
-    connections, info.free_acceptors, info.connections, children.active, info.accepted);
+    "{:>4} clients | {:>2} acceptors waiting ({:>2} children of the acceptors' supervisor) | "
+    "{:>4} connections ({:>4} children of the connections' supervisor) | {:>4} accepted\n",
+    connections, info.free_acceptors, acceptors.active, info.connections, handlers.active,
+    info.accepted);
 }
 
 }  // namespace
@@ -54,7 +57,7 @@ int main() {
   for (std::size_t batch : {1, 4, 15, 30, 50}) {
     for (std::size_t i = 0; i < batch; ++i)
       if (int fd = echo_round_trip(l.port(), "x"); fd >= 0)
-        clients.push_back(fd);  // served: its acceptor has become its connection
+        clients.push_back(fd);  // served: its connection's process echoed
     show(l, clients.size());
   }
   fmt::print("\nclosing every client: the connections end, the 20 acceptors stay\n");

@@ -74,16 +74,6 @@ using extra_t = std::conditional_t<
 expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t);
 void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
                                std::function<void(expected<pid, sup_error>)> on_started);
-
-/// What a supervisor's exit observer gets (as an info message) when one of its children
-/// exits. An internal hook for the socket server's listener, which must count connections
-/// without a monitor of its own on each (the supervisor already watches them).
-struct sup_child_exit {
-  otp::pid child;
-  exit_reason reason;
-};
-/// From now on, `observer` gets a `sup_child_exit` for every child of `sup` that exits.
-void observe_child_exits(const sup_ref& sup, const pid& observer);
 }  // namespace detail
 
 /// One line of `which_children`: OTP's `{Id, Child, Type, Modules}`, plus restart counts.

@@ -2,7 +2,8 @@
 
 #include "runtime/cloexec.hpp"
 
-#include "net/listener_server.hpp"
+#include "net/connections_sup.hpp"
+#include "net/listener_owner.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
@@ -19,8 +20,8 @@ namespace otp::net::detail {
 namespace asio = boost::asio;
 using otp::detail::server_core;
 
-acceptor::acceptor(std::shared_ptr<listener_shared> shared, otp::pid listener, std::size_t slot)
-  : task_(std::make_shared<accept_task>(std::move(shared), std::move(listener), slot)) {}
+acceptor::acceptor(std::shared_ptr<listener_shared> shared, std::size_t slot)
+  : task_(std::make_shared<accept_task>(std::move(shared), slot)) {}
 
 void acceptor::init() {
   task_->arm(*server_core::current());
@@ -68,7 +69,7 @@ void accept_task::run(server_core& self, std::uint32_t event) {
     return;
   }
   backoff_.succeeded();
-  become_connection(self, std::move(*slot->socket));
+  hand_over(self, std::move(*slot->socket));
 }
 
 void accept_task::back_off(server_core& self, const boost::system::error_code& error) {
@@ -84,31 +85,21 @@ void accept_task::back_off(server_core& self, const boost::system::error_code& e
                          otp::detail::task_ref{weak_from_this(), rearm});
 }
 
-void accept_task::become_connection(server_core& self, stream_socket peer) {
-  // The listener first: its replacement acceptor starts while this one sets up.
-  gen_server::cast(server_ref<listener_server>{listener_},
-                   listener_server::accepted{self.pid_of_self()});
+void accept_task::hand_over(server_core& self, stream_socket peer) {
+  // The owner first: its replacement acceptor starts while this one hands over.
+  gen_server::cast(server_ref<listener_owner>{owner_},
+                   listener_owner::accepted{self.pid_of_self()});
   if (shared_->options.nodelay && !shared_->options.address.is_local()) {
     boost::system::error_code ignored;
     peer.set_option(asio::ip::tcp::no_delay(true), ignored);
   }
   auto conn = std::make_shared<connection>(shared_->io, std::move(peer), shared_->connection);
-  // Starting the handler replaces the acceptor object, which owns this task: hold both the
-  // task and the start function until it returns.
-  auto keep = shared_from_this();
-  auto start = shared_->handler;
-  auto result = (*start)(self, socket{std::move(conn)});
-  switch (result.what()) {
-    case init_result::kind::ok:
-      self.apply(result.next());
-      break;
-    case init_result::kind::stop:
-      self.stop_with(result.reason());
-      break;
-    case init_result::kind::ignore:
-      self.stop_with(exit_reason::normal());
-      break;
-  }
+  // Without waiting for the reply: the connections' supervisor tells the owner itself if the
+  // handler fails to start, and this acceptor's work is done.
+  supervisor::async_start_child(
+    connections_, [](const expected<otp::pid, sup_error>&) {},
+    accepted_socket{std::move(conn), owner_});
+  self.stop_with(exit_reason::normal());
 }
 
 // -- shared tasks ----------------------------------------------------------------------------
@@ -123,7 +114,7 @@ bool is_acceptor(server_core& self) {
 class rearm_impl final : public otp::detail::process_task {
  public:
   void run(server_core& self, std::uint32_t) override {
-    if (is_acceptor(self))  // else it has become a connection since
+    if (is_acceptor(self))
       static_cast<acceptor*>(self.callbacks()->state())->rearm(self);
   }
 };
@@ -132,8 +123,6 @@ class draining_impl final : public otp::detail::process_task {
  public:
   explicit draining_impl(const handler_table* table) : table_(table) {}
   void run(server_core& self, std::uint32_t) override {
-    if (is_acceptor(self))
-      return;
     net::draining msg;
     table_->draining(self, msg);
   }

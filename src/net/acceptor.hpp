@@ -17,27 +17,32 @@ struct accept_slot {
   std::optional<stream_socket> socket;
 };
 
-/// An acceptor's work, run in its process: accept one connection, tell the listener, then
-/// turn the process into the connection's handler (the seeds' acceptor that becomes the
-/// connection). Kept apart from the gen_server object, which the handler replaces.
+/// An acceptor's work, run in its process: accept one connection, tell the owner (which starts
+/// a replacement), hand the socket to the connections' supervisor, and end.
 class accept_task final : public otp::detail::process_task,
                           public std::enable_shared_from_this<accept_task> {
  public:
   enum event : std::uint32_t { accepted = 1, rearm };
 
-  accept_task(std::shared_ptr<listener_shared> shared, otp::pid listener, std::size_t slot)
-    : shared_(std::move(shared)), listener_(std::move(listener)), slot_(slot) {}
+  accept_task(std::shared_ptr<listener_shared> shared, std::size_t slot)
+    : shared_(std::move(shared)),
+      owner_(shared_->parts.owner()),
+      connections_(shared_->parts.connections()),
+      slot_(slot) {}
 
   /// Starts an accept unless one is pending or the listen socket is closed (suspended).
   void arm(otp::detail::server_core& self);
   void run(otp::detail::server_core& self, std::uint32_t event) override;
 
  private:
-  void become_connection(otp::detail::server_core& self, stream_socket peer);
+  void hand_over(otp::detail::server_core& self, stream_socket peer);
   void back_off(otp::detail::server_core& self, const boost::system::error_code& error);
 
   std::shared_ptr<listener_shared> shared_;
-  otp::pid listener_;
+  // The owner and the connections' supervisor when this acceptor started: the acceptors are
+  // restarted after either (rest_for_one), so these stay valid for its life.
+  otp::pid owner_;
+  sup_ref connections_;
   std::size_t slot_;
   std::shared_ptr<accept_slot> result_;
   accept_backoff backoff_;
@@ -47,7 +52,7 @@ class accept_task final : public otp::detail::process_task,
 /// The acceptor process's gen_server: a child of the acceptors' supervisor.
 class acceptor {
  public:
-  acceptor(std::shared_ptr<listener_shared> shared, otp::pid listener, std::size_t slot);
+  acceptor(std::shared_ptr<listener_shared> shared, std::size_t slot);
   void init();
   void rearm(otp::detail::server_core& self) { task_->arm(self); }
 
@@ -55,8 +60,7 @@ class acceptor {
   std::shared_ptr<accept_task> task_;
 };
 
-/// Sent to every waiting acceptor when the listener resumes: arm again. Stateless and shared;
-/// a process that has become a connection ignores it.
+/// Sent to every waiting acceptor when the listener resumes: arm again. Stateless and shared.
 std::shared_ptr<otp::detail::process_task> rearm_task();
 
 /// Sent to every connection when the listener drains: delivers `net::draining`.

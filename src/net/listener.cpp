@@ -1,7 +1,9 @@
 #include "otp/net/listener.hpp"
 
-#include "net/acceptor.hpp"
-#include "net/listener_server.hpp"
+#include "net/acceptors_sup.hpp"
+#include "net/connections_sup.hpp"
+#include "net/listener_owner.hpp"
+#include "otp/process.hpp"
 
 #include <fmt/format.h>
 
@@ -44,9 +46,29 @@ net_error from_call_error(const call_error& e) {
   return net_error{net_error::kind::closed, fmt::format("listener: {}", e)};
 }
 
+/// The listener's owner, found among the listener supervisor's children (it is restarted
+/// with a new pid, so a listener handle does not keep it).
+expected<otp::pid, net_error> owner_of(const listener& l) {
+  auto children = supervisor::which_children(sup_ref{l.pid()});
+  if (!children)
+    return unexpected{
+      net_error{net_error::kind::closed, fmt::format("listener: {}", children.error())}};
+  for (auto& c : *children)
+    if (c.id == "owner" && c.pid)
+      return c.pid;
+  return unexpected{net_error{net_error::kind::closed, "listener: its owner is restarting"}};
+}
+
 template <class Request>
-auto call_listener(const listener& l, Request request) {
-  return gen_server::try_call(server_ref<listener_server>{l.pid()}, std::move(request), infinity);
+auto call_listener(const listener& l, Request request)
+  -> expected<decltype(gen_server::call(server_ref<listener_owner>{}, request)), net_error> {
+  auto owner = owner_of(l);
+  if (!owner)
+    return unexpected{std::move(owner.error())};
+  auto r = gen_server::try_call(server_ref<listener_owner>{*owner}, std::move(request), infinity);
+  if (!r)
+    return unexpected{from_call_error(r.error())};
+  return std::move(*r);
 }
 
 /// Suspend and resume reply an optional error.
@@ -54,17 +76,44 @@ template <class Request>
 expected<void, net_error> call_for_outcome(const listener& l, Request request) {
   auto r = call_listener(l, std::move(request));
   if (!r)
-    return unexpected{from_call_error(r.error())};
+    return unexpected{std::move(r.error())};
   if (*r)
     return unexpected{std::move(**r)};
   return {};
+}
+
+/// Opens a listen socket; `wait_for_address`: waits (parked, up to a second) for a predecessor
+/// that is still exiting to release the address.
+expected<std::shared_ptr<listen_socket>, net_error> open_socket(boost::asio::io_context& io,
+                                                                const endpoint& where,
+                                                                const listen_config& cfg,
+                                                                bool wait_for_address) {
+  auto s = listen_socket::open(io, where, cfg);
+  for (int i = 0;
+       wait_for_address && i < 100 && !s && s.error().what == net_error::kind::address_in_use;
+       ++i) {
+    otp::sleep(timeout{10});
+    s = listen_socket::open(io, where, cfg);
+  }
+  return s;
+}
+
+expected<sup_ref, start_error> start_subtree(node& n, std::string name,
+                                             std::shared_ptr<listener_shared> shared) {
+  // rest_for_one, connections first: a new owner recounts the live connections, new acceptors
+  // follow a new owner, and everything restarts after the connections' supervisor. Stopping
+  // runs backwards: the acceptors, the owner (closing the listen sockets), the connections.
+  auto children = std::vector<child_spec>{connections_sup_spec(shared), listener_owner_spec(shared),
+                                          acceptors_sup_spec(shared)};
+  return supervisor::start_link(n, start_options{.name = std::move(name)},
+                                sup_flags{.strategy = strategy::rest_for_one}, std::move(children));
 }
 
 }  // namespace
 
 expected<listener, net_error> start_listener(node& n, listener_options opts,
                                              std::shared_ptr<const handler_start> handler,
-                                             const handler_table* table) {
+                                             const handler_table* table, bool wait_for_address) {
   if (auto ok = validate(opts); !ok)
     return unexpected{std::move(ok.error())};
   auto shared = std::make_shared<listener_shared>();
@@ -73,7 +122,7 @@ expected<listener, net_error> start_listener(node& n, listener_options opts,
   listen_config cfg{opts.backlog, opts.reuse_port || opts.num_listen_sockets > 1, opts.socket_mode};
   auto where = opts.address;
   for (std::size_t i = 0; i < opts.num_listen_sockets; ++i) {
-    auto s = listen_socket::open(shared->io->at(i), where, cfg);
+    auto s = open_socket(shared->io->at(i), where, cfg, wait_for_address);
     if (!s)
       return unexpected{std::move(s.error())};
     if (i == 0 && !where.is_local())
@@ -87,11 +136,10 @@ expected<listener, net_error> start_listener(node& n, listener_options opts,
   auto name = opts.name;
   shared->options = std::move(opts);
   auto bound = shared->sockets.front()->bound();
-  auto server = gen_server::start_link<listener_server>(n, start_options{.name = std::move(name)},
-                                                        std::move(shared));
-  if (!server)
-    return unexpected{net_error{net_error::kind::system, fmt::format("{}", server.error())}};
-  return listener{otp::pid{*server}, std::move(bound)};
+  auto sup = start_subtree(n, std::move(name), std::move(shared));
+  if (!sup)
+    return unexpected{net_error{net_error::kind::system, fmt::format("{}", sup.error())}};
+  return listener{otp::pid{*sup}, std::move(bound)};
 }
 
 }  // namespace detail
@@ -104,25 +152,19 @@ expected<void, net_error> stop_listener(const listener& l) {
 }
 
 expected<std::size_t, net_error> drain(const listener& l, timeout deadline) {
-  auto r = detail::call_listener(l, detail::listener_server::drain_request{deadline});
-  if (!r)
-    return unexpected{detail::from_call_error(r.error())};
-  return *r;
+  return detail::call_listener(l, detail::listener_owner::drain_request{deadline});
 }
 
 expected<void, net_error> suspend(const listener& l) {
-  return detail::call_for_outcome(l, detail::listener_server::suspend_request{});
+  return detail::call_for_outcome(l, detail::listener_owner::suspend_request{});
 }
 
 expected<void, net_error> resume(const listener& l) {
-  return detail::call_for_outcome(l, detail::listener_server::resume_request{});
+  return detail::call_for_outcome(l, detail::listener_owner::resume_request{});
 }
 
 expected<listener_info, net_error> info(const listener& l) {
-  auto r = detail::call_listener(l, detail::listener_server::info_request{});
-  if (!r)
-    return unexpected{detail::from_call_error(r.error())};
-  return std::move(*r);
+  return detail::call_listener(l, detail::listener_owner::info_request{});
 }
 
 }  // namespace otp::net

@@ -2,6 +2,8 @@
 
 #include "supervision/supervisor_state.hpp"
 
+#include "supervision/child_exits.hpp"
+
 namespace otp::supervisor {
 
 namespace {

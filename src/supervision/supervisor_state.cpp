@@ -1,5 +1,6 @@
 #include "supervision/supervisor_state.hpp"
 
+#include "supervision/child_exits.hpp"
 #include "supervision/stop_and_wait.hpp"
 
 #include "otp/detail/server_core.hpp"

@@ -1,12 +1,14 @@
 #pragma once
 
-// A socket server in Erlang's acceptor-pool design, with Ranch's parts:
+// A socket server in Erlang's acceptor-pool design, with Ranch's parts: each listener is a
+// supervision subtree.
 //
-//   listener (a gen_server: owns the listen sockets, counts connections)
-//     └─ acceptors (a simple_one_for_one supervisor of temporary children)
-//          ├─ acceptor ── accepts ──> casts `accepted` to the listener ──> becomes handler H
-//          ├─ acceptor      (the listener starts a replacement: N acceptors always wait)
-//          └─ H (a connection: the user's gen_server, owning its socket)
+//   listener              rest_for_one supervisor (listener::pid())
+//     ├─ connections      simple_one_for_one: one handler process per connection
+//     ├─ owner            gen_server: the listen sockets, the count, max_connections
+//     └─ acceptors        simple_one_for_one: num_acceptors acceptors waiting
+//          acceptor ── accepts ──> casts `accepted` to the owner (which starts a replacement)
+//                      └─> asks `connections` to start handler H with the socket, and ends
 //
 // A handler is a gen_server class whose `init` (or constructor) takes an `otp::net::socket`
 // first, then the extra arguments given to `start_listener`. Socket events arrive in its
@@ -27,6 +29,7 @@
 #include "otp/net/socket.hpp"
 #include "otp/node.hpp"
 #include "otp/pid.hpp"
+#include "otp/start_error.hpp"
 #include "otp/supervisor.hpp"
 #include "otp/timeout.hpp"
 
@@ -55,22 +58,36 @@ class listener {
   endpoint address_;
 };
 
-/// A listener's state (Ranch's `info/1`).
+/// A listener's figures (Ranch's `info/1`), from `info(listener)`. The counts are the owner's
+/// (the gen_server that holds the listen sockets) and consistent with each other:
+/// `connections + free_acceptors <= max_connections` at every moment.
 struct listener_info {
   endpoint address;
-  std::size_t connections = 0;     // live connections (acceptors that accepted)
-  std::size_t free_acceptors = 0;  // acceptors waiting for a connection
+  /// Live connections: accepted, and their handler has not exited yet.
+  std::size_t connections = 0;
+  /// Acceptors waiting for a connection: `min(num_acceptors, max_connections - connections)`
+  /// once the pool has settled, 0 while suspended or draining.
+  std::size_t free_acceptors = 0;
   std::size_t num_acceptors = 0;
   std::size_t max_connections = 0;
   std::size_t listen_sockets = 0;
   bool suspended = false;
   bool draining = false;
-  std::uint64_t accepted = 0;       // connections accepted since start
+  /// The pool is at `max_connections`: no acceptor waits, new clients are held in the
+  /// kernel's backlog (or refused by it once the backlog is full).
+  bool at_limit = false;
+  std::uint64_t accepted = 0;       // connections accepted since the owner started
   std::uint64_t accept_errors = 0;  // failed accepts (EMFILE, ENFILE, ...)
   std::uint64_t acceptor_crashes = 0;
-  /// The acceptors' supervisor (a simple_one_for_one; its children are the acceptors and
-  /// the connections).
+  /// Times an accept filled the last place: from then on clients were held in the backlog
+  /// until a connection closed.
+  std::uint64_t limit_reached = 0;
+  /// Connections accepted whose handler failed to start (its `init` stopped or threw).
+  std::uint64_t failed_starts = 0;
+  /// The acceptors' supervisor (a simple_one_for_one of the waiting acceptors).
   sup_ref acceptors;
+  /// The connections' supervisor (a simple_one_for_one of the connections' handlers).
+  sup_ref connections_sup;
 };
 
 namespace detail {
@@ -109,47 +126,65 @@ inline constexpr handler_table handler_table_for{
 /// Makes `sock` deliver its events through `table` to the process that runs it.
 void attach(socket& sock, const handler_table* table);
 
-/// Turns the calling acceptor process into a connection handler: constructs and initialises
-/// the handler with the socket.
-using handler_start = std::function<init_result(server_core&, socket)>;
+/// A socket on its way to a new handler process: it becomes the handler's `otp::net::socket`
+/// inside that process (the conversion attaches it there, before the handler's `init` runs).
+struct socket_handoff {
+  socket sock;
+  const handler_table* table;
+  operator socket() && {  // NOLINT(google-explicit-constructor): the handler's parameter
+    attach(sock, table);
+    return std::move(sock);
+  }
+};
+
+/// Starts a connection's handler process linked to the calling process (the connections'
+/// supervisor) with the accepted socket.
+using handler_start = std::function<expected<otp::pid, start_error>(socket)>;
 
 template <class H, class... Args>
 std::shared_ptr<const handler_start> make_handler_start(Args... args) {
   return std::make_shared<const handler_start>(
-    [args = std::make_tuple(std::move(args)...)](server_core& core, socket sock) -> init_result {
-      attach(sock, &handler_table_for<H>);
+    [args = std::make_tuple(std::move(args)...)](socket sock) -> expected<otp::pid, start_error> {
       return std::apply(
-        [&](const auto&... xs) {
-          return otp::detail::construct_and_init<H>(core, std::string{}, false, std::move(sock),
-                                                    xs...);
+        [&](const auto&... xs) -> expected<otp::pid, start_error> {
+          auto r = gen_server::start_link<H>(socket_handoff{std::move(sock), &handler_table_for<H>},
+                                             xs...);
+          if (!r)
+            return unexpected{std::move(r.error())};
+          return otp::pid{*r};
         },
         args);
     });
 }
 
+/// Starts the listener's subtree; `wait_for_address`: a predecessor killed a moment ago may
+/// still hold the address (wait up to a second rather than fail with `address_in_use`).
 expected<listener, net_error> start_listener(node& n, listener_options opts,
                                              std::shared_ptr<const handler_start> handler,
-                                             const handler_table* table);
+                                             const handler_table* table, bool wait_for_address);
 
 }  // namespace detail
 
-/// Opens the listen sockets and starts the listener and its acceptors; returns when the pool is
-/// accepting. Called inside a process (a supervisor's start function), the listener is linked to
-/// it. Errors: `address_in_use`, `bad_address`, `bad_option` (with the option), `system`.
+/// Opens the listen sockets and starts the listener's subtree (the supervisor at the top of the
+/// picture above); its acceptors start right after. Called inside a process (a supervisor's start
+/// function), the listener is linked to it. Errors: `address_in_use`, `bad_address`, `bad_option`
+/// (with the option), `system`.
 template <class H, class... Args>
 expected<listener, net_error> start_listener(node& n, listener_options opts, Args... handler_args) {
   return detail::start_listener(n, std::move(opts),
                                 detail::make_handler_start<H>(std::move(handler_args)...),
-                                &detail::handler_table_for<H>);
+                                &detail::handler_table_for<H>, false);
 }
 
-/// A child spec that starts the listener in a supervision tree (a worker whose shutdown is
-/// the connections' shutdown plus a margin).
+/// A child spec that starts the listener in a supervision tree: a supervisor child (shutdown
+/// `infinity`: the listener's own children stop with their shutdowns). Its start waits up to a
+/// second for an address in use, which a predecessor killed a moment ago may still hold.
 template <class H, class... Args>
 child_spec listener_spec(std::string id, listener_options opts, Args... handler_args);
 
-/// Stops accepting, stops every connection (exit `shutdown`, killed after `shutdown`), closes
-/// the listen sockets and stops the listener. Errors: `not_running`-like `closed`.
+/// Stops the listener's subtree in reverse start order: the acceptors (killed), the owner
+/// (closes the listen sockets: new clients are refused), then every connection (exit
+/// `shutdown`, killed after `listener_options::shutdown`). Errors: `not_running`-like `closed`.
 expected<void, net_error> stop_listener(const listener& l);
 
 /// Graceful stop: closes the listen sockets, sends `net::draining` to every connection, waits
@@ -162,6 +197,8 @@ expected<std::size_t, net_error> drain(const listener& l, timeout deadline);
 expected<void, net_error> suspend(const listener& l);
 expected<void, net_error> resume(const listener& l);
 
+/// The listener's figures (`listener_info`), asked of its owner. Errors: `closed` when the
+/// listener is gone or its owner is restarting.
 expected<listener_info, net_error> info(const listener& l);
 
 // -- inline implementations ------------------------------------------------------------------
@@ -169,14 +206,13 @@ expected<listener_info, net_error> info(const listener& l);
 template <class H, class... Args>
 child_spec listener_spec(std::string id, listener_options opts, Args... handler_args) {
   auto handler = detail::make_handler_start<H>(std::move(handler_args)...);
-  auto margin = opts.shutdown == infinity ? infinity : opts.shutdown + timeout{1000};
   return child_spec{
     .id = std::move(id),
     .start =
       start_function{
         [opts = std::move(opts), handler](const caf::message&) -> start_function::result_type {
           auto& n = otp::detail::node_of_current();
-          auto l = detail::start_listener(n, opts, handler, &detail::handler_table_for<H>);
+          auto l = detail::start_listener(n, opts, handler, &detail::handler_table_for<H>, true);
           if (!l)
             return unexpected{start_error{start_error::kind::init_failed,
                                           exit_reason::error(to_string(l.error()))}};
@@ -184,7 +220,8 @@ child_spec listener_spec(std::string id, listener_options opts, Args... handler_
         },
         "otp::net::listener"},
     .restart = restart::permanent,
-    .shutdown = shutdown_spec{margin},
+    .shutdown = shutdown_spec{infinity},
+    .type = child_type::supervisor,
   };
 }
 

@@ -21,8 +21,8 @@ struct listener_options {
   /// The kernel's queue of connections not yet accepted (listen(2)'s backlog).
   int backlog = 1024;
   /// Acceptor processes waiting for a connection at any time (Erlang's classic pool has 20; Ranch's
-  /// default is 10, and so is ours). Each accepted connection is served by the acceptor that
-  /// accepted it, and the listener starts a replacement.
+  /// default is 10, and so is ours). An acceptor that accepted hands the socket to a new handler
+  /// process under the connections' supervisor and ends; the owner starts a replacement.
   std::size_t num_acceptors = 10;
   /// A hard limit: never more live connections than this. At the limit no acceptor waits, so
   /// new clients queue in the kernel's backlog (their handshake completes, nothing is read)
@@ -67,7 +67,7 @@ struct listener_options {
   timeout linger = std::chrono::milliseconds{10000};
   /// `local` transport: the socket file's permission bits.
   unsigned socket_mode = 0600;
-  /// Register the listener process under this name (empty: anonymous).
+  /// Register the listener (its top supervisor) under this name (empty: anonymous).
   std::string name = {};
 };
 
