@@ -1,8 +1,8 @@
-#include "routes.hpp"
+#include "observer/routes.hpp"
 
-#include "actions.hpp"
-#include "page_assets.hpp"
-#include "views.hpp"
+#include "observer/actions.hpp"
+#include "observer/page_assets.hpp"
+#include "observer/views.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
-#include "views.hpp"
+#include "observer/views.hpp"
 
-#include "json.hpp"
+#include "observer/json.hpp"
 
 #include "otp/observer/node_figures.hpp"
 #include "otp/sys.hpp"

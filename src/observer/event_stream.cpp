@@ -1,6 +1,6 @@
-#include "event_stream.hpp"
+#include "observer/event_stream.hpp"
 
-#include "views.hpp"
+#include "observer/views.hpp"
 
 #include "otp/detail/node_access.hpp"
 

@@ -1,7 +1,7 @@
 #include "otp/observer/observer.hpp"
 
-#include "event_stream.hpp"
-#include "routes.hpp"
+#include "observer/event_stream.hpp"
+#include "observer/routes.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/ip/tcp.hpp>
