@@ -6,6 +6,7 @@
 
 #include <caf/type_erased_tuple.hpp>
 
+#include <cstddef>
 #include <string>
 #include <typeinfo>
 
@@ -25,6 +26,9 @@ class server_callbacks {
   virtual std::string type_name() const = 0;
   /// The user's object (`S*`), once `tag()` has been checked.
   virtual void* state() noexcept = 0;
+  /// This object's size, the user's state within it (not what the state allocates): the
+  /// observer's memory estimate.
+  virtual std::size_t object_bytes() const noexcept { return 0; }
 
   /// Handles an info message whose payload starts at element `first` of `xs`.
   /// Returns false when the server has no clause for it.
