@@ -368,15 +368,14 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   std::atomic<std::uint32_t> queued_{0};
   std::atomic<std::uint8_t> wait_state_{0};        // idle, waiting, parked, woken
   std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;  // guards the wait's deadlines (cold)
-  std::unique_ptr<parked_state> parked_;           // the turn parked in a wait, to go on with
+  // For read_probe (the observer), relaxed; here they fill padding before the pointers.
+  std::atomic<bool> rebound_{false};            // written by bind
+  std::atomic<std::uint32_t> parked_bytes_{0};  // written by a park
+  std::unique_ptr<parked_state> parked_;        // the turn parked in a wait, to go on with
   // Made by the process's first call, read by senders once a wait is on: hence atomic.
   std::atomic<call_slot*> call_slot_{nullptr};       // owned; deleted with the process
   std::atomic<exit_reason*> pending_exit_{nullptr};  // an exit signal that ends the wait
-  // For read_probe (the observer): written by bind and by a park, relaxed.
-  std::atomic<const std::type_info*> module_{nullptr};
-  std::atomic<std::uint32_t> state_bytes_{0};
-  std::atomic<std::uint32_t> parked_bytes_{0};
-  std::atomic<bool> rebound_{false};
+  std::atomic<const module_info*> module_{nullptr};  // written by bind; for read_probe
 };
 
 // -- inline implementations ------------------------------------------------------------------
