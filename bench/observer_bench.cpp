@@ -15,7 +15,12 @@
 // Results: `RESULT idle_cpu_ms_per_s` (the node's CPU time per second of wall time while
 // nothing else runs, less the emulated page's own thread: what watching costs the node,
 // steadier than throughput on a shared machine), `RESULT calls_per_s` (the best of 5 runs of
-// N calls from one process), then echo_load's `echo100_rt_per_s` (100 connections).
+// N calls from one process) and `calls_cpu_us_per_call` (the node's CPU time over those runs
+// per call), then echo_load's `echo100_rt_per_s` (100 connections) and `echo_cpu_us_per_rt`.
+// Under callgrind, the idle node, the calls and the echo load are dumped apart ("idle",
+// "calls", "echo"): instructions per second of an idle node (what the page costs, since it
+// asks at the same pace however slow the program runs) and per operation (run_observer.sh
+// with CALLGRIND=1).
 
 #include "echo.hpp"
 
@@ -36,11 +41,21 @@
 
 #include <fmt/format.h>
 
+// Under `valgrind --tool=callgrind`, the calls and the echo load are dumped apart
+// (run_observer.sh --callgrind); elsewhere these are no-ops.
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(name)
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -132,12 +147,14 @@ void open_page(std::uint16_t port, std::string_view parts, const std::atomic<boo
   ::close(events);
 }
 
+constexpr int calls_runs = 5;
+
 double calls_per_second(otp::node& node, int n) {
   auto server = otp::gen_server::start<counter>(node).value();
   for (int i = 0; i < 10'000; ++i)  // warm up
     otp::gen_server::call(server, add{1});
   double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
+  for (int rep = 0; rep < calls_runs; ++rep) {
     std::atomic<double> seconds{0};
     auto client = otp::spawn(node, [server, n, &seconds] {
       auto t0 = clock_type::now();
@@ -206,21 +223,40 @@ int main(int argc, char** argv) {
   }
   auto cpu0 = process_cpu_seconds() - viewer_cpu;
   auto t0 = clock_type::now();
+  CALLGRIND_ZERO_STATS;
   std::this_thread::sleep_for(std::chrono::seconds{duration});
+  CALLGRIND_DUMP_STATS_AT("idle");
   auto cpu = process_cpu_seconds() - viewer_cpu - cpu0;
   auto wall = std::chrono::duration<double>(clock_type::now() - t0).count();
   fmt::print("RESULT idle_cpu_ms_per_s {:.2f} ms/s\n", cpu * 1000 / wall);
-  fmt::print("RESULT calls_per_s {:.0f} calls/s\n", calls_per_second(node, calls));
+  // CPU time and, under callgrind, instructions per operation: steadier than throughput on a
+  // shared machine. Both count every thread of the node's OS process but the emulated page's.
+  auto cpu_calls0 = process_cpu_seconds() - viewer_cpu;
+  CALLGRIND_ZERO_STATS;
+  auto calls_rate = calls_per_second(node, calls);
+  CALLGRIND_DUMP_STATS_AT("calls");
+  auto cpu_calls = process_cpu_seconds() - viewer_cpu - cpu_calls0;
+  fmt::print("RESULT calls_per_s {:.0f} calls/s\n", calls_rate);
+  fmt::print("RESULT calls_cpu_us_per_call {:.3f} us\n", cpu_calls * 1e6 / (calls_runs * calls));
   std::fflush(stdout);
+  auto cpu_echo0 = process_cpu_seconds() - viewer_cpu;
+  CALLGRIND_ZERO_STATS;
+  double echo_rate = 0;
   auto command = fmt::format("{} --port {} --mode echo --conns 100 --duration {}", echo_load,
                              listener.port(), duration);
   if (auto* out = ::popen(command.c_str(), "r")) {
     char line[512];
     while (std::fgets(line, sizeof line, out))
-      if (std::string_view{line}.starts_with("RESULT echo100_rt_per_s"))
+      if (std::string_view{line}.starts_with("RESULT echo100_rt_per_s")) {
         fmt::print("{}", line);
+        echo_rate = std::strtod(line + std::strlen("RESULT echo100_rt_per_s"), nullptr);
+      }
     ::pclose(out);
   }
+  CALLGRIND_DUMP_STATS_AT("echo");
+  auto cpu_echo = process_cpu_seconds() - viewer_cpu - cpu_echo0;
+  if (echo_rate > 0)
+    fmt::print("RESULT echo_cpu_us_per_rt {:.3f} us\n", cpu_echo * 1e6 / (echo_rate * duration));
   stop = true;
   if (viewer.joinable())
     viewer.join();

@@ -1,5 +1,5 @@
-# pkg-config files for the installed libraries: caf-otp (otp_core), caf-otp-net, caf-otp-dist and
-# caf-otp-term.
+# pkg-config files for the installed libraries: caf-otp (otp_core), caf-otp-net, caf-otp-dist,
+# caf-otp-term and caf-otp-observer.
 # The libraries are static by default, so their private dependencies (CAF, Boost.Context,
 # libcrypto) are in Libs/Requires, not in the .private fields that only --static reads.
 # Included from the top-level CMakeLists.txt after the targets exist.
@@ -49,7 +49,7 @@ foreach(kind IN ITEMS LIBDIR INCLUDEDIR)
 endforeach()
 
 set(OTP_PC_PREFIX "@OTP_PC_PREFIX@")  # left for install time, below
-foreach(pc IN ITEMS caf-otp caf-otp-net caf-otp-dist caf-otp-term)
+foreach(pc IN ITEMS caf-otp caf-otp-net caf-otp-dist caf-otp-term caf-otp-observer)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc.in
                  @ONLY)
   # The prefix is the one given to `cmake --install --prefix`, known only at install time.

@@ -8,7 +8,7 @@ set -euo pipefail
 # and the clang build (test.sh --clang). pkgconf: the packaging test's pkg-config route.
 # zlib1g-dev: compressed Erlang terms. erlang-dev: erl_interface (ei), Erlang's C library, which
 # the term tests check the codec against (it pulls in erlang-base, whose erl writes their data).
-# chromium: the observer's page test (observer/tests/page_test.js) drives it headless, through
+# chromium: the observer's page test (tests/observer/page_test.js) drives it headless, through
 # puppeteer-core from the npm registry (below; it downloads no browser). nodejs and npm run
 # that test, unless a Node.js is already installed.
 # The README lists these: keep the two in step.

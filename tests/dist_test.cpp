@@ -7,6 +7,7 @@
 #include "net_client.hpp"
 
 #include <doctest/doctest.h>
+#include <otp/detail/node_reports.hpp>
 
 #include <fmt/format.h>
 
@@ -504,4 +505,34 @@ TEST_CASE("dist: no listen socket or connection leaks into a child process") {
     CHECK(std::none_of(inherited.begin(), inherited.end(),
                        [](const std::string& t) { return t.starts_with("socket:"); }));
   }
+}
+
+TEST_CASE("dist: the observer's report: connected nodes, bytes each way and ticks over tcp") {
+  connected_pair pair{"tcp"};
+  CHECK(otp::gen_server::call(pair.echo, dist_test::echo{"counted"}) == "counted");
+  auto report = otp::detail::report_dist(pair.node);
+  REQUIRE(report);
+  CHECK(report->self == "alpha@localhost");
+  CHECK(report->tick_time == 60s);
+  REQUIRE(report->peers.size() == 1);
+  const auto& beta = report->peers[0];
+  CHECK(beta.name == "beta@localhost");
+  CHECK(beta.via == "tcp");
+  REQUIRE(beta.bytes_in);
+  CHECK(*beta.bytes_in > 0);
+  CHECK(*beta.bytes_out > 0);
+  REQUIRE(beta.last_heard);
+  CHECK(*beta.last_heard < 60s);
+  otp::dist::stop(pair.node);
+  CHECK(test_util::eventually([&] { return !otp::detail::report_dist(pair.node); }));
+}
+
+TEST_CASE("dist: over uds the report names the node, without byte counts") {
+  connected_pair pair{"uds"};
+  auto report = otp::detail::report_dist(pair.node);
+  REQUIRE(report);
+  REQUIRE(report->peers.size() == 1);
+  CHECK(report->peers[0].via == "uds");
+  CHECK_FALSE(report->peers[0].bytes_in);
+  CHECK_FALSE(report->peers[0].last_heard);
 }

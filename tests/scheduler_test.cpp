@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <otp/detail/scheduler_times.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
 
@@ -213,4 +214,53 @@ TEST_CASE("the scheduler's threads are named otp.scheduler, not like CAF's I/O t
     CHECK(threads_named("caf.multiplexer") <= 1);  // CAF's own multiplexer, if it runs
   }
   CHECK(threads_named("otp.scheduler") == before);
+}
+
+namespace {
+
+struct burn {
+  std::chrono::milliseconds for_how_long;
+};
+
+/// Keeps its scheduler thread busy for the time asked, then answers.
+struct burner {
+  bool handle_call(const burn& b) {
+    auto until = std::chrono::steady_clock::now() + b.for_how_long;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    return true;
+  }
+};
+
+std::chrono::nanoseconds busy_sum(otp::node& n) {
+  std::chrono::nanoseconds sum{0};
+  for (const auto& t : otp::detail::scheduler_times(n))
+    sum += t.busy;
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("scheduler times: a callback's 300 ms count as busy, an idle node's do not") {
+  otp::node node{otp::node_options{.threads = 2}};
+  REQUIRE(otp::detail::scheduler_times(node).size() == 2);
+  auto s = otp::gen_server::start<burner>(node).value();
+  auto before = busy_sum(node);
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  auto idle = busy_sum(node) - before;
+  CHECK(idle < std::chrono::milliseconds{100});  // the poll loops run, but count as idle
+  before = busy_sum(node);
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(otp::gen_server::call(s, burn{std::chrono::milliseconds{300}}));
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  auto busy = busy_sum(node) - before;
+  CHECK(busy >= std::chrono::milliseconds{295});
+  CHECK(busy <= 2 * elapsed + std::chrono::milliseconds{5});
+  for (const auto& t : otp::detail::scheduler_times(node))
+    CHECK(t.busy <= t.total);
+}
+
+TEST_CASE("scheduler times: none for the schedulers that keep none") {
+  otp::node node{otp::node_options{.threads = 1, .policy = otp::scheduler_policy::sharing}};
+  CHECK(otp::detail::scheduler_times(node).empty());
 }

@@ -3,6 +3,7 @@
 #include "dist/basp_shutdown.hpp"
 #include "dist/carrier_io.hpp"
 #include "dist/creation_lock.hpp"
+#include "dist/dist_report.hpp"
 #include "dist/handshake.hpp"
 #include "dist/net_kernel.hpp"
 
@@ -139,6 +140,9 @@ expected<void, dist_error> start(node& n, const options& opts) {
     gen_server::start<net_kernel>(n, start_options{std::string{kernel_name}}, std::move(cfg));
   if (!kernel)
     return unexpected{dist_error{dist_error::kind::system, kernel.error().what()}};
+  // For the observer, until the kernel exits (net_kernel::exiting clears it).
+  otp::detail::set_dist_reporter(
+    n, [table, tick = opts.tick_time] { return detail::make_report(*table, tick); });
   carriers->start(*kernel);
   n.logger().log(log_level::info, "dist", "node {} (creation {}) listening on {}", name,
                  self.creation, fmt::join(addresses, ", "));

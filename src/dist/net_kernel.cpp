@@ -1,5 +1,6 @@
 #include "dist/net_kernel.hpp"
 
+#include "otp/detail/node_reports.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/node.hpp"
@@ -153,6 +154,7 @@ void net_kernel::handed_over(handshake_result& r) {
   p.via = r.via;
   p.since = std::chrono::steady_clock::now();
   p.control = std::make_shared<owned_fd>(::fcntl(r.socket->get(), F_DUPFD_CLOEXEC, 0));
+  cfg_.table->linked(name, {p.via, p.control, p.since});
   auto& mm = core().system().middleman();
   auto scribe = mm.backend().new_scribe(r.socket->release());
   auto basp = mm.named_broker<caf::io::basp_broker>(caf::atom("BASP"));
@@ -237,8 +239,9 @@ void net_kernel::handle_info(down& d) {
   }
 }
 
-void net_kernel::exiting(otp::detail::server_core&, const exit_reason&) {
+void net_kernel::exiting(otp::detail::server_core& self, const exit_reason&) {
   // Any exit, a kill included: stop accepting and cut every link, so peers see nodedown.
+  otp::detail::set_dist_reporter(self.home(), {});  // distribution.cpp's start set it
   cfg_.carriers->stop();
   for (auto& [name, p] : peers_)
     cut(p.control);

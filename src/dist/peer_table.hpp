@@ -2,12 +2,18 @@
 
 #include "otp/dist/dist_error.hpp"
 
+#include <chrono>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace otp::dist::detail {
+
+class owned_fd;
 
 /// Which peers are connected or mid-handshake, shared by the carrier's I/O thread (which
 /// admits handshakes) and the net_kernel process (which sees connections come and go).
@@ -49,14 +55,35 @@ class peer_table {
   void disconnected(const std::string& peer) {
     std::lock_guard guard{mutex_};
     connected_.erase(peer);
+    links_.erase(peer);
+  }
+
+  /// A connection handed to BASP, for reports (dist_report.hpp): `control` is the net_kernel's
+  /// dup of its socket, which stays open until the peer is forgotten here.
+  struct link {
+    std::string via;
+    std::shared_ptr<const owned_fd> control;
+    std::chrono::steady_clock::time_point since;
+  };
+
+  void linked(const std::string& peer, link l) {
+    std::lock_guard guard{mutex_};
+    links_[peer] = std::move(l);
+  }
+
+  /// The connections handed to BASP, by peer name; read-only.
+  std::map<std::string, link> links() const {
+    std::lock_guard guard{mutex_};
+    return links_;
   }
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::string self_;
   std::set<std::string> connected_;
   std::set<std::string> incoming_;
   std::set<std::string> outgoing_;
+  std::map<std::string, link> links_;
 };
 
 }  // namespace otp::dist::detail

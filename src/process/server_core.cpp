@@ -316,6 +316,9 @@ void server_core::bounce_buffered() {
 }
 
 void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string name, bool trace) {
+  if (callbacks_)
+    rebound_.store(true, std::memory_order_relaxed);
+  module_.store(&callbacks->module(), std::memory_order_relaxed);
   callbacks_ = std::move(callbacks);
   if (!name.empty())
     cold().name = std::move(name);
@@ -706,6 +709,10 @@ std::uint8_t server_core::run_on_own_stack(caf::execution_unit* ctx, stack_body 
     auto state = std::make_unique<parked_state>();
     state->turn.home = home;
     state->turn.sp = lowest_frame(stack);
+    parked_bytes_.store(
+      static_cast<std::uint32_t>(static_cast<const std::byte*>(stack_pool::bounds(*home).sp)
+                                 - state->turn.sp),
+      std::memory_order_relaxed);
     state->turn.reschedule = &server_core::reschedule_parked;
     state->turn.owner = this;
     state->frame = frame;
@@ -1484,6 +1491,16 @@ server_core::probe server_core::read_probe() const noexcept {
   auto wait = wait_state_.load(std::memory_order_relaxed);
   p.waiting = wait == waiting || wait == parked;
   p.plain = !runs_reply_callbacks();
+  p.suspended = suspended_.load(std::memory_order_relaxed);
+  // An atomic load of the inbox's head: blocked means empty, and nobody runs the process.
+  p.idle = const_cast<server_core*>(this)->mailbox().blocked();
+  p.rebound = rebound_.load(std::memory_order_relaxed);
+  if (const auto* m = module_.load(std::memory_order_relaxed)) {
+    p.module = m->type;
+    p.state_bytes = static_cast<std::uint32_t>(m->state_bytes);
+  }
+  if (wait == parked)
+    p.parked_bytes = parked_bytes_.load(std::memory_order_relaxed);
   return p;
 }
 

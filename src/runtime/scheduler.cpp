@@ -3,6 +3,7 @@
 #include "runtime/job_queue.hpp"
 
 #include "otp/detail/quiet_caf_logger.hpp"
+#include "otp/detail/scheduler_times.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -14,6 +15,7 @@
 #include <caf/settings.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <utility>
@@ -73,7 +75,6 @@ class scheduler::worker final : public caf::execution_unit {
     return true;
   }
 
- private:
   void run() {
     auto throughput = parent_.max_throughput();
     while (auto* job = next_job()) {
@@ -93,11 +94,51 @@ class scheduler::worker final : public caf::execution_unit {
 
   bool stopping() const noexcept { return stop_requested_.load(std::memory_order_relaxed); }
 
+  /// Time spent running jobs since the thread started (see idle_period).
+  scheduler_time times(std::int64_t now) const noexcept {
+    auto since = idle_since_.load(std::memory_order_relaxed);
+    auto idle = idle_ns_.load(std::memory_order_relaxed) + (since != 0 ? now - since : 0);
+    auto total = now - started_;
+    return {std::chrono::nanoseconds{std::max<std::int64_t>(total - idle, 0)},
+            std::chrono::nanoseconds{total}};
+  }
+
+  static std::int64_t now_ns() noexcept {
+    return std::chrono::steady_clock::now().time_since_epoch().count();
+  }
+
+ private:
+  /// The worker looks for work (polls, steals, sleeps) from construction to destruction: the
+  /// thread's idle time. A busy worker takes the next job from its queue without one: the
+  /// clock is read only when the queue ran dry. Written by the worker alone, read by anyone.
+  class idle_period {
+   public:
+    explicit idle_period(worker& w) noexcept : w_(w), began_(now_ns()) {
+      w_.idle_since_.store(began_, std::memory_order_relaxed);
+    }
+    ~idle_period() {
+      auto idle = w_.idle_ns_.load(std::memory_order_relaxed) + (now_ns() - began_);
+      w_.idle_ns_.store(idle, std::memory_order_relaxed);
+      w_.idle_since_.store(0, std::memory_order_relaxed);
+    }
+    idle_period(const idle_period&) = delete;
+    idle_period& operator=(const idle_period&) = delete;
+
+   private:
+    worker& w_;
+    std::int64_t began_;
+  };
+
   /// The next job, polling like CAF's work-stealing workers; nullptr once asked to stop and
   /// the queue is empty.
   caf::resumable* next_job() {
     if (auto* job = queue_.pop_front())
       return job;
+    idle_period idle{*this};
+    return look_for_job();
+  }
+
+  caf::resumable* look_for_job() {
     for (const auto* phase : {&parent_.aggressive_, &parent_.moderate_}) {
       for (std::size_t i = 0; i < phase->attempts; ++i) {
         if (auto* job = queue_.pop_front())
@@ -169,6 +210,9 @@ class scheduler::worker final : public caf::execution_unit {
   std::condition_variable wakeup_;
   bool wake_pending_ = false;  // guarded by sleep_mtx_
   std::uint64_t random_;
+  std::int64_t started_ = now_ns();
+  std::atomic<std::int64_t> idle_ns_{0};
+  std::atomic<std::int64_t> idle_since_{0};  // when the current idle period began; 0: busy
 };
 
 scheduler::scheduler(caf::actor_system& sys) : abstract_coordinator(sys) {}
@@ -222,6 +266,20 @@ void scheduler::stop() {
       cleanup_and_release(job);
   real_clock_.cancel_dispatch_loop();
   clock_thread_.join();
+}
+
+std::vector<scheduler_time> scheduler::times() const {
+  std::vector<scheduler_time> out;
+  auto now = worker::now_ns();
+  for (const auto& w : workers_)
+    out.push_back(w->times(now));
+  return out;
+}
+
+std::vector<scheduler_time> scheduler_times(node& n) {
+  if (auto* s = dynamic_cast<scheduler*>(&n.system().scheduler()))
+    return s->times();
+  return {};
 }
 
 void scheduler::enqueue(caf::resumable* job) {

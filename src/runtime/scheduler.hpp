@@ -2,6 +2,8 @@
 
 #include "runtime/lean_clock.hpp"
 
+#include "otp/detail/scheduler_times.hpp"
+
 #include <caf/detail/thread_safe_actor_clock.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/timespan.hpp>
@@ -41,6 +43,9 @@ class scheduler final : public caf::scheduler::abstract_coordinator {
 
   /// Jobs taken from another worker's queue, since the start.
   std::size_t steals() const noexcept { return steals_.load(std::memory_order_relaxed); }
+
+  /// Per worker: time running jobs and age (scheduler_times.hpp).
+  std::vector<scheduler_time> times() const;
 
   /// Sleeping workers woken because another worker's queue grew.
   std::size_t backlog_wakeups() const noexcept {

@@ -12,17 +12,19 @@ set -euo pipefail
 root="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 
 # The layers, lowest first: each may include itself and those before it.
-layers=(runtime term process supervision net dist)
+layers=(runtime term process supervision net dist observer)
 declare -A rank
 for i in "${!layers[@]}"; do
   rank[${layers[$i]}]=$i
 done
 
-# The layer of a public header as included ("otp/..."), in $layer. Beside otp/net/, otp/dist/
-# and otp/term/, the supervisor's and the process layer's headers are listed; the rest of otp/
-# (node, pid, exit reasons, timeouts, logger, the process hook, ...) is the runtime's.
+# The layer of a public header as included ("otp/..."), in $layer. Beside otp/observer/,
+# otp/dist/, otp/net/ and otp/term/, the supervisor's and the process layer's headers are
+# listed; the rest of otp/ (node, pid, exit reasons, timeouts, logger, the process hook, ...)
+# is the runtime's.
 public_layer() {
   case "$1" in
+    otp/observer.hpp | otp/observer/*) layer=observer ;;
     otp/dist/*) layer=dist ;;
     otp/term.hpp | otp/term/*) layer=term ;;
     otp/net/*) layer=net ;;

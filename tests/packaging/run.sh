@@ -66,8 +66,9 @@ cmake_route() {
   shift
   "$cmake" "${common[@]}" -B "$dir" -DOTP_ROUTE="$route" "$@" >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; fail "$route: configure failed"; }
-  "$cmake" --build "$dir" -j "$jobs" --target hello || fail "$route: build failed"
+  "$cmake" --build "$dir" -j "$jobs" --target hello hello_observer || fail "$route: build failed"
   check_output "$dir/hello"
+  "$dir/hello_observer" | grep "observer at http://127.0.0.1:" || fail "$route: hello_observer"
 }
 
 # Guards against a consumer configured in $1 picking up some other caf_otp (build tree,
@@ -120,7 +121,7 @@ for route in "${routes[@]}"; do
       [[ -n "$pc_file" ]] || fail "no caf-otp.pc installed under $prefix"
       PKG_CONFIG_PATH="$(dirname "$pc_file")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
       export PKG_CONFIG_PATH
-      for pc in caf-otp caf-otp-net caf-otp-dist; do
+      for pc in caf-otp caf-otp-net caf-otp-dist caf-otp-observer; do
         pkg-config --print-errors --exists "$pc" || fail "pkg-config cannot resolve $pc"
         echo "$pc: $(pkg-config --cflags --libs "$pc")"
       done

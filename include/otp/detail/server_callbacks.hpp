@@ -6,12 +6,19 @@
 
 #include <caf/type_erased_tuple.hpp>
 
+#include <cstddef>
 #include <string>
 #include <typeinfo>
 
 namespace otp::detail {
 
 class server_core;
+
+/// What another thread may read of a server's module: static, never freed.
+struct module_info {
+  const std::type_info* type = nullptr;
+  std::size_t state_bytes = 0;  ///< the callbacks object, the user's state within it
+};
 struct dispatch;
 
 /// The user's server behind a virtual interface, so that the generic loop (`server_core`) is
@@ -25,6 +32,11 @@ class server_callbacks {
   virtual std::string type_name() const = 0;
   /// The user's object (`S*`), once `tag()` has been checked.
   virtual void* state() noexcept = 0;
+  /// The callbacks' type and size, for the observer (its module and memory estimate).
+  virtual const module_info& module() const noexcept {
+    static constexpr module_info none{};
+    return none;
+  }
 
   /// Handles an info message whose payload starts at element `first` of `xs`.
   /// Returns false when the server has no clause for it.

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 namespace otp {
@@ -159,6 +160,12 @@ class server_core : public caf::event_based_actor, public process_hook, public w
     bool waiting = false;       ///< parked in a wait (a call from a callback, a receive)
     bool supervisor = false;
     bool plain = false;
+    bool suspended = false;  ///< held by sys::suspend
+    bool idle = false;       ///< no message queued, not running: CAF's mailbox is blocked
+    bool rebound = false;    ///< its callbacks were replaced (an acceptor became a connection)
+    const std::type_info* module = nullptr;  ///< the callbacks' type (static storage)
+    std::uint32_t state_bytes = 0;           ///< sizeof the callbacks object (the server's state)
+    std::uint32_t parked_bytes = 0;          ///< a parked wait's frames on its stack
   };
   probe read_probe() const noexcept;
 
@@ -354,7 +361,7 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   std::atomic_flag buffer_lock_ = ATOMIC_FLAG_INIT;
   bool timeout_armed_ = false;
   std::atomic<bool> trap_exit_{false};
-  bool suspended_ = false;
+  std::atomic<bool> suspended_{false};  // atomic for read_probe (the observer)
   bool trace_ = false;
   bool stopping_ = false;
   bool deferring_stop_ = false;
@@ -366,10 +373,14 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   std::atomic<std::uint32_t> queued_{0};
   std::atomic<std::uint8_t> wait_state_{0};        // idle, waiting, parked, woken
   std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;  // guards the wait's deadlines (cold)
-  std::unique_ptr<parked_state> parked_;           // the turn parked in a wait, to go on with
+  // For read_probe (the observer), relaxed; here they fill padding before the pointers.
+  std::atomic<bool> rebound_{false};            // written by bind
+  std::atomic<std::uint32_t> parked_bytes_{0};  // written by a park
+  std::unique_ptr<parked_state> parked_;        // the turn parked in a wait, to go on with
   // Made by the process's first call, read by senders once a wait is on: hence atomic.
   std::atomic<call_slot*> call_slot_{nullptr};       // owned; deleted with the process
   std::atomic<exit_reason*> pending_exit_{nullptr};  // an exit signal that ends the wait
+  std::atomic<const module_info*> module_{nullptr};  // written by bind; for read_probe
 };
 
 // -- inline implementations ------------------------------------------------------------------

@@ -59,6 +59,10 @@ class server_impl final : public server_callbacks {
   const void* tag() const noexcept override { return &server_tag<S>; }
   std::string type_name() const override { return detail::type_name<S>(); }
   void* state() noexcept override { return &state_; }
+  const module_info& module() const noexcept override {
+    static const module_info info{&typeid(server_impl), sizeof(server_impl)};
+    return info;
+  }
 
   bool handle_info(server_core& core, caf::type_erased_tuple& xs, std::size_t first) override {
     if constexpr (has_info_types<S>) {

@@ -26,21 +26,29 @@ namespace otp::observer {
 
 /// `start`: the order in which the processes' inits returned (a supervisor comes after the
 /// children its init started), the cheapest; descending `start` sorts by pid.
-enum class sort_key { pid, start, handled, mailbox };
+enum class sort_key { pid, start, handled, mailbox, memory };
 
-/// `sort_key` from its name ("pid", "start", "handled", "mailbox"); false for anything else.
+/// `sort_key` from its name ("pid", "start", "handled", "mailbox", "memory"); false for
+/// anything else.
 bool parse_sort_key(std::string_view text, sort_key& out);
 
 /// A process as the observer sees it. `mailbox` is exact for bounded mailboxes
-/// (`mailbox_limit`), which count their messages; -1 (unknown) for the others, whose length
-/// only the process itself may read (`sys::get_status`).
+/// (`mailbox_limit`), which count their messages, and for a process with nothing queued (0);
+/// -1 (unknown) for the others, whose length only the process itself may read
+/// (`sys::get_status`).
 struct process_row {
-  std::uint64_t pid = 0;  ///< the actor id: prints as <0.pid.0>
-  std::string name = {};  ///< registered name, or empty
-  std::string kind = {};  ///< gen_server, supervisor, plain
+  std::uint64_t pid = 0;    ///< the actor id: prints as <0.pid.0>
+  std::string name = {};    ///< registered name, or empty
+  std::string kind = {};    ///< gen_server, supervisor, acceptor, connection, plain
+  std::string module = {};  ///< the server's type; empty for a plain process
   std::int64_t mailbox = -1;
   std::uint64_t handled = 0;  ///< calls, casts and infos handled
-  std::string state = {};     ///< starting, waiting, idle (see docs/observer.md)
+  /// Bytes, estimated from what another thread may read: CAF's control block and the process
+  /// object, the server's state object (not what it allocates), a message header per queued
+  /// message when their number is known (not their payloads), and the frames a wait left on
+  /// the process's stack while it is parked.
+  std::uint64_t memory = 0;
+  std::string state = {};  ///< starting, waiting, running, suspended (docs/observer.md)
 };
 
 struct page_request {

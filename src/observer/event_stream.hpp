@@ -10,7 +10,7 @@
 // the roots it knows in between: an idle node costs a tick one lock, a busy one a call per
 // supervisor.
 
-#include "routes.hpp"
+#include "observer/routes.hpp"
 
 #include "otp/supervision_tree.hpp"
 

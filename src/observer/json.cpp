@@ -1,4 +1,4 @@
-#include "json.hpp"
+#include "observer/json.hpp"
 
 namespace otp::observer::detail {
 

@@ -3,7 +3,9 @@
 // What the observer answers to a request, without the transport: the checks (token, host,
 // origin, method) then the endpoint. The HTTP server (http_server.cpp) parses and writes.
 
+#include "observer/scheduler_load.hpp"
 #include "otp/observer/observer.hpp"
+
 #include "otp/observer/restart_stats.hpp"
 
 #include <string>
@@ -32,6 +34,7 @@ struct response {
 struct route_context {
   node& n;
   const restart_stats& stats;
+  scheduler_load& load;  // the observer's thread alone uses it
   const observer_options& opts;
   std::uint16_t port;
 };

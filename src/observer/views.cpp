@@ -1,8 +1,8 @@
-#include "views.hpp"
+#include "observer/views.hpp"
 
-#include "json.hpp"
+#include "observer/json.hpp"
+#include "observer/relations.hpp"
 
-#include "otp/observer/node_figures.hpp"
 #include "otp/sys.hpp"
 
 #include <fmt/format.h>
@@ -37,6 +37,8 @@ std::string_view sort_name(sort_key k) {
       return "handled";
     case sort_key::mailbox:
       return "mailbox";
+    case sort_key::memory:
+      return "memory";
   }
   return "pid";
 }
@@ -44,13 +46,37 @@ std::string_view sort_name(sort_key k) {
 void append_row(std::string& out, const process_row& r) {
   fmt::format_to(std::back_inserter(out), "{{\"pid\": \"<0.{}.0>\", \"name\": ", r.pid);
   append_json_string(out, r.name);
+  out += ", \"module\": ";
+  append_json_string(out, r.module);
   fmt::format_to(std::back_inserter(out),
-                 ", \"kind\": \"{}\", \"mailbox\": {}, \"handled\": {}, \"state\": \"{}\"}}",
+                 ", \"kind\": \"{}\", \"mailbox\": {}, \"handled\": {}, \"memory\": {}, "
+                 "\"state\": \"{}\"}}",
                  r.kind, r.mailbox < 0 ? std::string{"null"} : fmt::format("{}", r.mailbox),
-                 r.handled, r.state);
+                 r.handled, r.memory, r.state);
 }
 
-std::string status_json(const server_status& s) {
+void append_list(std::string& out, std::string_view key, const std::vector<std::string>& xs) {
+  fmt::format_to(std::back_inserter(out), ", \"{}\": [", key);
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    fmt::format_to(std::back_inserter(out), "{}\"{}\"", i == 0 ? "" : ", ", xs[i]);
+  out += "]";
+}
+
+void append_relations(std::string& out, const relations& r) {
+  append_list(out, "links", r.links);
+  append_list(out, "monitors", r.monitors);
+  append_list(out, "monitored_by", r.monitored_by);
+}
+
+/// What the list knows (kind, memory, the process's state) and its links and monitors.
+void append_process(std::string& out, const process_row& row, const relations& r) {
+  fmt::format_to(std::back_inserter(out),
+                 ", \"kind\": \"{}\", \"memory\": {}, \"process_state\": \"{}\", \"handled\": {}",
+                 row.kind, row.memory, row.state, row.handled);
+  append_relations(out, r);
+}
+
+std::string status_json(const server_status& s, const process_row& row, const relations& r) {
   std::string out = fmt::format("{{\"pid\": \"{}\", \"name\": ", s.pid);
   append_json_string(out, s.name);
   out += ", \"module\": ";
@@ -58,9 +84,11 @@ std::string status_json(const server_status& s) {
   fmt::format_to(std::back_inserter(out),
                  ", \"suspended\": {}, \"trace\": {}, \"trap_exit\": {}, \"mailbox\": {}, "
                  "\"calls\": {}, \"casts\": {}, \"infos\": {}, \"mailbox_limit\": {}, "
-                 "\"mailbox_dropped\": {}, \"links\": null, \"monitors\": null, \"state\": ",
+                 "\"mailbox_dropped\": {}",
                  s.suspended, s.trace, s.trap_exit, s.mailbox_size, s.calls, s.casts, s.infos,
                  s.mailbox_limit, s.mailbox_dropped);
+  append_process(out, row, r);
+  out += ", \"state\": ";
   append_json_string(out, s.state);
   out += "}\n";
   return out;
@@ -109,15 +137,6 @@ std::string processes_json(const process_page& page, const page_request& req) {
   return out;
 }
 
-std::string node_json(node& n) {
-  auto f = take_node_figures(n);
-  return fmt::format(
-    "{{\"processes\": {}, \"scheduler_threads\": {}, \"resident_bytes\": {}, "
-    "\"virtual_bytes\": {}, \"heap_in_use_bytes\": {}, \"registered\": {}}}\n",
-    f.processes, f.scheduler_threads, f.resident_bytes, f.virtual_bytes, f.heap_in_use_bytes,
-    n.registered().size());
-}
-
 std::string trees_json(const std::vector<tree_node>& trees) {
   std::string out = "[";
   for (std::size_t i = 0; i < trees.size(); ++i) {
@@ -134,15 +153,18 @@ std::optional<std::string> process_json(node& n, std::uint64_t id) {
   auto p = find_process(n, id);
   if (!p)
     return std::nullopt;
-  if (auto status = sys::get_status(*p, ask_timeout))
-    return status_json(*status);
-  // A plain process (no sys messages), or one too busy to answer in time: what the list has.
   auto row = find_row(n, id);
   if (!row)
-    return std::nullopt;
+    return std::nullopt;  // it exited meanwhile
+  auto r = relations_of(n, *p);
+  if (auto status = sys::get_status(*p, ask_timeout))
+    return status_json(*status, *row, r);
+  // A plain process (no sys messages), or one too busy to answer in time: what the list has.
   std::string out;
   append_row(out, *row);
-  return out + "\n";
+  out.pop_back();  // its closing brace
+  append_relations(out, r);
+  return out + "}\n";
 }
 
 }  // namespace otp::observer::detail

@@ -1,6 +1,6 @@
-#include "event_stream.hpp"
+#include "observer/event_stream.hpp"
 
-#include "views.hpp"
+#include "observer/views.hpp"
 
 #include "otp/detail/node_access.hpp"
 
@@ -43,7 +43,8 @@ void event_hub::subscribe(std::shared_ptr<event_sink> sink) {
     taken_at_ = walked_at_ = otp::detail::node_access::process_changes(ctx_.n);
     trees_ = std::make_shared<const std::string>(take_trees(true));
   }
-  auto figures = std::make_shared<const std::string>(sse_event("node", node_json(ctx_.n)));
+  auto figures =
+    std::make_shared<const std::string>(sse_event("node", node_json(ctx_.n, ctx_.load)));
   if (!sink->push(trees_) || !sink->push(figures))
     return;
   sinks_.push_back(std::move(sink));
@@ -95,7 +96,8 @@ void event_hub::tick() {
       }
     }
     if (ticks_ % ticks_per_figures == 0)
-      broadcast(std::make_shared<const std::string>(sse_event("node", node_json(ctx_.n))));
+      broadcast(
+        std::make_shared<const std::string>(sse_event("node", node_json(ctx_.n, ctx_.load))));
     if (sinks_.empty()) {
       running_ = false;  // nobody listens: no more walks until the next page opens
       return;

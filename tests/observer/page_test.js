@@ -1,7 +1,9 @@
 // Ensure that the observer's page works in a real browser (headless Chromium through
 // puppeteer-core): the tree of a running node is drawn; killing a child from the page makes
 // its new pid appear within 1 s; a table of 100,000 processes renders and sorts by mailbox
-// length; an action is refused when actions are off.
+// length, with each row's kind, module, state and memory; a process's details show its links
+// and memory, the Node view each scheduler thread's utilisation; an action is refused when
+// actions are off.
 //
 // usage: node page_test.js PATH/TO/observer_page_fixture
 // env: CHROMIUM (default /usr/bin/chromium), OTP_PAGE_SCREENSHOTS=DIR (save the screenshots
@@ -151,8 +153,14 @@ async function tableSortsByMailbox(page, expected) {
   const mailboxes = await page.$$eval("#ptable tbody tr td.mailbox", (c) => c.map((e) => e.textContent));
   const known = mailboxes.filter((m) => m !== "–").map(Number);
   const descending = known.every((m, i) => i === 0 || known[i - 1] >= m);
-  check(mailboxes[0] === String(expected.busiest_mailbox) && known.length === 20 && descending,
+  const queued = known.filter((m) => m > 0).length;  // the 20 suspended servers; idle ones show 0
+  check(mailboxes[0] === String(expected.busiest_mailbox) && queued === 20 && descending,
     `sorted by mailbox length, longest first: ${known.slice(0, 4).join(", ")}, … (${sortMs} ms)`);
+  const first = await page.$eval("#ptable tbody tr", (r) => ({
+    state: r.querySelector("td.state").textContent, memory: r.querySelector("td.memory").textContent,
+    kind: r.querySelector("td.kind").textContent, module: r.querySelector("td.module").textContent }));
+  check(first.state === "suspended" && /^\d+\.\d KiB$/.test(first.memory) && first.kind === "gen_server"
+    && first.module !== "", `its row: ${first.kind} ${first.module}, ${first.state}, ${first.memory}`);
   const sorted = await page.$eval('th[data-sort="mailbox"]', (e) => e.getAttribute("aria-sort"));
   check(sorted === "descending", "the mailbox column says it sorts, descending");
   await screenshot(page, "observer-processes.png");
@@ -161,12 +169,17 @@ async function tableSortsByMailbox(page, expected) {
   const suspended = await page.$eval('#detail-fields dd[data-field="suspended"]', (e) => e.textContent);
   const mailbox = await page.$eval('#detail-fields dd[data-field="mailbox"]', (e) => e.textContent);
   check(suspended === "true" && mailbox === "200", `its details (sys status): suspended ${suspended}, mailbox ${mailbox}`);
+  const links = await page.$eval('#detail-fields dd[data-field="links"]', (e) => e.textContent);
+  const memory = await page.$eval('#detail-fields dd[data-field="memory"]', (e) => e.textContent);
+  check(links !== "" && Number(memory) > 0, `and its links (${links}) and memory (${memory} bytes)`);
   await screenshot(page, "observer-process.png");
   await page.click("#detail-close");
   await page.click('nav button[data-view="node"]');
   await page.waitForSelector('dd[data-figure="processes"]', { timeout: 5000 });
   const count = await page.$eval('dd[data-figure="processes"]', (e) => e.textContent);
   check(Number(count.replace(/,/g, "")) >= processes, `the Node view counts ${count} processes`);
+  const busy = await page.$eval('dd[data-figure="scheduler utilisation"]', (e) => e.textContent);
+  check(/^\d+ %( · \d+ %)*$/.test(busy), `and each scheduler thread's utilisation (${busy})`);
   await screenshot(page, "observer-node.png");
 }
 

@@ -1,8 +1,8 @@
-#include "routes.hpp"
+#include "observer/routes.hpp"
 
-#include "actions.hpp"
-#include "page_assets.hpp"
-#include "views.hpp"
+#include "observer/actions.hpp"
+#include "observer/page_assets.hpp"
+#include "observer/views.hpp"
 
 #include <fmt/format.h>
 
@@ -172,7 +172,8 @@ response answer(const route_context& ctx, const request_view& req) {
   if (req.method == "POST" && !path.starts_with("/api/process/"))
     return error(405, "method not allowed");
   if (path == "/metrics")
-    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text(ctx.n, ctx.stats)};
+    return {200, "text/plain; version=0.0.4; charset=utf-8",
+            metrics_text(ctx.n, ctx.stats, ctx.load)};
   if (path == "/api/processes")
     return processes(ctx, req);
   if (path.starts_with("/api/process/"))
@@ -180,7 +181,7 @@ response answer(const route_context& ctx, const request_view& req) {
   if (path == "/api/trees")
     return {200, "application/json", trees_json(all_trees(ctx.n))};
   if (path == "/api/node")
-    return {200, "application/json", node_json(ctx.n)};
+    return {200, "application/json", node_json(ctx.n, ctx.load)};
   if (path == "/api/events") {
     response stream;
     stream.event_stream = true;

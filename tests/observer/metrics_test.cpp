@@ -6,6 +6,7 @@
 #include "http_client.hpp"
 #include "servers.hpp"
 
+#include <otp/detail/node_reports.hpp>
 #include <otp/observer.hpp>
 #include <otp/supervision_tree.hpp>
 #include <otp/supervisor.hpp>
@@ -193,4 +194,82 @@ TEST_CASE("the test's Prometheus parser refuses what Prometheus refuses") {
   CHECK_THROWS(parse_prometheus("# TYPE x gauge\n# TYPE x counter\n"));
   auto ok = parse_prometheus("# TYPE h histogram\nh_bucket{le=\"+Inf\",a=\"q\\\"\"} 2\nh_sum 3\n");
   CHECK(ok["h_sum"] == 3);
+}
+
+namespace {
+
+/// What distribution and a listener would report: fixed figures to check the rendering.
+otp::detail::dist_report two_peers() {
+  otp::detail::dist_report d{"alpha@localhost", std::chrono::milliseconds{60'000}, {}};
+  d.peers.push_back({.name = "beta@localhost",
+                     .via = "tcp",
+                     .connected_for = std::chrono::milliseconds{5000},
+                     .bytes_in = 1234,
+                     .bytes_out = 5678,
+                     .last_heard = std::chrono::milliseconds{100}});
+  d.peers.push_back({.name = "gamma@localhost",
+                     .via = "tcp",
+                     .connected_for = std::chrono::milliseconds{7000},
+                     .bytes_in = 1,
+                     .bytes_out = 2,
+                     .last_heard = std::chrono::milliseconds{40'000}});
+  d.peers.push_back({.name = "delta@localhost", .via = "uds"});
+  return d;
+}
+
+/// Clears the node's reporters when the test ends, passed or not.
+struct reporters_set {
+  otp::node& n;
+  ~reporters_set() {
+    otp::detail::set_dist_reporter(n, {});
+    otp::detail::set_listener_reporter(n, {});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("/metrics and /api/node: scheduler utilisation, connected nodes and listeners") {
+  otp::node node{{.threads = 2}};
+  auto obs = observer::start(node).value();
+  auto before = parse_prometheus(get(obs.port(), "/metrics").body);
+  CHECK(before["otp_dist_nodes"] == 0);
+  CHECK(get(obs.port(), "/api/node").body.find("\"distribution\": null") != std::string::npos);
+  for (std::string thread : {"0", "1"}) {
+    auto busy = before.at("otp_scheduler_utilisation{thread=\"" + thread + "\"}");
+    CHECK(busy >= 0);
+    CHECK(busy <= 1);
+    CHECK(before.contains("otp_scheduler_busy_seconds_total{thread=\"" + thread + "\"}"));
+  }
+
+  reporters_set cleanup{node};
+  otp::detail::set_dist_reporter(node, two_peers);
+  otp::detail::set_listener_reporter(node, [] {
+    return std::vector<otp::detail::listener_report>{{"echo", 3, 7, 100, 40, 2}};
+  });
+  auto m = parse_prometheus(get(obs.port(), "/metrics").body);
+  CHECK(m["otp_dist_nodes"] == 3);
+  CHECK(m["otp_dist_received_bytes_total{node=\"beta@localhost\"}"] == 1234);
+  CHECK(m["otp_dist_sent_bytes_total{node=\"beta@localhost\"}"] == 5678);
+  CHECK(m["otp_dist_last_heard_seconds{node=\"beta@localhost\"}"] == doctest::Approx(0.1));
+  CHECK(m["otp_dist_tick_late{node=\"beta@localhost\"}"] == 0);
+  CHECK(m["otp_dist_tick_late{node=\"gamma@localhost\"}"] == 1);
+  CHECK_FALSE(m.contains("otp_dist_received_bytes_total{node=\"delta@localhost\"}"));
+  CHECK(m["otp_listener_connections{listener=\"echo\"}"] == 3);
+  CHECK(m["otp_listener_free_acceptors{listener=\"echo\"}"] == 7);
+  CHECK(m["otp_listener_max_connections{listener=\"echo\"}"] == 100);
+  CHECK(m["otp_listener_accepts_total{listener=\"echo\"}"] == 40);
+  CHECK(m["otp_listener_refused_total{listener=\"echo\"}"] == 2);
+
+  auto json = get(obs.port(), "/api/node").body;
+  CHECK(json.find("\"self\": \"alpha@localhost\", \"tick_time_ms\": 60000") != std::string::npos);
+  CHECK(json.find("\"name\": \"beta@localhost\", \"via\": \"tcp\", \"connected_ms\": 5000, "
+                  "\"bytes_in\": 1234, \"bytes_out\": 5678, \"last_heard_ms\": 100, "
+                  "\"tick\": \"ok\"")
+        != std::string::npos);
+  CHECK(json.find("\"last_heard_ms\": 40000, \"tick\": \"late\"") != std::string::npos);
+  CHECK(json.find("\"bytes_in\": null, \"bytes_out\": null, \"last_heard_ms\": null, "
+                  "\"tick\": \"unknown\"")
+        != std::string::npos);
+  CHECK(json.find("\"listeners\": [{\"name\": \"echo\", \"connections\": 3") != std::string::npos);
+  CHECK(json.find("\"scheduler_utilisation\": [") != std::string::npos);
 }

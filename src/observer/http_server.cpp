@@ -1,7 +1,7 @@
 #include "otp/observer/observer.hpp"
 
-#include "event_stream.hpp"
-#include "routes.hpp"
+#include "observer/event_stream.hpp"
+#include "observer/routes.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/ip/tcp.hpp>
@@ -152,7 +152,7 @@ class session : public std::enable_shared_from_this<session>, public detail::eve
 
 struct server::impl {
   impl(node& n, observer_options o)
-    : opts(std::move(o)), stats(n), ctx{n, stats, opts, 0}, acceptor(io) {}
+    : opts(std::move(o)), stats(n), ctx{n, stats, load, opts, 0}, acceptor(io) {}
 
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
@@ -166,6 +166,7 @@ struct server::impl {
 
   observer_options opts;
   restart_stats stats;
+  detail::scheduler_load load;
   detail::route_context ctx;
   asio::io_context io{1};
   tcp::acceptor acceptor;

@@ -1,12 +1,18 @@
 #include "otp/observer/process_list.hpp"
 
+#include "process/plain_process.hpp"
+
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/detail/type_name.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_control_block.hpp>
+#include <caf/mailbox_element.hpp>
 
 #include <algorithm>
 #include <functional>
+#include <string_view>
 #include <unordered_map>
 
 namespace otp::observer {
@@ -18,29 +24,70 @@ using detail::server_core;
 namespace {
 
 using name_table = std::unordered_map<std::uint64_t, std::string>;
+using probe = server_core::probe;
 
-std::string kind_of(const server_core::probe& p) {
+/// The module a server was started with, without the library's wrapper.
+std::string module_of(const probe& p) {
+  if (p.module == nullptr)
+    return {};
+  auto name = detail::demangle(*p.module);
+  constexpr std::string_view wrapper = "otp::detail::server_impl<";
+  if (name.starts_with(wrapper) && name.ends_with('>'))
+    return name.substr(wrapper.size(), name.size() - wrapper.size() - 1);
+  return name;
+}
+
+std::string kind_of(const probe& p, std::string_view module) {
   if (p.supervisor)
     return "supervisor";
-  return p.plain ? "plain" : "gen_server";
+  if (p.plain)
+    return "plain";
+  if (p.rebound)  // the socket server's acceptor, turned into its connection's handler
+    return "connection";
+  return module == "otp::net::detail::acceptor" ? "acceptor" : "gen_server";
 }
 
-std::string state_of(const server_core::probe& p) {
+/// Running covers runnable: messages are queued, or a thread runs it now.
+std::string state_of(const probe& p) {
   if (!p.started)
     return "starting";
-  return p.waiting ? "waiting" : "idle";
+  if (p.suspended)
+    return "suspended";
+  return p.waiting || p.idle ? "waiting" : "running";
 }
 
-process_row row_of(server_core& core, const name_table& names) {
-  auto p = core.read_probe();
-  process_row row{.pid = core.id(),
-                  .kind = kind_of(p),
-                  .mailbox = p.mailbox,
+/// Exact for bounded mailboxes and for empty ones; -1 otherwise.
+std::int64_t mailbox_of(const probe& p) {
+  if (p.mailbox >= 0)
+    return p.mailbox;
+  return p.idle ? 0 : -1;
+}
+
+std::uint64_t memory_of(const probe& p) {
+  std::uint64_t bytes = sizeof(caf::actor_control_block)
+                        + (p.plain ? sizeof(detail::plain_process) : sizeof(server_core))
+                        + p.state_bytes + p.parked_bytes;
+  if (auto queued = mailbox_of(p); queued > 0)
+    bytes += static_cast<std::uint64_t>(queued) * sizeof(caf::mailbox_element);
+  return bytes;
+}
+
+process_row row_of(std::uint64_t id, const probe& p, const name_table& names) {
+  auto module = module_of(p);
+  process_row row{.pid = id,
+                  .kind = kind_of(p, module),
+                  .module = module,
+                  .mailbox = mailbox_of(p),
                   .handled = p.handled,
+                  .memory = memory_of(p),
                   .state = state_of(p)};
   if (auto i = names.find(row.pid); i != names.end())
     row.name = i->second;
   return row;
+}
+
+process_row row_of(server_core& core, const name_table& names) {
+  return row_of(core.id(), core.read_probe(), names);
 }
 
 /// The node's walk, each process as the server_core it is: the node knows its processes only
@@ -83,51 +130,58 @@ process_page page_by_start(const node& n, const page_request& req) {
   return page;
 }
 
+/// A process's sort key, pid and what its row needs: taken in the one walk.
 struct keyed {
   std::int64_t key;
   std::uint64_t pid;
+  probe seen;
 };
 
-std::int64_t key_of(server_core& core, sort_key sort) {
-  if (sort == sort_key::pid || sort == sort_key::start)
-    return static_cast<std::int64_t>(core.id());
-  auto p = core.read_probe();
-  return sort == sort_key::mailbox ? p.mailbox : static_cast<std::int64_t>(p.handled);
+std::int64_t key_of(std::uint64_t id, const probe& p, sort_key sort) {
+  switch (sort) {
+    case sort_key::mailbox:
+      return mailbox_of(p);
+    case sort_key::handled:
+      return static_cast<std::int64_t>(p.handled);
+    case sort_key::memory:
+      return static_cast<std::int64_t>(memory_of(p));
+    default:
+      return static_cast<std::int64_t>(id);
+  }
 }
 
-/// Sorted by a counter: copy (key, pid) of every process, select the page, then read the
-/// page's rows in a second, short walk.
+/// Sorted by anything but start order, in one walk: keeps the first offset + limit processes
+/// in a heap (its top the last of them), so the walk costs O(n log(offset + limit)) and holds
+/// offset + limit entries, never a copy of every process.
 process_page page_by_key(const node& n, const page_request& req) {
-  process_page page;
-  std::vector<keyed> keys;
-  keys.reserve(n.process_count());
-  each_process(n, [&](server_core& core) {
-    keys.push_back({key_of(core, req.sort), core.id()});
-    return true;
-  });
-  page.total = keys.size();
-  if (req.offset >= keys.size())
-    return page;
-  auto end = std::min(keys.size(), req.offset + req.limit);
-  auto before = [&](const keyed& a, const keyed& b) {
+  auto before = [&req](const keyed& a, const keyed& b) {
     if (a.key != b.key)
       return req.descending ? a.key > b.key : a.key < b.key;
     return a.pid < b.pid;
   };
-  std::partial_sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(end), keys.end(),
-                    before);
-  std::unordered_map<std::uint64_t, std::size_t> wanted;
-  for (auto i = req.offset; i < end; ++i)
-    wanted.emplace(keys[i].pid, i - req.offset);
-  page.rows.resize(end - req.offset);
+  auto wanted = req.offset + req.limit;
+  std::vector<keyed> heap;
+  process_page page;
   name_table names;
   visit_processes(n, remember_name(names), [&](server_core& core) {
-    if (auto i = wanted.find(core.id()); i != wanted.end())
-      page.rows[i->second] = row_of(core, names);
+    ++page.total;
+    if (wanted == 0)
+      return true;
+    auto p = core.read_probe();
+    keyed entry{key_of(core.id(), p, req.sort), core.id(), p};
+    if (heap.size() < wanted) {
+      heap.push_back(entry);
+      std::push_heap(heap.begin(), heap.end(), before);
+    } else if (before(entry, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), before);
+      heap.back() = entry;
+      std::push_heap(heap.begin(), heap.end(), before);
+    }
     return true;
   });
-  // A process that exited between the walks leaves an empty row: drop it.
-  std::erase_if(page.rows, [](const process_row& r) { return r.pid == 0; });
+  std::sort_heap(heap.begin(), heap.end(), before);
+  for (auto i = req.offset; i < heap.size(); ++i)
+    page.rows.push_back(row_of(heap[i].pid, heap[i].seen, names));
   return page;
 }
 
@@ -142,6 +196,8 @@ bool parse_sort_key(std::string_view text, sort_key& out) {
     out = sort_key::handled;
   else if (text == "mailbox")
     out = sort_key::mailbox;
+  else if (text == "memory")
+    out = sort_key::memory;
   else
     return false;
   return true;

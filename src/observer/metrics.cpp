@@ -1,6 +1,6 @@
-#include "views.hpp"
+#include "observer/views.hpp"
 
-#include "json.hpp"
+#include "observer/prometheus.hpp"
 
 #include "otp/observer/node_figures.hpp"
 
@@ -11,12 +11,6 @@
 namespace otp::observer::detail {
 
 namespace {
-
-using out_it = std::back_insert_iterator<std::string>;
-
-void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-  fmt::format_to(out_it{out}, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-}
 
 template <class T>
 void gauge(std::string& out, std::string_view name, std::string_view help, T value) {
@@ -98,9 +92,10 @@ void supervisor_metrics(std::string& out, node& n, const restart_stats& stats) {
 
 }  // namespace
 
-std::string metrics_text(node& n, const restart_stats& stats) {
+std::string metrics_text(node& n, const restart_stats& stats, scheduler_load& load) {
   std::string out;
   process_metrics(out, n);
+  node_metrics(out, n, load);
   supervisor_metrics(out, n, stats);
   return out;
 }

@@ -1,6 +1,6 @@
-#include "actions.hpp"
+#include "observer/actions.hpp"
 
-#include "views.hpp"
+#include "observer/views.hpp"
 
 #include "otp/observer/process_list.hpp"
 #include "otp/process.hpp"

@@ -12,6 +12,8 @@ function api(path) {
 }
 
 /** An element with attributes and children (strings become text: nothing is parsed as HTML). */
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -122,9 +124,10 @@ function drawProcesses(page) {
   const rows = page.processes.map((p) => {
     const tr = el("tr", { "data-pid": p.pid },
       el("td", { class: "pid num" }, p.pid), el("td", { class: "name" }, p.name),
-      el("td", { class: "kind" }, p.kind),
+      el("td", { class: "kind" }, p.kind), el("td", { class: "module" }, p.module),
       el("td", { class: "mailbox num" }, p.mailbox === null ? "–" : String(p.mailbox)),
-      el("td", { class: "handled num" }, String(p.handled)), el("td", { class: "state" }, p.state));
+      el("td", { class: "handled num" }, String(p.handled)),
+      el("td", { class: "memory num" }, kib(p.memory)), el("td", { class: "state" }, p.state));
     tr.addEventListener("click", () => openProcess(p.pid));
     return tr;
   });
@@ -180,7 +183,6 @@ async function openProcess(pid) {
   await loadDetail();
 }
 
-const unknown = "not known: the runtime keeps them inside the process";
 
 async function loadDetail() {
   const pid = opened;
@@ -196,7 +198,7 @@ async function loadDetail() {
   }
   for (const [k, v] of Object.entries(p)) {
     if (k === "state" && "module" in p) continue;
-    const shown = v === null ? (k === "links" || k === "monitors" ? unknown : "–") : String(v);
+    const shown = v === null ? "–" : Array.isArray(v) ? (v.length ? v.join(", ") : "none") : String(v);
     fields.append(el("dt", {}, k), el("dd", { "data-field": k }, shown));
   }
   $("#detail-state").textContent =
@@ -228,17 +230,35 @@ for (const b of document.querySelectorAll(".actions button")) {
 // -- node ---------------------------------------------------------------------------------
 
 const bytes = (n) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+const orDash = (v, f = String) => (v === null || v === undefined ? "–" : f(v));
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+function drawRows(table, rows) {
+  $(`#${table} tbody`).replaceChildren(...rows.map((cells) =>
+    el("tr", {}, ...cells.map((c, i) => el("td", { class: i ? "num" : "" }, String(c))))));
+}
+
+function drawPeersAndListeners(figures) {
+  const d = figures.distribution;
+  drawRows("peers", (d ? d.nodes : []).map((n) => [n.name, n.via, seconds(n.connected_ms),
+    orDash(n.bytes_in, kib), orDash(n.bytes_out, kib), orDash(n.last_heard_ms, seconds), n.tick]));
+  drawRows("listeners", (figures.listeners || []).map((l) => [l.name, l.connections,
+    l.free_acceptors, l.max_connections, l.accepted, l.refused]));
+}
 
 function drawFigures(figures) {
   const rows = [
     ["processes", figures.processes.toLocaleString("en")],
     ["scheduler threads", figures.scheduler_threads],
+    ["scheduler utilisation", figures.scheduler_utilisation.map((u) => `${(u * 100).toFixed(0)} %`).join(" · ")],
+    ["distribution", figures.distribution ? `${figures.distribution.self}, tick ${seconds(figures.distribution.tick_time_ms)}` : "not running"],
     ["resident memory", bytes(figures.resident_bytes)],
     ["virtual memory", bytes(figures.virtual_bytes)],
     ["heap in use", bytes(figures.heap_in_use_bytes)],
     ["registered names", figures.registered],
   ];
   $("#figures").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { "data-figure": k }, String(v))]));
+  drawPeersAndListeners(figures);
 }
 
 // -- live updates -------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+#pragma once
+
+// What the layers above the runtime report about a node to whoever watches it (the observer),
+// without the watcher linking them: distribution its connected nodes, the socket server its
+// listeners. A layer sets its reporter while it runs on the node and clears it when it stops;
+// a reporter runs on the watcher's thread, must not block, and reads only what is safe there.
+
+#include "otp/node.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace otp::detail {
+
+/// A connected node. The figures the carrier cannot give are empty (a Unix socket keeps no
+/// byte counts or receive times).
+struct peer_report {
+  std::string name = {};
+  std::string via = {};  ///< the carrier: tcp or uds
+  std::chrono::milliseconds connected_for{0};
+  std::optional<std::uint64_t> bytes_in = {};   ///< received since the connection opened
+  std::optional<std::uint64_t> bytes_out = {};  ///< sent and acknowledged
+  /// Since the peer last sent anything (ticks included): past tick_time, it is dropped.
+  std::optional<std::chrono::milliseconds> last_heard = {};
+};
+
+struct dist_report {
+  std::string self = {};
+  std::chrono::milliseconds tick_time{0};
+  std::vector<peer_report> peers = {};
+};
+
+/// A listener of the socket server. None is reported yet: the net layer is to set its
+/// reporter (`set_listener_reporter`).
+struct listener_report {
+  std::string name = {};
+  std::size_t connections = 0;
+  std::size_t free_acceptors = 0;
+  std::size_t max_connections = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;  ///< at max_connections
+};
+
+using dist_reporter = std::function<dist_report()>;
+using listener_reporter = std::function<std::vector<listener_report>()>;
+
+/// Sets (or, given an empty function, clears) the node's reporter; thread-safe.
+void set_dist_reporter(const node& n, dist_reporter f);
+void set_listener_reporter(const node& n, listener_reporter f);
+
+/// Nothing while no reporter is set (distribution not running).
+std::optional<dist_report> report_dist(const node& n);
+std::vector<listener_report> report_listeners(const node& n);
+
+}  // namespace otp::detail

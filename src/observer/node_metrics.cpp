@@ -1,0 +1,94 @@
+// /metrics' node series: scheduler utilisation, distribution, listeners.
+
+#include "observer/prometheus.hpp"
+#include "observer/views.hpp"
+
+#include "otp/detail/node_reports.hpp"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+namespace otp::observer::detail {
+
+namespace {
+
+void scheduler_metrics(std::string& out, node& n, scheduler_load& load) {
+  const auto& s = load.read(n);
+  header(out, "otp_scheduler_utilisation", "gauge",
+         "Busy fraction of each scheduler thread over the last interval (1 s or more).");
+  for (std::size_t i = 0; i < s.busy.size(); ++i)
+    labelled(out, "otp_scheduler_utilisation", "thread", fmt::format("{}", i),
+             fmt::format("{:.4f}", s.busy[i]));
+  header(out, "otp_scheduler_busy_seconds_total", "counter",
+         "Time each scheduler thread spent running processes.");
+  for (std::size_t i = 0; i < s.totals.size(); ++i)
+    labelled(out, "otp_scheduler_busy_seconds_total", "thread", fmt::format("{}", i),
+             fmt::format("{:.6f}", static_cast<double>(s.totals[i].busy.count()) / 1e9));
+}
+
+void dist_metrics(std::string& out, node& n) {
+  auto d = otp::detail::report_dist(n);
+  header(out, "otp_dist_nodes", "gauge", "Connected nodes (0 when distribution is not running).");
+  fmt::format_to(out_it{out}, "otp_dist_nodes {}\n", d ? d->peers.size() : 0);
+  header(out, "otp_dist_received_bytes_total", "counter",
+         "Bytes received from a connected node (TCP carriers; handshake included).");
+  header(out, "otp_dist_sent_bytes_total", "counter",
+         "Bytes sent to a connected node and acknowledged (TCP carriers; handshake included).");
+  header(out, "otp_dist_last_heard_seconds", "gauge",
+         "Time since a connected node last sent anything, ticks included (TCP carriers).");
+  header(out, "otp_dist_tick_late", "gauge",
+         "1 when a connected node has been silent for over half the tick time.");
+  if (!d)
+    return;
+  for (const auto& p : d->peers) {
+    if (p.bytes_in)
+      labelled(out, "otp_dist_received_bytes_total", "node", p.name, *p.bytes_in);
+    if (p.bytes_out)
+      labelled(out, "otp_dist_sent_bytes_total", "node", p.name, *p.bytes_out);
+    if (p.last_heard) {
+      labelled(out, "otp_dist_last_heard_seconds", "node", p.name,
+               static_cast<double>(p.last_heard->count()) / 1e3);
+      labelled(out, "otp_dist_tick_late", "node", p.name,
+               tick_state(p, d->tick_time) == "late" ? 1 : 0);
+    }
+  }
+}
+
+/// Per listener, from the socket server's reporter (otp/detail/node_reports.hpp).
+void listener_metrics(std::string& out, node& n) {
+  auto listeners = otp::detail::report_listeners(n);
+  struct series {
+    std::string_view name, type, help;
+    std::size_t otp::detail::listener_report::*size;
+    std::uint64_t otp::detail::listener_report::*count;
+  };
+  using lr = otp::detail::listener_report;
+  const series all[] = {
+    {"otp_listener_connections", "gauge", "Open connections of a listener.", &lr::connections,
+     nullptr},
+    {"otp_listener_free_acceptors", "gauge", "Acceptors waiting for a connection.",
+     &lr::free_acceptors, nullptr},
+    {"otp_listener_max_connections", "gauge", "A listener's max_connections.", &lr::max_connections,
+     nullptr},
+    {"otp_listener_accepts_total", "counter", "Connections accepted.", nullptr, &lr::accepted},
+    {"otp_listener_refused_total", "counter", "Connections refused at max_connections.", nullptr,
+     &lr::refused},
+  };
+  for (const auto& s : all) {
+    header(out, s.name, s.type, s.help);
+    for (const auto& l : listeners)
+      labelled(out, s.name, "listener", l.name,
+               s.size != nullptr ? static_cast<std::uint64_t>(l.*s.size) : l.*s.count);
+  }
+}
+
+}  // namespace
+
+void node_metrics(std::string& out, node& n, scheduler_load& load) {
+  scheduler_metrics(out, n, load);
+  dist_metrics(out, n);
+  listener_metrics(out, n);
+}
+
+}  // namespace otp::observer::detail
