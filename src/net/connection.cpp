@@ -111,6 +111,7 @@ void connection::attach(const handler_table* table) {
   if (!owner_)
     throw std::logic_error("otp::net: a socket must be attached inside a process");
   owner_addr_ = owner_->address();
+  owner_->note_connection();
   table_ = table;
   last_read_ = stamp(owner_->now());
   if (idle_timeout_.get() != infinity)

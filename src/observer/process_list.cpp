@@ -42,7 +42,7 @@ std::string kind_of(const probe& p, std::string_view module) {
     return "supervisor";
   if (p.plain)
     return "plain";
-  if (p.rebound)  // the socket server's acceptor, turned into its connection's handler
+  if (p.connection)  // a connection's handler: a socket was attached to it
     return "connection";
   return module == "otp::net::detail::acceptor" ? "acceptor" : "gen_server";
 }

@@ -316,8 +316,6 @@ void server_core::bounce_buffered() {
 }
 
 void server_core::bind(std::unique_ptr<server_callbacks> callbacks, std::string name, bool trace) {
-  if (callbacks_)
-    rebound_.store(true, std::memory_order_relaxed);
   module_.store(&callbacks->module(), std::memory_order_relaxed);
   callbacks_ = std::move(callbacks);
   if (!name.empty())
@@ -1494,7 +1492,7 @@ server_core::probe server_core::read_probe() const noexcept {
   p.suspended = suspended_.load(std::memory_order_relaxed);
   // An atomic load of the inbox's head: blocked means empty, and nobody runs the process.
   p.idle = const_cast<server_core*>(this)->mailbox().blocked();
-  p.rebound = rebound_.load(std::memory_order_relaxed);
+  p.connection = connection_.load(std::memory_order_relaxed);
   if (const auto* m = module_.load(std::memory_order_relaxed)) {
     p.module = m->type;
     p.state_bytes = static_cast<std::uint32_t>(m->state_bytes);

@@ -78,6 +78,8 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   // -- start-up: called by the starting thread before the process has run --------------------
 
   void bind(std::unique_ptr<server_callbacks> callbacks, std::string name, bool trace);
+  /// A socket server connection was attached to this process: the observer shows it as one.
+  void note_connection() noexcept { connection_.store(true, std::memory_order_relaxed); }
   /// Records init's result: arms its timeout or queues its continue, and lets the process run.
   void started(action next);
   /// Bounds the mailbox (before the process runs).
@@ -160,9 +162,9 @@ class server_core : public caf::event_based_actor, public process_hook, public w
     bool waiting = false;       ///< parked in a wait (a call from a callback, a receive)
     bool supervisor = false;
     bool plain = false;
-    bool suspended = false;  ///< held by sys::suspend
-    bool idle = false;       ///< no message queued, not running: CAF's mailbox is blocked
-    bool rebound = false;    ///< its callbacks were replaced (an acceptor became a connection)
+    bool suspended = false;   ///< held by sys::suspend
+    bool idle = false;        ///< no message queued, not running: CAF's mailbox is blocked
+    bool connection = false;  ///< it owns a socket server connection (its handler)
     const std::type_info* module = nullptr;  ///< the callbacks' type (static storage)
     std::uint32_t state_bytes = 0;           ///< sizeof the callbacks object (the server's state)
     std::uint32_t parked_bytes = 0;          ///< a parked wait's frames on its stack
@@ -374,7 +376,7 @@ class server_core : public caf::event_based_actor, public process_hook, public w
   std::atomic<std::uint8_t> wait_state_{0};        // idle, waiting, parked, woken
   std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;  // guards the wait's deadlines (cold)
   // For read_probe (the observer), relaxed; here they fill padding before the pointers.
-  std::atomic<bool> rebound_{false};            // written by bind
+  std::atomic<bool> connection_{false};         // written by note_connection
   std::atomic<std::uint32_t> parked_bytes_{0};  // written by a park
   std::unique_ptr<parked_state> parked_;        // the turn parked in a wait, to go on with
   // Made by the process's first call, read by senders once a wait is on: hence atomic.
