@@ -60,8 +60,14 @@ thread_local thread_state this_thread;
 // a thread-local in a register across a call it cannot see into — such as the switch of
 // stacks — so code on a process's stack reaches the thread's state only through this, anew
 // after every switch. One accessor for all three: a turn reaches them twice, not seven times.
-[[gnu::noipa]] thread_state& thread_now() noexcept {
-  return this_thread;
+// Out of line is not enough: a function that only returns a thread-local's address looks
+// `const` to the optimiser (GCC infers it), which then merges the calls on both sides of the
+// switch, and the resumed turn writes the state of the thread it left. The empty asm is an
+// effect the optimiser cannot see through.
+[[gnu::noinline]] thread_state& thread_now() noexcept {
+  auto* state = &this_thread;
+  asm volatile("" : "+r"(state));
+  return *state;
 }
 server_core* get_current() noexcept {
   return thread_now().current;
