@@ -255,6 +255,37 @@ TEST_CASE("a server without init is built from the start arguments") {
   CHECK(gen_server::call(s, get{}) == "hello");
 }
 
+/// A user's server with members named like the hooks of the library's special processes
+/// (supervisor, listener, net_kernel): they are its own members, which the library never calls.
+struct hook_named_members {
+  std::shared_ptr<std::vector<std::string>> log;
+  explicit hook_named_members(std::shared_ptr<std::vector<std::string>> l) : log(std::move(l)) {}
+  int handle_call(const get&) { return 0; }
+  bool defer_stop(const exit_reason&) {
+    log->push_back("defer_stop");
+    return false;
+  }
+  template <class Process>
+  void exiting(Process&, const exit_reason&) {
+    log->push_back("exiting");
+  }
+  void terminate(const exit_reason&) { log->push_back("terminate"); }
+};
+
+TEST_CASE("a member named like a special process's hook is the user's own, never a hook") {
+  otp::test::kit kit;
+  auto log = new_log();
+  auto s = gen_server::start<hook_named_members>(kit.node(), log).value();
+  CHECK(gen_server::call(s, get{}) == 0);
+  REQUIRE(gen_server::stop(s, exit_reason::shutdown()));
+  CHECK(*log == std::vector<std::string>{"terminate"});
+  auto killed = gen_server::start<hook_named_members>(kit.node(), log).value();
+  log->clear();
+  otp::exit(killed, exit_reason::kill());
+  kit.wait_exit(killed);
+  CHECK(log->empty());
+}
+
 TEST_CASE("handle_continue runs right after init and after a reply, before other messages") {
   otp::test::kit kit;
   auto s = gen_server::start<continues>(kit.node()).value();

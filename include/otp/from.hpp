@@ -1,7 +1,7 @@
 #pragma once
 
 #include "otp/detail/box.hpp"
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/pending_reply.hpp"
 
 #include <memory>
 #include <utility>

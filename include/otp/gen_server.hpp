@@ -71,6 +71,10 @@ enum class start_link_mode { none, link, monitor };
 
 node& node_of_current();
 
+/// The gen_server calling `what`; throws when there is none (a plain thread, or a process
+/// started by otp::spawn, which has no callbacks to run a reply in).
+server_core& calling_server(const char* what);
+
 template <class S, class... Args>
 init_result construct_and_init(server_core& core, std::string name, bool trace, Args&&... args) {
   // The callbacks are bound before init runs, so that init can use otp::self(), timers, etc.
@@ -104,7 +108,7 @@ init_result construct_and_init(server_core& core, std::string name, bool trace, 
 
 template <class S, class... Args>
 start_result<S> start_server(node& n, start_link_mode mode, start_options opts, Args&&... args) {
-  auto* parent = server_core::current();
+  auto* parent = process_core::current();
   if (mode == start_link_mode::monitor && !parent)
     throw std::logic_error("gen_server::start_monitor needs a calling process");
   // Spawned lazily: the process runs only once init has returned (see server_core::started).
@@ -126,7 +130,7 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
   core->bound_init(opts.timeout, parent);
   init_result result = ok();
   {
-    server_core::scope scope{core};
+    process_core::scope scope{core};
     try {
       result =
         construct_and_init<S>(*core, std::move(opts.name), opts.trace, std::forward<Args>(args)...);
@@ -159,7 +163,8 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
     return unexpected{start_error{start_error::kind::init_failed, result.reason()}};
   }
   if (parent && mode == start_link_mode::link) {
-    if (!parent->is_supervisor())
+    // A supervisor keeps its children in its own table (see server_core::mark_supervisor).
+    if (auto* sup = server_core::of(parent); !sup || !sup->is_supervisor())
       parent->link_to(handle);
     core->set_parent(parent->address());
   } else if (parent && mode == start_link_mode::monitor) {
@@ -303,7 +308,7 @@ void cast(const server_ref<S>& server, T&& request) {
   if (msg.empty())
     return;  // a type not exposed to other nodes: dropped, like a cast to a dead server
   auto* dest = caf::actor_cast<caf::abstract_actor*>(server.actor());
-  auto* self = detail::server_core::current();
+  auto* self = detail::process_core::current();
   auto sender = self ? caf::strong_actor_ptr{self->ctrl()} : nullptr;
   detail::clear_send_refusal();
   dest->enqueue(
@@ -319,9 +324,7 @@ template <class S, class T, class F>
 void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply) {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
   using R = detail::call_reply_t<S, T>;
-  auto* self = detail::server_core::current();
-  if (!self)
-    throw std::logic_error("gen_server::async_call needs a calling process");
+  auto* self = &detail::calling_server("gen_server::async_call");
   auto dest = server.actor();
   auto msg = detail::request_message<S, true>(dest, std::forward<T>(request));
   if (msg.empty()) {

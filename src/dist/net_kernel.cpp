@@ -30,7 +30,7 @@ namespace {
 constexpr std::uint16_t basp_port = 4369;
 
 otp::detail::server_core& core() {
-  return *otp::detail::server_core::current();
+  return otp::detail::server_core::running();
 }
 
 otp::logger& log() {

@@ -5,6 +5,7 @@
 #include "dist/peer_table.hpp"
 
 #include "otp/callback_result.hpp"
+#include "otp/detail/special_process.hpp"
 #include "otp/dist/dist_error.hpp"
 #include "otp/dist/events.hpp"
 #include "otp/expected.hpp"
@@ -97,7 +98,7 @@ struct kernel_config {
 /// Erlang's net_kernel: the process that owns this node's connections. It admits and
 /// dials through the carrier layer, hands finished handshakes to CAF's BASP broker, watches
 /// each peer's kernel (its down is the nodedown) and tells subscribers.
-class net_kernel {
+class net_kernel : public otp::detail::special_process {
  public:
   using remote_requests = otp::types<kernel_whereis, kernel_hello>;
   /// Waiters of an outgoing connection the peer refused as a duplicate: the peer's own
@@ -125,7 +126,7 @@ class net_kernel {
   void handle_info(recheck& r);
   void handle_info(down& d);
 
-  void exiting(otp::detail::server_core& core, const exit_reason& reason);
+  void exiting(otp::detail::server_core& core, const exit_reason& reason) override;
 
  private:
   struct peer {

@@ -4,6 +4,7 @@
 
 #include "net/connections_sup.hpp"
 #include "net/listener_owner.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
@@ -18,16 +19,16 @@
 namespace otp::net::detail {
 
 namespace asio = boost::asio;
-using otp::detail::server_core;
+using otp::detail::process_core;
 
 acceptor::acceptor(std::shared_ptr<listener_shared> shared, std::size_t slot)
   : task_(std::make_shared<accept_task>(std::move(shared), slot)) {}
 
 void acceptor::init() {
-  task_->arm(*server_core::current());
+  task_->arm(*process_core::current());
 }
 
-void accept_task::arm(server_core& self) {
+void accept_task::arm(process_core& self) {
   if (armed_)
     return;
   auto& sockets = shared_->sockets;
@@ -47,7 +48,7 @@ void accept_task::arm(server_core& self) {
     });
 }
 
-void accept_task::run(server_core& self, std::uint32_t event) {
+void accept_task::run(process_core& self, std::uint32_t event) {
   if (event == rearm) {
     arm(self);
     return;
@@ -72,7 +73,7 @@ void accept_task::run(server_core& self, std::uint32_t event) {
   hand_over(self, std::move(*slot->socket));
 }
 
-void accept_task::back_off(server_core& self, const boost::system::error_code& error) {
+void accept_task::back_off(process_core& self, const boost::system::error_code& error) {
   // Wait (accept_backoff: EMFILE would spin), and say so once per episode.
   shared_->accept_errors.fetch_add(1, std::memory_order_relaxed);
   bool first = !backoff_.backing_off();
@@ -85,7 +86,7 @@ void accept_task::back_off(server_core& self, const boost::system::error_code& e
                          otp::detail::task_ref{weak_from_this(), rearm});
 }
 
-void accept_task::hand_over(server_core& self, stream_socket peer) {
+void accept_task::hand_over(process_core& self, stream_socket peer) {
   // The owner first: its replacement acceptor starts while this one hands over.
   gen_server::cast(server_ref<listener_owner>{owner_},
                    listener_owner::accepted{self.pid_of_self()});
@@ -99,30 +100,33 @@ void accept_task::hand_over(server_core& self, stream_socket peer) {
   supervisor::async_start_child(
     connections_, [](const expected<otp::pid, sup_error>&) {},
     accepted_socket{std::move(conn), owner_});
-  self.stop_with(exit_reason::normal());
+  static_cast<otp::detail::server_core&>(self).stop_with(exit_reason::normal());  // a gen_server
 }
 
 // -- shared tasks ----------------------------------------------------------------------------
 
 namespace {
 
-bool is_acceptor(server_core& self) {
-  auto* callbacks = self.callbacks();
-  return callbacks && callbacks->tag() == &otp::detail::server_tag<acceptor>;
+acceptor* as_acceptor(process_core& self) {
+  auto* server = otp::detail::server_core::of(&self);
+  auto* callbacks = server ? server->callbacks() : nullptr;
+  if (!callbacks || callbacks->tag() != &otp::detail::server_tag<acceptor>)
+    return nullptr;
+  return static_cast<acceptor*>(callbacks->state());
 }
 
 class rearm_impl final : public otp::detail::process_task {
  public:
-  void run(server_core& self, std::uint32_t) override {
-    if (is_acceptor(self))
-      static_cast<acceptor*>(self.callbacks()->state())->rearm(self);
+  void run(process_core& self, std::uint32_t) override {
+    if (auto* a = as_acceptor(self))
+      a->rearm(self);
   }
 };
 
 class draining_impl final : public otp::detail::process_task {
  public:
   explicit draining_impl(const handler_table* table) : table_(table) {}
-  void run(server_core& self, std::uint32_t) override {
+  void run(process_core& self, std::uint32_t) override {
     net::draining msg;
     table_->draining(self, msg);
   }

@@ -31,12 +31,12 @@ class accept_task final : public otp::detail::process_task,
       slot_(slot) {}
 
   /// Starts an accept unless one is pending or the listen socket is closed (suspended).
-  void arm(otp::detail::server_core& self);
-  void run(otp::detail::server_core& self, std::uint32_t event) override;
+  void arm(otp::detail::process_core& self);
+  void run(otp::detail::process_core& self, std::uint32_t event) override;
 
  private:
-  void hand_over(otp::detail::server_core& self, stream_socket peer);
-  void back_off(otp::detail::server_core& self, const boost::system::error_code& error);
+  void hand_over(otp::detail::process_core& self, stream_socket peer);
+  void back_off(otp::detail::process_core& self, const boost::system::error_code& error);
 
   std::shared_ptr<listener_shared> shared_;
   // The owner and the connections' supervisor when this acceptor started: the acceptors are
@@ -54,7 +54,7 @@ class acceptor {
  public:
   acceptor(std::shared_ptr<listener_shared> shared, std::size_t slot);
   void init();
-  void rearm(otp::detail::server_core& self) { task_->arm(self); }
+  void rearm(otp::detail::process_core& self) { task_->arm(self); }
 
  private:
   std::shared_ptr<accept_task> task_;

@@ -2,7 +2,7 @@
 
 #include "net/io_executor.hpp"
 
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
 
@@ -28,7 +28,7 @@
 namespace otp::net::detail {
 
 namespace asio = boost::asio;
-using otp::detail::server_core;
+using otp::detail::process_core;
 using otp::detail::task_ref;
 
 namespace {
@@ -61,7 +61,7 @@ void notify(const caf::actor_addr& owner, std::shared_ptr<otp::detail::process_t
   if (executor != nullptr) {
     // On an I/O thread and the process idle (the usual case for a readiness): run the task
     // here and now, without a mailbox element and a resume around it.
-    auto* core = static_cast<server_core*>(caf::actor_cast<caf::abstract_actor*>(ptr));
+    auto* core = static_cast<process_core*>(caf::actor_cast<caf::abstract_actor*>(ptr));
     if (executor->run([&] { return core->run_if_idle(*task, event, executor); }))
       return;
   }
@@ -107,7 +107,7 @@ connection::~connection() {
 }
 
 void connection::attach(const handler_table* table) {
-  owner_ = server_core::current();
+  owner_ = process_core::current();
   if (!owner_)
     throw std::logic_error("otp::net: a socket must be attached inside a process");
   owner_addr_ = owner_->address();
@@ -120,7 +120,7 @@ void connection::attach(const handler_table* table) {
 
 // -- events from the I/O threads, run in the owning process ---------------------------------
 
-void connection::run(server_core& self, std::uint32_t event) {
+void connection::run(process_core& self, std::uint32_t event) {
   switch (event & 0xf) {
     case readable:
       read_armed_ = false;
@@ -135,7 +135,7 @@ void connection::run(server_core& self, std::uint32_t event) {
         recv_pending_ = false;
         net::error e{id_, net_error{net_error::kind::timeout, "recv"}};
         if (!table_->error(self, e))
-          self.stop_with(exit_reason::shutdown(to_string(e.reason)));
+          self.exit_now(exit_reason::shutdown(to_string(e.reason)));
       }
       break;
     case idle_check:
@@ -174,7 +174,7 @@ expected<bool, net_error> connection::read_available() {
   return got;
 }
 
-void connection::on_readable(server_core& self) {
+void connection::on_readable(process_core& self) {
   if (closed_)
     return;
   if (auto r = read_available(); !r) {
@@ -237,11 +237,11 @@ bool connection::consume_permit() noexcept {
   }
 }
 
-void connection::deliver_ready(server_core& self) {
+void connection::deliver_ready(process_core& self) {
   if (delivering_ || closed_)
     return;
   delivering_ = true;
-  while (!closed_ && !self.stopping() && wants_packet()) {
+  while (!closed_ && !self.is_stopping() && wants_packet()) {
     std::optional<std::string> frame;
     if (recv_pending_ && recv_length_ > 0 && decoder_.config().packet == packet::raw) {
       frame = decoder_.take_exact(recv_length_);
@@ -263,13 +263,13 @@ void connection::deliver_ready(server_core& self) {
       self.home().logger().log(log_level::warning, "unexpected_message",
                                "{} received net::data but has no handle_info for it",
                                self.display_name());
-    if (now_passive && !closed_ && !self.stopping()) {
+    if (now_passive && !closed_ && !self.is_stopping()) {
       net::passive p{id_};
       table_->passive(self, p);
     }
   }
   delivering_ = false;
-  if (closed_ || self.stopping())
+  if (closed_ || self.is_stopping())
     return;
   if (eof_) {
     if (wants_packet())
@@ -280,15 +280,15 @@ void connection::deliver_ready(server_core& self) {
     arm_read();
 }
 
-void connection::deliver_closed(server_core& self) {
+void connection::deliver_closed(process_core& self) {
   // The peer closed its side: what we still had queued may yet reach it (a half-close).
   close();
   net::closed c{id_};
   if (!table_->closed(self, c))
-    self.stop_with(exit_reason::normal());
+    self.exit_now(exit_reason::normal());
 }
 
-void connection::fail(server_core& self, net_error reason, bool close_socket) {
+void connection::fail(process_core& self, net_error reason, bool close_socket) {
   if (close_socket)
     close();
   auto level = reason.what == net_error::kind::timeout ? log_level::info : log_level::warning;
@@ -296,10 +296,10 @@ void connection::fail(server_core& self, net_error reason, bool close_socket) {
                            reason);
   net::error e{id_, std::move(reason)};
   if (!table_->error(self, e))
-    self.stop_with(exit_reason::shutdown(to_string(e.reason)));
+    self.exit_now(exit_reason::shutdown(to_string(e.reason)));
 }
 
-void connection::on_idle_check(server_core& self) {
+void connection::on_idle_check(process_core& self) {
   if (closed_ || idle_timeout_.get() == infinity)
     return;
   auto idle = since(last_read_, self.now());
@@ -309,7 +309,7 @@ void connection::on_idle_check(server_core& self) {
     post_self_after(idle_timeout_.get() - idle, idle_check);
 }
 
-void connection::watch_partial_frame(server_core& self, bool partial) {
+void connection::watch_partial_frame(process_core& self, bool partial) {
   if (frame_timeout_.get() == infinity)
     return;
   if (!partial) {
@@ -325,7 +325,7 @@ void connection::watch_partial_frame(server_core& self, bool partial) {
   }
 }
 
-void connection::on_frame_check(server_core& self) {
+void connection::on_frame_check(process_core& self) {
   // A slow-drip peer (a byte every few hundred ms) keeps a connection from ever being idle:
   // only a deadline on each frame closes it.
   frame_check_armed_ = false;
@@ -432,7 +432,7 @@ expected<void, net_error> connection::send(std::string_view payload) {
   return {};
 }
 
-void connection::on_writable(server_core& self) {
+void connection::on_writable(process_core& self) {
   if (closed_ || queued() == 0)
     return;
   boost::system::error_code ec;

@@ -79,7 +79,7 @@ class connection final : public otp::detail::process_task,
 
   /// Binds the connection to the calling process, whose handler gets the events.
   void attach(const handler_table* table);
-  void run(otp::detail::server_core& self, std::uint32_t event) override;
+  void run(otp::detail::process_core& self, std::uint32_t event) override;
 
   bool is_open() const noexcept { return !closed_; }
   socket_id id() const noexcept { return id_; }
@@ -121,22 +121,22 @@ class connection final : public otp::detail::process_task,
   void arm_write();
   void post_self(std::uint32_t event);
   void post_self_after(timeout delay, std::uint32_t event);
-  void on_readable(otp::detail::server_core& self);
-  void on_writable(otp::detail::server_core& self);
-  void deliver_ready(otp::detail::server_core& self);
-  void deliver_closed(otp::detail::server_core& self);
-  void fail(otp::detail::server_core& self, net_error reason, bool close_socket = true);
-  void on_idle_check(otp::detail::server_core& self);
+  void on_readable(otp::detail::process_core& self);
+  void on_writable(otp::detail::process_core& self);
+  void deliver_ready(otp::detail::process_core& self);
+  void deliver_closed(otp::detail::process_core& self);
+  void fail(otp::detail::process_core& self, net_error reason, bool close_socket = true);
+  void on_idle_check(otp::detail::process_core& self);
   /// After a read: starts the deadline of a frame begun and not finished, ends a finished one's.
-  void watch_partial_frame(otp::detail::server_core& self, bool partial);
-  void on_frame_check(otp::detail::server_core& self);
+  void watch_partial_frame(otp::detail::process_core& self, bool partial);
+  void on_frame_check(otp::detail::process_core& self);
   /// Counts the bytes this connection holds in the listener's total; false when it must go.
   bool account_buffered() noexcept;
   bool linger() noexcept;
 
   std::shared_ptr<io_pool> pool_;  // outlives the socket
   stream_socket socket_;
-  otp::detail::server_core* owner_ = nullptr;
+  otp::detail::process_core* owner_ = nullptr;
   caf::actor_addr owner_addr_;
   const handler_table* table_ = nullptr;
   socket_id id_;

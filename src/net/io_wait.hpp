@@ -1,6 +1,6 @@
 #pragma once
 
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/detail/waiting_process.hpp"
 #include "otp/timeout.hpp"
 
@@ -99,7 +99,7 @@ class io_deadline {
 
  private:
   static caf::actor_clock::time_point now() {
-    if (auto* self = otp::detail::server_core::current())
+    if (auto* self = otp::detail::process_core::current())
       return self->now();
     return std::chrono::steady_clock::now();
   }

@@ -10,7 +10,7 @@
 #include "net/io_pool.hpp"
 #include "net/io_wait.hpp"
 #include "net/listen_socket.hpp"
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/logger.hpp"
 #include "otp/net/listener.hpp"
 #include "otp/node.hpp"
@@ -48,7 +48,7 @@ struct listen_socket::impl {
 namespace {
 
 namespace asio = boost::asio;
-using otp::detail::server_core;
+using otp::detail::process_core;
 
 // -- the events of an accepted socket go to its owner's mailbox -------------------------------
 
@@ -56,7 +56,7 @@ using otp::detail::server_core;
 /// process, as an Erlang port's go to its controlling process (a plain process receives them
 /// with `otp::receive`, a gen_server in `handle_info`).
 template <class T>
-bool to_mailbox(server_core& self, T& msg) {
+bool to_mailbox(process_core& self, T& msg) {
   otp::send(self.pid_of_self(), std::move(msg));
   return true;
 }
@@ -88,7 +88,7 @@ socket make_socket(listen_socket::impl& ls, detail::stream_socket peer) {
     peer.set_option(asio::ip::tcp::no_delay(true), ignored);
   }
   socket result{std::make_shared<detail::connection>(ls.io, std::move(peer), ls.connection)};
-  if (server_core::current())
+  if (process_core::current())
     detail::attach(result, &mailbox_table);
   return result;
 }
@@ -152,7 +152,7 @@ expected<listen_socket, net_error> listen(node& n, listen_options opts) {
                                                 .send_queue_limit = opts.send_queue_limit,
                                                 .linger = opts.linger};
   impl->nodelay = opts.nodelay;
-  if (auto* self = server_core::current()) {
+  if (auto* self = process_core::current()) {
     // Owned by the process: it closes when the process exits, as a port with its owner.
     std::weak_ptr<listen_socket::impl> weak = impl;
     self->attach_functor([weak](const caf::error&) {
@@ -164,7 +164,7 @@ expected<listen_socket, net_error> listen(node& n, listen_options opts) {
 }
 
 expected<listen_socket, net_error> listen(listen_options opts) {
-  auto* self = server_core::current();
+  auto* self = process_core::current();
   if (!self)
     throw std::logic_error("otp::net::listen(opts) outside a process: pass the node");
   return listen(self->home(), std::move(opts));

@@ -3,6 +3,7 @@
 #include "net/listener_shared.hpp"
 #include "otp/callback_result.hpp"
 #include "otp/child_spec.hpp"
+#include "otp/detail/special_process.hpp"
 #include "otp/from.hpp"
 #include "otp/messages.hpp"
 #include "otp/pid.hpp"
@@ -24,7 +25,7 @@ namespace otp::net::detail {
 /// replacement for each that accepts, counts connections and enforces `max_connections`.
 /// It counts the connections' exits through their supervisor (observe_child_exits) rather
 /// than a monitor of its own on each.
-class listener_owner {
+class listener_owner : public otp::detail::special_process {
  public:
   /// Cast by an acceptor that accepted a connection.
   struct accepted {
@@ -66,7 +67,7 @@ class listener_owner {
   /// Any exit, kill included: close the listen sockets now, so that the connections'
   /// shutdown (next in the listener's stop) happens with new clients already refused, and a
   /// restarted listener can bind the same address.
-  void exiting(otp::detail::server_core& self, const exit_reason& reason);
+  void exiting(otp::detail::server_core& self, const exit_reason& reason) override;
 
  private:
   void counted(std::size_t live);

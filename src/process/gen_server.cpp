@@ -4,10 +4,23 @@
 
 #include "otp/detail/caf_error.hpp"
 
+#include <fmt/format.h>
+
 namespace otp::detail {
 
+server_core& calling_server(const char* what) {
+  if (auto* self = server_core::current())
+    return *self;
+  if (process_core::current())
+    throw std::logic_error(fmt::format(
+      "{} needs a gen_server: a process started by otp::spawn makes the blocking call, which "
+      "parks it",
+      what));
+  throw std::logic_error(fmt::format("{} needs a calling process", what));
+}
+
 node& node_of_current() {
-  auto* self = server_core::current();
+  auto* self = process_core::current();
   if (!self)
     throw std::logic_error("no node given and no calling process to take it from");
   return self->home();

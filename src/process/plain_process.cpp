@@ -34,32 +34,33 @@ bool is_atom(const caf::type_erased_tuple& xs, caf::atom_value a) {
 
 }  // namespace
 
-plain_process::plain_process(caf::actor_config& cfg) : server_core(cfg) {}
+plain_process::plain_process(caf::actor_config& cfg) : process_core(cfg, false) {}
 
 void plain_process::start() {
-  started(action{});
+  begin_running();
   caf::anon_send(caf::actor_cast<caf::actor>(ctrl()), plain_start_atom::value);
 }
 
 plain_process* plain_process::current() noexcept {
-  return dynamic_cast<plain_process*>(server_core::current());
+  auto* self = process_core::current();
+  return self && !self->is_server() ? static_cast<plain_process*>(self) : nullptr;
 }
 
 caf::behavior plain_process::make_behavior() {
-  // Never consulted (`consume` takes every message), but a process without a behaviour
+  // Never consulted (`handle` takes every message), but a process without a behaviour
   // would be terminated by CAF as done.
   return {[](plain_wake_atom) {}};
 }
 
 caf::resumable::resume_result plain_process::resume(caf::execution_unit* ctx,
                                                     std::size_t max_throughput) {
-  // On the thread's stack: the function's stack is entered from `consume`, when a message
+  // On the thread's stack: the function's stack is entered from `handle`, when a message
   // lets it go on.
   quiet_caf_logger();
   return caf::event_based_actor::resume(ctx, max_throughput);
 }
 
-caf::invoke_message_result plain_process::consume(caf::mailbox_element& x) {
+caf::invoke_message_result plain_process::handle(caf::mailbox_element& x) {
   if (finished_)
     return caf::invoke_message_result::consumed;
   if (x.mid.is_response())  // the reply to a call that gave up waiting for it
@@ -169,7 +170,7 @@ exit_reason reason_of(const std::exception_ptr& error, bool& unexpected) {
 
 }  // namespace
 
-std::uint8_t plain_process::run_body(server_core& self, std::uintptr_t) {
+std::uint8_t plain_process::run_body(process_core& self, std::uintptr_t) {
   auto& p = static_cast<plain_process&>(self);
   return p.end_function(run_function(*p.body_));
 }
@@ -238,7 +239,7 @@ void plain_process::on_exit() {
         m.sender->enqueue(ctrl(), m.id.response_id(),
                           caf::make_message(caf::make_error(caf::sec::request_receiver_down)),
                           context());
-  server_core::on_exit();
+  process_core::on_exit();
 }
 
 void plain_process::report_error(const exit_reason& reason) {
@@ -254,7 +255,7 @@ int receive_next(receive_matcher match, const void* clauses, timeout t, caf::mes
 }
 
 pid spawn_process(node* n, std::unique_ptr<process_body> body, spawn_mode mode) {
-  auto* parent = server_core::current();
+  auto* parent = process_core::current();
   if (mode != spawn_mode::plain && !parent)
     throw std::logic_error("otp::spawn_link and otp::spawn_monitor need a calling process");
   if (!n && !parent)

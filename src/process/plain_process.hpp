@@ -1,6 +1,6 @@
 #pragma once
 
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/receive.hpp"
 #include "otp/spawn.hpp"
 
@@ -15,11 +15,11 @@ namespace otp::detail {
 /// for messages, which the process keeps in arrival order (its save queue) until a receive
 /// takes them.
 ///
-/// Every message reaches `consume` on the scheduler thread's own stack, where it is kept, and
+/// Every message reaches `handle` on the scheduler thread's own stack, where it is kept, and
 /// goes on with the function's stack when the message ends the wait it is parked in. Whatever
 /// ends a wait (a message, a reply, a timer, an exit signal) runs the process through its
 /// mailbox, so only one thread ever runs it.
-class plain_process final : public server_core {
+class plain_process final : public process_core {
  public:
   explicit plain_process(caf::actor_config& cfg);
 
@@ -35,13 +35,12 @@ class plain_process final : public server_core {
   static plain_process* current() noexcept;
 
   caf::behavior make_behavior() override;
-  caf::invoke_message_result consume(caf::mailbox_element& x) override;
-  using server_core::consume;
   resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
   void on_exit() override;
-  bool runs_reply_callbacks() const noexcept override { return false; }
+  void exit_now(const exit_reason& reason) override { die(reason); }
 
  protected:
+  caf::invoke_message_result handle(caf::mailbox_element& x) override;
   void schedule_woken() override;
 
  private:
@@ -52,7 +51,7 @@ class plain_process final : public server_core {
     caf::message_id id;
   };
 
-  static std::uint8_t run_body(server_core& self, std::uintptr_t);
+  static std::uint8_t run_body(process_core& self, std::uintptr_t);
   /// After the function: its exit reason, its captures gone, the process ended.
   [[gnu::noinline]] std::uint8_t end_function(const std::exception_ptr& error);
   void keep(caf::message content, caf::strong_actor_ptr sender = {}, caf::message_id id = {});

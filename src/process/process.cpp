@@ -2,8 +2,8 @@
 
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/exit_request.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/detail/send_refusal.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/detail/start_deadline.hpp"
 #include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
@@ -26,8 +26,8 @@ namespace otp {
 
 namespace {
 
-detail::server_core& current(const char* what) {
-  auto* self = detail::server_core::current();
+detail::process_core& current(const char* what) {
+  auto* self = detail::process_core::current();
   if (!self)
     throw std::logic_error(std::string{what} + " must be called from a caf-otp process");
   return *self;
@@ -77,7 +77,7 @@ bool trap_exit(bool on) {
 void exit(const pid& p, exit_reason reason) {
   if (!p)
     return;
-  auto* self = detail::server_core::current();
+  auto* self = detail::process_core::current();
   // Erlang ignores another process's `normal` signal, but one a process sends itself ends it
   // (unless it traps exits): at once, without terminate, as any untrapped signal. Only on the
   // process's own stack: an init runs on its starter's.
@@ -143,7 +143,7 @@ void throw_if_send_refused() {
 void send_message(const pid& dest, caf::message msg) {
   if (!dest)
     return;
-  auto* self = server_core::current();
+  auto* self = process_core::current();
   auto sender = self ? self->ctrl() : nullptr;
   clear_send_refusal();
   dest.actor()->enqueue(std::move(sender), caf::make_message_id(), std::move(msg),
@@ -154,7 +154,7 @@ void send_message(const pid& dest, caf::message msg) {
 void send_message_after(timeout delay, const pid& dest, caf::message msg) {
   if (!dest)
     return;
-  auto* self = server_core::current();
+  auto* self = process_core::current();
   auto& clock = dest.actor()->home_system().clock();
   auto sender = self ? self->ctrl() : nullptr;
   clock.schedule_message(
@@ -168,7 +168,7 @@ namespace otp {
 
 namespace {
 
-bool runs_in_virtual_time(detail::server_core& self) {
+bool runs_in_virtual_time(detail::process_core& self) {
   return dynamic_cast<caf::scheduler::test_coordinator*>(&self.home_system().scheduler());
 }
 
@@ -180,7 +180,7 @@ void sleep(timeout t) {
   if (auto* waiter = detail::waiting_process::current()) {
     waiter->prepare_wait();
     waiter->suspend(left == infinity ? infinity : std::max(left, timeout{1}));
-  } else if (auto* self = detail::server_core::current(); self && runs_in_virtual_time(*self)) {
+  } else if (auto* self = detail::process_core::current(); self && runs_in_virtual_time(*self)) {
     // A test thread running a process's code (an init started from a test): virtual time.
     detail::drive_until(
       self->home_system(), [] { return false; }, left);

@@ -5,7 +5,7 @@
 #include "runtime/exit_watch.hpp"
 
 #include "otp/detail/caf_error.hpp"
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/detail/start_deadline.hpp"
 #include "otp/detail/waiting_process.hpp"
 
@@ -61,15 +61,15 @@ std::atomic<std::uint64_t> request_counter{0};
 /// A call on a process's stack to a server on its node: the process itself is the reply
 /// address, and the wait parks it. (A remote server is monitored for the call: that takes a
 /// reply actor, below.)
-[[gnu::noinline]] void send_request(server_core& owner, const caf::actor& dest, caf::message_id mid,
-                                    caf::message msg) {
+[[gnu::noinline]] void send_request(process_core& owner, const caf::actor& dest,
+                                    caf::message_id mid, caf::message msg) {
   caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
     caf::make_mailbox_element(caf::actor_cast<caf::strong_actor_ptr>(owner.ctrl()), mid, {},
                               std::move(msg)),
     owner.context());
 }
 
-[[gnu::noinline]] expected<caf::message, call_error> request_from_process(server_core& owner,
+[[gnu::noinline]] expected<caf::message, call_error> request_from_process(process_core& owner,
                                                                           const caf::actor& dest,
                                                                           caf::message msg,
                                                                           timeout t, bool urgent) {
@@ -80,7 +80,7 @@ std::atomic<std::uint64_t> request_counter{0};
     // However the wait ends (a reply, the timeout, the process killed), the call is disarmed
     // and a later reply dropped.
     struct disarm_at_exit {
-      server_core& owner;
+      process_core& owner;
       std::optional<caf::message>& reply;
       ~disarm_at_exit() { reply = owner.disarm_call(); }
     } disarm{owner, reply};
@@ -90,7 +90,7 @@ std::atomic<std::uint64_t> request_counter{0};
   return to_call_result(std::move(reply), dest);
 }
 
-[[gnu::noinline]] expected<caf::message, call_error> request_through_sink(server_core* self,
+[[gnu::noinline]] expected<caf::message, call_error> request_through_sink(process_core* self,
                                                                           const caf::actor& dest,
                                                                           caf::message msg,
                                                                           timeout t, bool urgent);
@@ -124,7 +124,7 @@ namespace {
 [[gnu::noinline]] bool refused(const caf::actor& dest, const caf::message& msg) {
   if (!dest || msg.empty())
     return true;
-  auto* self = server_core::current();
+  auto* self = process_core::current();
   return (self && self->id() == dest.id()) || has_terminated(dest);
 }
 
@@ -135,7 +135,7 @@ namespace {
     return unexpected{call_error{call_error::kind::noproc}};
   if (msg.empty())  // a request type the server's node cannot read
     return unexpected{call_error{call_error::kind::badarg}};
-  auto* self = server_core::current();
+  auto* self = process_core::current();
   if (self && self->id() == dest.id())
     return unexpected{call_error{call_error::kind::calling_self}};
   // A proxy killed by its node's disconnection: say so (Erlang's `{nodedown, Node}`).
@@ -154,15 +154,15 @@ expected<caf::message, call_error> request(const caf::actor& dest, caf::message 
   if (refused(dest, msg))
     return refusal(dest, msg);
   t = bound_by_start_deadline(t);  // a call inside a bounded init ends with it
-  if (auto* owner = server_core::stack_owner(); owner && dest.node() == dest->home_system().node())
+  if (auto* owner = process_core::stack_owner(); owner && dest.node() == dest->home_system().node())
     return request_from_process(*owner, dest, std::move(msg), t, urgent);
-  return request_through_sink(server_core::current(), dest, std::move(msg), t, urgent);
+  return request_through_sink(process_core::current(), dest, std::move(msg), t, urgent);
 }
 
 namespace {
 
 /// A call from a plain thread, or to a server on another node: a reply actor takes the reply.
-expected<caf::message, call_error> request_through_sink(server_core* self, const caf::actor& dest,
+expected<caf::message, call_error> request_through_sink(process_core* self, const caf::actor& dest,
                                                         caf::message msg, timeout t, bool urgent) {
   auto& sys = dest->home_system();
   caf::actor_config cfg;

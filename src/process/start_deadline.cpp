@@ -2,14 +2,14 @@
 
 #include "otp/detail/start_deadline.hpp"
 
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 
 namespace otp::detail {
 
-void server_core::bound_init(timeout t, server_core* starter) {
-  const cold_state* outer = starter && starter->cold_ && starter->cold_->start_deadline_owner
-                              ? starter->cold_.get()
-                              : nullptr;
+void process_core::bound_init(timeout t, process_core* starter) {
+  const cold_state* outer = starter ? starter->cold_if_any() : nullptr;
+  if (outer && !outer->start_deadline_owner)
+    outer = nullptr;
   if (t == infinity && !outer)
     return;
   auto& c = cold();
@@ -24,32 +24,34 @@ void server_core::bound_init(timeout t, server_core* starter) {
   }
 }
 
-bool server_core::init_overran() {
-  if (!cold_ || !cold_->start_deadline_owner)
+bool process_core::init_overran() {
+  auto* c = cold_if_any();
+  if (!c || !c->start_deadline_owner)
     return false;
-  bool overran = cold_->start_deadline_owner == this && now() >= cold_->start_deadline;
-  cold_->start_deadline = {};
-  cold_->start_deadline_owner = nullptr;
+  bool overran = c->start_deadline_owner == this && now() >= c->start_deadline;
+  c->start_deadline = {};
+  c->start_deadline_owner = nullptr;
   return overran;
 }
 
-timeout server_core::cut_to_start_deadline(timeout t) {
-  if (!cold_ || !cold_->start_deadline_owner)
+timeout process_core::cut_to_start_deadline(timeout t) {
+  const auto* c = cold_if_any();
+  if (!c || !c->start_deadline_owner)
     return t;
-  auto left = cold_->start_deadline - now();
+  auto left = c->start_deadline - now();
   if (left <= decltype(left)::zero())
-    throw start_timeout{cold_->start_deadline_owner};
+    throw start_timeout{c->start_deadline_owner};
   auto cut = std::chrono::ceil<timeout>(left);
   return t == infinity || cut < t ? cut : t;
 }
 
 timeout bound_by_start_deadline(timeout t) {
-  auto* self = server_core::current();
+  auto* self = process_core::current();
   return self ? self->cut_to_start_deadline(t) : t;
 }
 
 void throw_if_start_deadline_passed() {
-  if (auto* self = server_core::current())
+  if (auto* self = process_core::current())
     self->cut_to_start_deadline(infinity);
 }
 

@@ -20,7 +20,7 @@ namespace otp::detail {
 namespace {
 
 server_core& core() {
-  return *server_core::current();
+  return server_core::running();
 }
 
 /// A concurrent stop tells its children to exit a window at a time. Each child told becomes

@@ -8,6 +8,7 @@
 #include "otp/callback_result.hpp"
 #include "otp/child_spec.hpp"
 #include "otp/detail/server_core.hpp"
+#include "otp/detail/special_process.hpp"
 #include "otp/from.hpp"
 #include "otp/messages.hpp"
 #include "otp/process.hpp"
@@ -81,7 +82,7 @@ struct sup_job_stalled {
 using pid_result = expected<otp::pid, sup_error>;
 using void_result = expected<void, sup_error>;
 
-class supervisor_state {
+class supervisor_state : public special_process {
  public:
   using info_types = otp::types<sup_try_again, sup_job_timer, sup_job_stalled>;
 
@@ -107,9 +108,9 @@ class supervisor_state {
   void handle_info(const sup_job_timer& t);
   void handle_info(const sup_job_stalled& t);
 
-  bool defer_stop(const exit_reason& reason);
+  bool defer_stop(const exit_reason& reason) override;
   /// The supervisor exits (killed, say): what CAF links would do, from the child table.
-  void exiting(server_core& core, const exit_reason& reason);
+  void exiting(server_core& core, const exit_reason& reason) override;
   std::string format_state() const;
 
  private:

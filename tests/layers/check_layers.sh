@@ -34,6 +34,8 @@ public_layer() {
     otp/gen_server.hpp | otp/process.hpp | otp/spawn.hpp | otp/receive.hpp | otp/sys.hpp | \
       otp/from.hpp | otp/action.hpp | otp/callback_result.hpp | otp/test/* | \
       otp/detail/server_core.hpp | otp/detail/server_impl.hpp | otp/detail/server_traits.hpp | \
+      otp/detail/process_core.hpp | otp/detail/dispatch.hpp | otp/detail/pending_reply.hpp | \
+      otp/detail/special_process.hpp | \
       otp/detail/server_callbacks.hpp | otp/detail/awaited_replies.hpp | \
       otp/detail/process_task.hpp | otp/detail/request.hpp | otp/detail/timer_state.hpp | \
       otp/detail/start_deadline.hpp)

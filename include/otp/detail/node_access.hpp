@@ -18,7 +18,7 @@ struct node_access {
   static void track(node& n, process_hook& process);
   static void untrack(node& n, process_hook& process);
   /// The address of a tracked process, for `node::shutdown`. The node knows its processes only
-  /// by their hooks: the process layer above it defines this (server_core.cpp).
+  /// by their hooks: the process layer above it defines this (process_core.cpp).
   static caf::actor_addr address(const process_hook& process);
   /// A tracked process has sent its exit and down messages: the node may stop after the last.
   static void finished(node& n);

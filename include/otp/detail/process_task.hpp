@@ -7,7 +7,7 @@
 
 namespace otp::detail {
 
-class server_core;
+class process_core;
 
 /// Work that must run inside a particular process, outside its user's callbacks: an I/O
 /// completion, for instance, whose handler runs on an I/O thread and only posts this. The
@@ -16,7 +16,7 @@ class process_task {
  public:
   virtual ~process_task() = default;
   /// `event` tells the task which of its operations completed.
-  virtual void run(server_core& self, std::uint32_t event) = 0;
+  virtual void run(process_core& self, std::uint32_t event) = 0;
 };
 
 /// The message that carries a task. Weak: a task whose owner dropped it is skipped, so an

@@ -46,10 +46,9 @@ class server_callbacks {
   virtual bool handle_timeout(server_core& core) = 0;
   virtual void handle_continue(server_core& core, action& next) = 0;
   virtual void terminate(const exit_reason& reason) = 0;
-  /// A supervisor stops its children asynchronously before it exits. Returning true delays
-  /// the exit until the server calls `server_core::complete_stop`.
+  /// `special_process::defer_stop` for the special processes; false for every other server.
   virtual bool defer_stop(server_core& core, const exit_reason& reason) = 0;
-  /// The process is exiting (any way, kill included); last chance to send exit signals.
+  /// `special_process::exiting` for the special processes; nothing for every other server.
   virtual void exiting(server_core& core, const exit_reason& reason) = 0;
   virtual std::string format_state() const = 0;
   /// The dispatch for a request from another node (element 1 of `xs`), if the server

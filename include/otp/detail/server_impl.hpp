@@ -5,6 +5,7 @@
 #include "otp/detail/server_callbacks.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/detail/server_traits.hpp"
+#include "otp/detail/special_process.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/types.hpp"
 
@@ -110,16 +111,20 @@ class server_impl final : public server_callbacks {
       state_.terminate(reason);
   }
 
+  // Only the library's special processes have these hooks, by deriving from
+  // special_process: a user's member that happens to bear a hook's name is not one.
   bool defer_stop(server_core&, const exit_reason& reason) override {
-    if constexpr (requires(S & s) { s.defer_stop(reason); })
+    if constexpr (std::is_base_of_v<special_process, S>)
       return state_.defer_stop(reason);
     else
       return false;
   }
 
   void exiting(server_core& core, const exit_reason& reason) override {
-    if constexpr (requires(S & s) { s.exiting(core, reason); })
+    if constexpr (std::is_base_of_v<special_process, S>)
       state_.exiting(core, reason);
+    else
+      (void)core, (void)reason;
   }
 
   const dispatch* remote_dispatch(const caf::type_erased_tuple& xs, bool call) const override;

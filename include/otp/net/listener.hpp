@@ -92,26 +92,29 @@ struct listener_info {
 
 namespace detail {
 
+using otp::detail::process_core;
 using otp::detail::server_core;
 
-/// The socket events delivered to a handler of type H, generated per handler type.
+/// The socket events delivered to the process that owns a socket: to a handler of type H
+/// (generated per handler type), or to any process's mailbox.
 struct handler_table {
-  bool (*data)(server_core&, net::data&);
-  bool (*closed)(server_core&, net::closed&);
-  bool (*error)(server_core&, net::error&);
-  bool (*passive)(server_core&, net::passive&);
-  bool (*draining)(server_core&, net::draining&);
-  bool (*send_queue_empty)(server_core&, net::send_queue_empty&);
+  bool (*data)(process_core&, net::data&);
+  bool (*closed)(process_core&, net::closed&);
+  bool (*error)(process_core&, net::error&);
+  bool (*passive)(process_core&, net::passive&);
+  bool (*draining)(process_core&, net::draining&);
+  bool (*send_queue_empty)(process_core&, net::send_queue_empty&);
 };
 
 template <class H, class T>
-bool deliver(server_core& core, T& msg) {
+bool deliver(process_core& process, T& msg) {
   if constexpr (requires(H & h) { h.handle_info(msg); }) {
+    auto& core = static_cast<server_core&>(process);  // a handler is a gen_server
     auto& user = *static_cast<H*>(core.callbacks()->state());
     otp::detail::finish(core, otp::detail::to_cast_result([&] { return user.handle_info(msg); }));
     return true;
   } else {
-    (void)core;
+    (void)process;
     (void)msg;
     return false;
   }

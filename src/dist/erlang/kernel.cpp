@@ -6,7 +6,7 @@
 #include "runtime/cloexec.hpp"
 
 #include "otp/detail/caf_error.hpp"
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/process.hpp"
 
@@ -93,7 +93,7 @@ void distribution::impl::post(std::function<void()> f) {
 }
 
 erlang_pid distribution::impl::sender_pid() {
-  if (auto* core = otp::detail::server_core::current())
+  if (auto* core = otp::detail::process_core::current())
     return pids_->expose(core->pid_of_self());
   return pids_->null_pid();
 }

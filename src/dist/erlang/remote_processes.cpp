@@ -6,7 +6,7 @@
 #include "dist/erlang/kernel.hpp"
 #include "dist/erlang/node_name.hpp"
 
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/detail/waiting_process.hpp"
 #include "otp/process.hpp"
 
@@ -19,7 +19,7 @@ namespace otp::dist::erlang {
 namespace {
 
 pid calling_process(const char* what) {
-  auto* core = otp::detail::server_core::current();
+  auto* core = otp::detail::process_core::current();
   if (core == nullptr)
     throw std::logic_error(fmt::format("{} needs a calling process", what));
   return core->pid_of_self();
