@@ -2,6 +2,8 @@
 
 #include "runtime/cloexec.hpp"
 
+#include "supervision/adopt_child.hpp"
+
 #include "net/connections_sup.hpp"
 #include "net/listener_owner.hpp"
 #include "otp/detail/server_core.hpp"
@@ -86,7 +88,8 @@ void accept_task::back_off(server_core& self, const boost::system::error_code& e
 }
 
 void accept_task::hand_over(server_core& self, stream_socket peer) {
-  // The owner first: its replacement acceptor starts while this one hands over.
+  // The owner first: it counts the connection and re-arms this acceptor while the handler
+  // starts (the re-arm runs after this turn).
   gen_server::cast(server_ref<listener_owner>{owner_},
                    listener_owner::accepted{self.pid_of_self()});
   if (shared_->options.nodelay && !shared_->options.address.is_local()) {
@@ -94,12 +97,25 @@ void accept_task::hand_over(server_core& self, stream_socket peer) {
     peer.set_option(asio::ip::tcp::no_delay(true), ignored);
   }
   auto conn = std::make_shared<connection>(shared_->io, std::move(peer), shared_->connection);
-  // Without waiting for the reply: the connections' supervisor tells the owner itself if the
-  // handler fails to start, and this acceptor's work is done.
-  supervisor::async_start_child(
-    connections_, [](const expected<otp::pid, sup_error>&) {},
-    accepted_socket{std::move(conn), owner_});
-  self.stop_with(exit_reason::normal());
+  // Here, not in the connections' supervisor: one process starting every connection's handler
+  // was a hop per connection that halved the connection rate. A handler that fails to start
+  // (its init stopped, threw or ignored) drops the socket, which closes it. So does a kill of
+  // this acceptor while the handler's init waits (the kill unwinds this stack): either way the
+  // owner counted a connection that is not there.
+  bool adopted = false;
+  struct count_out {
+    const otp::pid& owner;
+    const bool& adopted;
+    ~count_out() {
+      if (!adopted)
+        gen_server::cast(server_ref<listener_owner>{owner}, listener_owner::failed_start{});
+    }
+  } guard{owner_, adopted};
+  auto started = (*shared_->handler)(socket{std::move(conn)}, connections_.actor());
+  if (started && *started) {
+    otp::detail::adopt_child(connections_, *started);
+    adopted = true;
+  }
 }
 
 // -- shared tasks ----------------------------------------------------------------------------

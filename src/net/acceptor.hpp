@@ -17,8 +17,10 @@ struct accept_slot {
   std::optional<stream_socket> socket;
 };
 
-/// An acceptor's work, run in its process: accept one connection, tell the owner (which starts
-/// a replacement), hand the socket to the connections' supervisor, and end.
+/// An acceptor's work, run in its process, in a loop: accept one connection, start its handler
+/// (the handler's init runs here, on this process's stack), tell the owner, hand the handler to
+/// the connections' supervisor, and wait until the owner re-arms it (`rearm_task`): the owner
+/// keeps `max_connections` exact by re-arming only as many acceptors as there is room for.
 class accept_task final : public otp::detail::process_task,
                           public std::enable_shared_from_this<accept_task> {
  public:
