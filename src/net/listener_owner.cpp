@@ -40,6 +40,13 @@ void listener_owner::counted(std::size_t live) {
   refill();
 }
 
+void listener_owner::publish() {
+  auto& f = shared_->figures;
+  f.connections.store(connections_, std::memory_order_relaxed);
+  f.free_acceptors.store(free_.size(), std::memory_order_relaxed);
+  f.accepted.store(accepted_, std::memory_order_relaxed);
+}
+
 // -- the pool --------------------------------------------------------------------------------
 
 void listener_owner::handle_cast(const acceptors_ready& r) {
@@ -66,6 +73,7 @@ void listener_owner::forget_acceptors() {
 }
 
 void listener_owner::refill() {
+  publish();
   if (counting_ || !acceptors_)
     return;
   std::size_t target = 0;
@@ -99,6 +107,7 @@ void listener_owner::refill() {
         slot);
     }
   }
+  publish();
 }
 
 bool listener_owner::rearm_parked(std::size_t socket) {
@@ -178,6 +187,7 @@ void listener_owner::connection_gone() {
 void listener_owner::handle_info(const otp::down& d) {
   if (d.pid == acceptors_) {
     forget_acceptors();  // the listener restarts it, and it tells us again (acceptors_ready)
+    publish();
     return;
   }
   auto it = free_.find(d.pid);

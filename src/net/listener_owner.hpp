@@ -81,6 +81,8 @@ class listener_owner {
   /// Arms a parked acceptor of listen socket `socket`, if one waits: true if it did.
   bool rearm_parked(std::size_t socket);
   void forget_parked(const otp::down& d);
+  /// Copies the counts where the observer reads them (listener_shared::figures).
+  void publish();
   void close_sockets();
   void finish_drain(std::size_t remaining);
   std::vector<otp::pid> connection_pids() const;
