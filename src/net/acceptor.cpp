@@ -30,7 +30,7 @@ void acceptor::init() {
 }
 
 void accept_task::arm(server_core& self) {
-  if (armed_)
+  if (armed_ || parked_)
     return;
   auto& sockets = shared_->sockets;
   auto& listen = *sockets[slot_ % sockets.size()];
@@ -47,6 +47,11 @@ void accept_task::arm(server_core& self) {
       }
       notify(owner, task.lock(), accepted);
     });
+}
+
+void accept_task::release(server_core& self) {
+  parked_ = false;
+  arm(self);
 }
 
 void accept_task::run(server_core& self, std::uint32_t event) {
@@ -88,6 +93,7 @@ void accept_task::back_off(server_core& self, const boost::system::error_code& e
 }
 
 void accept_task::hand_over(server_core& self, stream_socket peer) {
+  parked_ = true;
   // The owner first: it counts the connection and re-arms this acceptor while the handler
   // starts (the re-arm runs after this turn).
   gen_server::cast(server_ref<listener_owner>{owner_},
@@ -129,9 +135,14 @@ bool is_acceptor(server_core& self) {
 
 class rearm_impl final : public otp::detail::process_task {
  public:
-  void run(server_core& self, std::uint32_t) override {
-    if (is_acceptor(self))
-      static_cast<acceptor*>(self.callbacks()->state())->rearm(self);
+  void run(server_core& self, std::uint32_t event) override {
+    if (!is_acceptor(self))
+      return;
+    auto* a = static_cast<acceptor*>(self.callbacks()->state());
+    if (event == release_parked)
+      a->release(self);
+    else
+      a->rearm(self);
   }
 };
 

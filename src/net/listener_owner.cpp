@@ -116,7 +116,7 @@ bool listener_owner::rearm_parked(std::size_t socket) {
     return false;
   auto p = std::move(parked.back());
   parked.pop_back();
-  notify(p.actor().address(), rearm_task(), 0);
+  notify(p.actor().address(), rearm_task(), release_parked);
   free_.emplace(std::move(p), socket);
   ++free_per_socket_[socket];
   return true;
@@ -283,7 +283,7 @@ listener_owner::outcome listener_owner::handle_call(const resume_request&) {
   suspended_ = false;
   draining_now_ = false;
   for (auto& [p, socket] : free_)
-    notify(p.actor().address(), rearm_task(), 0);
+    notify(p.actor().address(), rearm_task(), rearm_waiting);
   refill();
   return std::nullopt;
 }
