@@ -11,6 +11,7 @@
 #include <otp/sys.hpp>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -50,6 +51,25 @@ struct echo {
   void handle_info(const net::passive&) {
     (void)sock.send("|passive|");
     sock.set_active(mode);
+  }
+};
+
+/// Asks for a framing its length header cannot carry (refused), then for lines (taken), says
+/// how each went, and echoes lines.
+struct reframer {
+  net::socket sock;
+
+  explicit reframer(net::socket s) : sock(std::move(s)) {
+    auto too_large = sock.set_framing({net::packet::u8, 100000});
+    auto lines = sock.set_framing({net::packet::line});
+    bool refused = !too_large && too_large.error().what == net::net_error::kind::bad_option;
+    (void)sock.send(
+      fmt::format("{} {}\n", refused ? "refused" : "taken", lines ? "taken" : "refused"));
+    sock.set_active(net::active::once);
+  }
+  void handle_info(const net::data& d) {
+    (void)sock.send(d.bytes);
+    sock.set_active(net::active::once);
   }
 };
 
@@ -204,6 +224,32 @@ TEST_CASE("socket server: a frame over max_size closes that connection with a lo
     std::lock_guard<std::mutex> g{m};
     for (auto& e : logged)
       if (e.kind == "net_error" && e.text.find("frame_too_large") != std::string::npos)
+        return true;
+    return false;
+  }));
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: set_framing refuses a max_size the header cannot carry, logged") {
+  // Ensure that a handler's framing change is checked as the listener's option is: u8 with a
+  // max_size of 100000 is bad_option (and logged), and the socket goes on with what it had.
+  otp::node node{threaded()};
+  std::vector<otp::log_event> logged;
+  std::mutex m;
+  node.logger().set_level(otp::log_level::warning);
+  node.logger().set_sink([&](const otp::log_event& e) {
+    std::lock_guard<std::mutex> g{m};
+    logged.push_back(e);
+  });
+  auto l = net::start_listener<reframer>(node, loopback()).value();
+  auto c = client::tcp(l.port());
+  CHECK(c.recv_line() == "refused taken");
+  CHECK(round_trip(c, "line\n") == "line\n");
+  CHECK(eventually([&] {
+    std::lock_guard<std::mutex> g{m};
+    for (auto& e : logged)
+      if (e.kind == "net_error" && e.text.find("set_framing") != std::string::npos
+          && e.text.find("100000") != std::string::npos)
         return true;
     return false;
   }));
