@@ -11,6 +11,7 @@
 #include <otp/process.hpp>
 #include <otp/supervision_tree.hpp>
 #include <otp/supervisor.hpp>
+#include <otp/sys.hpp>
 
 #include <doctest/doctest.h>
 
@@ -50,6 +51,15 @@ struct crash_protocol {
 /// Refuses every connection in its init.
 struct refusing_protocol {
   otp::init_result init(net::socket) { return otp::stop(otp::exit_reason::error("refused")); }
+};
+
+/// Signals that its init began, then waits in it (parked) until its acceptor is killed.
+struct slow_start_protocol {
+  otp::init_result init(net::socket, std::atomic<bool>* s) {
+    *s = true;
+    otp::sleep(10s);
+    return otp::ok();
+  }
 };
 
 /// What a trap_exit_protocol saw when its supervisor told it to stop.
@@ -185,6 +195,68 @@ TEST_CASE("listener tree: killing the acceptors' supervisor spares the connectio
     CHECK(round_trip(c, "still") == "still");
   auto late = client::tcp(l.port());
   CHECK(round_trip(late, "new") == "new");
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("listener tree: the acceptors loop: a connection starts no process but its own") {
+  // Ensure that an acceptor that accepted is re-armed rather than replaced, as Ranch's
+  // acceptors loop: after many connections the same acceptors wait.
+  otp::node node{threaded()};
+  auto l = net::start_listener<crash_protocol>(node, loopback({.num_acceptors = 2})).value();
+  auto before = settled(l, [](auto& i) { return i.free_acceptors == 2; });
+  auto acceptor_pids = pids(before.acceptors);
+  for (int i = 0; i < 6; ++i) {
+    auto c = client::tcp(l.port());
+    REQUIRE(round_trip(c, "hi") == "hi");
+  }
+  auto after = settled(l, [](auto& i) { return i.accepted == 6 && i.free_acceptors == 2; });
+  CHECK(after.free_acceptors == 2);
+  CHECK(pids(after.acceptors) == acceptor_pids);
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("listener tree: a connection is served while its supervisor is busy, and adopted") {
+  // Ensure that nothing on the accept path waits for the connections' supervisor (one process
+  // for all connections): with it suspended, a new client is still served; once resumed, the
+  // supervisor lists the connection and reports its exit to the owner.
+  otp::node node{threaded()};
+  auto l = net::start_listener<crash_protocol>(node, loopback({.num_acceptors = 1})).value();
+  auto sup = settled(l, [](auto& i) { return i.free_acceptors == 1; }).connections_sup;
+  REQUIRE(otp::sys::suspend(sup));
+  auto c = client::tcp(l.port());
+  CHECK(round_trip(c, "served") == "served");
+  CHECK(settled(l, [](auto& i) { return i.connections == 1; }).connections == 1);
+  REQUIRE(otp::sys::resume(sup));
+  auto children = otp::supervisor::which_children(sup).value();
+  REQUIRE(children.size() == 1);
+  CHECK(children[0].module == "otp::net::connection");
+  CHECK(otp::supervisor::count_children(sup).value().active == 1);
+  CHECK(c.send("crash"));
+  CHECK(c.closed_by_peer());
+  CHECK(settled(l, [](auto& i) { return i.connections == 0; }).connections == 0);
+  CHECK(otp::supervisor::which_children(sup).value().empty());
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("listener tree: an acceptor killed while a handler's init waits counts it out") {
+  // Ensure that the owner, told of the connection before its handler starts on the acceptor's
+  // stack, counts it out when that start never finishes (the acceptor killed meanwhile).
+  otp::node node{threaded()};
+  std::atomic<bool> started{false};
+  auto l = net::start_listener<slow_start_protocol>(
+             node, loopback({.num_acceptors = 1, .max_connections = 1}), &started)
+             .value();
+  auto before = settled(l, [](auto& i) { return i.free_acceptors == 1; });
+  auto c = client::tcp(l.port());
+  REQUIRE(eventually([&] { return started.load(); }));
+  auto acceptor = pids(before.acceptors).at(0);
+  otp::exit(acceptor, otp::exit_reason::kill());
+  CHECK(c.closed_by_peer());
+  auto after = settled(l, [](auto& i) { return i.connections == 0 && i.free_acceptors == 1; });
+  CHECK(after.connections == 0);
+  CHECK(after.failed_starts == 1);
+  CHECK(after.free_acceptors == 1);  // a replacement, within max_connections 1
+  CHECK(pids(after.acceptors) != std::vector<otp::pid>{acceptor});
   net::stop_listener(l).value();
 }
 

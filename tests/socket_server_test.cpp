@@ -11,10 +11,13 @@
 #include <otp/sys.hpp>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include <malloc.h>
@@ -50,6 +53,54 @@ struct echo {
   void handle_info(const net::passive&) {
     (void)sock.send("|passive|");
     sock.set_active(mode);
+  }
+};
+
+/// Keeps a node's log events (from `level` up) for a test to look through.
+class log_capture {
+ public:
+  log_capture(otp::node& n, otp::log_level level) : node_(n) {
+    n.logger().set_level(level);
+    n.logger().set_sink([this](const otp::log_event& e) {
+      std::lock_guard<std::mutex> g{mutex_};
+      events_.push_back(e);
+    });
+  }
+  ~log_capture() { node_.logger().set_sink({}); }  // the node may log on after this is gone
+  log_capture(const log_capture&) = delete;
+  log_capture& operator=(const log_capture&) = delete;
+  /// Whether an event of `kind` was logged whose text holds every one of `parts`.
+  bool has(std::string_view kind, std::initializer_list<std::string_view> parts) {
+    std::lock_guard<std::mutex> g{mutex_};
+    return std::any_of(events_.begin(), events_.end(), [&](const otp::log_event& e) {
+      return e.kind == kind && std::all_of(parts.begin(), parts.end(), [&](std::string_view p) {
+               return e.text.find(p) != std::string::npos;
+             });
+    });
+  }
+
+ private:
+  otp::node& node_;
+  std::mutex mutex_;
+  std::vector<otp::log_event> events_;
+};
+
+/// Asks for a framing its length header cannot carry (refused), then for lines (taken), says
+/// how each went, and echoes lines.
+struct reframer {
+  net::socket sock;
+
+  explicit reframer(net::socket s) : sock(std::move(s)) {
+    auto too_large = sock.set_framing({net::packet::u8, 100000});
+    auto lines = sock.set_framing({net::packet::line});
+    bool refused = !too_large && too_large.error().what == net::net_error::kind::bad_option;
+    (void)sock.send(
+      fmt::format("{} {}\n", refused ? "refused" : "taken", lines ? "taken" : "refused"));
+    sock.set_active(net::active::once);
+  }
+  void handle_info(const net::data& d) {
+    (void)sock.send(d.bytes);
+    sock.set_active(net::active::once);
   }
 };
 
@@ -184,13 +235,7 @@ TEST_CASE("socket server: every framing echoes whole frames, reassembled across 
 
 TEST_CASE("socket server: a frame over max_size closes that connection with a logged error") {
   otp::node node{threaded()};
-  std::vector<otp::log_event> logged;
-  std::mutex m;
-  node.logger().set_level(otp::log_level::info);
-  node.logger().set_sink([&](const otp::log_event& e) {
-    std::lock_guard<std::mutex> g{m};
-    logged.push_back(e);
-  });
+  log_capture logged{node, otp::log_level::info};
   auto l = net::start_listener<echo>(node, loopback({.framing = {net::packet::u16, 100}}),
                                      net::active::once)
              .value();
@@ -200,13 +245,20 @@ TEST_CASE("socket server: a frame over max_size closes that connection with a lo
   CHECK(bad.send(test_net::u16_frame(std::string(101, 'x'))));
   CHECK(bad.closed_by_peer());
   CHECK(round_trip(good, test_net::u16_frame("still")) == test_net::u16_frame("still"));
-  CHECK(eventually([&] {
-    std::lock_guard<std::mutex> g{m};
-    for (auto& e : logged)
-      if (e.kind == "net_error" && e.text.find("frame_too_large") != std::string::npos)
-        return true;
-    return false;
-  }));
+  CHECK(eventually([&] { return logged.has("net_error", {"frame_too_large"}); }));
+  net::stop_listener(l).value();
+}
+
+TEST_CASE("socket server: set_framing refuses a max_size the header cannot carry, logged") {
+  // Ensure that a handler's framing change is checked as the listener's option is: u8 with a
+  // max_size of 100000 is bad_option (and logged), and the socket goes on with what it had.
+  otp::node node{threaded()};
+  log_capture logged{node, otp::log_level::warning};
+  auto l = net::start_listener<reframer>(node, loopback()).value();
+  auto c = client::tcp(l.port());
+  CHECK(c.recv_line() == "refused taken");
+  CHECK(round_trip(c, "line\n") == "line\n");
+  CHECK(eventually([&] { return logged.has("net_error", {"set_framing", "100000"}); }));
   net::stop_listener(l).value();
 }
 

@@ -106,8 +106,10 @@ init_result construct_and_init(server_core& core, std::string name, bool trace, 
   }
 }
 
+/// `adopter`: a supervisor the new process is started for (start_for below), else null.
 template <class S, class... Args>
-start_result<S> start_server(node& n, start_link_mode mode, start_options opts, Args&&... args) {
+start_result<S> start_server_as(node& n, start_link_mode mode, const caf::actor& adopter,
+                                start_options opts, Args&&... args) {
   auto* parent = process_core::current();
   if (mode == start_link_mode::monitor && !parent)
     throw std::logic_error("gen_server::start_monitor needs a calling process");
@@ -162,7 +164,13 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
       return unexpected{start_error{start_error::kind::ignore}};
     return unexpected{start_error{start_error::kind::init_failed, result.reason()}};
   }
-  if (parent && mode == start_link_mode::link) {
+  if (adopter) {
+    // Its parent from the start, as if the supervisor had started it; linked only until the
+    // supervisor adopts it (and monitors it instead), so that it cannot outlive a supervisor
+    // that dies first: a link to a dead supervisor delivers the exit signal at once.
+    core->link_to(adopter);
+    core->set_parent(adopter.address());
+  } else if (parent && mode == start_link_mode::link) {
     // A supervisor keeps its children in its own table (see server_core::mark_supervisor).
     if (auto* sup = server_core::of(parent); !sup || !sup->is_supervisor())
       parent->link_to(handle);
@@ -172,6 +180,22 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
   }
   core->started(std::move(result.next()));
   return server_ref<S>{std::move(self)};
+}
+
+template <class S, class... Args>
+start_result<S> start_server(node& n, start_link_mode mode, start_options opts, Args&&... args) {
+  return start_server_as<S>(n, mode, caf::actor{}, std::move(opts), std::forward<Args>(args)...);
+}
+
+/// Starts S for the supervisor `sup` with its init on the calling process's stack, as `sup`
+/// would start a child; `sup` then adopts it (supervision's `adopt_child`). The socket
+/// server's acceptors start connection handlers so, not through the connections' supervisor's
+/// mailbox: that supervisor is one process, and a hop through it per connection halved the
+/// connection rate.
+template <class S, class... Args>
+start_result<S> start_for(const caf::actor& sup, Args&&... args) {
+  return start_server_as<S>(node_of_current(), start_link_mode::none, sup, start_options{},
+                            std::forward<Args>(args)...);
 }
 
 // The optional leading `node&` and `start_options` of the start functions.

@@ -2,6 +2,8 @@
 
 #include "runtime/cloexec.hpp"
 
+#include "supervision/adopt_child.hpp"
+
 #include "net/connections_sup.hpp"
 #include "net/listener_owner.hpp"
 #include "otp/detail/process_core.hpp"
@@ -29,7 +31,7 @@ void acceptor::init() {
 }
 
 void accept_task::arm(process_core& self) {
-  if (armed_)
+  if (armed_ || parked_)
     return;
   auto& sockets = shared_->sockets;
   auto& listen = *sockets[slot_ % sockets.size()];
@@ -46,6 +48,11 @@ void accept_task::arm(process_core& self) {
       }
       notify(owner, task.lock(), accepted);
     });
+}
+
+void accept_task::release(process_core& self) {
+  parked_ = false;
+  arm(self);
 }
 
 void accept_task::run(process_core& self, std::uint32_t event) {
@@ -87,7 +94,9 @@ void accept_task::back_off(process_core& self, const boost::system::error_code& 
 }
 
 void accept_task::hand_over(process_core& self, stream_socket peer) {
-  // The owner first: its replacement acceptor starts while this one hands over.
+  parked_ = true;
+  // The owner first: it counts the connection and re-arms this acceptor while the handler
+  // starts (the re-arm runs after this turn).
   gen_server::cast(server_ref<listener_owner>{owner_},
                    listener_owner::accepted{self.pid_of_self()});
   if (shared_->options.nodelay && !shared_->options.address.is_local()) {
@@ -95,12 +104,25 @@ void accept_task::hand_over(process_core& self, stream_socket peer) {
     peer.set_option(asio::ip::tcp::no_delay(true), ignored);
   }
   auto conn = std::make_shared<connection>(shared_->io, std::move(peer), shared_->connection);
-  // Without waiting for the reply: the connections' supervisor tells the owner itself if the
-  // handler fails to start, and this acceptor's work is done.
-  supervisor::async_start_child(
-    connections_, [](const expected<otp::pid, sup_error>&) {},
-    accepted_socket{std::move(conn), owner_});
-  static_cast<otp::detail::server_core&>(self).stop_with(exit_reason::normal());  // a gen_server
+  // Here, not in the connections' supervisor: one process starting every connection's handler
+  // was a hop per connection that halved the connection rate. A handler that fails to start
+  // (its init stopped, threw or ignored) drops the socket, which closes it. So does a kill of
+  // this acceptor while the handler's init waits (the kill unwinds this stack): either way the
+  // owner counted a connection that is not there.
+  bool adopted = false;
+  struct count_out {
+    const otp::pid& owner;
+    const bool& adopted;
+    ~count_out() {
+      if (!adopted)
+        gen_server::cast(server_ref<listener_owner>{owner}, listener_owner::failed_start{});
+    }
+  } guard{owner_, adopted};
+  auto started = (*shared_->handler)(socket{std::move(conn)}, connections_.actor());
+  if (started && *started) {
+    otp::detail::adopt_child(connections_, *started);
+    adopted = true;
+  }
 }
 
 // -- shared tasks ----------------------------------------------------------------------------
@@ -117,8 +139,13 @@ acceptor* as_acceptor(process_core& self) {
 
 class rearm_impl final : public otp::detail::process_task {
  public:
-  void run(process_core& self, std::uint32_t) override {
-    if (auto* a = as_acceptor(self))
+  void run(process_core& self, std::uint32_t event) override {
+    auto* a = as_acceptor(self);
+    if (a == nullptr)
+      return;
+    if (event == release_parked)
+      a->release(self);
+    else
       a->rearm(self);
   }
 };

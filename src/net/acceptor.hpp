@@ -17,8 +17,10 @@ struct accept_slot {
   std::optional<stream_socket> socket;
 };
 
-/// An acceptor's work, run in its process: accept one connection, tell the owner (which starts
-/// a replacement), hand the socket to the connections' supervisor, and end.
+/// An acceptor's work, run in its process, in a loop: accept one connection, start its handler
+/// (the handler's init runs here, on this process's stack), tell the owner, hand the handler to
+/// the connections' supervisor, and wait until the owner re-arms it (`rearm_task`): the owner
+/// keeps `max_connections` exact by re-arming only as many acceptors as there is room for.
 class accept_task final : public otp::detail::process_task,
                           public std::enable_shared_from_this<accept_task> {
  public:
@@ -30,8 +32,11 @@ class accept_task final : public otp::detail::process_task,
       connections_(shared_->parts.connections()),
       slot_(slot) {}
 
-  /// Starts an accept unless one is pending or the listen socket is closed (suspended).
+  /// Starts an accept unless one is pending, the listen socket is closed (suspended), or this
+  /// acceptor accepted and waits for the owner's `release`.
   void arm(otp::detail::process_core& self);
+  /// The owner counted this acceptor's last connection and has room for one more: arm.
+  void release(otp::detail::process_core& self);
   void run(otp::detail::process_core& self, std::uint32_t event) override;
 
  private:
@@ -47,6 +52,9 @@ class accept_task final : public otp::detail::process_task,
   std::shared_ptr<accept_slot> result_;
   accept_backoff backoff_;
   bool armed_ = false;
+  // Accepted and not yet released by the owner: a rearm meant for waiting acceptors (resume)
+  // that crosses the `accepted` cast must not arm it, or the owner would not count it.
+  bool parked_ = false;
 };
 
 /// The acceptor process's gen_server: a child of the acceptors' supervisor.
@@ -55,12 +63,21 @@ class acceptor {
   acceptor(std::shared_ptr<listener_shared> shared, std::size_t slot);
   void init();
   void rearm(otp::detail::process_core& self) { task_->arm(self); }
+  void release(otp::detail::process_core& self) { task_->release(self); }
 
  private:
   std::shared_ptr<accept_task> task_;
 };
 
-/// Sent to every waiting acceptor when the listener resumes: arm again. Stateless and shared.
+/// The events of `rearm_task`.
+enum rearm_event : std::uint32_t {
+  /// To every waiting acceptor when the listener resumes: arm again (unless parked).
+  rearm_waiting = 0,
+  /// To an acceptor that accepted, from the owner that counted the connection: arm.
+  release_parked = 1,
+};
+
+/// Arms an acceptor (`rearm_event`). Stateless and shared.
 std::shared_ptr<otp::detail::process_task> rearm_task();
 
 /// Sent to every connection when the listener drains: delivers `net::draining`.

@@ -469,7 +469,16 @@ void connection::set_active(active_mode mode) {
     schedule();
 }
 
-void connection::set_framing(framing f) {
+expected<void, net_error> connection::set_framing(framing f) {
+  // The listener's framing is checked when it starts; a handler's change is checked here, so
+  // that a limit the header cannot carry is refused rather than never reached.
+  if (auto ok = net::validate(f); !ok) {
+    if (owner_)
+      owner_->home().logger().log(log_level::warning, "net_error",
+                                  "{} connection {}: set_framing: {}", owner_->display_name(), id_,
+                                  ok.error());
+    return ok;
+  }
   // Bytes already buffered are cut with the new framing, as Erlang's setopts does.
   frame_decoder next{f};
   while (decoder_.buffered() > 0) {
@@ -478,6 +487,7 @@ void connection::set_framing(framing f) {
       next.feed(*rest);
   }
   decoder_ = std::move(next);
+  return {};
 }
 
 void connection::recv(timeout t, std::size_t length) {
@@ -606,9 +616,10 @@ active_mode socket::active() const noexcept {
   return impl_ ? impl_->active() : active::off;
 }
 
-void socket::set_framing(framing f) {
-  if (impl_)
-    impl_->set_framing(f);
+expected<void, net_error> socket::set_framing(framing f) {
+  if (!impl_)
+    return unexpected{not_connected()};
+  return impl_->set_framing(f);
 }
 
 void socket::recv(timeout t, std::size_t length) {

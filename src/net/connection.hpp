@@ -89,7 +89,7 @@ class connection final : public otp::detail::process_task,
   }
   void set_active(active_mode mode);
   active_mode active() const noexcept { return mode_; }
-  void set_framing(framing f);
+  expected<void, net_error> set_framing(framing f);
   void recv(timeout t, std::size_t length);
   /// The blocking passive read (`socket::read`, in socket_read.cpp).
   expected<std::string, net_error> read(timeout t, std::size_t length);

@@ -11,6 +11,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -65,7 +68,35 @@ expected<stream::endpoint, net_error> to_asio(const endpoint& where) {
   return stream::endpoint{asio::ip::tcp::endpoint{address, where.port()}};
 }
 
+/// Connection attempts the kernel dropped on this listening socket (a full accept queue).
+std::uint64_t kernel_drops(int fd) {
+  std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof(meminfo);
+  if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo, &len) != 0
+      || len <= SK_MEMINFO_DROPS * sizeof(std::uint32_t))
+    return 0;
+  return meminfo[SK_MEMINFO_DROPS];
+}
+
+/// Connections waiting in a TCP listening socket's accept queue: for a listening socket the
+/// kernel reports the queue's length in tcpi_unacked (and its limit in tcpi_sacked).
+std::size_t accept_queue(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof(info);
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+    return 0;
+  return info.tcpi_unacked;
+}
+
 }  // namespace
+
+listen_socket::backlog_figures listen_socket::backlog() {
+  std::lock_guard<std::mutex> lock{mutex_};
+  if (!acceptor_.is_open())
+    return {0, dropped_before_};
+  auto fd = acceptor_.native_handle();
+  return {bound_.is_local() ? 0 : accept_queue(fd), dropped_before_ + kernel_drops(fd)};
+}
 
 listen_socket::listen_socket(passkey, asio::io_context& io, listen_config cfg)
   : acceptor_(io), cfg_(cfg) {}
@@ -152,6 +183,7 @@ void listen_socket::close() {
 void listen_socket::close_locked() {
   if (!acceptor_.is_open())
     return;
+  dropped_before_ += kernel_drops(acceptor_.native_handle());
   boost::system::error_code ec;
   acceptor_.close(ec);
   if (bound_.is_local() && inode_ != 0) {

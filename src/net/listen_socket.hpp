@@ -8,6 +8,7 @@
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,6 +78,16 @@ class listen_socket {
   expected<void, net_error> reopen();
   bool is_open();
 
+  /// What the kernel holds for this socket, read for the observer on its thread: `queued`,
+  /// clients whose handshake is done and that wait to be accepted (TCP; 0 for a Unix socket
+  /// or a closed one); `dropped`, connection attempts the kernel dropped because that queue was
+  /// full, since the socket was first opened (a close keeps the count).
+  struct backlog_figures {
+    std::size_t queued = 0;
+    std::uint64_t dropped = 0;
+  };
+  backlog_figures backlog();
+
  private:
   struct passkey {};
 
@@ -91,7 +102,8 @@ class listen_socket {
   boost::asio::basic_socket_acceptor<stream> acceptor_;
   listen_config cfg_;
   endpoint bound_;
-  ino_t inode_ = 0;  // of our Unix socket file, so we never unlink a successor's
+  ino_t inode_ = 0;                   // of our Unix socket file, so we never unlink a successor's
+  std::uint64_t dropped_before_ = 0;  // by the kernel, before the last close
 };
 
 }  // namespace otp::net::detail

@@ -136,6 +136,7 @@ expected<listener, net_error> start_listener(node& n, listener_options opts,
   auto name = opts.name;
   shared->options = std::move(opts);
   auto bound = shared->sockets.front()->bound();
+  shared->reporting.emplace(n, *shared, name.empty() ? to_string(bound) : name);
   auto sup = start_subtree(n, std::move(name), std::move(shared));
   if (!sup)
     return unexpected{net_error{net_error::kind::system, fmt::format("{}", sup.error())}};

@@ -40,6 +40,13 @@ void listener_owner::counted(std::size_t live) {
   refill();
 }
 
+void listener_owner::publish() {
+  auto& f = shared_->figures;
+  f.connections.store(connections_, std::memory_order_relaxed);
+  f.free_acceptors.store(free_.size(), std::memory_order_relaxed);
+  f.accepted.store(accepted_, std::memory_order_relaxed);
+}
+
 // -- the pool --------------------------------------------------------------------------------
 
 void listener_owner::handle_cast(const acceptors_ready& r) {
@@ -56,6 +63,8 @@ void listener_owner::forget_acceptors() {
   acceptors_ = {};
   free_.clear();
   accepted_early_.clear();
+  for (auto& p : parked_)
+    p.clear();
   std::fill(free_per_socket_.begin(), free_per_socket_.end(), 0);
   std::fill(starting_per_socket_.begin(), starting_per_socket_.end(), 0);
   starting_ = 0;
@@ -64,6 +73,7 @@ void listener_owner::forget_acceptors() {
 }
 
 void listener_owner::refill() {
+  publish();
   if (counting_ || !acceptors_)
     return;
   std::size_t target = 0;
@@ -79,9 +89,12 @@ void listener_owner::refill() {
   auto sockets = shared_->sockets.size();
   free_per_socket_.resize(sockets);
   starting_per_socket_.resize(sockets);
+  parked_.resize(sockets);
   for (std::size_t i = 0; i < sockets; ++i) {
     auto share = target / sockets + (i < target % sockets ? 1 : 0);
     while (free_per_socket_[i] + starting_per_socket_[i] < share) {
+      if (rearm_parked(i))
+        continue;
       ++starting_per_socket_[i];
       ++starting_;
       // slot % sockets is the listen socket; the slot also spreads connections over I/O threads.
@@ -94,6 +107,19 @@ void listener_owner::refill() {
         slot);
     }
   }
+  publish();
+}
+
+bool listener_owner::rearm_parked(std::size_t socket) {
+  auto& parked = parked_[socket];
+  if (parked.empty())
+    return false;
+  auto p = std::move(parked.back());
+  parked.pop_back();
+  notify(p.actor().address(), rearm_task(), release_parked);
+  free_.emplace(std::move(p), socket);
+  ++free_per_socket_[socket];
+  return true;
 }
 
 void listener_owner::on_started(std::uint64_t generation, std::size_t socket,
@@ -120,6 +146,8 @@ void listener_owner::on_started(std::uint64_t generation, std::size_t socket,
   if (accepted_early_.erase(*child) == 0) {
     free_.emplace(*child, socket);
     ++free_per_socket_[socket];
+  } else {
+    parked_[socket].push_back(*child);  // it accepted already and waits to be re-armed
   }
   refill();
 }
@@ -128,6 +156,7 @@ void listener_owner::handle_cast(const accepted& a) {
   ++accepted_;
   if (auto it = free_.find(a.acceptor); it != free_.end()) {
     --free_per_socket_[it->second];
+    parked_[it->second].push_back(a.acceptor);
     free_.erase(it);
   } else {
     accepted_early_.insert(a.acceptor);  // its start reply is still on the way
@@ -158,11 +187,14 @@ void listener_owner::connection_gone() {
 void listener_owner::handle_info(const otp::down& d) {
   if (d.pid == acceptors_) {
     forget_acceptors();  // the listener restarts it, and it tells us again (acceptors_ready)
+    publish();
     return;
   }
   auto it = free_.find(d.pid);
-  if (it == free_.end())
-    return;  // an acceptor that handed its connection over and ended
+  if (it == free_.end()) {
+    forget_parked(d);
+    return;
+  }
   --free_per_socket_[it->second];
   free_.erase(it);
   if (!d.reason.is_clean())
@@ -172,6 +204,20 @@ void listener_owner::handle_info(const otp::down& d) {
   for (auto& s : shared_->sockets)
     s->cancel();
   refill();
+}
+
+void listener_owner::forget_parked(const otp::down& d) {
+  // A parked acceptor has no accept queued: nothing to withdraw, a replacement is started
+  // when there is room for it.
+  for (auto& parked : parked_) {
+    if (auto it = std::find(parked.begin(), parked.end(), d.pid); it != parked.end()) {
+      parked.erase(it);
+      if (!d.reason.is_clean())
+        ++crashes_;
+      refill();
+      return;
+    }
+  }
 }
 
 std::vector<otp::pid> listener_owner::connection_pids() const {
@@ -237,7 +283,7 @@ listener_owner::outcome listener_owner::handle_call(const resume_request&) {
   suspended_ = false;
   draining_now_ = false;
   for (auto& [p, socket] : free_)
-    notify(p.actor().address(), rearm_task(), 0);
+    notify(p.actor().address(), rearm_task(), rearm_waiting);
   refill();
   return std::nullopt;
 }

@@ -21,17 +21,20 @@
 namespace otp::net::detail {
 
 /// The listener's second child, the listen sockets' owner (the acceptor pool's pool process):
-/// keeps `num_acceptors` acceptors waiting under the acceptors' supervisor, starts a
-/// replacement for each that accepts, counts connections and enforces `max_connections`.
+/// keeps `num_acceptors` acceptors waiting under the acceptors' supervisor, re-arms each that
+/// accepted (or starts one when an acceptor is gone), counts connections and enforces
+/// `max_connections`.
 /// It counts the connections' exits through their supervisor (observe_child_exits) rather
 /// than a monitor of its own on each.
 class listener_owner : public otp::detail::special_process {
  public:
-  /// Cast by an acceptor that accepted a connection.
+  /// Cast by an acceptor that accepted a connection, before it starts the connection's
+  /// handler (the owner re-arms it meanwhile); it waits to be re-armed.
   struct accepted {
     otp::pid acceptor;
   };
-  /// Cast by the connections' supervisor when an accepted connection's handler did not start.
+  /// Cast by the acceptor after `accepted` when the handler did not start (its init stopped,
+  /// threw or ignored): the connection is closed, count it out.
   struct failed_start {};
   /// Cast by the acceptors' supervisor's start function: the pool can be filled.
   struct acceptors_ready {
@@ -76,6 +79,11 @@ class listener_owner : public otp::detail::special_process {
   void on_started(std::uint64_t generation, std::size_t socket,
                   expected<otp::pid, sup_error> child);
   void forget_acceptors();
+  /// Arms a parked acceptor of listen socket `socket`, if one waits: true if it did.
+  bool rearm_parked(std::size_t socket);
+  void forget_parked(const otp::down& d);
+  /// Copies the counts where the observer reads them (listener_shared::figures).
+  void publish();
   void close_sockets();
   void finish_drain(std::size_t remaining);
   std::vector<otp::pid> connection_pids() const;
@@ -87,6 +95,8 @@ class listener_owner : public otp::detail::special_process {
   std::uint64_t generation_ = 0;  // of acceptors_: replies for an older one are stale
   std::unordered_map<otp::pid, std::size_t> free_;  // waiting acceptor -> its listen socket
   std::unordered_set<otp::pid> accepted_early_;     // accepted before its start was confirmed
+  // Acceptors that accepted and wait to be re-armed, per listen socket.
+  std::vector<std::vector<otp::pid>> parked_;
   std::vector<std::size_t> free_per_socket_;
   std::vector<std::size_t> starting_per_socket_;
   std::size_t connections_ = 0;

@@ -3,6 +3,7 @@
 #include "net/connection.hpp"
 #include "net/io_pool.hpp"
 #include "net/listen_socket.hpp"
+#include "net/listener_reports.hpp"
 #include "otp/net/listener.hpp"
 #include "otp/pid.hpp"
 #include "otp/supervisor.hpp"
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace otp::net::detail {
@@ -43,6 +45,14 @@ class listener_parts {
   otp::pid owner_;
 };
 
+/// The owner's counts, copied for whoever watches the node (the observer's reporter, on its
+/// own thread): it must not ask the owner, which may be busy or waiting.
+struct listener_figures {
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> free_acceptors{0};
+  std::atomic<std::uint64_t> accepted{0};
+};
+
 /// What a listener's processes share: the listen sockets, the I/O threads, the options.
 /// Owned by the listener's supervisor (in its children's start functions) and its processes;
 /// the connections only keep the I/O threads.
@@ -54,7 +64,10 @@ struct listener_shared {
   std::shared_ptr<const handler_start> handler;
   const handler_table* table = nullptr;
   std::atomic<std::uint64_t> accept_errors{0};
+  listener_figures figures;
   listener_parts parts;
+  /// Last, so that it goes first: the listener leaves its node's report before the rest.
+  std::optional<listener_reporting> reporting;
 };
 
 }  // namespace otp::net::detail

@@ -72,8 +72,10 @@ void listener_metrics(std::string& out, node& n) {
     {"otp_listener_max_connections", "gauge", "A listener's max_connections.", &lr::max_connections,
      nullptr},
     {"otp_listener_accepts_total", "counter", "Connections accepted.", nullptr, &lr::accepted},
-    {"otp_listener_refused_total", "counter", "Connections refused at max_connections.", nullptr,
-     &lr::refused},
+    {"otp_listener_queued", "gauge", "Clients waiting in the backlog to be accepted.", &lr::queued,
+     nullptr},
+    {"otp_listener_refused_total", "counter",
+     "Connection attempts the kernel dropped at a full backlog.", nullptr, &lr::refused},
   };
   for (const auto& s : all) {
     header(out, s.name, s.type, s.help);

@@ -66,8 +66,9 @@ void append_listeners(std::string& out, node& n) {
     append_json_string(out, l.name);
     fmt::format_to(out_it{out},
                    ", \"connections\": {}, \"free_acceptors\": {}, \"max_connections\": {}, "
-                   "\"accepted\": {}, \"refused\": {}}}",
-                   l.connections, l.free_acceptors, l.max_connections, l.accepted, l.refused);
+                   "\"accepted\": {}, \"queued\": {}, \"refused\": {}}}",
+                   l.connections, l.free_acceptors, l.max_connections, l.accepted, l.queued,
+                   l.refused);
   }
   out += "]";
 }

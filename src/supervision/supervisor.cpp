@@ -2,6 +2,7 @@
 
 #include "supervision/supervisor_state.hpp"
 
+#include "supervision/adopt_child.hpp"
 #include "supervision/child_exits.hpp"
 
 namespace otp::supervisor {
@@ -106,6 +107,10 @@ void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
 
 void observe_child_exits(const sup_ref& sup, const pid& observer) {
   gen_server::cast(sup, sup_observe{observer});
+}
+
+void adopt_child(const sup_ref& sup, const pid& child) {
+  gen_server::cast(sup, sup_adopt{child});
 }
 
 }  // namespace otp::detail

@@ -199,6 +199,21 @@ pid_result supervisor_state::handle_call(const sup_start_dynamic& r) {
   return *started;
 }
 
+void supervisor_state::handle_cast(const sup_adopt& a) {
+  // Started for us on an acceptor's stack, linked to us until now (adopt_child). A child that
+  // exited meanwhile is reported at once by the monitor, like any other exit.
+  if (!simple() || children_.front().spec.restart != restart::temporary || stopping_) {
+    otp::exit(a.child, exit_reason::shutdown());  // we are its parent: it stops
+    return;
+  }
+  otp::monitor(a.child);
+  core().unlink_from(a.child.actor());
+  dynamic_.emplace(a.child.id(), dynamic_child{a.child, {}});
+  if (auto& log = core().home().logger(); log.enabled(log_level::info))
+    log.log(log_level::info, "progress", "supervisor {} adopted {} as {}", name(),
+            children_.front().spec.id, a.child);
+}
+
 call_result<void_result> supervisor_state::handle_call(const sup_terminate_child& r,
                                                        from<void_result> caller) {
   if (simple())

@@ -59,6 +59,10 @@ struct sup_get_childspec {
 struct sup_observe {
   otp::pid observer;
 };
+/// adopt_child: a child started for this supervisor on another process's stack.
+struct sup_adopt {
+  otp::pid child;
+};
 struct sup_which_children {};
 struct sup_count_children {};
 struct sup_get_flags {};
@@ -102,6 +106,7 @@ class supervisor_state : public special_process {
   sup_flags handle_call(const sup_get_flags&) { return flags_; }
 
   void handle_cast(const sup_observe& o) { observer_ = o.observer; }
+  void handle_cast(const sup_adopt& a);
   void handle_info(const otp::down& d);
   void handle_info(const otp::exit_signal&) {}  // children are watched through monitors
   void handle_info(const sup_try_again& t);

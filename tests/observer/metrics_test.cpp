@@ -4,9 +4,11 @@
 
 #include "eventually.hpp"
 #include "http_client.hpp"
+#include "net_client.hpp"
 #include "servers.hpp"
 
 #include <otp/detail/node_reports.hpp>
+#include <otp/net/listener.hpp>
 #include <otp/observer.hpp>
 #include <otp/supervision_tree.hpp>
 #include <otp/supervisor.hpp>
@@ -14,6 +16,9 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cctype>
 #include <map>
@@ -244,7 +249,7 @@ TEST_CASE("/metrics and /api/node: scheduler utilisation, connected nodes and li
   reporters_set cleanup{node};
   otp::detail::set_dist_reporter(node, two_peers);
   otp::detail::set_listener_reporter(node, [] {
-    return std::vector<otp::detail::listener_report>{{"echo", 3, 7, 100, 40, 2}};
+    return std::vector<otp::detail::listener_report>{{"echo", 3, 7, 100, 40, 2, 5}};
   });
   auto m = parse_prometheus(get(obs.port(), "/metrics").body);
   CHECK(m["otp_dist_nodes"] == 3);
@@ -259,6 +264,7 @@ TEST_CASE("/metrics and /api/node: scheduler utilisation, connected nodes and li
   CHECK(m["otp_listener_max_connections{listener=\"echo\"}"] == 100);
   CHECK(m["otp_listener_accepts_total{listener=\"echo\"}"] == 40);
   CHECK(m["otp_listener_refused_total{listener=\"echo\"}"] == 2);
+  CHECK(m["otp_listener_queued{listener=\"echo\"}"] == 5);
 
   auto json = get(obs.port(), "/api/node").body;
   CHECK(json.find("\"self\": \"alpha@localhost\", \"tick_time_ms\": 60000") != std::string::npos);
@@ -272,4 +278,79 @@ TEST_CASE("/metrics and /api/node: scheduler utilisation, connected nodes and li
         != std::string::npos);
   CHECK(json.find("\"listeners\": [{\"name\": \"echo\", \"connections\": 3") != std::string::npos);
   CHECK(json.find("\"scheduler_utilisation\": [") != std::string::npos);
+}
+
+namespace {
+
+/// A connection handler that holds its socket until the peer closes it.
+struct holder {
+  otp::net::socket sock;
+  explicit holder(otp::net::socket s) : sock(std::move(s)) {
+    sock.set_active(otp::net::active::once);  // so that the peer's close arrives: it stops
+  }
+};
+
+/// Starts a TCP connect without waiting for it: one the kernel drops stays in progress.
+test_net::client connect_nowait(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);  // EINPROGRESS
+  return test_net::client{fd};
+}
+
+double sample(std::uint16_t port, const std::string& name) {
+  auto m = parse_prometheus(get(port, "/metrics").body);
+  auto i = m.find(name + "{listener=\"limited\"}");
+  return i == m.end() ? -1 : i->second;
+}
+
+}  // namespace
+
+TEST_CASE(
+  "/metrics and /api/node: a listener at max_connections, its backlog and the clients "
+  "the kernel drops") {
+  // max_connections 2: 2 clients are served, the next 2 wait in the backlog (8), and once the
+  // kernel's accept queue is full (backlog + 1) it drops further attempts.
+  otp::node node{{.threads = 2}};
+  auto obs = observer::start(node).value();
+  auto l = otp::net::start_listener<holder>(
+             node, test_net::loopback(
+                     {.backlog = 8, .num_acceptors = 3, .max_connections = 2, .name = "limited"}))
+             .value();
+  auto port = obs.port();
+  CHECK(test_util::eventually([&] { return sample(port, "otp_listener_free_acceptors") == 2; }));
+  CHECK(sample(port, "otp_listener_connections") == 0);
+  CHECK(sample(port, "otp_listener_max_connections") == 2);
+  std::vector<test_net::client> clients;
+  for (int i = 0; i < 4; ++i)
+    clients.push_back(test_net::client::tcp(l.port()));
+  CHECK(test_util::eventually([&] { return sample(port, "otp_listener_queued") == 2; }));
+  auto m = parse_prometheus(get(port, "/metrics").body);
+  CHECK(m["otp_listener_connections{listener=\"limited\"}"] == 2);
+  CHECK(m["otp_listener_free_acceptors{listener=\"limited\"}"] == 0);
+  CHECK(m["otp_listener_accepts_total{listener=\"limited\"}"] == 2);
+  CHECK(m["otp_listener_refused_total{listener=\"limited\"}"] == 0);
+  auto json = get(port, "/api/node").body;
+  CHECK(json.find("{\"name\": \"limited\", \"connections\": 2, \"free_acceptors\": 0, "
+                  "\"max_connections\": 2, \"accepted\": 2, \"queued\": 2, \"refused\": 0}")
+        != std::string::npos);
+
+  for (int i = 0; i < 16; ++i)
+    clients.push_back(connect_nowait(l.port()));
+  CHECK(test_util::eventually([&] { return sample(port, "otp_listener_refused_total") >= 1; }));
+  CHECK(sample(port, "otp_listener_queued") <= 9);
+  CHECK(sample(port, "otp_listener_connections") == 2);
+
+  // A connection closes: the oldest waiting client takes its place.
+  clients.erase(clients.begin());
+  CHECK(test_util::eventually([&] { return sample(port, "otp_listener_accepts_total") == 3; }));
+  CHECK(sample(port, "otp_listener_connections") == 2);
+
+  // A stopped listener leaves the report.
+  REQUIRE(otp::net::stop_listener(l));
+  CHECK(test_util::eventually([&] { return otp::detail::report_listeners(node).empty(); }));
+  CHECK(sample(port, "otp_listener_connections") == -1);
 }

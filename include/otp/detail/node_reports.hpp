@@ -35,15 +35,17 @@ struct dist_report {
   std::vector<peer_report> peers = {};
 };
 
-/// A listener of the socket server. None is reported yet: the net layer is to set its
-/// reporter (`set_listener_reporter`).
+/// A listener of the socket server (reported by the net layer while listeners run). At
+/// max_connections no acceptor waits: new clients queue in the kernel's backlog (`queued`),
+/// and once it is full the kernel drops further attempts (`refused`).
 struct listener_report {
-  std::string name = {};
+  std::string name = {};  ///< the registered name, else the bound address
   std::size_t connections = 0;
   std::size_t free_acceptors = 0;
   std::size_t max_connections = 0;
   std::uint64_t accepted = 0;
-  std::uint64_t refused = 0;  ///< at max_connections
+  std::uint64_t refused = 0;  ///< attempts dropped at a full backlog (TCP)
+  std::size_t queued = 0;     ///< clients waiting in the backlog to be accepted (TCP)
 };
 
 using dist_reporter = std::function<dist_report()>;

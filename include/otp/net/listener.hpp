@@ -7,8 +7,9 @@
 //     ├─ connections      simple_one_for_one: one handler process per connection
 //     ├─ owner            gen_server: the listen sockets, the count, max_connections
 //     └─ acceptors        simple_one_for_one: num_acceptors acceptors waiting
-//          acceptor ── accepts ──> casts `accepted` to the owner (which starts a replacement)
-//                      └─> asks `connections` to start handler H with the socket, and ends
+//          acceptor ── accepts ──> starts handler H with the socket (its init runs here),
+//                      ├─> casts `accepted` to the owner, which counts it and re-arms it
+//                      └─> hands H to `connections`, which adopts it
 //
 // A handler is a gen_server class whose `init` (or constructor) takes an `otp::net::socket`
 // first, then the extra arguments given to `start_listener`. Socket events arrive in its
@@ -140,18 +141,19 @@ struct socket_handoff {
   }
 };
 
-/// Starts a connection's handler process linked to the calling process (the connections'
-/// supervisor) with the accepted socket.
-using handler_start = std::function<expected<otp::pid, start_error>(socket)>;
+/// Starts a connection's handler process with the accepted socket, for the connections'
+/// supervisor `sup` (the second argument), on the calling acceptor's stack.
+using handler_start = std::function<expected<otp::pid, start_error>(socket, const caf::actor&)>;
 
 template <class H, class... Args>
 std::shared_ptr<const handler_start> make_handler_start(Args... args) {
   return std::make_shared<const handler_start>(
-    [args = std::make_tuple(std::move(args)...)](socket sock) -> expected<otp::pid, start_error> {
+    [args = std::make_tuple(std::move(args)...)](
+      socket sock, const caf::actor& sup) -> expected<otp::pid, start_error> {
       return std::apply(
         [&](const auto&... xs) -> expected<otp::pid, start_error> {
-          auto r = gen_server::start_link<H>(socket_handoff{std::move(sock), &handler_table_for<H>},
-                                             xs...);
+          auto r = otp::detail::start_for<H>(
+            sup, socket_handoff{std::move(sock), &handler_table_for<H>}, xs...);
           if (!r)
             return unexpected{std::move(r.error())};
           return otp::pid{*r};

@@ -84,7 +84,9 @@ class socket {
   void set_active(active_mode mode);
   active_mode active() const noexcept;
   /// Changes the framing for the bytes that follow (`{packet, ...}`, `{packet_size, ...}`).
-  void set_framing(framing f);
+  /// Errors (logged; the framing stays as it was): `bad_option` for a framing `validate`
+  /// refuses (a `max_size` its length header cannot carry), `not_connected`.
+  expected<void, net_error> set_framing(framing f);
 
   /// Asynchronous passive read: asks for one packet — in `raw` framing exactly `length`
   /// bytes, or what is there when `length` is 0. It arrives as a message, `net::data`, or

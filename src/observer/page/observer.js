@@ -243,7 +243,7 @@ function drawPeersAndListeners(figures) {
   drawRows("peers", (d ? d.nodes : []).map((n) => [n.name, n.via, seconds(n.connected_ms),
     orDash(n.bytes_in, kib), orDash(n.bytes_out, kib), orDash(n.last_heard_ms, seconds), n.tick]));
   drawRows("listeners", (figures.listeners || []).map((l) => [l.name, l.connections,
-    l.free_acceptors, l.max_connections, l.accepted, l.refused]));
+    l.free_acceptors, l.max_connections, l.accepted, l.queued, l.refused]));
 }
 
 function drawFigures(figures) {
