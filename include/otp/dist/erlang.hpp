@@ -176,6 +176,7 @@ class distribution {
   using cast_fn = std::function<void(const pid& server, term request)>;
 
  private:
+  friend struct distribution_access;  // the data path's tests, to hold the I/O thread
   explicit distribution(std::unique_ptr<impl> i);
   void install(const pid& server, request_fn call, reply_fn reply, timeout call_timeout,
                cast_fn cast);
