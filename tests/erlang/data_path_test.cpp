@@ -14,14 +14,15 @@
 #include "otp/spawn.hpp"
 
 #include "in_process.hpp"
+#include "uds_nodes.hpp"
+
+#include "../eventually.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <filesystem>
+#include <atomic>
 #include <future>
-
-#include <unistd.h>
 
 using namespace std::chrono_literals;
 using otp::term;
@@ -38,25 +39,15 @@ struct distribution_access {
 
 namespace {
 
-struct node_dir {
-  std::string path;
-  node_dir() {
-    char pattern[] = "/tmp/erl-path-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~node_dir() { std::filesystem::remove_all(path); }
+/// Two nodes over Unix sockets, alpha and beta, with a served `counter` on beta.
+struct two_nodes {
+  test_erl::node_dir dir;
+  otp::node na;
+  otp::node nb;
+  std::unique_ptr<erl::distribution> a = test_erl::start_uds(na, dir, "alpha");
+  std::unique_ptr<erl::distribution> b = test_erl::start_uds(nb, dir, "beta");
+  void serve_counter();
 };
-
-std::unique_ptr<erl::distribution> start(otp::node& n, const node_dir& d, const std::string& name) {
-  erl::options o;
-  o.name = name;
-  o.cookie = "c";
-  o.carrier = erl::options::carrier_type::uds;
-  o.directory = d.path;
-  auto started = erl::distribution::start(n, o);
-  REQUIRE(started.has_value());
-  return std::move(*started);
-}
 
 /// Holds a distribution's I/O thread (a task that waits) until released or destroyed.
 class io_hold {
@@ -82,20 +73,27 @@ class io_hold {
   bool released_ = false;
 };
 
-/// What `{hold, _}` calls wait for (a test's, one at a time).
+/// What `{hold, _}` calls wait for (a test's, one at a time), and whether one waits.
 std::shared_future<void> go_ahead;
+std::atomic<bool> holding{false};
 
 /// Answers calls with their count; `{hold, _}` holds its thread until the test lets it go on
 /// (10 s at most).
 struct slow_counter {
   std::int64_t n = 0;
   term handle_call(const term& request) {
-    if (request.is_tuple() && request.size() == 2 && request[0].is_atom("hold"))
+    if (request.is_tuple() && request.size() == 2 && request[0].is_atom("hold")) {
+      holding = true;
       (void)go_ahead.wait_for(10s);
+    }
     return term{++n};
   }
   void handle_cast(const term&) { ++n; }
 };
+
+void two_nodes::serve_counter() {
+  b->serve(otp::gen_server::start<slow_counter>(nb, otp::start_options{.name = "counter"}).value());
+}
 
 /// Collects `n` terms from its mailbox, then reports them.
 otp::pid collector(otp::node& n, std::size_t count, std::promise<std::vector<term>>& out) {
@@ -113,12 +111,8 @@ otp::pid collector(otp::node& n, std::size_t count, std::promise<std::vector<ter
 
 }  // namespace
 
-TEST_CASE("erlang data path: a send to a connected node is written by the sending thread") {
-  node_dir d;
-  otp::node na;
-  otp::node nb;
-  auto a = start(na, d, "alpha");
-  auto b = start(nb, d, "beta");
+TEST_CASE_FIXTURE(two_nodes,
+                  "erlang data path: a send to a connected node is written by the sending thread") {
   std::promise<std::vector<term>> got;
   auto inbox = collector(nb, 2, got);
   REQUIRE(b->register_name("inbox", inbox));
@@ -137,23 +131,18 @@ TEST_CASE("erlang data path: a send to a connected node is written by the sendin
         == std::vector<term>{term::make_atom("from_a_thread"), term::make_atom("from_a_process")});
 }
 
-TEST_CASE("erlang data path: a served server's reply is written by the server's thread") {
-  node_dir d;
-  otp::node na;
-  otp::node nb;
-  auto a = start(na, d, "alpha");
-  auto b = start(nb, d, "beta");
+TEST_CASE_FIXTURE(two_nodes,
+                  "erlang data path: a served server's reply is written by the server's thread") {
   std::promise<void> go;
   go_ahead = go.get_future().share();
-  auto s = otp::gen_server::start<slow_counter>(nb, otp::start_options{.name = "counter"}).value();
-  b->serve(s);
+  serve_counter();
   REQUIRE(a->connect(b->name()).has_value());
   REQUIRE(a->call("counter", b->name(), term::make_atom("get"), 5s).value() == term{1});
   auto reply = std::async(std::launch::async, [&] {
     return a->call("counter", b->name(), term::tuple({term::make_atom("hold"), term{1}}), 5s);
   });
-  // The request reached the server (its handle_call waits): now hold beta's I/O thread.
-  std::this_thread::sleep_for(200ms);
+  // Once the request is in handle_call, beta's I/O thread is held: the reply cannot take it.
+  REQUIRE(test_util::eventually([] { return holding.load(); }));
   io_hold hold{*b};
   go.set_value();
   REQUIRE(reply.wait_for(4s) == std::future_status::ready);
@@ -162,14 +151,9 @@ TEST_CASE("erlang data path: a served server's reply is written by the server's 
   CHECK(*r == term{2});
 }
 
-TEST_CASE("erlang data path: one process's messages arrive in order, calls between them") {
-  node_dir d;
-  otp::node na;
-  otp::node nb;
-  auto a = start(na, d, "alpha");
-  auto b = start(nb, d, "beta");
-  auto s = otp::gen_server::start<slow_counter>(nb, otp::start_options{.name = "counter"}).value();
-  b->serve(s);
+TEST_CASE_FIXTURE(two_nodes,
+                  "erlang data path: one process's messages arrive in order, calls between them") {
+  serve_counter();
   constexpr std::int64_t n = 20'000;
   std::promise<std::vector<term>> got;
   auto inbox = collector(nb, n, got);
@@ -196,14 +180,8 @@ TEST_CASE("erlang data path: one process's messages arrive in order, calls betwe
   CHECK(out_of_order == 0);
 }
 
-TEST_CASE("erlang data path: a completed call leaves nothing on either node") {
-  node_dir d;
-  otp::node na;
-  otp::node nb;
-  auto a = start(na, d, "alpha");
-  auto b = start(nb, d, "beta");
-  auto s = otp::gen_server::start<slow_counter>(nb, otp::start_options{.name = "counter"}).value();
-  b->serve(s);
+TEST_CASE_FIXTURE(two_nodes, "erlang data path: a completed call leaves nothing on either node") {
+  serve_counter();
   REQUIRE(a->connect(b->name()).has_value());
   auto answered = in_process(na, [&] {
     int ok = 0;
