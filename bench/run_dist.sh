@@ -102,7 +102,8 @@ run_pair() {
                     client=("$bin" erl client cppcli$k "srv$k@$host") ;;
     esac
     echo "== $name" >&2
-    "${client[@]}" "${counts[@]}" |
+    # A client that fails costs its pair's figures (n/a), not the run.
+    { "${client[@]}" "${counts[@]}" || echo "error: $name client failed" >&2; } |
         awk -v n="$name" '{ print | "cat 1>&2"; fflush() } /^RESULT / { print n "_" $2, $3 }' >>"$results"
     stop_server
     unset DIST_CARRIER DIST_DIR

@@ -119,9 +119,17 @@ void connection::handshake_step() {
                    });
 }
 
+connection::traffic connection::figures() const noexcept {
+  using clock = std::chrono::steady_clock;
+  return {bytes_in_.load(std::memory_order_relaxed), bytes_out_.load(std::memory_order_relaxed),
+          up_since_, clock::time_point{clock::duration{heard_at_.load(std::memory_order_relaxed)}}};
+}
+
 void connection::become_up() {
   {
     std::lock_guard guard{out_mtx_};
+    up_since_ = std::chrono::steady_clock::now();
+    heard_at_ = up_since_.time_since_epoch().count();
     up_ = true;
   }
   peer_name_ = machine_.peer().name;
@@ -196,6 +204,7 @@ bool connection::write(std::span<const std::vector<std::uint8_t>> bodies, bool c
     // An error other than a full socket is left to the I/O thread's write, which meets it
     // again and closes the connection there.
     sent = n > 0 ? static_cast<std::size_t>(n) : 0;
+    bytes_out_.fetch_add(sent, std::memory_order_relaxed);
     last_direct_ = now;
     wrote_since_tick_ = true;
     if (sent == deferred_bytes + total) {
@@ -274,7 +283,8 @@ void connection::flush() {
   writing_ = true;
   wrote_since_tick_ = true;
   asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](const error_code& ec, std::size_t) {
+                    [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                      self->bytes_out_.fetch_add(n, std::memory_order_relaxed);
                       {
                         std::lock_guard out{self->out_mtx_};
                         self->writing_ = false;
@@ -307,6 +317,9 @@ void connection::read_data() {
 
 void connection::on_data(std::size_t n) {
   read_since_tick_ = true;
+  bytes_in_.fetch_add(n, std::memory_order_relaxed);
+  heard_at_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                  std::memory_order_relaxed);
   if (auto fed = reader_.feed(std::span{read_buffer_.data(), n}); !fed) {
     close(fed.error());
     return;

@@ -100,6 +100,16 @@ class connection : public std::enable_shared_from_this<connection> {
   const std::string& peer_name() const noexcept { return peer_name_; }
   const node_info& peer() const noexcept { return machine_.peer(); }
   bool is_up() const noexcept { return up_; }
+
+  /// For the observer, from any thread: bytes each way since the connection came up, when
+  /// it came up, and when the peer last sent anything (ticks included).
+  struct traffic {
+    std::uint64_t bytes_in;
+    std::uint64_t bytes_out;
+    std::chrono::steady_clock::time_point up_since;
+    std::chrono::steady_clock::time_point last_heard;
+  };
+  traffic figures() const noexcept;
   bool outgoing() const noexcept { return outgoing_; }
 
  private:
@@ -126,6 +136,10 @@ class connection : public std::enable_shared_from_this<connection> {
   std::string peer_name_;
   bool outgoing_;
   std::atomic<bool> up_ = false;
+  std::atomic<std::uint64_t> bytes_in_{0};
+  std::atomic<std::uint64_t> bytes_out_{0};
+  std::atomic<std::chrono::steady_clock::rep> heard_at_{0};  // steady_clock ticks
+  std::chrono::steady_clock::time_point up_since_{};         // set before up_
   std::atomic<bool> closed_ = false;
   // The output side, which senders on any thread share with the I/O thread. Held across a
   // sender's sendmsg, so a write never meets a socket being closed, nor another write.

@@ -125,6 +125,13 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
   i->pids_ = std::make_shared<local_pids>(atom{opts.name}, creation);
   set_local_node(atom{opts.name});
   i->start_replies();
+  // For the observer, until the distribution stops (~impl clears it; the lifeline keeps a
+  // report running meanwhile from reading a distribution going away).
+  otp::detail::set_dist_reporter(n, [line = i->lifeline_] {
+    std::lock_guard guard{line->mtx};
+    return line->self != nullptr ? line->self->report() : otp::detail::dist_report{};
+  });
+  i->reporting_ = true;
   auto* raw = i.get();
   raw->post([raw] { raw->accept_next(); });
   n.logger().log(

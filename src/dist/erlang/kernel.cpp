@@ -63,6 +63,8 @@ distribution::impl::impl(node& n, options o) : node_(n), opts_(std::move(o)) {
 }
 
 distribution::impl::~impl() {
+  if (reporting_)
+    otp::detail::set_dist_reporter(node_, {});
   if (replies_impl_ != nullptr)
     replies_impl_->stop();  // no call is answered from here on
   {

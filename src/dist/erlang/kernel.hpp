@@ -15,6 +15,7 @@
 #include "dist/erlang/pending_calls.hpp"
 #include "dist/erlang/wire_replies.hpp"
 
+#include "otp/detail/node_reports.hpp"
 #include "otp/dist/erlang.hpp"
 #include "otp/exit_reason.hpp"
 
@@ -108,6 +109,8 @@ struct distribution::impl final : connection_owner {
   /// No connection to `name` is left or coming: its waiters fail, our monitors there fire.
   void give_up(const std::string& name, const dist_error& why);
   void publish_nodes();
+  /// For the observer (report.cpp); any thread.
+  otp::detail::dist_report report() const;
 
   std::optional<dist_error> admit(connection& c, const node_info& peer) override;
   void up(const std::shared_ptr<connection>& c) override;
@@ -136,6 +139,7 @@ struct distribution::impl final : connection_owner {
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
   bool stopped_ = false;
+  bool reporting_ = false;  // the node's dist reporter is ours (`start` set it)
 
   std::map<std::string, std::shared_ptr<connection>> connections_;
   std::map<std::string, std::vector<waiter>> waiters_;
