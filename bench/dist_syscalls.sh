@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System calls and context switches per sequential remote call, C++ -> C++ on Erlang's
-# distribution protocol: strace -c -f on the server and the client for N calls (plus the
-# 2,000 warm-up calls), and perf stat's context switches of both. Erlang -> Erlang alongside
-# when ERLANG=1 (strace on beam.smp).
+# distribution protocol, for N calls (plus the 2,000 warm-up calls): perf stat's counts
+# (context switches, system calls, futex calls) of the server and the client, then one
+# strace -c -f run of both for the breakdown (strace slows every call, which inflates the
+# futex count there: the scheduler's idle polls).
 #
 #   dist_syscalls.sh [BUILD_DIR=build-release] [N=20000] [tcp|uds]
 #
@@ -31,22 +32,31 @@ server=$!
 pids+=("$server")
 for _ in $(seq 200); do grep -q '^ready' "$work/server.out" && break; sleep 0.05; done
 grep -q '^ready' "$work/server.out" || { echo "error: the server did not start" >&2; cat "$work/server.out" >&2; exit 1; }
-strace -c -f -o "$work/server.strace" -p "$server" 2>/dev/null &
-pids+=($!)
-tracer=$!
-perf stat -e context-switches -x, -o "$work/server.perf" -p "$server" 2>/dev/null &
+# The counts first, without strace (which switches on every system call it stops).
+events=context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_futex
+perf stat -e "$events" -x, -o "$work/server.perf" -p "$server" 2>/dev/null &
 perfer=$!
 pids+=("$perfer")
 sleep 0.5
-DIST_BENCH_CALLS_ONLY=1 perf stat -e context-switches -x, -o "$work/client.perf" \
-    strace -c -f -o "$work/client.strace" "$bin" erl client syscli "syssrv@$host" "$n" 0 0 >&2
-kill -INT "$tracer" "$perfer"; wait "$tracer" "$perfer" 2>/dev/null || true
+DIST_BENCH_CALLS_ONLY=1 perf stat -e "$events" -x, -o "$work/client.perf" \
+    "$bin" erl client syscli1 "syssrv@$host" "$n" 0 0 >&2
+kill -INT "$perfer"; wait "$perfer" 2>/dev/null || true
+# Then the system calls.
+strace -c -f -o "$work/server.strace" -p "$server" 2>/dev/null &
+tracer=$!
+pids+=("$tracer")
+sleep 0.5
+DIST_BENCH_CALLS_ONLY=1 strace -c -f -o "$work/client.strace" \
+    "$bin" erl client syscli2 "syssrv@$host" "$n" 0 0 >&2
+kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
 calls=$((n + 2000))
-total() { awk '$NF == "total" { print $(NF-2) }' "$1"; }
-cs() { awk -F, '/context-switches/ { print $1 }' "$1"; }
+count() { awk -F, -v e="$2" '$3 == e { print $1 }' "$1"; }
 per() { echo "scale=2; $1 / $calls" | bc; }
-echo "$carrier, $calls sequential calls from a process; per round trip:"
-echo "  client: $(per "$(total "$work/client.strace")") syscalls, $(per "$(cs "$work/client.perf")") context switches"
-echo "  server: $(per "$(total "$work/server.strace")") syscalls, $(per "$(cs "$work/server.perf")") context switches"
-echo "client strace:"; head -12 "$work/client.strace"
-echo "server strace:"; head -12 "$work/server.strace"
+echo "$carrier, $calls sequential calls from a process; per round trip (perf stat):"
+for side in client server; do
+    f=$work/$side.perf
+    all=$(count "$f" raw_syscalls:sys_enter) fx=$(count "$f" syscalls:sys_enter_futex)
+    echo "  $side: $(per "$all") system calls ($(per "$fx") futex, $(per "$((all - fx))") others), $(per "$(count "$f" context-switches)") context switches"
+done
+echo "client strace:"; head -9 "$work/client.strace"
+echo "server strace:"; head -9 "$work/server.strace"
