@@ -112,7 +112,9 @@ void measure(const driver& d, counts c) {
 void measure_retained(const driver& d) {
   // What a completed call leaves behind: resident memory over 20k more calls (after the
   // runs above warmed every cache and pool up).
-  constexpr std::size_t more = 20'000;
+  // DIST_BENCH_RETAINED_N: more calls, to tell a one-off growth from one per call.
+  const char* env = std::getenv("DIST_BENCH_RETAINED_N");
+  const std::size_t more = env != nullptr ? std::strtoull(env, nullptr, 10) : 20'000;
   auto before = resident_bytes();
   for (std::size_t i = 0; i < more; ++i)
     d.call();
