@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Distribution between two OS processes on this machine, over TCP (loopback): sequential
-# remote gen_server calls (round trips/s, p50, p99), pipelined casts/s and 4 KiB casts/s, for
-#   cpp_erl   C++ -> C++ on Erlang's distribution protocol (otp/dist/erlang.hpp)
+# Distribution between two OS processes on this machine, over TCP (loopback) and Unix sockets:
+# sequential remote gen_server calls from a process and from a plain thread (round trips/s,
+# p50, p99), pipelined casts/s, 4 KiB casts/s and calls/s, 10 processes calling at once, and
+# the client's resident memory growth per completed call, for
+#   cpp_erl   C++ -> C++ on Erlang's distribution protocol (otp/dist/erlang.hpp), TCP
+#   cpp_uds   the same over Unix sockets (no epmd)
 #   cpp_basp  C++ -> C++ on caf-otp's BASP distribution (otp/dist/distribution.hpp)
 #   erl_erl   Erlang -> Erlang
 #   erl_cpp   an Erlang client -> a C++ server (Erlang's protocol)
 #   cpp_to_erl a C++ client -> an Erlang server
+#   before    cpp_erl with the binary BEFORE_BIN (if set): an older build, paired in the same run
 # Each repetition runs every pair once, in one order and then the reverse, with a fresh server
 # and client process per pair; the table shows the median [min-max] over repetitions.
 #
@@ -82,6 +86,12 @@ run_pair() {
     case $name in
         cpp_erl) start_server "$bin" erl server cppsrv$k
                  client=("$bin" erl client cppcli$k "cppsrv$k@$host") ;;
+        cpp_uds) export DIST_CARRIER=uds DIST_DIR=$work/uds
+                 rm -rf "$work/uds" && mkdir -m 700 "$work/uds"
+                 start_server "$bin" erl server cppsrv$k
+                 client=("$bin" erl client cppcli$k "cppsrv$k@$host") ;;
+        before) start_server "$BEFORE_BIN" erl server cppsrv$k
+                client=("$BEFORE_BIN" erl client cppcli$k "cppsrv$k@$host") ;;
         cpp_basp) start_server "$bin" basp server "$work/basp"
                   client=("$bin" basp client "$work/basp" "beta@localhost:${address##*:}") ;;
         erl_erl) start_server erl_node srv$k -run dist_bench server
@@ -92,12 +102,16 @@ run_pair() {
                     client=("$bin" erl client cppcli$k "srv$k@$host") ;;
     esac
     echo "== $name" >&2
-    "${client[@]}" "${counts[@]}" |
+    # A client that fails costs its pair's figures (n/a), not the run.
+    { "${client[@]}" "${counts[@]}" || echo "error: $name client failed" >&2; } |
         awk -v n="$name" '{ print | "cat 1>&2"; fflush() } /^RESULT / { print n "_" $2, $3 }' >>"$results"
     stop_server
+    unset DIST_CARRIER DIST_DIR
 }
 
-pairs=(cpp_erl cpp_basp erl_erl erl_cpp cpp_to_erl)
+pairs=(cpp_erl cpp_uds cpp_basp erl_erl erl_cpp cpp_to_erl)
+[[ -n ${BEFORE_BIN:-} ]] && pairs+=(before)
+[[ -n ${PAIRS:-} ]] && read -r -a pairs <<<"$PAIRS"
 for ((r = 1; r <= reps; ++r)); do
     order=("${pairs[@]}")
     if ((r % 2 == 0)); then order=(); for ((i = ${#pairs[@]} - 1; i >= 0; --i)); do order+=("${pairs[$i]}"); done; fi
@@ -118,16 +132,17 @@ function human(x) { return x >= 1e4 ? sprintf("%.1fk", x / 1e3) : sprintf("%.0f"
 function cell(key) { if (!(key in v)) return "n/a"; m[key] = median(key)
     return sprintf("%s [%s-%s]", human(m[key]), human(lo[key]), human(hi[key])) }
 function ratio(a, b) { return (a in m && b in m && m[b] > 0) ? sprintf("%.2fx", m[a] / m[b]) : "n/a" }
+function base(row) { return row ~ /^thread_/ ? substr(row, 8) : row }
 END {
-    split("cpp_erl cpp_basp erl_erl erl_cpp cpp_to_erl", col, " ")
-    split("call_rt_per_s call_p50_us call_p99_us cast_per_s cast4k_per_s", row, " ")
-    printf "distribution, two OS processes over TCP loopback (%s cores, OTP %s, R=%s, N C B = %s; median [min-max])\n", cores, otp, reps, n
-    printf "%-14s %-24s %-24s %-24s %-24s %-24s %-10s %s\n", "", "C++>C++ erlang", "C++>C++ BASP", "Erlang>Erlang", "Erlang>C++", "C++>Erlang", "erl/Erl", "erl/BASP"
-    for (r = 1; r <= 5; ++r) {
-        line = sprintf("%-14s", row[r])
-        for (c = 1; c <= 5; ++c) line = line sprintf(" %-24s", cell(col[c] "_" row[r]))
-        line = line sprintf(" %-10s %s", ratio("cpp_erl_" row[r], "erl_erl_" row[r]), ratio("cpp_erl_" row[r], "cpp_basp_" row[r]))
+    split("cpp_erl cpp_uds cpp_basp erl_erl erl_cpp cpp_to_erl before", col, " ")
+    split("call_rt_per_s call_p50_us call_p99_us thread_call_rt_per_s thread_call_p50_us thread_call_p99_us cast_per_s cast4k_per_s call4k_rt_per_s conc10_rt_per_s retained_b_per_call", row, " ")
+    printf "distribution, two OS processes on one machine (%s cores, OTP %s, R=%s, N C B = %s; median [min-max])\n", cores, otp, reps, n
+    printf "%-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-8s %-8s %s\n", "", "C++>C++ erl TCP", "C++>C++ erl UDS", "C++>C++ BASP", "Erlang>Erlang", "Erlang>C++", "C++>Erlang", "before (TCP)", "TCP/Erl", "UDS/Erl", "TCP/bef"
+    for (r = 1; r <= 11; ++r) {
+        line = sprintf("%-20s", row[r])
+        for (c = 1; c <= 7; ++c) line = line sprintf(" %-20s", cell(col[c] "_" row[r]))
+        line = line sprintf(" %-8s %-8s %s", ratio("cpp_erl_" row[r], "erl_erl_" base(row[r])), ratio("cpp_uds_" row[r], "erl_erl_" base(row[r])), ratio("cpp_erl_" row[r], "before_" row[r]))
         print line
     }
-    print "erl/Erl: C++>C++ on the Erlang protocol over Erlang>Erlang; erl/BASP: over C++>C++ on BASP (ratios of medians; for *_us lower is better)."
+    print "TCP/Erl, UDS/Erl: C++>C++ on the Erlang protocol over Erlang>Erlang (thread_* rows: over Erlang process calls, Erlang has no plain threads); TCP/bef: over the BEFORE_BIN build. Ratios of medians; for *_us and retained_b lower is better."
 }' "$results"

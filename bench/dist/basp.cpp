@@ -42,6 +42,7 @@ class typed_bench {
   using remote_requests = otp::types<bump, blob, get_count>;
   std::int64_t handle_call(const bump& b) { return n_ += b.by; }
   std::int64_t handle_call(const get_count&) { return n_; }
+  std::int64_t handle_call(const blob&) { return ++n_; }
   void handle_cast(const bump& b) { n_ += b.by; }
   void handle_cast(const blob&) { ++n_; }
 
@@ -66,7 +67,9 @@ driver client_driver(otp::server_ref<typed_bench> s) {
     .call = [s] { (void)otp::gen_server::call(s, bump{1}); },
     .cast = [s] { otp::gen_server::cast(s, bump{1}); },
     .blob = [s, b = blob{std::string(4096, 'x')}] { otp::gen_server::cast(s, b); },
-    .sync = [s] { (void)otp::gen_server::call(s, get_count{}); },
+    .blob_call = [s, b = blob{std::string(4096, 'x')}] { (void)otp::gen_server::call(s, b); },
+    // BASP has no back-pressure: the casts queue up, so the call closing a batch may wait long.
+    .sync = [s] { (void)otp::gen_server::call(s, get_count{}, std::chrono::seconds{60}); },
   };
 }
 

@@ -12,10 +12,11 @@ namespace dist_bench {
 
 /// How one client reaches the remote server; every function runs in the client process.
 struct driver {
-  std::function<void()> call;  // one sequential call, returning when answered
-  std::function<void()> cast;  // a small cast: {bump, 1}
-  std::function<void()> blob;  // a 4 KiB cast: {blob, <<4096 bytes>>}
-  std::function<void()> sync;  // a call that returns once every earlier cast is handled
+  std::function<void()> call;       // one sequential call, returning when answered
+  std::function<void()> cast;       // a small cast: {bump, 1}
+  std::function<void()> blob;       // a 4 KiB cast: {blob, <<4096 bytes>>}
+  std::function<void()> blob_call;  // a 4 KiB call: {blob, <<4096 bytes>>}
+  std::function<void()> sync;       // a call that returns once every earlier cast is handled
 };
 
 struct counts {
@@ -24,8 +25,11 @@ struct counts {
   std::size_t blobs = 50'000;
 };
 
-/// Runs the three measurements from one process on `n` (`make` runs in it first) and prints
-/// `RESULT call_rt_per_s`, `call_p50_us`, `call_p99_us`, `cast_per_s`, `cast4k_per_s`.
+/// Runs the measurements on `n` (`make` runs in a process first) and prints `RESULT` lines:
+/// sequential calls from a process (`call_rt_per_s`, `call_p50_us`, `call_p99_us`) and from a
+/// plain thread (`thread_*`), `cast_per_s`, `cast4k_per_s`, `call4k_rt_per_s`, 10 processes
+/// calling at once (`conc10_rt_per_s`), and `retained_b_per_call` (this process's resident
+/// memory growth over 20k further calls, per call).
 /// Returns the process exit status for main.
 int run_client(otp::node& n, std::function<driver()> make, counts c);
 

@@ -29,6 +29,12 @@ std::unique_ptr<erl::distribution> start(otp::node& node, const char* name) {
   erl::options o;
   o.name = name;
   o.cookie = "distbench";
+  // DIST_CARRIER=uds: Unix sockets in DIST_DIR (no epmd), as run_dist.sh's cpp_erl_uds.
+  if (const char* carrier = std::getenv("DIST_CARRIER"); carrier && std::string{carrier} == "uds") {
+    o.carrier = erl::options::carrier_type::uds;
+    if (const char* dir = std::getenv("DIST_DIR"))
+      o.directory = dir;
+  }
   auto started = erl::distribution::start(node, o);
   if (!started) {
     std::fprintf(stderr, "dist_bench: %s\n", fmt::format("{}", started.error()).c_str());
@@ -54,6 +60,7 @@ driver client_driver(erl::distribution& dist, const std::string& target) {
     .call = [call, bump] { call(bump); },
     .cast = [&dist, target, msg = gen_cast(bump)] { dist.send("bench", target, msg); },
     .blob = [&dist, target, msg = gen_cast(blob)] { dist.send("bench", target, msg); },
+    .blob_call = [call, blob] { call(blob); },
     .sync = [call] { call(term::make_atom("get")); },
   };
 }

@@ -13,7 +13,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,10 +54,9 @@ double time_casts(const driver& d, const std::function<void()>& one, std::size_t
   return per_second(n, clock_type::now() - t0);
 }
 
-void measure(const driver& d, counts c) {
-  for (int i = 0; i < 2000; ++i)  // warm-up, as the Erlang side
-    d.call();
-  std::vector<clock_type::duration> times(c.calls);
+/// Times `n` sequential calls: rt/s, p50, p99 under `prefix`.
+void time_calls(const driver& d, std::size_t n, std::string_view prefix) {
+  std::vector<clock_type::duration> times(n);
   auto t0 = clock_type::now();
   for (auto& t : times) {
     auto s = clock_type::now();
@@ -63,26 +65,99 @@ void measure(const driver& d, counts c) {
   }
   auto elapsed = clock_type::now() - t0;
   std::sort(times.begin(), times.end());
-  result("call_rt_per_s", per_second(c.calls, elapsed), "rt/s");
-  result("call_p50_us", percentile_us(times, 50), "us");
-  result("call_p99_us", percentile_us(times, 99), "us");
+  result(fmt::format("{}rt_per_s", prefix), per_second(n, elapsed), "rt/s");
+  result(fmt::format("{}p50_us", prefix), percentile_us(times, 50), "us");
+  result(fmt::format("{}p99_us", prefix), percentile_us(times, 99), "us");
+}
+
+/// `callers` processes calling at once, `n` calls in all: rt/s.
+double concurrent_calls(otp::node& node, const driver& d, std::size_t callers, std::size_t n) {
+  // From a plain thread (the bench's main): it waits for the processes without holding a
+  // scheduler thread.
+  std::atomic<std::size_t> left{callers};
+  std::promise<void> done;
+  auto t0 = clock_type::now();
+  for (std::size_t k = 0; k < callers; ++k)
+    otp::spawn(node, [&, share = n / callers] {
+      for (std::size_t i = 0; i < share; ++i)
+        d.call();
+      if (left.fetch_sub(1) == 1)
+        done.set_value();
+    });
+  done.get_future().wait();
+  return per_second(n / callers * callers, clock_type::now() - t0);
+}
+
+std::size_t resident_bytes() {
+  std::size_t pages = 0, resident = 0;
+  if (auto* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%zu %zu", &pages, &resident) != 2)
+      resident = 0;
+    std::fclose(f);
+  }
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+/// In one process: sequential calls, casts, 4 KiB casts and calls.
+void measure(const driver& d, counts c) {
+  for (int i = 0; i < 2000; ++i)  // warm-up, as the Erlang side
+    d.call();
+  time_calls(d, c.calls, "call_");
   result("cast_per_s", time_casts(d, d.cast, c.casts), "msgs/s");
   result("cast4k_per_s", time_casts(d, d.blob, c.blobs), "msgs/s");
+  result("call4k_rt_per_s", time_casts(d, d.blob_call, c.calls / 2), "rt/s");
+}
+
+/// In one process: what a completed call leaves behind.
+void measure_retained(const driver& d) {
+  // What a completed call leaves behind: resident memory over 20k more calls (after the
+  // runs above warmed every cache and pool up).
+  // DIST_BENCH_RETAINED_N: more calls, to tell a one-off growth from one per call.
+  const char* env = std::getenv("DIST_BENCH_RETAINED_N");
+  const std::size_t more = env != nullptr ? std::strtoull(env, nullptr, 10) : 20'000;
+  auto before = resident_bytes();
+  for (std::size_t i = 0; i < more; ++i)
+    d.call();
+  auto after = resident_bytes();
+  result("retained_b_per_call",
+         after > before ? static_cast<double>(after - before) / static_cast<double>(more) : 0.0,
+         "B");
 }
 
 }  // namespace
 
 int run_client(otp::node& n, std::function<driver()> make, counts c) {
-  std::promise<void> done;
-  otp::spawn(n, [&] {
-    measure(make(), c);
-    done.set_value();
-  });
-  auto f = done.get_future();
-  if (f.wait_for(std::chrono::minutes{5}) != std::future_status::ready) {
-    std::fprintf(stderr, "dist_bench: the client did not finish in 5 minutes\n");
-    std::_Exit(1);
+  auto in_process = [&n](auto f) {
+    std::promise<void> done;
+    otp::spawn(n, [&] {
+      f();
+      done.set_value();
+    });
+    auto finished = done.get_future();
+    if (finished.wait_for(std::chrono::minutes{5}) != std::future_status::ready) {
+      std::fprintf(stderr, "dist_bench: the client did not finish in 5 minutes\n");
+      std::_Exit(1);
+    }
+  };
+  driver d;
+  if (std::getenv("DIST_BENCH_CALLS_ONLY") != nullptr) {
+    // For strace/perf: the warm-up and the sequential calls from a process, nothing else.
+    in_process([&] {
+      d = make();
+      for (int i = 0; i < 2000; ++i)
+        d.call();
+      time_calls(d, c.calls, "call_");
+    });
+    return 0;
   }
+  in_process([&] {
+    d = make();
+    measure(d, c);
+  });
+  // From a plain thread (this one), which blocks where a process parks.
+  time_calls(d, c.calls, "thread_call_");
+  result("conc10_rt_per_s", concurrent_calls(n, d, 10, c.calls), "rt/s");
+  in_process([&] { measure_retained(d); });
   return 0;
 }
 

@@ -48,7 +48,37 @@ run(Node, Counts) ->
     bench_util:result("cast_per_s", casts(S, CastN, {bump, 1}), "msgs/s"),
     Blob = {blob, binary:copy(<<"x">>, 4096)},
     bench_util:result("cast4k_per_s", casts(S, BlobN, Blob), "msgs/s"),
+    bench_util:result("call4k_rt_per_s", call_loop_per_s(S, N div 2, Blob), "rt/s"),
+    bench_util:result("conc10_rt_per_s", concurrent(S, 10, N), "rt/s"),
+    bench_util:result("retained_b_per_call", retained(S, 20000), "B"),
     ok.
+
+%% N sequential calls of Request: round trips/s.
+call_loop_per_s(S, N, Request) ->
+    Start = bench_util:now_ns(),
+    call_loop(S, N, Request),
+    bench_util:per_second(N, bench_util:now_ns() - Start).
+
+call_loop(_S, 0, _Request) -> ok;
+call_loop(S, N, Request) -> _ = gen_server:call(S, Request), call_loop(S, N - 1, Request).
+
+%% Callers processes making N calls in all at once: round trips/s.
+concurrent(S, Callers, N) ->
+    Self = self(),
+    Share = N div Callers,
+    Start = bench_util:now_ns(),
+    Pids = [spawn_link(fun() -> call_loop(S, Share, {bump, 1}), Self ! {done, self()} end)
+            || _ <- lists:seq(1, Callers)],
+    [receive {done, P} -> ok end || P <- Pids],
+    bench_util:per_second(Share * Callers, bench_util:now_ns() - Start).
+
+%% The node's memory growth over N more calls, per call (after a collection on both ends).
+retained(S, N) ->
+    erlang:garbage_collect(),
+    Before = erlang:memory(total),
+    call_loop(S, N, {bump, 1}),
+    erlang:garbage_collect(),
+    max(0, erlang:memory(total) - Before) / N.
 
 %% The duration of each of N sequential calls, in nanoseconds.
 calls(S, N) ->

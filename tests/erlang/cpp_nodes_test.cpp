@@ -6,6 +6,8 @@
 #include "otp/process.hpp"
 #include "otp/spawn.hpp"
 
+#include "../eventually.hpp"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -97,7 +99,10 @@ TEST_CASE(
   auto e = events.get_future();
   REQUIRE(e.wait_for(5s) == std::future_status::ready);
   CHECK(e.get() == term::tuple({term::make_atom("nodedown"), term::make_atom("beta@127.0.0.1")}));
-  CHECK(a->nodes() == std::vector<std::string>{"beta@127.0.0.1"});
+  // The acceptor's side is up once it has sent its last handshake message, which may reach
+  // beta (and end its connect) before alpha has published the node.
+  CHECK(test_util::eventually(
+    [&] { return a->nodes() == std::vector<std::string>{"beta@127.0.0.1"}; }));
   std::promise<term> got;
   auto inbox = otp::spawn(nb2, [&got] { otp::receive([&](const term& t) { got.set_value(t); }); });
   REQUIRE(b2->register_name("inbox", inbox));

@@ -9,6 +9,7 @@
 #include "otp/spawn.hpp"
 
 #include "in_process.hpp"
+#include "uds_nodes.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -28,31 +29,12 @@ using kind = otp::dist::dist_error::kind;
 
 namespace {
 
-/// A fresh node directory, removed at the end.
-struct node_dir {
-  std::string path;
-  node_dir() {
-    char pattern[] = "/tmp/erl-uds-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~node_dir() { std::filesystem::remove_all(path); }
-};
-
-erl::options uds_options(const node_dir& d, const std::string& name, const std::string& cookie) {
-  erl::options o;
-  o.name = name;
-  o.cookie = cookie;
-  o.carrier = erl::options::carrier_type::uds;
-  o.directory = d.path;
-  return o;
-}
+using test_erl::node_dir;
+using test_erl::uds_options;
 
 std::unique_ptr<erl::distribution> start(otp::node& n, const node_dir& d, const std::string& name,
                                          const std::string& cookie = "c") {
-  auto started = erl::distribution::start(n, uds_options(d, name, cookie));
-  REQUIRE_MESSAGE(started.has_value(),
-                  fmt::format("{}", started ? otp::dist::dist_error{} : started.error()));
-  return std::move(*started);
+  return test_erl::start_uds(n, d, name, cookie);
 }
 
 struct counter {

@@ -169,14 +169,17 @@ class distribution {
   void serve(const server_ref<S>& server, timeout call_timeout = infinity);
 
   struct impl;
-  using reply_fn = std::function<void(std::optional<term>)>;
-  /// Runs in a process of the distribution: calls `server` without blocking, then `reply_fn`.
-  using call_fn = std::function<void(const pid& server, term request, reply_fn done)>;
+  /// The call message for `server` (the mailbox shape of a call of an `otp::term`).
+  using request_fn = caf::message (*)(const pid& server, term request);
+  /// The server's reply as a term; nothing when it is not one (an error: not answered).
+  using reply_fn = std::optional<term> (*)(caf::message& reply);
   using cast_fn = std::function<void(const pid& server, term request)>;
 
  private:
+  friend struct distribution_access;  // the data path's tests, to hold the I/O thread
   explicit distribution(std::unique_ptr<impl> i);
-  void install(const pid& server, call_fn call, cast_fn cast);
+  void install(const pid& server, request_fn call, reply_fn reply, timeout call_timeout,
+               cast_fn cast);
   std::unique_ptr<impl> impl_;
 };
 
@@ -185,13 +188,19 @@ void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
   constexpr bool calls = otp::detail::handles_call<S, term>;
   constexpr bool casts = otp::detail::handles_cast<S, term>;
   static_assert(calls || casts, "serve: the server has no handle_call or handle_cast of otp::term");
-  call_fn call;
+  request_fn call = nullptr;
+  reply_fn reply = nullptr;
   if constexpr (calls) {
-    call = [call_timeout](const pid& p, term request, reply_fn done) {
-      gen_server::async_call(server_ref<S>{p}, std::move(request), call_timeout,
-                             [done = std::move(done)](const auto& result) {
-                               done(result ? std::optional<term>{to_term(*result)} : std::nullopt);
-                             });
+    // The distribution enqueues the call itself, with its reply address (no process between):
+    // these say how this server's calls and replies look in its mailbox.
+    using R = otp::detail::call_reply_t<S, term>;
+    call = [](const pid& p, term request) {
+      return otp::detail::request_message<S, true>(p.actor(), std::move(request));
+    };
+    reply = [](caf::message& m) -> std::optional<term> {
+      if (!m.match_elements<otp::detail::box<R>>())
+        return std::nullopt;
+      return to_term(std::move(m.get_mutable_as<otp::detail::box<R>>(0).value));
     };
   }
   cast_fn cast;
@@ -199,7 +208,7 @@ void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
     cast = [](const pid& p, term request) {
       gen_server::cast(server_ref<S>{p}, std::move(request));
     };
-  install(server, std::move(call), std::move(cast));
+  install(server, call, reply, call_timeout, std::move(cast));
 }
 
 }  // namespace otp::dist::erlang

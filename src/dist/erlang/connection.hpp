@@ -5,6 +5,12 @@
 // decoded on the I/O thread and handed to the owner, ticks sent when we have been quiet for a
 // quarter of the tick time, and the connection dropped when the peer has been silent for the
 // whole tick time (four quarters), as Erlang's net_kernel does.
+//
+// Output is the one part any thread may drive: a sender whose connection is idle (nothing
+// queued, no write in flight) writes its packet itself with one non-blocking sendmsg, so a
+// message to another node costs no hand-off to the I/O thread. What the socket does not take
+// at once (EAGAIN, a partial write) is queued, and the I/O thread writes the queue; everything
+// after it queues behind it, so packets keep their order.
 
 #include "dist/erlang/control.hpp"
 #include "dist/erlang/handshake.hpp"
@@ -20,7 +26,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,8 +81,18 @@ class connection : public std::enable_shared_from_this<connection> {
 
   /// Queues a packet body (an encoded control message); it goes out once the handshake is
   /// done. `counted`: a sender counted it in `connection_config::queued`, which this connection
-  /// then decrements once it is written or dropped. Only on the I/O thread.
+  /// then decrements once it is written or dropped. Any thread; once the connection is up and
+  /// idle, the calling thread writes it (`write`).
   void send(std::vector<std::uint8_t> body, bool counted = false);
+  /// Writes the packet bodies `bodies`, in order and as one gathered write, from the calling
+  /// thread when the connection is up and idle, else queues them for the I/O thread. False
+  /// (nothing sent, nothing counted) when the connection is not up or closed: the caller takes
+  /// the I/O thread's path. `counted`: as `send`, for their total size.
+  bool write(std::span<const std::vector<std::uint8_t>> bodies, bool counted = false);
+  /// A packet nobody waits for (a call's DEMONITOR_P): it leaves with the next write on this
+  /// connection, from any thread, or with the next tick at the latest, instead of a system
+  /// call of its own. Any thread.
+  void defer(std::vector<std::uint8_t> body);
   /// Ends the connection (a failed handshake or a dropped link); `down` follows once.
   void close(const dist_error& why);
 
@@ -82,6 +100,16 @@ class connection : public std::enable_shared_from_this<connection> {
   const std::string& peer_name() const noexcept { return peer_name_; }
   const node_info& peer() const noexcept { return machine_.peer(); }
   bool is_up() const noexcept { return up_; }
+
+  /// For the observer, from any thread: bytes each way since the connection came up, when
+  /// it came up, and when the peer last sent anything (ticks included).
+  struct traffic {
+    std::uint64_t bytes_in;
+    std::uint64_t bytes_out;
+    std::chrono::steady_clock::time_point up_since;
+    std::chrono::steady_clock::time_point last_heard;
+  };
+  traffic figures() const noexcept;
   bool outgoing() const noexcept { return outgoing_; }
 
  private:
@@ -92,6 +120,10 @@ class connection : public std::enable_shared_from_this<connection> {
   void read_data();
   void on_data(std::size_t n);
   void flush();
+  /// Under out_mtx_: queues `bodies` (from byte `skip` of their framed form on) and makes sure
+  /// the I/O thread writes the queue.
+  void enqueue_locked(std::span<const std::vector<std::uint8_t>> bodies, std::size_t skip,
+                      std::size_t counted);
   void arm_tick();
   void on_tick();
 
@@ -103,10 +135,23 @@ class connection : public std::enable_shared_from_this<connection> {
   packet_reader reader_;
   std::string peer_name_;
   bool outgoing_;
-  bool up_ = false;
-  bool closed_ = false;
-  bool writing_ = false;
+  std::atomic<bool> up_ = false;
+  std::atomic<std::uint64_t> bytes_in_{0};
+  std::atomic<std::uint64_t> bytes_out_{0};
+  std::atomic<std::chrono::steady_clock::rep> heard_at_{0};  // steady_clock ticks
+  std::chrono::steady_clock::time_point up_since_{};         // set before up_
+  std::atomic<bool> closed_ = false;
+  // The output side, which senders on any thread share with the I/O thread. Held across a
+  // sender's sendmsg, so a write never meets a socket being closed, nor another write.
+  std::mutex out_mtx_;
+  bool writing_ = false;       // an async_write of in_flight_ is under way
+  bool flush_posted_ = false;  // a flush is posted to the I/O thread
   bool wrote_since_tick_ = false;
+  /// A sender's direct write this soon after the last one queues instead (see `write`).
+  static constexpr std::chrono::microseconds cork_time{20};
+  static constexpr std::size_t max_deferred = 64;
+  std::chrono::steady_clock::time_point last_direct_{};
+  std::vector<std::vector<std::uint8_t>> deferred_;  // framed packets waiting for a write
   bool read_since_tick_ = false;
   int silent_quarters_ = 0;
   std::vector<std::uint8_t> handshake_buffer_;

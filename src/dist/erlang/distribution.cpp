@@ -1,7 +1,6 @@
 // otp::dist::erlang::distribution: starting (listen, epmd, creation) and the public calls,
 // which hand their work to the I/O thread (kernel.cpp).
 
-#include "dist/erlang/call_relay.hpp"
 #include "dist/erlang/kernel.hpp"
 #include "dist/erlang/node_name.hpp"
 #include "otp/dist/options.hpp"
@@ -125,10 +124,14 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
   i->config_.queued = std::make_shared<send_gate>(opts.max_queued);
   i->pids_ = std::make_shared<local_pids>(atom{opts.name}, creation);
   set_local_node(atom{opts.name});
-  auto relay = gen_server::start<call_relay>(n);
-  if (!relay)
-    return unexpected{dist_error{system, "the call relay did not start"}};
-  i->relay_ = *relay;
+  i->start_replies();
+  // For the observer, until the distribution stops (~impl clears it; the lifeline keeps a
+  // report running meanwhile from reading a distribution going away).
+  otp::detail::set_dist_reporter(n, [line = i->lifeline_] {
+    std::lock_guard guard{line->mtx};
+    return line->self != nullptr ? line->self->report() : otp::detail::dist_report{};
+  });
+  i->reporting_ = true;
   auto* raw = i.get();
   raw->post([raw] { raw->accept_next(); });
   n.logger().log(
@@ -236,10 +239,11 @@ bool distribution::register_name(const std::string& name, const pid& p) {
   return true;
 }
 
-void distribution::install(const pid& server, call_fn call, cast_fn cast) {
+void distribution::install(const pid& server, request_fn call, reply_fn reply,
+                           otp::timeout call_timeout, cast_fn cast) {
   {
     std::lock_guard guard{impl_->mtx_};
-    impl_->served_[server.id()] = impl::served{std::move(call), std::move(cast)};
+    impl_->served_[server.id()] = impl::served{call, reply, call_timeout, std::move(cast)};
   }
   caf::actor_cast<caf::abstract_actor*>(server.actor())
     ->attach_functor([line = impl_->lifeline_, id = server.id()] {

@@ -1,6 +1,5 @@
 #include "dist/erlang/kernel.hpp"
 
-#include "dist/erlang/call_relay.hpp"
 #include "dist/erlang/gen_call.hpp"
 #include "dist/erlang/node_name.hpp"
 #include "runtime/cloexec.hpp"
@@ -12,6 +11,8 @@
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/make_actor.hpp>
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -62,8 +63,14 @@ distribution::impl::impl(node& n, options o) : node_(n), opts_(std::move(o)) {
 }
 
 distribution::impl::~impl() {
-  if (relay_)
-    (void)gen_server::stop(relay_);  // no call is relayed, nor answered, from here on
+  if (reporting_)
+    otp::detail::set_dist_reporter(node_, {});
+  if (replies_impl_ != nullptr)
+    replies_impl_->stop();  // no call is answered from here on
+  {
+    std::unique_lock guard{ready_mtx_};
+    ready_.clear();
+  }
   {
     std::lock_guard guard{lifeline_->mtx};
     lifeline_->self = nullptr;
@@ -98,18 +105,49 @@ erlang_pid distribution::impl::sender_pid() {
   return pids_->null_pid();
 }
 
-void distribution::impl::send_to_node(const std::string& node_name,
-                                      std::vector<std::uint8_t> body) {
+void distribution::impl::start_replies() {
+  auto& sys = node_.system();
+  caf::actor_config cfg;
+  auto send = [this](const erlang_pid& to, term message) {
+    send_to_node(to.node.name(), encode_control(send_msg{std::nullopt, to, std::move(message)}),
+                 false);
+  };
+  replies_ = caf::make_actor<wire_replies, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(),
+                                                                  &sys, cfg, std::move(send));
+  replies_impl_ = static_cast<wire_replies*>(caf::actor_cast<caf::abstract_actor*>(replies_));
+}
+
+std::shared_ptr<connection> distribution::impl::direct(std::string_view node_name) const {
+  if (posted_.load(std::memory_order_acquire) != 0)
+    return nullptr;
+  std::shared_lock guard{ready_mtx_};
+  auto it = ready_.find(node_name);
+  return it == ready_.end() ? nullptr : it->second;
+}
+
+void distribution::impl::post_outgoing(std::function<void()> f) {
+  posted_.fetch_add(1, std::memory_order_acq_rel);
+  post([this, f = std::move(f)] {
+    f();
+    posted_.fetch_sub(1, std::memory_order_acq_rel);
+  });
+}
+
+void distribution::impl::send_to_node(const std::string& node_name, std::vector<std::uint8_t> body,
+                                      bool gated) {
   // Back-pressure: while more than `max_queued` bytes wait for their connections, the sender
   // waits (a process parks, its thread runs others), as Erlang suspends a process whose
   // distribution channel is busy.
-  config_.queued->enter(body.size());
-  post([this, node_name, body = std::move(body)]() mutable {
+  if (gated)
+    config_.queued->enter(body.size());
+  if (auto c = direct(node_name); c && c->write(std::span{&body, 1}, gated))
+    return;
+  post_outgoing([this, node_name, gated, body = std::move(body)]() mutable {
     auto it = connections_.find(node_name);
     auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
     if (c)
-      c->send(std::move(body), true);
-    else
+      c->send(std::move(body), gated);
+    else if (gated)
       config_.queued->left(body.size());
   });
 }
@@ -211,6 +249,10 @@ void distribution::impl::up(const std::shared_ptr<connection>& c) {
     return;
   }
   connections_[name] = c;
+  {
+    std::unique_lock guard{ready_mtx_};
+    ready_[name] = c;
+  }
   node_.logger().log(log_level::info, "dist", "erlang node {} up ({})", name,
                      flag_names(c->peer().flags));
   publish_nodes();
@@ -229,7 +271,14 @@ void distribution::impl::down(const std::shared_ptr<connection>& c, const dist_e
   bool current = it != connections_.end() && it->second == c;
   if (current)
     connections_.erase(it);
+  {
+    std::unique_lock guard{ready_mtx_};
+    if (auto r = ready_.find(name); r != ready_.end() && r->second == c)
+      ready_.erase(r);
+  }
   if (c->is_up()) {
+    // Calls to its servers end: `noconnection`, as the monitor of Erlang's gen:call says.
+    fail_call_to(name, term::make_atom("noconnection"));
     node_.logger().log(log_level::info, "dist", "erlang node {} down: {}", name, why);
     // Links and monitors held by the lost node die with it; our linked processes are told.
     links_lost(name);
@@ -322,16 +371,17 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
   }
   if (s.call) {
     if (auto call = parse_gen_call(message)) {
-      // The relay makes the call; its reply goes to the caller's pid (the tag is what the
-      // caller's receive matches on, alias or not).
-      auto job = [this, p, call = *call, fn = s.call] {
-        fn(p, call.request, [this, to = call.from, tag = call.tag](std::optional<term> reply) {
-          if (reply)
-            send_to_node(to.node.name(),
-                         encode_control(send_msg{std::nullopt, to, term::tuple({tag, *reply})}));
-        });
-      };
-      deliver_relay(std::move(job));
+      // Straight into the server's mailbox, with wire_replies as the reply address: the
+      // server's thread writes `{Tag, Reply}` to the caller (the tag is what the caller's
+      // receive matches on, alias or not).
+      auto msg = s.call(p, std::move(call->request));
+      if (msg.empty())
+        return;
+      auto deadline = s.call_timeout == infinity ? wire_replies::clock::time_point::max()
+                                                 : wire_replies::clock::now() + s.call_timeout;
+      auto mid = replies_impl_->arm({call->from, std::move(call->tag), s.reply, deadline});
+      caf::actor_cast<caf::abstract_actor*>(p.actor())->enqueue(
+        caf::make_mailbox_element(replies_, mid, {}, std::move(msg)), nullptr);
       return;
     }
   }
@@ -357,14 +407,6 @@ void distribution::impl::monitor_fired(const erlang_ref& ref, const term& reason
   if (auto p = pids_->find(m.owner))
     deliver_local(*p, term::tuple({term::make_atom("DOWN"), term{ref}, term::make_atom("process"),
                                    m.target, reason}));
-}
-
-void distribution::impl::deliver_relay(std::function<void()> job) {
-  try {
-    otp::send(relay_, relay_job{std::move(job)});
-  } catch (const std::exception& e) {
-    node_.logger().log(log_level::notice, "dist", "call relay refused a call: {}", e.what());
-  }
 }
 
 std::optional<pid> distribution::impl::resolve(const term& target) {
@@ -433,6 +475,8 @@ void distribution::impl::received(connection& c, control_message m) {
       } else if constexpr (std::is_same_v<T, monitor_exit_msg>) {
         if (auto it = held_.find(msg.ref); it != held_.end() && it->second.node == peer)
           monitor_fired(msg.ref, msg.reason);
+        else
+          (void)fail_call(msg.ref, msg.reason, peer);  // a call sent directly (no held_)
       }
     },
     m);

@@ -13,7 +13,9 @@
 #include "dist/erlang/local_pids.hpp"
 #include "dist/erlang/node_name.hpp"
 #include "dist/erlang/pending_calls.hpp"
+#include "dist/erlang/wire_replies.hpp"
 
+#include "otp/detail/node_reports.hpp"
 #include "otp/dist/erlang.hpp"
 #include "otp/exit_reason.hpp"
 
@@ -26,6 +28,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -49,8 +52,19 @@ struct distribution::impl final : connection_owner {
   // -- called from any thread (post to the I/O thread) ------------------------------------------
   erlang_ref new_ref();
   void post(std::function<void()> f);
-  void send_to_node(const std::string& node_name, std::vector<std::uint8_t> body);
+  /// A message to another node: written by the calling thread when the connection is up and
+  /// idle, else through the I/O thread. `gated`: the sender waits under back-pressure first.
+  void send_to_node(const std::string& node_name, std::vector<std::uint8_t> body,
+                    bool gated = true);
+  /// The connection to `node_name` when the calling thread may write to it itself: it is up,
+  /// and no message of ours waits in the I/O thread's queue (which would then be overtaken).
+  std::shared_ptr<connection> direct(std::string_view node_name) const;
+  /// Posts `f`, which sends to other nodes: while it waits, senders take the I/O thread's
+  /// path too, so that what one process sends keeps its order.
+  void post_outgoing(std::function<void()> f);
   erlang_pid sender_pid();
+  /// The reply address of incoming calls (wire_replies), from `start`.
+  void start_replies();
 
   // -- the I/O thread ---------------------------------------------------------------------------
   void accept_next();
@@ -60,13 +74,25 @@ struct distribution::impl final : connection_owner {
   void deliver_local(const pid& p, const term& message);
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
-  void deliver_relay(std::function<void()> job);
   /// Our connection to `full` (the node's full name), or a new one dialling `text`.
   std::shared_ptr<connection> connection_to(const std::string& full, const std::string& text);
   /// A reply `{Ref, Reply}` to a call of ours that waits: handed to it (true).
   bool answer_call(const term& message);
   /// The DOWN of a call's monitor: the call fails with it (true), if it still waits.
-  bool fail_call(const erlang_ref& ref, const term& reason);
+  bool fail_call(const erlang_ref& ref, const term& reason, std::string_view from = {});
+  /// A call whose MONITOR_P and request the caller wrote itself (`distribution::call`).
+  struct direct_call {
+    connection& via;
+    std::string_view name;
+    const erlang_pid& from;
+    const erlang_ref& ref;
+  };
+  /// Its wait, then its DEMONITOR_P (on the caller's thread too).
+  expected<term, call_error> await_direct_call(const direct_call& call,
+                                               const std::shared_ptr<pending_calls::slot>& slot,
+                                               timeout t);
+  /// `node` is gone: the calls waiting for its servers end with `reason`.
+  void fail_call_to(const std::string& node, const term& reason);
   /// `{nodedown, Node}` to the processes that asked with monitor_node, once.
   void fire_node_watchers(const std::string& node_name);
   void drop_link(const std::string& node_name, const erlang_pid& remote, const erlang_pid& ours);
@@ -83,6 +109,8 @@ struct distribution::impl final : connection_owner {
   /// No connection to `name` is left or coming: its waiters fail, our monitors there fire.
   void give_up(const std::string& name, const dist_error& why);
   void publish_nodes();
+  /// For the observer (report.cpp); any thread.
+  otp::detail::dist_report report() const;
 
   std::optional<dist_error> admit(connection& c, const node_info& peer) override;
   void up(const std::shared_ptr<connection>& c) override;
@@ -111,6 +139,7 @@ struct distribution::impl final : connection_owner {
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
   bool stopped_ = false;
+  bool reporting_ = false;  // the node's dist reporter is ours (`start` set it)
 
   std::map<std::string, std::shared_ptr<connection>> connections_;
   std::map<std::string, std::vector<waiter>> waiters_;
@@ -120,7 +149,9 @@ struct distribution::impl final : connection_owner {
   /// The gen_servers Erlang may call and cast (`serve`), by actor id; installed from any
   /// thread, read on the I/O thread.
   struct served {
-    call_fn call;
+    request_fn call = nullptr;
+    reply_fn reply = nullptr;
+    timeout call_timeout = infinity;
     cast_fn cast;
   };
   std::map<std::uint64_t, served> served_;
@@ -138,8 +169,15 @@ struct distribution::impl final : connection_owner {
   /// Our calls to other nodes' gen_servers that wait for their answer.
   pending_calls pending_;
   std::atomic<std::uint64_t> next_ref_{1};  // our references: a counter and our creation
-  pid relay_;                               // the call_relay process
-  std::set<std::uint64_t> attached_;        // processes whose exit we hear of
+  caf::strong_actor_ptr replies_;           // a wire_replies: incoming calls' reply address
+  wire_replies* replies_impl_ = nullptr;
+  /// The connections that are up, for senders on any thread (`direct`); `up` and `down` keep
+  /// it.
+  mutable std::shared_mutex ready_mtx_;
+  std::map<std::string, std::shared_ptr<connection>, std::less<>> ready_;
+  /// Tasks posted with `post_outgoing` not yet run.
+  std::atomic<int> posted_{0};
+  std::set<std::uint64_t> attached_;  // processes whose exit we hear of
 
   mutable std::mutex mtx_;  // guards what other threads read:
   std::vector<std::string> up_nodes_;

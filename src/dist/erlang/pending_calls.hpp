@@ -17,6 +17,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace otp::dist::erlang {
@@ -29,14 +31,17 @@ class pending_calls {
   /// leaves the table under it too: a late answer never wakes a later wait.
   struct slot {
     otp::detail::waiting_process* waiter = nullptr;  // null: a plain thread (the condition)
+    std::string node;  // the called server's node: only it may end the call, and its loss does
     std::condition_variable cv;
     std::optional<result> answer;
   };
 
   /// Registers a call by its reference, before anything is sent.
-  std::shared_ptr<slot> add(const erlang_ref& ref, otp::detail::waiting_process* waiter) {
+  std::shared_ptr<slot> add(const erlang_ref& ref, otp::detail::waiting_process* waiter,
+                            std::string node) {
     auto s = std::make_shared<slot>();
     s->waiter = waiter;
+    s->node = std::move(node);
     std::lock_guard guard{mtx_};
     calls_[ref] = s;
     return s;
@@ -73,22 +78,34 @@ class pending_calls {
   }
 
   /// From the I/O thread: completes the call waiting for `ref`, if any; false when no call
-  /// waits for it (the message is someone else's).
-  bool complete(const erlang_ref& ref, result r) {
+  /// waits for it (the message is someone else's). `from`: the node that says so, when it
+  /// must be the called one (a monitor's exit).
+  bool complete(const erlang_ref& ref, result r, std::string_view from = {}) {
     std::lock_guard guard{mtx_};
     auto it = calls_.find(ref);
-    if (it == calls_.end() || it->second->answer)
+    if (it == calls_.end() || it->second->answer || (!from.empty() && it->second->node != from))
       return false;
-    auto& s = *it->second;
+    finish(*it->second, std::move(r));
+    return true;
+  }
+
+  /// From the I/O thread: `node` is gone; every call to it ends with `r`.
+  void fail_node(std::string_view node, const result& r) {
+    std::lock_guard guard{mtx_};
+    for (auto& [ref, s] : calls_)
+      if (s->node == node && !s->answer)
+        finish(*s, r);
+  }
+
+ private:
+  static void finish(slot& s, result r) {
     s.answer = std::move(r);
     if (s.waiter != nullptr)
       s.waiter->wake();
     else
       s.cv.notify_one();
-    return true;
   }
 
- private:
   std::mutex mtx_;
   std::map<erlang_ref, std::shared_ptr<slot>> calls_;
 };

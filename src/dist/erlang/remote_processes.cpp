@@ -56,14 +56,15 @@ std::shared_ptr<connection> distribution::impl::connection_to(const std::string&
 void distribution::impl::hold_monitor(const erlang_ref& ref, held_monitor m, std::string text,
                                       term wire_target) {
   auto body = encode_control(monitor_msg{m.owner, std::move(wire_target), ref, false});
-  post([this, ref, m = std::move(m), text = std::move(text), body = std::move(body)]() mutable {
-    auto c = connection_to(m.node, text);
-    held_[ref] = std::move(m);
-    if (c)
-      c->send(std::move(body));
-    else
-      monitor_fired(ref, term::make_atom("noconnection"));
-  });
+  post_outgoing(
+    [this, ref, m = std::move(m), text = std::move(text), body = std::move(body)]() mutable {
+      auto c = connection_to(m.node, text);
+      held_[ref] = std::move(m);
+      if (c)
+        c->send(std::move(body));
+      else
+        monitor_fired(ref, term::make_atom("noconnection"));
+    });
 }
 
 erlang_ref distribution::monitor(std::string_view name, std::string_view node_name) {
@@ -88,7 +89,7 @@ erlang_ref distribution::monitor(const erlang_pid& target) {
 
 void distribution::demonitor(const erlang_ref& ref) {
   auto* i = impl_.get();
-  i->post([i, ref] {
+  i->post_outgoing([i, ref] {
     auto it = i->held_.find(ref);
     if (it == i->held_.end())
       return;
@@ -107,7 +108,7 @@ void distribution::link(const erlang_pid& remote) {
   auto self = calling_process("erlang::distribution::link");
   auto ours = impl_->pids_->expose(self);
   auto* i = impl_.get();
-  i->post([i, self, ours, remote] {
+  i->post_outgoing([i, self, ours, remote] {
     const auto& node_name = remote.node.name();
     auto c = i->connection_to(node_name, node_name);
     if (!c) {
@@ -124,7 +125,7 @@ void distribution::link(const erlang_pid& remote) {
 void distribution::unlink(const erlang_pid& remote) {
   auto ours = impl_->pids_->expose(calling_process("erlang::distribution::unlink"));
   auto* i = impl_.get();
-  i->post([i, ours, remote] {
+  i->post_outgoing([i, ours, remote] {
     const auto& node_name = remote.node.name();
     i->drop_link(node_name, remote, ours);
     if (auto c = i->connections_.find(node_name); c != i->connections_.end())
@@ -142,15 +143,34 @@ void distribution::monitor_node(std::string_view node_name) {
   });
 }
 
+namespace {
+
+term gen_call_message(const erlang_pid& from, const erlang_ref& ref, term request) {
+  return term::tuple(
+    {term::make_atom("$gen_call"), term::tuple({term{from}, term{ref}}), std::move(request)});
+}
+
+}  // namespace
+
 expected<term, call_error> distribution::call(std::string_view name, std::string_view node_name,
                                               term request, otp::timeout t) {
   auto* i = impl_.get();
   auto from = i->sender_pid();
   auto ref = i->new_ref();
+  auto full = full_name(node_name);
   // Registered before anything is sent: the answer, or the monitor's DOWN, goes to this wait
   // and never to the mailbox. Whatever ends the wait (an answer, the timeout, the caller
   // killed), the entry and the monitor go with it.
-  auto slot = i->pending_.add(ref, otp::detail::waiting_process::current());
+  auto slot = i->pending_.add(ref, otp::detail::waiting_process::current(), full);
+  if (auto c = i->direct(full)) {
+    // Connected: MONITOR_P and the request leave in one write from this thread, and the
+    // monitor is the call's own (its exit fails the call through `pending_`, not `held_`).
+    std::vector<std::uint8_t> bodies[] = {
+      encode_control(monitor_msg{from, term::make_atom(name), ref, false}),
+      encode_control(reg_send_msg{from, atom{name}, gen_call_message(from, ref, request)})};
+    if (c->write(bodies))
+      return i->await_direct_call(impl::direct_call{*c, name, from, ref}, slot, t);
+  }
   struct leave {
     distribution& d;
     impl& i;
@@ -161,16 +181,44 @@ expected<term, call_error> distribution::call(std::string_view name, std::string
       d.demonitor(ref);  // nothing when the DOWN ended the call
     }
   } guard{*this, *i, ref, slot};
-  auto full = full_name(node_name);
   i->hold_monitor(
     ref,
     impl::held_monitor{from, full, term::tuple({term::make_atom(name), term::make_atom(full)})},
     std::string{node_name}, term::make_atom(name));
-  send(name, node_name,
-       term::tuple(
-         {term::make_atom("$gen_call"), term::tuple({term{from}, term{ref}}), std::move(request)}));
+  send(name, node_name, gen_call_message(from, ref, std::move(request)));
   i->pending_.wait(slot, t);
   auto answer = i->pending_.take(ref, slot);
+  if (!answer)
+    return unexpected{call_error{call_error::kind::timeout}};
+  return std::move(*answer);
+}
+
+expected<term, call_error> distribution::impl::await_direct_call(
+  const direct_call& call, const std::shared_ptr<pending_calls::slot>& slot, otp::timeout t) {
+  std::optional<pending_calls::result> answer;
+  {
+    // However the wait ends (an answer, the timeout, the caller killed), the entry goes and,
+    // unless the monitor's exit ended the call, DEMONITOR_P follows, as gen:call's.
+    struct leave {
+      impl& i;
+      const direct_call& call;
+      const std::shared_ptr<pending_calls::slot>& slot;
+      std::optional<pending_calls::result>& answer;
+      ~leave() {
+        answer = i.pending_.take(call.ref, slot);
+        if (answer && !*answer)
+          return;  // the DOWN (or the connection's loss) ended it: no monitor is left
+        try {
+          // It rides with the next packet to that node (the next call's, usually).
+          call.via.defer(
+            encode_control(monitor_msg{call.from, term::make_atom(call.name), call.ref, true}));
+        } catch (const std::exception&) {
+          // Out of memory: the peer keeps a monitor whose exit we ignore.
+        }
+      }
+    } guard{*this, call, slot, answer};
+    pending_.wait(slot, t);
+  }
   if (!answer)
     return unexpected{call_error{call_error::kind::timeout}};
   return std::move(*answer);
@@ -185,8 +233,13 @@ bool distribution::impl::answer_call(const term& message) {
   return ref != nullptr && pending_.complete(*ref, message[1]);
 }
 
-bool distribution::impl::fail_call(const erlang_ref& ref, const term& reason) {
-  return pending_.complete(ref, unexpected{down_error(reason)});
+bool distribution::impl::fail_call(const erlang_ref& ref, const term& reason,
+                                   std::string_view from) {
+  return pending_.complete(ref, unexpected{down_error(reason)}, from);
+}
+
+void distribution::impl::fail_call_to(const std::string& node, const term& reason) {
+  pending_.fail_node(node, unexpected{down_error(reason)});
 }
 
 void distribution::impl::fire_node_watchers(const std::string& node_name) {
