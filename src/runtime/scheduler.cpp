@@ -22,6 +22,15 @@
 
 namespace otp::detail {
 
+namespace {
+
+/// The worker this thread is, and whose scheduler: `scheduler::enqueue` from a worker's own
+/// thread queues there.
+thread_local const scheduler* worker_of = nullptr;
+thread_local caf::execution_unit* worker_unit = nullptr;
+
+}  // namespace
+
 class scheduler::worker final : public caf::execution_unit {
  public:
   worker(scheduler& parent, std::size_t id)
@@ -48,6 +57,8 @@ class scheduler::worker final : public caf::execution_unit {
       system().thread_started();
       caf::logger::set_current_actor_system(&system());
       quiet_caf_logger();  // unless CAF logging was configured
+      worker_of = &parent_;
+      worker_unit = this;
       run();
       system().thread_terminates();
     }};
@@ -283,6 +294,16 @@ std::vector<scheduler_time> scheduler_times(node& n) {
 }
 
 void scheduler::enqueue(caf::resumable* job) {
+  // From a job on one of our workers (a process woken by a reply it awaited, a plain process's
+  // wake-up): the job goes first on this worker, as a message sent from a job does
+  // (`exec_later`). The waker is about to end its turn or park, so the woken process runs next
+  // on a warm core; round robin would hand it, one hop in two, to the other worker, asleep
+  // between polls, and the hop would cost a futex wake-up and a cold cache. A backlog still
+  // wakes a thief.
+  if (worker_of == this) {
+    worker_unit->exec_later(job);
+    return;
+  }
   // Round robin, as CAF's: a worker that is polling picks the job up without a wake-up. If
   // it is busy, the job makes a backlog there, which wakes a sleeping worker to steal it.
   workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]
