@@ -113,8 +113,8 @@ struct server_core::fiber_frame {
   server_core* self = nullptr;
   stack_body body = nullptr;
   std::uintptr_t arg = 0;
-  ctx::stack_context stack;  // this stack's bounds (for AddressSanitizer)
 #ifdef OTP_ASAN_FIBERS
+  ctx::stack_context stack;  // this stack's bounds
   void* fake_stack = nullptr;
   const void* host_bottom = nullptr;
   std::size_t host_size = 0;
@@ -577,14 +577,16 @@ thread_local turn_launch next_launch;
 struct turn_entry {
   stack_home* home;
   ctx::fiber operator()(ctx::fiber&& host) const {
-    auto launch = next_launch;
+    // Read field by field: a copy of the launch would stay in this frame, under every wait.
     server_core::fiber_frame own;
     own.host = std::move(host);
+    own.self = next_launch.self;
+    own.body = next_launch.body;
+    own.arg = next_launch.arg;
+    own.result = next_launch.result;
+#ifdef OTP_ASAN_FIBERS
     own.stack = stack_pool::bounds(*home);
-    own.self = launch.self;
-    own.body = launch.body;
-    own.arg = launch.arg;
-    own.result = launch.result;
+#endif
     run_turns(own);
     return std::move(own.host);
   }
@@ -1105,13 +1107,15 @@ caf::result<caf::message> server_core::dispatch_request(caf::type_erased_tuple& 
     trace_incoming();
   bool is_call = false;
   const auto* found = find_dispatch(xs, is_call);
-  if (!found) {
-    if (!is_call) {
-      unhandled(fmt::format("cast for another server type: {}", describe_current()));
-      return caf::message{};
+  if (!found)  // out of line: this frame is under every wait of a callback
+    return [ this, is_call ]() __attribute__((noinline))->caf::result<caf::message> {
+      if (!is_call) {
+        unhandled(fmt::format("cast for another server type: {}", describe_current()));
+        return caf::message{};
+      }
+      return caf::make_error(caf::sec::invalid_argument, "badarg");
     }
-    return caf::make_error(caf::sec::invalid_argument, "badarg");
-  }
+  ();
   const auto& d = *found;
   reply_deferred_ = false;
   auto result = d.invoke(*this, xs.get_mutable(1));  // catches the callback's exceptions
