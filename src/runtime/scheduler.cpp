@@ -294,13 +294,14 @@ std::vector<scheduler_time> scheduler_times(node& n) {
 }
 
 void scheduler::enqueue(caf::resumable* job) {
-  // From a job on one of our workers (a process woken by a reply it awaited, a plain process's
-  // wake-up): the job goes first on this worker, as a message sent from a job does
-  // (`exec_later`). The waker is about to end its turn or park, so the woken process runs next
-  // on a warm core; round robin would hand it, one hop in two, to the other worker, asleep
-  // between polls, and the hop would cost a futex wake-up and a cold cache. A backlog still
-  // wakes a thief.
-  if (worker_of == this) {
+  // From a job on one of our workers whose queue is empty (a process woken by the reply it
+  // awaited, a plain process's wake-up): this worker runs the job next, as it does a message
+  // sent from a job (`exec_later`). The waker is about to end its turn or park, so the woken
+  // process runs at once on a warm core; round robin would hand it, one hop in two, to the
+  // other worker, asleep between polls, and the hop would cost a futex wake-up and a cold
+  // cache. A worker with work queued deals on round robin, as before: a burst (a spawn loop)
+  // is still spread.
+  if (worker_of == this && static_cast<worker*>(worker_unit)->queue().empty()) {
     worker_unit->exec_later(job);
     return;
   }
