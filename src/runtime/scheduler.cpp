@@ -80,6 +80,7 @@ class scheduler::worker final : public caf::execution_unit {
     // queued, or this sees the sleeper (both are sequentially consistent).
     if (!always && !sleeping_.load())
       return false;
+    parent_.wakeups_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard guard{sleep_mtx_};
     wake_pending_ = true;
     wakeup_.notify_one();
