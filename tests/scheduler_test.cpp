@@ -13,6 +13,9 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -180,6 +183,53 @@ TEST_CASE("a worker piling up jobs wakes a sleeping one, which takes a share") {
   REQUIRE(run_burst(node, 400));
   CHECK(sched.backlog_wakeups() > 0);
   CHECK(sched.steals() > 0);
+}
+
+namespace {
+
+struct which_thread {};
+
+/// Answers with the thread it runs on.
+struct thread_teller {
+  long handle_call(which_thread) { return syscall(SYS_gettid); }
+};
+
+struct hop {
+  int n;
+};
+
+/// Calls the teller `n` times, counting the replies that came from its own thread.
+struct hopper {
+  otp::server_ref<thread_teller> teller;
+  std::shared_ptr<std::atomic<int>> same;
+  std::shared_ptr<std::atomic<int>> done;
+  void handle_cast(const hop& h) {
+    for (int i = 0; i < h.n; ++i)
+      if (gen_server::call(teller, which_thread{}) == syscall(SYS_gettid))  // the kernel's answer
+        ++*same;
+    ++*done;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a process woken by the reply it awaited runs next on the replier's worker") {
+  // The other worker sleeps until woken. Handed the woken caller (round robin), it would be
+  // woken for it one hop in two, a futex wake-up per hop.
+  otp::node node{sleepy_workers()};
+  auto& sched = scheduler_of(node);
+  auto teller = gen_server::start<thread_teller>(node).value();
+  auto same = std::make_shared<std::atomic<int>>(0);
+  auto done = std::make_shared<std::atomic<int>>(0);
+  auto caller = gen_server::start<hopper>(node, teller, same, done).value();
+  gen_server::cast(caller, hop{1});
+  REQUIRE(test_util::eventually([&] { return done->load() == 1; }, 10s));
+  std::this_thread::sleep_for(2ms);  // both workers asleep again
+  auto before = sched.wakeups();
+  gen_server::cast(caller, hop{200});  // wakes one worker, from outside
+  REQUIRE(test_util::eventually([&] { return done->load() == 2; }, 10s));
+  CHECK(sched.wakeups() - before <= 2);
+  CHECK(same->load() == 201);
 }
 
 TEST_CASE("a burst of 20,000 jobs from one process is shared between the workers") {

@@ -12,8 +12,10 @@
 
 #include "runtime/stack_pool.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -96,6 +98,45 @@ TEST_CASE("stack pool: frames moved to the heap come back intact, pointers into 
   CHECK(test_util::eventually([&] { return destroyed->load() == n; }, 30s));
   CHECK(intact->load() == n);
   CHECK(stack_pool::read().restores - before.restores >= n - 10);
+}
+
+TEST_CASE("stack pool: an eviction copies a parked turn's frames up to the frames top only") {
+  // What lies above the frames top (a fiber's record, alike for every fiber on the stack, and
+  // the gap below it) stays on the stack. Every free stack is taken first, so that the next
+  // turn needs an eviction.
+  std::vector<otp::detail::stack_home*> taken;
+  for (auto made = stack_pool::read().stacks; stack_pool::read().stacks == made;)
+    taken.push_back(&stack_pool::acquire());
+  auto& home = *taken.back();
+  taken.pop_back();
+  auto* top = static_cast<const std::byte*>(stack_pool::bounds(home).sp);
+  CHECK(stack_pool::frames_top(home) == top);
+  stack_pool::set_frames_top(home, top - 320);
+  CHECK(stack_pool::frames_top(home) == top - 320);
+  auto* frames = const_cast<std::byte*>(top - 1000);
+  for (int i = 0; i < 680; ++i)
+    frames[i] = static_cast<std::byte>(i);
+  otp::detail::parked_turn turn;
+  turn.home = &home;
+  turn.sp = frames;
+  stack_pool::park(turn);
+  {
+    stack_limit limit{0};
+    auto before = stack_pool::read();
+    auto& next = stack_pool::acquire();
+    CHECK(&next == &home);
+    CHECK(stack_pool::read().evicted_bytes - before.evicted_bytes == 680);
+    std::fill_n(frames, 680, std::byte{0xee});  // the next turn's frames
+    stack_pool::release(next);
+  }
+  REQUIRE(stack_pool::reclaim(turn));
+  bool intact = true;
+  for (int i = 0; i < 680; ++i)
+    intact = intact && frames[i] == static_cast<std::byte>(i);
+  CHECK(intact);
+  stack_pool::release(home);
+  for (auto* h : taken)
+    stack_pool::release(*h);
 }
 
 TEST_CASE("stack pool: a process killed while its frames are on the heap unwinds them") {

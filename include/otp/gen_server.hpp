@@ -247,6 +247,13 @@ template <class R>
   return unexpected{call_error{call_error::kind::badarg}};
 }
 
+/// The reply of a call that throws its error (`gen_server::call`). Out of line, and without
+/// an `expected<R, call_error>` in the caller's frame: that frame is under the call's wait.
+template <class R>
+[[gnu::noinline]] R unbox_reply_or_throw(expected<caf::message, call_error> response) {
+  return unbox_reply<R>(std::move(response)).value();
+}
+
 /// True when `server` runs on another node (its handle is a CAF proxy).
 inline bool is_remote(const caf::actor& server) {
   return server && server.node() != server->home_system().node();
@@ -271,6 +278,23 @@ caf::message request_message(const caf::actor& dest, T&& request) {
   else
     return caf::make_message(dispatch_ref{&cast_dispatch<S, request_type>},
                              box<request_type>{std::forward<T>(request)});
+}
+
+/// A cast's mailbox element. Locally the envelope and the request live in the element itself:
+/// one allocation, not two, and a server blocked in a call from its `handle_cast` keeps the
+/// cast it handles for the whole wait. Null when the request cannot go to `dest`'s node.
+template <class S, class T>
+caf::mailbox_element_ptr cast_element(const caf::actor& dest, caf::strong_actor_ptr sender,
+                                      T&& request) {
+  using request_type = std::decay_t<T>;
+  if (!is_remote(dest))
+    return caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {},
+                                     dispatch_ref{&cast_dispatch<S, request_type>},
+                                     box<request_type>{std::forward<T>(request)});
+  auto msg = request_message<S, false>(dest, std::forward<T>(request));
+  if (msg.empty())
+    return nullptr;
+  return caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {}, std::move(msg));
 }
 
 }  // namespace detail
@@ -317,7 +341,9 @@ auto try_call(const server_ref<S>& server, T&& request, timeout t = default_call
 template <class S, class T>
 auto call(const server_ref<S>& server, T&& request, timeout t = default_call_timeout)
   -> detail::call_reply_t<S, T> {
-  return try_call(server, std::forward<T>(request), t).value();
+  static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
+  return detail::unbox_reply_or_throw<detail::call_reply_t<S, T>>(detail::request(
+    server.actor(), detail::request_message<S, true>(server.actor(), std::forward<T>(request)), t));
 }
 
 /// Sends a request without waiting (OTP's `gen_server:cast/2`). Never blocks, and fails only
@@ -328,16 +354,14 @@ void cast(const server_ref<S>& server, T&& request) {
   static_assert(detail::handles_cast<S, T>, "the server has no handle_cast for this request");
   if (!server)
     return;
-  auto msg = detail::request_message<S, false>(server.actor(), std::forward<T>(request));
-  if (msg.empty())
+  auto* self = detail::process_core::current();
+  auto element = detail::cast_element<S>(
+    server.actor(), self ? caf::strong_actor_ptr{self->ctrl()} : nullptr, std::forward<T>(request));
+  if (!element)
     return;  // a type not exposed to other nodes: dropped, like a cast to a dead server
   auto* dest = caf::actor_cast<caf::abstract_actor*>(server.actor());
-  auto* self = detail::process_core::current();
-  auto sender = self ? caf::strong_actor_ptr{self->ctrl()} : nullptr;
   detail::clear_send_refusal();
-  dest->enqueue(
-    caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {}, std::move(msg)),
-    self ? self->context() : nullptr);
+  dest->enqueue(std::move(element), self ? self->context() : nullptr);
   detail::throw_if_send_refused();  // a full mailbox whose policy is fail_sender
 }
 

@@ -84,8 +84,8 @@ struct process_core::fiber_frame {
   process_core* self = nullptr;
   stack_body body = nullptr;
   std::uintptr_t arg = 0;
-  ctx::stack_context stack;  // this stack's bounds (for AddressSanitizer)
 #ifdef OTP_ASAN_FIBERS
+  ctx::stack_context stack;  // this stack's bounds
   void* fake_stack = nullptr;
   const void* host_bottom = nullptr;
   std::size_t host_size = 0;
@@ -227,21 +227,50 @@ void run_turns(process_core::fiber_frame& own) {
 #endif
 }
 
-ctx::fiber make_turn_stack(stack_home& home, process_core* self, turn_body body, std::uintptr_t arg,
-                           std::uint8_t* result) {
+/// A fresh stack's first turn: set by the thread that makes the stack's fiber, read by the
+/// fiber as it starts, on that thread, before anything can switch.
+struct turn_launch {
+  process_core* self = nullptr;
+  turn_body body = nullptr;
+  std::uintptr_t arg = 0;
+  std::uint8_t* result = nullptr;
+};
+thread_local turn_launch next_launch;
+
+/// A stack's fiber function. It holds the stack alone, so that every fiber made on a stack
+/// gets the same record at its top: an eviction leaves the record where it is
+/// (stack_pool::set_frames_top) instead of copying it with the frames of each parked turn.
+struct turn_entry {
+  stack_home* home;
+  ctx::fiber operator()(ctx::fiber&& host) const {
+    // Read field by field: a copy of the launch would stay in this frame, under every wait.
+    process_core::fiber_frame own;
+    own.host = std::move(host);
+    own.self = next_launch.self;
+    own.body = next_launch.body;
+    own.arg = next_launch.arg;
+    own.result = next_launch.result;
+#ifdef OTP_ASAN_FIBERS
+    own.stack = stack_pool::bounds(*home);
+#endif
+    run_turns(own);
+    return std::move(own.host);
+  }
+};
+
+ctx::fiber make_turn_stack(stack_home& home, process_core* self, turn_body body,
+                           std::uintptr_t arg, std::uint8_t* result) {
   auto bounds = stack_pool::bounds(home);
+  // Boost.Context (fcontext) puts the fiber's record at the 256-byte boundary below the top
+  // minus its size, and starts the frames 64 bytes below the record. Above that lies only what
+  // is the same for every fiber on this stack.
+  using record = ctx::detail::fiber_record<ctx::fiber, pool_stack, turn_entry>;
+  auto record_at =
+    (reinterpret_cast<std::uintptr_t>(bounds.sp) - sizeof(record)) & ~std::uintptr_t{0xff};
+  stack_pool::set_frames_top(home, reinterpret_cast<const std::byte*>(record_at - 64));
+  next_launch = {self, body, arg, result};
   return ctx::fiber{std::allocator_arg, ctx::preallocated{bounds.sp, bounds.size, bounds},
-                    pool_stack{}, [self, body, arg, bounds, result](ctx::fiber&& host) {
-                      process_core::fiber_frame own;
-                      own.host = std::move(host);
-                      own.stack = bounds;
-                      own.self = self;
-                      own.body = body;
-                      own.arg = arg;
-                      own.result = result;
-                      run_turns(own);
-                      return std::move(own.host);
-                    }};
+                    pool_stack{}, turn_entry{&home}};
 }
 
 /// A stack and its fiber, suspended between two turns (no fiber yet for a stack fresh from
@@ -379,10 +408,8 @@ std::uint8_t process_core::run_on_own_stack(caf::execution_unit* ctx, stack_body
     auto state = std::make_unique<parked_state>();
     state->turn.home = home;
     state->turn.sp = lowest_frame(stack);
-    parked_bytes_.store(
-      static_cast<std::uint32_t>(static_cast<const std::byte*>(stack_pool::bounds(*home).sp)
-                                 - state->turn.sp),
-      std::memory_order_relaxed);
+    parked_bytes_.store(static_cast<std::uint32_t>(stack_pool::frames_top(*home) - state->turn.sp),
+                        std::memory_order_relaxed);
     state->turn.reschedule = &process_core::reschedule_parked;
     state->turn.owner = this;
     state->frame = frame;

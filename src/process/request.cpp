@@ -48,7 +48,7 @@ std::atomic<std::uint64_t> request_counter{0};
 // needed only before or after the wait lives in frames of its own.
 
 [[gnu::noinline]] expected<caf::message, call_error> to_call_result(
-  std::optional<caf::message> response, const caf::actor& dest) {
+  std::optional<caf::message>&& response, const caf::actor& dest) {
   if (!response) {
     throw_if_start_deadline_passed();
     return unexpected{call_error{call_error::kind::timeout}};
@@ -61,8 +61,10 @@ std::atomic<std::uint64_t> request_counter{0};
 /// A call on a process's stack to a server on its node: the process itself is the reply
 /// address, and the wait parks it. (A remote server is monitored for the call: that takes a
 /// reply actor, below.)
+// (Messages by reference here and in to_call_result: a parameter taken by value is a copy in
+// the caller's frame, request_from_process's, which is under the wait.)
 [[gnu::noinline]] void send_request(process_core& owner, const caf::actor& dest,
-                                    caf::message_id mid, caf::message msg) {
+                                    caf::message_id mid, caf::message&& msg) {
   caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
     caf::make_mailbox_element(caf::actor_cast<caf::strong_actor_ptr>(owner.ctrl()), mid, {},
                               std::move(msg)),

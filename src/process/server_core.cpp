@@ -191,13 +191,15 @@ caf::result<caf::message> server_core::dispatch_request(caf::type_erased_tuple& 
     trace_incoming();
   bool is_call = false;
   const auto* found = find_dispatch(xs, is_call);
-  if (!found) {
-    if (!is_call) {
-      unhandled(fmt::format("cast for another server type: {}", describe_current()));
-      return caf::message{};
+  if (!found)  // out of line: this frame is under every wait of a callback
+    return [ this, is_call ]() __attribute__((noinline))->caf::result<caf::message> {
+      if (!is_call) {
+        unhandled(fmt::format("cast for another server type: {}", describe_current()));
+        return caf::message{};
+      }
+      return caf::make_error(caf::sec::invalid_argument, "badarg");
     }
-    return caf::make_error(caf::sec::invalid_argument, "badarg");
-  }
+  ();
   const auto& d = *found;
   reply_deferred_ = false;
   auto result = d.invoke(*this, xs.get_mutable(1));  // catches the callback's exceptions

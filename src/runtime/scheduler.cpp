@@ -22,6 +22,15 @@
 
 namespace otp::detail {
 
+namespace {
+
+/// The worker this thread is, and whose scheduler: `scheduler::enqueue` from a worker's own
+/// thread queues there.
+thread_local const scheduler* worker_of = nullptr;
+thread_local caf::execution_unit* worker_unit = nullptr;
+
+}  // namespace
+
 class scheduler::worker final : public caf::execution_unit {
  public:
   worker(scheduler& parent, std::size_t id)
@@ -48,6 +57,8 @@ class scheduler::worker final : public caf::execution_unit {
       system().thread_started();
       caf::logger::set_current_actor_system(&system());
       quiet_caf_logger();  // unless CAF logging was configured
+      worker_of = &parent_;
+      worker_unit = this;
       run();
       system().thread_terminates();
     }};
@@ -69,6 +80,7 @@ class scheduler::worker final : public caf::execution_unit {
     // queued, or this sees the sleeper (both are sequentially consistent).
     if (!always && !sleeping_.load())
       return false;
+    parent_.wakeups_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard guard{sleep_mtx_};
     wake_pending_ = true;
     wakeup_.notify_one();
@@ -283,6 +295,17 @@ std::vector<scheduler_time> scheduler_times(node& n) {
 }
 
 void scheduler::enqueue(caf::resumable* job) {
+  // From a job on one of our workers whose queue is empty (a process woken by the reply it
+  // awaited, a plain process's wake-up): this worker runs the job next, as it does a message
+  // sent from a job (`exec_later`). The waker is about to end its turn or park, so the woken
+  // process runs at once on a warm core; round robin would hand it, one hop in two, to the
+  // other worker, asleep between polls, and the hop would cost a futex wake-up and a cold
+  // cache. A worker with work queued deals on round robin, as before: a burst (a spawn loop)
+  // is still spread.
+  if (worker_of == this && static_cast<worker*>(worker_unit)->queue().empty()) {
+    worker_unit->exec_later(job);
+    return;
+  }
   // Round robin, as CAF's: a worker that is polling picks the job up without a wake-up. If
   // it is busy, the job makes a backlog there, which wakes a sleeping worker to steal it.
   workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]

@@ -47,6 +47,9 @@ class scheduler final : public caf::scheduler::abstract_coordinator {
   /// Per worker: time running jobs and age (scheduler_times.hpp).
   std::vector<scheduler_time> times() const;
 
+  /// Sleeping workers woken, for any reason, since the start.
+  std::size_t wakeups() const noexcept { return wakeups_.load(std::memory_order_relaxed); }
+
   /// Sleeping workers woken because another worker's queue grew.
   std::size_t backlog_wakeups() const noexcept {
     return backlog_wakeups_.load(std::memory_order_relaxed);
@@ -81,6 +84,7 @@ class scheduler final : public caf::scheduler::abstract_coordinator {
   std::atomic<std::size_t> sleepers_{0};
   std::atomic<std::size_t> steals_{0};
   std::atomic<std::size_t> backlog_wakeups_{0};
+  std::atomic<std::size_t> wakeups_{0};
 };
 
 }  // namespace otp::detail

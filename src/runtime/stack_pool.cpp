@@ -33,7 +33,11 @@ class stack_home {
   }
 
   const boost::context::stack_context& bounds() const noexcept { return sc_; }
-  std::byte* top() const noexcept { return static_cast<std::byte*>(sc_.sp); }
+  /// The end of the frames an eviction copies (see stack_pool::set_frames_top).
+  std::byte* top() const noexcept { return top_; }
+  /// Set by the turn that runs on the stack: the lock that hands the stack on (park, release)
+  /// publishes it to whoever evicts.
+  void set_top(std::byte* top) noexcept { top_ = top; }
 
   /// Held for a few pointer moves and at most one copy of a parked turn's frames.
   class guard {
@@ -59,6 +63,7 @@ class stack_home {
 
  private:
   boost::context::stack_context sc_;
+  std::byte* top_ = static_cast<std::byte*>(sc_.sp);
   std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
 };
 
@@ -73,6 +78,7 @@ struct registry {
   std::atomic<std::size_t> stacks{0};
   std::atomic<std::size_t> evictions{0};
   std::atomic<std::size_t> restores{0};
+  std::atomic<std::size_t> evicted_bytes{0};
 };
 
 registry& the_registry() {
@@ -135,6 +141,7 @@ void evict(stack_home& h) {
   h.resident = nullptr;
   ++h.tenants;
   add_ref(the_registry().evictions);
+  the_registry().evicted_bytes.fetch_add(size, std::memory_order_relaxed);
 }
 
 /// Takes `h` for a new turn if it is free. `h` is locked.
@@ -236,6 +243,16 @@ boost::context::stack_context stack_pool::bounds(const stack_home& home) noexcep
   return home.bounds();
 }
 
+const std::byte* stack_pool::frames_top(const stack_home& home) noexcept {
+  return home.top();
+}
+
+void stack_pool::set_frames_top(stack_home& home, const std::byte* top) noexcept {
+  auto* bottom = static_cast<const std::byte*>(home.bounds().sp) - home.bounds().size;
+  if (top > bottom && top <= home.top())  // only ever lowered: more is always safe to copy
+    home.set_top(const_cast<std::byte*>(top));
+}
+
 void stack_pool::release(stack_home& home) noexcept {
   parked_turn* waiters = nullptr;
   bool was_listed = false;
@@ -321,7 +338,8 @@ void stack_pool::set_limit(std::size_t stacks) noexcept {
 stack_pool::figures stack_pool::read() noexcept {
   auto& r = the_registry();
   return {r.stacks.load(std::memory_order_relaxed), r.evictions.load(std::memory_order_relaxed),
-          r.restores.load(std::memory_order_relaxed)};
+          r.restores.load(std::memory_order_relaxed),
+          r.evicted_bytes.load(std::memory_order_relaxed)};
 }
 
 }  // namespace otp::detail

@@ -45,6 +45,13 @@ class stack_pool {
   /// A stack for a new turn, which runs on it until `release` or `park`.
   static stack_home& acquire();
   static boost::context::stack_context bounds(const stack_home& home) noexcept;
+  /// The end of what a parked turn's frames may use: evictions copy from its `sp` up to here.
+  /// The stack's top unless `set_frames_top` lowered it.
+  static const std::byte* frames_top(const stack_home& home) noexcept;
+  /// What lies on `home` above `top` is the same for every turn that ever runs there (a
+  /// fiber's record, made alike for each fiber on the stack, and the gap Boost.Context leaves
+  /// below it), so evictions leave it where it is. Called by the turn that runs on `home`.
+  static void set_frames_top(stack_home& home, const std::byte* top) noexcept;
 
   /// The turn on `home` ended: the stack is free.
   static void release(stack_home& home) noexcept;
@@ -65,9 +72,10 @@ class stack_pool {
   static void set_limit(std::size_t stacks) noexcept;
 
   struct figures {
-    std::size_t stacks;     ///< stacks in existence
-    std::size_t evictions;  ///< parked frames moved to the heap, since the start
-    std::size_t restores;   ///< parked frames moved back
+    std::size_t stacks;         ///< stacks in existence
+    std::size_t evictions;      ///< parked frames moved to the heap, since the start
+    std::size_t restores;       ///< parked frames moved back
+    std::size_t evicted_bytes;  ///< bytes of frames moved to the heap, since the start
   };
   static figures read() noexcept;
 };
