@@ -3,6 +3,7 @@
 #include "process/plain_process.hpp"
 
 #include "otp/detail/node_access.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/detail/type_name.hpp"
 
@@ -18,13 +19,14 @@
 namespace otp::observer {
 
 using detail::node_access;
+using detail::process_core;
 using detail::process_hook;
 using detail::server_core;
 
 namespace {
 
 using name_table = std::unordered_map<std::uint64_t, std::string>;
-using probe = server_core::probe;
+using probe = process_core::probe;
 
 /// The module a server was started with, without the library's wrapper.
 std::string module_of(const probe& p) {
@@ -86,26 +88,27 @@ process_row row_of(std::uint64_t id, const probe& p, const name_table& names) {
   return row;
 }
 
-process_row row_of(server_core& core, const name_table& names) {
+process_row row_of(process_core& core, const name_table& names) {
   return row_of(core.id(), core.read_probe(), names);
 }
 
-/// The node's walk, each process as the server_core it is: the node knows its processes only
-/// by their hooks, and every process it tracks is a server_core.
+/// The node's walk, each process as the process_core it is: the node knows its processes only
+/// by their hooks, and every process it tracks is a process_core.
 void visit_processes(const node& n,
                      const std::function<void(const std::string&, const pid&)>& on_name,
-                     const std::function<bool(server_core&)>& f) {
-  node_access::visit(n, on_name, [&f](process_hook& h) { return f(static_cast<server_core&>(h)); });
+                     const std::function<bool(process_core&)>& f) {
+  node_access::visit(n, on_name,
+                     [&f](process_hook& h) { return f(static_cast<process_core&>(h)); });
 }
 
 /// Visits the processes only (no names).
-void each_process(const node& n, const std::function<bool(server_core&)>& f) {
+void each_process(const node& n, const std::function<bool(process_core&)>& f) {
   visit_processes(
     n, [](const std::string&, const pid&) {}, f);
 }
 
 /// A pid for `core`, which is alive while the node's lock is held (null once it has exited).
-std::optional<pid> pid_of(server_core& core) {
+std::optional<pid> pid_of(process_core& core) {
   if (auto handle = caf::actor_cast<caf::actor>(core.address()))
     return pid{std::move(handle)};
   return std::nullopt;
@@ -121,7 +124,7 @@ process_page page_by_start(const node& n, const page_request& req) {
   process_page page;
   name_table names;
   std::size_t index = 0;
-  visit_processes(n, remember_name(names), [&](server_core& core) {
+  visit_processes(n, remember_name(names), [&](process_core& core) {
     ++page.total;
     if (index++ >= req.offset && page.rows.size() < req.limit)
       page.rows.push_back(row_of(core, names));
@@ -163,7 +166,7 @@ process_page page_by_key(const node& n, const page_request& req) {
   std::vector<keyed> heap;
   process_page page;
   name_table names;
-  visit_processes(n, remember_name(names), [&](server_core& core) {
+  visit_processes(n, remember_name(names), [&](process_core& core) {
     ++page.total;
     if (wanted == 0)
       return true;
@@ -211,7 +214,7 @@ process_page list_processes(const node& n, const page_request& req) {
 
 std::vector<pid> supervisors(const node& n) {
   std::vector<pid> result;
-  each_process(n, [&](server_core& core) {
+  each_process(n, [&](process_core& core) {
     if (core.read_probe().supervisor)
       if (auto p = pid_of(core))
         result.push_back(std::move(*p));
@@ -226,7 +229,7 @@ std::vector<pid> supervisors(const node& n) {
 
 std::optional<pid> find_process(const node& n, std::uint64_t id) {
   std::optional<pid> result;
-  each_process(n, [&](server_core& core) {
+  each_process(n, [&](process_core& core) {
     if (core.id() != id)
       return true;
     result = pid_of(core);
@@ -238,7 +241,7 @@ std::optional<pid> find_process(const node& n, std::uint64_t id) {
 std::optional<process_row> find_row(const node& n, std::uint64_t id) {
   std::optional<process_row> result;
   name_table names;
-  visit_processes(n, remember_name(names), [&](server_core& core) {
+  visit_processes(n, remember_name(names), [&](process_core& core) {
     if (core.id() != id)
       return true;
     result = row_of(core, names);
@@ -249,7 +252,7 @@ std::optional<process_row> find_row(const node& n, std::uint64_t id) {
 
 process_totals total_processes(const node& n) {
   process_totals t;
-  each_process(n, [&](server_core& core) {
+  each_process(n, [&](process_core& core) {
     auto p = core.read_probe();
     ++t.processes;
     t.handled += p.handled;

@@ -1,7 +1,7 @@
 #include "observer/relations.hpp"
 
 #include "otp/detail/node_access.hpp"
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/process_core.hpp"
 
 #include <caf/actor_addr.hpp>
 #include <caf/default_attachable.hpp>
@@ -92,7 +92,7 @@ relations relations_of(const node& n, const pid& p) {
   otp::detail::node_access::visit(
     n, [](const std::string&, const pid&) {},
     [&](otp::detail::process_hook& h) {
-      auto& core = static_cast<otp::detail::server_core&>(h);
+      auto& core = static_cast<otp::detail::process_core&>(h);
       if (monitored_by(core, me))
         r.monitors.push_back(fmt::format("<0.{}.0>", core.id()));
       return true;

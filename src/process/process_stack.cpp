@@ -258,8 +258,8 @@ struct turn_entry {
   }
 };
 
-ctx::fiber make_turn_stack(stack_home& home, process_core* self, turn_body body,
-                           std::uintptr_t arg, std::uint8_t* result) {
+ctx::fiber make_turn_stack(stack_home& home, process_core* self, turn_body body, std::uintptr_t arg,
+                           std::uint8_t* result) {
   auto bounds = stack_pool::bounds(home);
   // Boost.Context (fcontext) puts the fiber's record at the 256-byte boundary below the top
   // minus its size, and starts the frames 64 bytes below the record. Above that lies only what
