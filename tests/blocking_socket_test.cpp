@@ -155,6 +155,40 @@ TEST_CASE("blocking sockets: a plain process accepts, reads and sends over a Uni
   CHECK(!std::filesystem::exists(path));  // the socket file goes with the socket
 }
 
+TEST_CASE(
+  "blocking sockets: a plain process in active mode receives net::data and net::closed, and a "
+  "send larger than the kernel takes goes out as the peer reads") {
+  otp::node node{test_net::threaded()};
+  auto ls = net::listen(node, {.address = loopback()}).value();
+  auto out = std::make_shared<results>();
+  const std::string big(3 << 20, 'x');  // more than loopback's buffers hold before a read
+  auto p = otp::spawn(node, [ls, out, big] {
+    auto s = net::accept(ls, 5s);
+    if (!s)
+      return out->add(what(s.error()));
+    s->set_active(net::active::once);
+    auto packet = otp::receive<net::data>(5s);  // delivered by the socket's task
+    if (!packet)
+      return out->add("no net::data");
+    out->add(packet->bytes);
+    if (auto sent = s->send(big); !sent)  // the rest is written by the socket's task
+      return out->add(what(sent.error()));
+    s->set_active(net::active::once);
+    out->add(otp::receive<net::closed>(10s) ? "closed" : "no net::closed");
+  });
+  auto c = client::tcp(ls.port());
+  REQUIRE(c);
+  REQUIRE(c.send("hello"));
+  std::this_thread::sleep_for(100ms);  // not reading yet: the kernel's buffers fill up
+  auto echoed = c.recv(big.size(), 10000ms);
+  REQUIRE(echoed);
+  CHECK(echoed->size() == big.size());
+  CHECK((*echoed == big));  // not decomposed: doctest would print 3 MiB of either side
+  c = client{};
+  CHECK(otp::await_exit(p, 10s) == otp::exit_reason::normal());
+  CHECK(out->all() == std::vector<std::string>{"hello", "closed"});
+}
+
 TEST_CASE("blocking sockets: accept and read from a plain thread block the thread") {
   otp::node node{test_net::threaded()};
   auto ls = net::listen(node, {.address = loopback()}).value();

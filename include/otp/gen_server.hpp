@@ -372,7 +372,8 @@ template <class S, class T, class F>
 void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply) {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
   using R = detail::call_reply_t<S, T>;
-  auto* self = &detail::calling_server("gen_server::async_call");
+  // (supervisor::async_* come here too.)
+  auto* self = &detail::calling_server("gen_server::async_call and supervisor::async_*");
   auto dest = server.actor();
   auto msg = detail::request_message<S, true>(dest, std::forward<T>(request));
   if (msg.empty()) {

@@ -13,10 +13,10 @@ server_core& calling_server(const char* what) {
     return *self;
   if (process_core::current())
     throw std::logic_error(fmt::format(
-      "{} needs a gen_server: a process started by otp::spawn makes the blocking call, which "
-      "parks it",
+      "{}: a gen_server must call it; a process started by otp::spawn makes the blocking call, "
+      "which parks it",
       what));
-  throw std::logic_error(fmt::format("{} needs a calling process", what));
+  throw std::logic_error(fmt::format("{}: must be called from a process", what));
 }
 
 node& node_of_current() {

@@ -4,6 +4,7 @@
 #include "otp/detail/box.hpp"
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/exit_request.hpp"
+#include "otp/detail/process_task.hpp"
 #include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "otp/logger.hpp"
@@ -88,12 +89,24 @@ caf::invoke_message_result plain_process::handle(caf::mailbox_element& x) {
              && xs.match_element<timer_ref_box>(1)) {
     if (xs.get_as<timer_ref_box>(1).state->fire())  // else cancelled
       keep(x.move_content_to_message().drop(2));
+  } else if (xs.size() == 1 && xs.match_element<task_ref>(0)) {
+    run_socket_task(xs.get_as<task_ref>(0));
   } else if (x.mid.is_request()) {
     keep(x.move_content_to_message(), x.sender, x.mid);
   } else {
     keep(x.move_content_to_message());
   }
   return caf::invoke_message_result::consumed;
+}
+
+void plain_process::run_socket_task(const task_ref& ref) {
+  // Here, on the scheduler thread's stack, between two messages: a socket's task turns I/O
+  // events into messages (net::data, ...) or writes what is queued, and never waits. The
+  // function's stack stays parked in its wait; a message the task sends ends a receive.
+  if (auto task = ref.task.lock()) {
+    scope as_current{this};
+    run_task(*task, ref.event);
+  }
 }
 
 void plain_process::keep(caf::message content, caf::strong_actor_ptr sender, caf::message_id id) {

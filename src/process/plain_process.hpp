@@ -1,6 +1,7 @@
 #pragma once
 
 #include "otp/detail/process_core.hpp"
+#include "otp/detail/process_task.hpp"
 #include "otp/receive.hpp"
 #include "otp/spawn.hpp"
 
@@ -55,6 +56,8 @@ class plain_process final : public process_core {
   /// After the function: its exit reason, its captures gone, the process ended.
   [[gnu::noinline]] std::uint8_t end_function(const std::exception_ptr& error);
   void keep(caf::message content, caf::strong_actor_ptr sender = {}, caf::message_id id = {});
+  /// A task of a socket the process owns (an I/O event): run now, never kept for receive.
+  void run_socket_task(const task_ref& ref);
   void on_exit_signal(caf::exit_msg& signal);
   void die(exit_reason reason);
   /// Goes on with the function's stack (started, or parked and woken).

@@ -196,7 +196,10 @@ exit_reason process_core::exit_reason_now() {
 }
 
 void process_core::leave_node() {
-  forget_name();
+  // The name stays readable (the state's destructor, run after this, may log it); only the
+  // registry lets it go.
+  if (cold_ && !cold_->name.empty())
+    node_access::unregister_name(home(), cold_->name, id());
   node_access::untrack(home(), *this);
 }
 

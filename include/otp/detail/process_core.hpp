@@ -292,9 +292,11 @@ class process_core : public caf::event_based_actor, public process_hook, public 
   std::atomic<std::uint8_t> wait_state_{0};        // idle, waiting, parked, woken
   std::atomic_flag wait_lock_ = ATOMIC_FLAG_INIT;  // guards the wait's deadlines (cold)
   std::atomic<bool> connection_{false};            // written by note_connection
-  // Written once before the process runs: one byte for the three, so that the fields above
-  // and these fill 16 bytes (a gen_server's object is what an idle child costs).
-  bool tracked_ : 1 = false;  // counted by the node until cleanup (node_access::finished)
+  bool tracked_ = false;  // counted by the node until cleanup (node_access::finished)
+  // Written once, before anything else can read them (the constructor, limit_mailbox before
+  // the process is known): one byte for the two, so that the fields above and these fill 16
+  // bytes (a gen_server's object is what an idle child costs). `tracked_`, written once the
+  // process is known to senders, has a byte of its own.
   bool bounded_ : 1 = false;  // a mailbox_limit applies; `queued_` counts the mailbox
   const bool server_ : 1;
 };

@@ -14,6 +14,7 @@
 #include "otp/detail/server_callbacks.hpp"
 
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,7 +37,9 @@ class server_core final : public process_core {
   static server_core* current() noexcept { return of(process_core::current()); }
   /// The gen_server whose callback runs on this thread: for the code of a callback module.
   static server_core& running() noexcept {
-    return static_cast<server_core&>(*process_core::current());
+    auto* self = process_core::current();
+    assert(self != nullptr && self->is_server());
+    return static_cast<server_core&>(*self);
   }
   /// `p` if it is a gen_server, else null.
   static server_core* of(process_core* p) noexcept {
