@@ -1,12 +1,17 @@
 // The node that observer/tests/page_test.js drives in a browser: a small application tree,
-// `--processes N` idle gen_servers, and 20 suspended servers with bounded mailboxes holding
-// 10, 20, ... 200 messages (so that sorting by mailbox length has an answer to check). Two
+// `--processes N` idle gen_servers, 20 suspended servers with bounded mailboxes holding 10,
+// 20, ... 200 messages (so that sorting by mailbox length has an answer to check), and an echo
+// listener ("echo", at most 8 connections) with two clients connected (the Node view's
+// listeners). Two
 // observers on it: actions on, and actions off. It prints one JSON line with their URLs and
 // the process with the longest mailbox, then runs until its standard input closes (at most
 // 10 minutes).
 
+#include "../../examples/echo_server/echo.hpp"
+#include "../../examples/echo_server/echo_client.hpp"
 #include "servers.hpp"
 
+#include <otp/net/listener.hpp>
 #include <otp/observer.hpp>
 #include <otp/supervision_tree.hpp>
 #include <otp/supervisor.hpp>
@@ -21,6 +26,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace observer_test;
 using namespace std::chrono_literals;
@@ -80,6 +87,16 @@ int main(int argc, char** argv) {
       otp::gen_server::cast(q, note{});
     busiest = q;
   }
+  auto echo_listener =
+    otp::net::start_listener<echo>(node, {.address = otp::net::endpoint::tcp("127.0.0.1", 0),
+                                          .num_acceptors = 4,
+                                          .max_connections = 8,
+                                          .name = "echo"})
+      .value();
+  std::vector<int> clients;
+  for (int i = 0; i < 2; ++i)
+    if (int fd = echo_round_trip(echo_listener.port(), "x"); fd >= 0)
+      clients.push_back(fd);  // served: its connection's process echoed
   auto with_actions = otp::observer::start(node, {.actions = true}).value();
   auto without = otp::observer::start(node).value();
   fmt::print(
@@ -94,5 +111,7 @@ int main(int argc, char** argv) {
   }}.detach();
   for (std::string line; std::getline(std::cin, line);) {
   }
+  for (int fd : clients)
+    ::close(fd);
   return 0;
 }

@@ -104,8 +104,12 @@ async function treesAreDrawn(page) {
     const pid = await pidAt(page, at);
     check(/^<0\.\d+\.0>$/.test(pid || ""), `the tree shows ${at} with its pid (${pid})`);
   }
+  // The application's tree and the echo listener's (listener → connections, owner, acceptors).
   const roots = await page.$$eval("ul.tree", (t) => t.length);
-  check(roots === 1, `one supervision tree, drawn as one (${roots})`);
+  check(roots === 2, `two supervision trees, each drawn as one (${roots})`);
+  await page.waitForSelector('.node[data-path="echo/acceptors"]', { timeout: 5000 });
+  check(/^<0\.\d+\.0>$/.test((await pidAt(page, "echo/acceptors")) || ""),
+    "the listener's tree shows its acceptors' supervisor");
   const strategy = await page.$eval('.node[data-path="app/store"] .strategy', (e) => e.textContent);
   check(strategy.startsWith("one_for_all"), `a supervisor shows its strategy (${strategy})`);
 }
@@ -180,6 +184,14 @@ async function tableSortsByMailbox(page, expected) {
   check(Number(count.replace(/,/g, "")) >= processes, `the Node view counts ${count} processes`);
   const busy = await page.$eval('dd[data-figure="scheduler utilisation"]', (e) => e.textContent);
   check(/^\d+ %( · \d+ %)*$/.test(busy), `and each scheduler thread's utilisation (${busy})`);
+  // The fixture's echo listener: 2 clients connected, 4 acceptors, at most 8 connections.
+  const row = await page.waitForFunction(() => {
+    const tr = [...document.querySelectorAll("#listeners tbody tr")].find((r) => r.cells[0].textContent === "echo");
+    return tr && tr.cells[1].textContent === "2" ? [...tr.cells].map((c) => c.textContent) : null;
+  }, { timeout: 5000 });
+  const cells = await row.jsonValue();
+  check(cells[2] === "4" && cells[3] === "8" && cells[4] === "2",
+    `and per listener its connections, free acceptors, limit and accepts (${cells.join(" | ")})`);
   await screenshot(page, "observer-node.png");
 }
 
