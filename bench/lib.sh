@@ -3,7 +3,8 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
 # Sets strict mode, `root` (the repository), `bench_tmp` (a directory removed at exit; a runner
-# with an EXIT trap of its own removes it there) and the checks every runner begins with.
+# with an EXIT trap of its own removes it there), `bench_pids` (background processes killed at
+# exit) and the checks every runner begins with.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,4 +40,11 @@ bench_bin() {
 require_erl() { command -v erl >/dev/null || die "erl not found (scripts/setup.sh --bench)"; }
 
 bench_tmp=$(mktemp -d "${TMPDIR:-/tmp}/caf-otp-${bench_name%.sh}.XXXXXX")
-trap 'rm -rf "$bench_tmp"' EXIT
+# Processes a runner starts in the background (`bench_pids+=($!)`): killed, by PID, at exit.
+bench_pids=()
+bench_exit() {
+    local p
+    for p in "${bench_pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    rm -rf "$bench_tmp"
+}
+trap bench_exit EXIT

@@ -17,9 +17,8 @@
 #
 # Starts its own epmd on a free port and stops it, and every node it starts, by pid. Builds
 # nothing: expects BUILD_DIR/bench/dist_bench. Progress to stderr, the table to stdout.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build-release}
 reps=${2:-5}
 counts=("${3:-20000}" "${4:-200000}" "${5:-50000}")
@@ -29,13 +28,7 @@ for tool in erl erlc epmd; do
     command -v "$tool" >/dev/null || { echo "error: $tool not found (setup.sh --bench)" >&2; exit 1; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/dist-bench.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+work=$bench_tmp
 
 erlc -Wall -o "$work" "$root"/bench/erlang/bench_util.erl "$root"/bench/erlang/dist_bench.erl
 
@@ -49,7 +42,7 @@ free_port() {
 export ERL_EPMD_PORT
 ERL_EPMD_PORT=$(free_port)
 epmd -port "$ERL_EPMD_PORT" &
-pids+=($!)
+bench_pids+=($!)
 sleep 0.3
 host=$(hostname -s)
 cookie=distbench
@@ -64,7 +57,7 @@ start_server() {
     : >"$out"
     "$@" >"$out" 2>"$work/server.err" &
     server=$!
-    pids+=("$server")
+    bench_pids+=("$server")
     for _ in $(seq 300); do
         grep -q '^ready' "$out" && break
         sleep 0.05
