@@ -18,9 +18,12 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -435,4 +438,123 @@ TEST_CASE("waiting: a process resumed on another thread sees its own thread-loca
     REQUIRE(gen_server::stop(h));
   }
   CHECK(moved);
+}
+
+// -- the exception state of a waiting process ---------------------------------------------------
+// The C++ runtime keeps the exceptions being handled, and the count of those in flight, per
+// thread. A process that waits inside a `catch`, or in a destructor run by an exception, must
+// take its own with it, and leave the thread's to the processes that run there meanwhile.
+
+namespace {
+
+struct catch_and_wait {
+  std::string what;
+};
+struct unwind_and_wait {};
+struct count_in_flight {};
+
+std::string what_is_handled() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "?";
+  }
+}
+
+/// Waits on `server` from inside a catch block, or in a destructor run by a throw.
+struct waits_in_handler {
+  otp::server_ref<answer_later> server;
+
+  std::string handle_call(const catch_and_wait& c) {
+    try {
+      throw std::runtime_error(c.what);
+    } catch (const std::exception&) {
+      auto before = what_is_handled();
+      (void)gen_server::call(server, get_answer{}, 10s);
+      return fmt::format("{} {} {}", before, what_is_handled(),
+                         std::current_exception() ? "current" : "none");
+    }
+  }
+
+  struct wait_on_unwind {
+    otp::server_ref<answer_later> server;
+    std::string* seen;
+    ~wait_on_unwind() {
+      auto before = std::uncaught_exceptions();
+      (void)gen_server::call(server, get_answer{}, 10s);
+      *seen = fmt::format("{} {}", before, std::uncaught_exceptions());
+    }
+  };
+
+  std::string handle_call(const unwind_and_wait&) {
+    std::string seen;
+    try {
+      wait_on_unwind w{server, &seen};
+      throw std::runtime_error("unwinding");
+    } catch (const std::exception& e) {
+      return fmt::format("{} caught {} after {}", seen, e.what(), std::uncaught_exceptions());
+    }
+  }
+
+  int handle_call(const count_in_flight&) {
+    return std::uncaught_exceptions() + (std::current_exception() ? 100 : 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("waiting: processes that wait inside catch blocks each keep their own exception") {
+  otp::node node{threads(1)};
+  auto server = gen_server::start<answer_later>(node).value();
+  auto a = gen_server::start<waits_in_handler>(node, server).value();
+  auto b = gen_server::start<waits_in_handler>(node, server).value();
+  std::string got_a, got_b;
+  std::thread call_a{[&] { got_a = gen_server::call(a, catch_and_wait{"alpha"}, 10s); }};
+  REQUIRE(test_util::eventually([&] { return gen_server::call(server, how_many{}) == 1u; }));
+  std::thread call_b{[&] { got_b = gen_server::call(b, catch_and_wait{"beta"}, 10s); }};
+  REQUIRE(test_util::eventually([&] { return gen_server::call(server, how_many{}) == 2u; }));
+  // While both wait in their handlers, a third process on the same thread handles none.
+  auto other = gen_server::start<waits_in_handler>(node, server).value();
+  CHECK(gen_server::call(other, count_in_flight{}, 1s) == 0);
+  REQUIRE(gen_server::call(server, release_all{}) == 2u);  // answers a first, then b
+  call_a.join();
+  call_b.join();
+  CHECK(got_a == "alpha alpha current");
+  CHECK(got_b == "beta beta current");
+}
+
+TEST_CASE("waiting: a process that waits in a destructor during unwinding keeps its count") {
+  otp::node node{threads(1)};
+  auto server = gen_server::start<answer_later>(node).value();
+  auto a = gen_server::start<waits_in_handler>(node, server).value();
+  auto other = gen_server::start<waits_in_handler>(node, server).value();
+  std::string got;
+  std::thread caller{[&] { got = gen_server::call(a, unwind_and_wait{}, 10s); }};
+  REQUIRE(test_util::eventually([&] { return gen_server::call(server, how_many{}) == 1u; }));
+  // The thread the waiting process left runs others with no exception in flight.
+  CHECK(gen_server::call(other, count_in_flight{}, 1s) == 0);
+  REQUIRE(gen_server::call(server, release_all{}) == 1u);
+  caller.join();
+  CHECK(got == "1 1 caught unwinding after 0");
+  CHECK(gen_server::call(other, count_in_flight{}, 1s) == 0);
+}
+
+TEST_CASE("waiting: a process that waits in a catch block and moves thread keeps its exception") {
+  otp::node node{threads(2)};
+  auto server = gen_server::start<answer_later>(node).value();
+  auto a = gen_server::start<waits_in_handler>(node, server).value();
+  auto other = gen_server::start<waits_in_handler>(node, server).value();
+  for (int i = 0; i < 200; ++i) {
+    std::string got;
+    auto what = fmt::format("round {}", i);
+    std::thread caller{[&] { got = gen_server::call(a, catch_and_wait{what}, 10s); }};
+    REQUIRE(test_util::eventually([&] { return gen_server::call(server, how_many{}) == 1u; }));
+    for (int k = 0; k < i % 3; ++k)  // shift the round robin, so the wake lands on either thread
+      CHECK(gen_server::call(other, count_in_flight{}, 1s) == 0);
+    REQUIRE(gen_server::call(server, release_all{}) == 1u);
+    caller.join();
+    REQUIRE(got == fmt::format("{0} {0} current", what));
+  }
 }

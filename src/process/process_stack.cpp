@@ -17,6 +17,7 @@
 
 #include "process/parked_state.hpp"
 #include "process/wait_state.hpp"
+#include "runtime/exception_state.hpp"
 #include "runtime/spin_guard.hpp"
 #include "runtime/stack_pool.hpp"
 
@@ -387,6 +388,8 @@ std::uint8_t process_core::run_on_own_stack(caf::execution_unit* ctx, stack_body
   auto bounds = stack_pool::bounds(*home);
 #endif
   auto outer = thread_now();
+  // The host's exceptions stay with the host; the process brings its own (suspend).
+  auto host_exceptions = exception_state::take();
   for (;;) {
     thread_now() = {in_scope, this, frame};  // a null frame for a new stack: it sets its own
 #ifdef OTP_ASAN_FIBERS
@@ -399,6 +402,7 @@ std::uint8_t process_core::run_on_own_stack(caf::execution_unit* ctx, stack_body
     auto& now_here = thread_now();  // maybe another thread's than before the switch
     frame = now_here.running_frame;
     now_here = outer;
+    host_exceptions.restore();
     if (frame->turn_over) {  // the turn ended; its stack may run the thread's next turn
       keep_turn_stack(std::move(stack), frame, *home);
       return result;
@@ -422,6 +426,7 @@ std::uint8_t process_core::run_on_own_stack(caf::execution_unit* ctx, stack_body
       return parked_marker;
     }
     // Woken before it even parked: go on at once.
+    host_exceptions = exception_state::take();
     parked_.reset();
     stack = std::move(frame->parked);
     in_scope = frame->in_scope;
@@ -448,6 +453,8 @@ void process_core::suspend(timeout t) {
     auto* frame = get_running_frame();
     frame->in_scope = get_current();
     frame->has_parked = true;
+    // Inside a catch block, or a destructor run by a throw: the exception goes with the process.
+    auto own_exceptions = exception_state::take();
 #ifdef OTP_ASAN_FIBERS
     __sanitizer_start_switch_fiber(&frame->fake_stack, frame->host_bottom, frame->host_size);
 #endif
@@ -455,6 +462,7 @@ void process_core::suspend(timeout t) {
 #ifdef OTP_ASAN_FIBERS
     __sanitizer_finish_switch_fiber(frame->fake_stack, &frame->host_bottom, &frame->host_size);
 #endif
+    own_exceptions.restore();  // on the thread that resumed it
   }
   if (t != infinity) {
     spin_guard guard{wait_lock_};
