@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "process/message_loop.hpp"
 #include "process/parked_state.hpp"
 #include "process/wait_state.hpp"
 #include "runtime/spin_guard.hpp"
@@ -167,10 +168,7 @@ std::unique_ptr<process_core::cold_state> process_core::make_cold() const {
 caf::resumable::resume_result process_core::resume(caf::execution_unit* ctx,
                                                    std::size_t max_throughput) {
   quiet_caf_logger();
-  auto turn = [](process_core& self, std::uintptr_t max) -> std::uint8_t {
-    return self.caf::event_based_actor::resume(self.context(), max);
-  };
-  auto result = run_on_own_stack(ctx, turn, max_throughput);
+  auto result = run_on_own_stack(ctx, run_message_loop, max_throughput);
   // Parked: not runnable until woken, which schedules it again (as a message does).
   return result == parked_marker ? caf::resumable::awaiting_message
                                  : static_cast<resume_result>(result);
