@@ -244,7 +244,7 @@ void plain_process::schedule_woken() {
           nullptr);
 }
 
-void plain_process::on_exit() {
+void plain_process::before_leaving(const exit_reason&) {
   // Requests nobody received are refused, as CAF refuses those left in a dead mailbox.
   if (auto kept = std::move(mailbox_))
     for (auto& m : *kept)
@@ -252,7 +252,6 @@ void plain_process::on_exit() {
         m.sender->enqueue(ctrl(), m.id.response_id(),
                           caf::make_message(caf::make_error(caf::sec::request_receiver_down)),
                           context());
-  process_core::on_exit();
 }
 
 void plain_process::report_error(const exit_reason& reason) {

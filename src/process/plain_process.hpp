@@ -37,7 +37,7 @@ class plain_process final : public process_core {
 
   caf::behavior make_behavior() override;
   resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
-  void on_exit() override;
+  void before_leaving(const exit_reason& reason) override;
   void exit_now(const exit_reason& reason) override { die(reason); }
 
  protected:

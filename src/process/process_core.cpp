@@ -207,8 +207,10 @@ void process_core::let_go() noexcept {
 }
 
 void process_core::on_exit() {
-  exit_reason_now();
+  auto reason = exit_reason_now();
+  before_leaving(reason);
   leave_node();
+  after_leaving();
   let_go();
 }
 

@@ -449,8 +449,7 @@ std::shared_ptr<pending_reply> server_core::make_pending_reply() {
   return p;
 }
 
-void server_core::on_exit() {
-  auto reason = exit_reason_now();
+void server_core::before_leaving(const exit_reason& reason) {
   if (callbacks_)
     callbacks_->exiting(*this, reason);
   if (auto* c = cold_if_any()) {
@@ -459,10 +458,11 @@ void server_core::on_exit() {
         p->deliver(caf::make_message(to_caf_error(reason)));
     c->pending.clear();
   }
-  leave_node();
+}
+
+void server_core::after_leaving() {
   // Destroy the user's state on its own thread, after terminate.
   callbacks_.reset();
-  let_go();
 }
 
 process_core::probe server_core::read_probe() const noexcept {

@@ -98,7 +98,10 @@ TEST_CASE(
                   fmt::format("{}", again ? otp::dist::dist_error{} : again.error()));
   auto e = events.get_future();
   REQUIRE(e.wait_for(5s) == std::future_status::ready);
-  CHECK(e.get() == term::tuple({term::make_atom("nodedown"), term::make_atom("beta@127.0.0.1")}));
+  auto event = e.get();
+  CHECK_MESSAGE(
+    event == term::tuple({term::make_atom("nodedown"), term::make_atom("beta@127.0.0.1")}),
+    fmt::format("{}", event));
   // The acceptor's side is up once it has sent its last handshake message, which may reach
   // beta (and end its connect) before alpha has published the node.
   CHECK(test_util::eventually(

@@ -152,7 +152,10 @@ class process_core : public caf::event_based_actor, public process_hook, public 
   using caf::event_based_actor::consume;
   /// Runs CAF's resume on the process's own stack, so that a wait in it parks the process.
   resume_result resume(caf::execution_unit* ctx, std::size_t max_throughput) override;
-  void on_exit() override;
+  /// The exit's steps, the same for every kind of process: its reason, the kind's last words
+  /// (`before_leaving`), the node forgets it, the kind lets go of its state (`after_leaving`),
+  /// the process lets go of itself.
+  void on_exit() final;
   bool cleanup(caf::error&& reason, caf::execution_unit* host) override;
 
  protected:
@@ -179,10 +182,11 @@ class process_core : public caf::event_based_actor, public process_hook, public 
   /// The reason the process exits with, as Erlang's links carry it (`kill` arrives as
   /// `killed`); set in `on_exit`.
   exit_reason exit_reason_now();
-  /// Leaves the node: gives up the name, and the node counts the process no more.
-  void leave_node();
-  /// Lets go of itself: the last step of `on_exit`.
-  void let_go() noexcept;
+  /// At exit, while the process still has its name: what this kind of process owes others
+  /// (answers to requests it will never handle, its callbacks' last word).
+  virtual void before_leaving(const exit_reason&) {}
+  /// At exit, once the node has forgotten the process: this kind lets go of its state.
+  virtual void after_leaving() {}
   bool has_started() const noexcept { return running_.load(std::memory_order_acquire); }
 
   // -- a bounded mailbox (mailbox_bound.cpp) ----------------------------------------------------
@@ -249,6 +253,11 @@ class process_core : public caf::event_based_actor, public process_hook, public 
   virtual std::unique_ptr<cold_state> make_cold() const;
 
  private:
+  /// Leaves the node: gives up the name, and the node counts the process no more.
+  void leave_node();
+  /// Lets go of itself: the last step of `on_exit`.
+  void let_go() noexcept;
+
   // -- a bounded mailbox --------------------------------------------------------------------
   /// In `enqueue`: counts `x` in, or refuses it (false) when the mailbox is full.
   bool admit(caf::mailbox_element& x, caf::execution_unit* host);

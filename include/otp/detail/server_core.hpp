@@ -104,7 +104,6 @@ class server_core final : public process_core {
   // -- CAF hooks ----------------------------------------------------------------------------
 
   caf::behavior make_behavior() override;
-  void on_exit() override;
 
  protected:
   caf::invoke_message_result handle(caf::mailbox_element& x) override;
@@ -112,6 +111,9 @@ class server_core final : public process_core {
   bool takes_tasks() const noexcept override;
   void run_task(process_task& task, std::uint32_t event) override;
   std::unique_ptr<cold_state> make_cold() const override;
+  /// terminate's exit hook (`exiting`), and a failure to every call left pending.
+  void before_leaving(const exit_reason& reason) override;
+  void after_leaving() override;
 
  private:
   /// A gen_server's cold state: what a server needs besides the process's.
