@@ -104,9 +104,9 @@ async function treesAreDrawn(page) {
     const pid = await pidAt(page, at);
     check(/^<0\.\d+\.0>$/.test(pid || ""), `the tree shows ${at} with its pid (${pid})`);
   }
-  // The application's tree and the echo listener's (listener → connections, owner, acceptors).
+  // The application's tree and the two listeners' (listener → connections, owner, acceptors).
   const roots = await page.$$eval("ul.tree", (t) => t.length);
-  check(roots === 2, `two supervision trees, each drawn as one (${roots})`);
+  check(roots === 3, `three supervision trees, each drawn as one (${roots})`);
   await page.waitForSelector('.node[data-path="echo/acceptors"]', { timeout: 5000 });
   check(/^<0\.\d+\.0>$/.test((await pidAt(page, "echo/acceptors")) || ""),
     "the listener's tree shows its acceptors' supervisor");
@@ -190,8 +190,12 @@ async function tableSortsByMailbox(page, expected) {
     return tr && tr.cells[1].textContent === "2" ? [...tr.cells].map((c) => c.textContent) : null;
   }, { timeout: 5000 });
   const cells = await row.jsonValue();
-  check(cells[2] === "4" && cells[3] === "8" && cells[4] === "2",
-    `and per listener its connections, free acceptors, limit and accepts (${cells.join(" | ")})`);
+  check(cells[2] === "4" && cells[3] === "8" && cells[4] === "2" && cells[5] === "0" && cells[6] === "0.0 s",
+    `and per listener its connections, free acceptors, limit, accepts, times and time full (${cells.join(" | ")})`);
+  const open = await page.$$eval("#listeners tbody tr", (rows) =>
+    rows.filter((r) => r.cells[0].textContent === "open").map((r) => [...r.cells].map((c) => c.textContent))[0] || null);
+  check(open !== null && open[3] === "unlimited" && open[2] === "1",
+    `a listener without a limit shows "unlimited" (${open && open.join(" | ")})`);
   await screenshot(page, "observer-node.png");
 }
 
