@@ -8,7 +8,8 @@
 // usage: node page_test.js PATH/TO/observer_page_fixture
 // env: CHROMIUM (default /usr/bin/chromium), OTP_PAGE_SCREENSHOTS=DIR (save the screenshots
 //      that docs/observer.md shows), OTP_PAGE_PROCESSES (default 100000).
-// Exits 77 (ctest: skipped) with the reason when Chromium or puppeteer-core is missing.
+// Exits 77 (ctest: skipped) with the reason when Chromium or puppeteer-core is missing, 1 if
+// OTP_REQUIRE_OBSERVER_TESTS=1 (CI).
 "use strict";
 
 const { spawn, execFileSync } = require("node:child_process");
@@ -16,9 +17,11 @@ const fs = require("node:fs");
 const path = require("node:path");
 const readline = require("node:readline");
 
+// CI sets OTP_REQUIRE_OBSERVER_TESTS=1: there a missing browser is a failure, not a skip.
 const skip = (why) => {
-  console.log(`observer_page skipped: ${why} (scripts/setup.sh installs it)`);
-  process.exit(77);
+  const required = process.env.OTP_REQUIRE_OBSERVER_TESTS === "1";
+  console.log(`observer_page ${required ? "FAILED (OTP_REQUIRE_OBSERVER_TESTS=1)" : "skipped"}: ${why} (scripts/setup.sh installs it)`);
+  process.exit(required ? 1 : 77);
 };
 
 function loadPuppeteer() {
