@@ -221,10 +221,11 @@ int main(int argc, char** argv) {
   std::atomic<std::size_t> page_bytes{0};
   std::atomic<double> viewer_cpu{0};
   std::thread viewer;
-  if (page != "off" && page != "none") {
+  if (page != "off" && page != "none")
     viewer = std::thread{[&] { open_page(observer->port(), page, stop, page_bytes, viewer_cpu); }};
-    std::this_thread::sleep_for(1500ms);  // the stream's first trees, the first page
-  }
+  // The same pause in every mode: the node settles after the starts (the acceptors', the
+  // observer's), and a page gets the stream's first trees and its first table.
+  std::this_thread::sleep_for(1500ms);
   auto cpu0 = process_cpu_seconds() - viewer_cpu;
   auto t0 = clock_type::now();
   CALLGRIND_ZERO_STATS;
