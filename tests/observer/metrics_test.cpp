@@ -473,7 +473,8 @@ TEST_CASE("/metrics, /api/node: a listener without a limit") {
     test_util::eventually([&] { return sample(port, "otp_listener_connections", "open") == 1; }));
   auto text = get(port, "/metrics").body;
   CHECK(text.find("otp_listener_max_connections{listener=\"open\"} +Inf\n") != std::string::npos);
-  CHECK(sample(port, "otp_listener_free_acceptors", "open") == 2);
+  CHECK(test_util::eventually(
+    [&] { return sample(port, "otp_listener_free_acceptors", "open") == 2; }));
   CHECK(sample(port, "otp_listener_limit_reached_total", "open") == 0);
   CHECK(sample(port, "otp_listener_full_seconds_total", "open") == 0);
   CHECK(get(port, "/api/node")
