@@ -1,9 +1,10 @@
 // What an open observer page costs a node: call and echo throughput on a node of N idle
 // gen_servers (100,000) with the observer started, without a page (--page off) or with one
-// open (--page on). bench/run_observer.sh runs both, the order alternating, and compares.
+// open (--page on), and without the observer at all (--page none: what an observer nobody
+// watches costs). bench/run_observer.sh runs the three, the order rotating, and compares.
 //
-//   observer_bench --page on|off|events|table --echo-load PATH [--processes N] [--calls N]
-//                  [--duration S]
+//   observer_bench --page on|off|none|events|table --echo-load PATH [--processes N]
+//                  [--calls N] [--duration S]
 //
 // "A page" is what the page asks of the node while it shows its heaviest view, Processes:
 // the event stream (/api/events: the trees taken every 250 ms, the node's figures every
@@ -56,6 +57,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -193,8 +195,8 @@ int main(int argc, char** argv) {
   }
   if (echo_load.empty()) {
     fmt::print(stderr,
-               "usage: observer_bench --page on|off|events|table --echo-load PATH [--processes N] "
-               "[--calls N] [--duration S]\n");
+               "usage: observer_bench --page on|off|none|events|table --echo-load PATH "
+               "[--processes N] [--calls N] [--duration S]\n");
     return 2;
   }
   otp::node node{{.threads = 2}};
@@ -211,16 +213,19 @@ int main(int argc, char** argv) {
   auto listener = otp::net::start_listener<echo>(
                     node, {.address = otp::net::endpoint::tcp("127.0.0.1", 0), .io_threads = 2})
                     .value();
-  auto observer = otp::observer::start(node).value();
+  std::optional<otp::observer::server> observer;
+  if (page != "none")
+    observer.emplace(otp::observer::start(node).value());
 
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> page_bytes{0};
   std::atomic<double> viewer_cpu{0};
   std::thread viewer;
-  if (page != "off") {
-    viewer = std::thread{[&] { open_page(observer.port(), page, stop, page_bytes, viewer_cpu); }};
-    std::this_thread::sleep_for(1500ms);  // the stream's first trees, the first page
-  }
+  if (page != "off" && page != "none")
+    viewer = std::thread{[&] { open_page(observer->port(), page, stop, page_bytes, viewer_cpu); }};
+  // The same pause in every mode: the node settles after the starts (the acceptors', the
+  // observer's), and a page gets the stream's first trees and its first table.
+  std::this_thread::sleep_for(1500ms);
   auto cpu0 = process_cpu_seconds() - viewer_cpu;
   auto t0 = clock_type::now();
   CALLGRIND_ZERO_STATS;

@@ -1,32 +1,34 @@
 #!/usr/bin/env bash
-# What an open observer page costs: call and echo throughput on a node of 100,000 processes
-# with no page and with a page open (bench/observer_bench.cpp says what "a page" asks), in
-# ROUNDS pairs of runs whose order alternates (the machine drifts), and the median of the
-# per-pair ratios page/no page.
+# What the observer costs a node of 100,000 processes: call and echo throughput without the
+# observer (none), with it started and nobody watching (off), and with a page open (on)
+# (bench/observer_bench.cpp says what "a page" asks), in ROUNDS rounds of one run of each,
+# their order taken in turn from the six orders of the three (the machine drifts: after six
+# rounds each comes first, second and last twice, and before each other as often as after).
+# Prints each round and the medians, with the per-round ratios page/off and off/none.
 #
 #   run_observer.sh [BUILD_DIR=build] [ROUNDS=6]
 #   CALLGRIND=1 run_observer.sh [BUILD_DIR] [ROUNDS=1]   instructions per second of the idle
-#                node and per call and echo round trip under valgrind's callgrind, no page /
-#                page open (CALLS=20000). The page asks at the same pace in wall time while the
+#                node and per call and echo round trip under valgrind's callgrind, for the
+#                three (CALLS=20000). The page asks at the same pace in wall time while the
 #                program runs some 50 times slower, so per operation the page's share is
 #                inflated that much; its cost is the idle difference per second, against what
 #                the node executes per second at full load (calls/s x instructions per call).
 #
 # Builds nothing: expects BUILD_DIR/bench/observer_bench and BUILD_DIR/bench/net/echo_load.
-# Beside throughput, each run reports the node's CPU time per call and per echo round trip,
-# which the machine's load changes less.
+# Beside throughput, each run reports the node's CPU time per call and per echo round trip.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 build=${1:-$root/build}
 rounds=${2:-6}
 require_bin "$build" otp_observer_bench otp_echo_load
-bin=$build/bench/observer_bench
-load=$build/bench/net/echo_load
+bin=$(bench_bin "$build" otp_observer_bench)
+load=$(bench_bin "$build" otp_echo_load)
 
-run() { "$bin" --page "$1" --echo-load "$load"; }
 value() { awk -v k="$1" '$1 == "RESULT" && $2 == k { print $3 }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.10g\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+m() { printf '%s\n' "$@" | median; }
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 
 # Instructions (callgrind's Ir, every thread of the node's process) per operation: the dump
 # named $2 of the run whose output files start with $1, divided by $3 operations.
@@ -38,55 +40,66 @@ ir_per_op() {
 
 if [[ ${CALLGRIND:-0} == 1 ]]; then
   calls=${CALLS:-20000}
-  out=$(mktemp -d)
   for ((r = 1; r <= ${2:-1}; r++)); do
-    for page in off on; do
-      log=$(valgrind --tool=callgrind --callgrind-out-file="$out/$page.$r.%p" "$bin" --page "$page" \
+    for page in none off on; do
+      out=$bench_tmp/$page.$r
+      log=$(valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$bin" --page "$page" \
         --echo-load "$load" --calls "$calls" 2>/dev/null)
-      rt=$(value echo100_rt_per_s <<<"$log")
-      c=$(ir_per_op "$out/$page.$r" calls $((5 * calls)))
-      e=$(ir_per_op "$out/$page.$r" echo "$(awk -v r="$rt" 'BEGIN { printf "%d", r * 3 }')")
-      i=$(ir_per_op "$out/$page.$r" idle 3)
-      printf 'callgrind round %d, page %-3s: %s instructions per second idle, %s per call, %s per echo round trip (%s rt)\n' \
-        "$r" "$page" "$i" "$c" "$e" "$(awk -v r="$rt" 'BEGIN { printf "%d", r * 3 }')"
+      rt=$(awk -v r="$(value echo100_rt_per_s <<<"$log")" 'BEGIN { printf "%d", r * 3 }')
+      c=$(ir_per_op "$out" calls $((5 * calls)))
+      e=$(ir_per_op "$out" echo "$rt")
+      i=$(ir_per_op "$out" idle 3)
+      printf 'callgrind round %d, page %-4s: %s instructions per second idle, %s per call, %s per echo round trip (%s rt)\n' \
+        "$r" "$page" "$i" "$c" "$e" "$rt"
     done
   done
-  rm -rf "$out"
   exit 0
 fi
 
-calls_off=() calls_on=() echo_off=() echo_on=() calls_ratio=() echo_ratio=() cpu_off=() cpu_on=()
-ccpu_ratio=() ecpu_ratio=()
+# The six orders of none (n), off (f) and on (o), taken in turn.
+orders=("n f o" "o f n" "f n o" "o n f" "f o n" "n o f")
+declare -A name=([n]=none [f]=off [o]=on)
+declare -A calls cpu ccpu echo ecpu  # "$page $round" -> value
 for ((r = 1; r <= rounds; r++)); do
-  if ((r % 2)); then
-    off=$(run off)
-    on=$(run on)
-  else
-    on=$(run on)
-    off=$(run off)
-  fi
-  c0=$(value calls_per_s <<<"$off") c1=$(value calls_per_s <<<"$on")
-  e0=$(value echo100_rt_per_s <<<"$off") e1=$(value echo100_rt_per_s <<<"$on")
-  calls_off+=("$c0") calls_on+=("$c1") echo_off+=("$e0") echo_on+=("$e1")
-  cpu_off+=("$(value idle_cpu_ms_per_s <<<"$off")") cpu_on+=("$(value idle_cpu_ms_per_s <<<"$on")")
-  calls_ratio+=("$(awk -v a="$c1" -v b="$c0" 'BEGIN { printf "%.3f", a / b }')")
-  echo_ratio+=("$(awk -v a="$e1" -v b="$e0" 'BEGIN { printf "%.3f", a / b }')")
-  cc0=$(value calls_cpu_us_per_call <<<"$off") cc1=$(value calls_cpu_us_per_call <<<"$on")
-  ec0=$(value echo_cpu_us_per_rt <<<"$off") ec1=$(value echo_cpu_us_per_rt <<<"$on")
-  ccpu_ratio+=("$(ratio "$cc1" "$cc0")") ecpu_ratio+=("$(ratio "$ec1" "$ec0")")
-  printf 'round %d CPU per operation: call %s -> %s us (%s), echo rt %s -> %s us (%s)\n' "$r" \
-    "$cc0" "$cc1" "${ccpu_ratio[-1]}" "$ec0" "$ec1" "${ecpu_ratio[-1]}"
-  printf 'round %d (%s first): idle CPU ms/s %s -> %s, calls/s %s -> %s (%s), echo rt/s %s -> %s (%s)\n' \
-    "$r" "$( ((r % 2)) && echo "no page" || echo "page")" "${cpu_off[-1]}" "${cpu_on[-1]}" \
-    "$c0" "$c1" "${calls_ratio[-1]}" "$e0" "$e1" "${echo_ratio[-1]}"
+  order=${orders[(r - 1) % 6]}
+  for k in $order; do
+    p=${name[$k]}
+    out=$("$bin" --page "$p" --echo-load "$load")
+    calls[$p $r]=$(value calls_per_s <<<"$out")
+    ccpu[$p $r]=$(value calls_cpu_us_per_call <<<"$out")
+    echo[$p $r]=$(value echo100_rt_per_s <<<"$out")
+    ecpu[$p $r]=$(value echo_cpu_us_per_rt <<<"$out")
+    cpu[$p $r]=$(value idle_cpu_ms_per_s <<<"$out")
+  done
+  printf 'round %d (%s; load %s): calls/s %s %s %s, echo rt/s %s %s %s, idle CPU ms/s %s %s %s (none off on)\n' \
+    "$r" "$(for k in $order; do printf '%s ' "${name[$k]}"; done | sed 's/ $//')" \
+    "$(cut -d' ' -f1 /proc/loadavg)" \
+    "${calls[none $r]}" "${calls[off $r]}" "${calls[on $r]}" \
+    "${echo[none $r]}" "${echo[off $r]}" "${echo[on $r]}" \
+    "${cpu[none $r]}" "${cpu[off $r]}" "${cpu[on $r]}"
 done
 
-m() { printf '%s\n' "$@" | median; }
-printf '\n%-30s %12s %12s %22s\n' "median of $rounds rounds" "no page" "page open" "page/no page (pairs)"
-printf '%-30s %12.1f %12.1f\n' "node CPU ms/s, idle" "$(m "${cpu_off[@]}")" "$(m "${cpu_on[@]}")"
-printf '%-30s %12.0f %12.0f %22s\n' "calls/s (one client process)" "$(m "${calls_off[@]}")" \
-  "$(m "${calls_on[@]}")" "$(m "${calls_ratio[@]}")"
-printf '%-30s %12.0f %12.0f %22s\n' "echo rt/s (100 connections)" "$(m "${echo_off[@]}")" \
-  "$(m "${echo_on[@]}")" "$(m "${echo_ratio[@]}")"
-printf '%-30s %12s %12s %22s\n' "CPU per call, page/no page" "" "" "$(m "${ccpu_ratio[@]}")"
-printf '%-30s %12s %12s %22s\n' "CPU per echo rt, page/no page" "" "" "$(m "${ecpu_ratio[@]}")"
+# column KEY ARRAY: the medians of none, off and on, and of the per-round ratios on/off and
+# off/none with their range.
+column() {
+  local -n a=$2
+  local p r on_off=() off_none=() v=()
+  for p in none off on; do
+    v=()
+    for ((r = 1; r <= rounds; r++)); do v+=("${a[$p $r]}"); done
+    printf ' %12s' "$(m "${v[@]}")"
+  done
+  for ((r = 1; r <= rounds; r++)); do
+    on_off+=("$(ratio "${a[on $r]}" "${a[off $r]}")")
+    off_none+=("$(ratio "${a[off $r]}" "${a[none $r]}")")
+  done
+  printf ' %7s (%s) %7s (%s)   %s\n' "$(m "${on_off[@]}")" "$(range "${on_off[@]}")" \
+    "$(m "${off_none[@]}")" "$(range "${off_none[@]}")" "$1"
+}
+printf '\nmedians of %d rounds: %10s %12s %12s %19s %19s\n' "$rounds" none off on \
+  "page/off (range)" "off/none (range)"
+column "calls/s, one client process" calls
+column "echo round trips/s, 100 connections" echo
+column "node CPU us per call" ccpu
+column "node CPU us per echo round trip" ecpu
+column "node CPU ms/s, idle" cpu

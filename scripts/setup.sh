@@ -10,11 +10,12 @@ set -euo pipefail
 # the term tests check the codec against (it pulls in erlang-base, whose erl writes their data).
 # chromium: the observer's page test (tests/observer/page_test.js) drives it headless, through
 # puppeteer-core from the npm registry (below; it downloads no browser). nodejs and npm run
-# that test, unless a Node.js is already installed.
+# that test, unless a Node.js is already installed. python3-prometheus-client: the Prometheus
+# project's text-format parser, which the observer's /metrics test reads its output with.
 # The README lists these: keep the two in step.
 packages=(libcaf-dev libboost1.81-dev libboost-context1.81-dev libfmt-dev doctest-dev cmake
   ninja-build g++ libssl-dev ccache clang libclang-rt-14-dev pkgconf zlib1g-dev erlang-dev
-  chromium)
+  chromium python3-prometheus-client)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 puppeteer_version=24  # its major version: 24 runs on bookworm's Node.js 18
 for arg in "$@"; do

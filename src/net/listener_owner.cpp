@@ -45,6 +45,19 @@ void listener_owner::publish() {
   f.connections.store(connections_, std::memory_order_relaxed);
   f.free_acceptors.store(free_.size(), std::memory_order_relaxed);
   f.accepted.store(accepted_, std::memory_order_relaxed);
+  // Until the count of a restarted owner came, connections_ is not the listener's.
+  if (counting_)
+    return;
+  auto full = connections_ >= shared_->options.max_connections;
+  if (full == f.at_limit.full())
+    return;
+  if (full) {
+    f.at_limit.enter(full_time::now());
+    f.limit_reached.store(f.limit_reached.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
+  } else {
+    f.at_limit.leave(full_time::now());
+  }
 }
 
 // -- the pool --------------------------------------------------------------------------------

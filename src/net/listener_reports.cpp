@@ -4,8 +4,11 @@
 #include "otp/detail/node_reports.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace otp::net::detail {
@@ -15,6 +18,9 @@ namespace {
 struct entry {
   const listener_shared* shared;
   std::string name;
+  /// The time at the limit last reported: a read taken just as the owner left the limit may
+  /// count past the moment it left, and a counter must not go back.
+  std::int64_t full_reported = 0;
 };
 
 // The node's reporter reads its listeners under this lock, and a listener leaves under it
@@ -23,20 +29,25 @@ struct entry {
 std::mutex registry_mutex;
 std::map<const node*, std::vector<entry>> registry;
 
-otp::detail::listener_report report_of(const entry& e) {
+otp::detail::listener_report report_of(entry& e) {
   const auto& s = *e.shared;
   const auto& f = s.figures;
+  e.full_reported = std::max(e.full_reported, f.at_limit.at(full_time::now()));
   otp::detail::listener_report r{
     .name = e.name,
     .connections = f.connections.load(std::memory_order_relaxed),
     .free_acceptors = f.free_acceptors.load(std::memory_order_relaxed),
-    .max_connections = s.options.max_connections,
+    .max_connections = s.options.max_connections == unlimited
+                         ? std::nullopt
+                         : std::optional{s.options.max_connections},
     .accepted = f.accepted.load(std::memory_order_relaxed),
+    .limit_reached = f.limit_reached.load(std::memory_order_relaxed),
+    .full_time = std::chrono::nanoseconds{e.full_reported},
   };
   for (const auto& socket : s.sockets) {
     auto b = socket->backlog();
     r.queued += b.queued;
-    r.refused += b.dropped;
+    r.backlog_drops += b.dropped;
   }
   return r;
 }
@@ -45,7 +56,7 @@ std::vector<otp::detail::listener_report> collect(const node* n) {
   std::vector<otp::detail::listener_report> out;
   std::lock_guard lock{registry_mutex};
   if (auto i = registry.find(n); i != registry.end())
-    for (const auto& e : i->second)
+    for (auto& e : i->second)
       out.push_back(report_of(e));
   return out;
 }

@@ -9,6 +9,7 @@
 #include "otp/supervisor.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -45,12 +46,43 @@ class listener_parts {
   otp::pid owner_;
 };
 
+/// The time a listener spent at max_connections, in one word, so that a reader on another
+/// thread never sees half an update: while not full, the total in nanoseconds (>= 0); while
+/// full since S (a steady-clock time), total - S, negative, since the total is less than the
+/// clock's time at which the listener filled. Written by the owner only, read by anyone.
+class full_time {
+ public:
+  static std::int64_t now() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+  }
+  bool full() const { return word_.load(std::memory_order_relaxed) < 0; }
+  void enter(std::int64_t t) { add(-t); }
+  void leave(std::int64_t t) { add(t); }
+  /// The total at `t`, the current stay included.
+  std::int64_t at(std::int64_t t) const {
+    auto w = word_.load(std::memory_order_relaxed);
+    return w < 0 ? w + t : w;
+  }
+
+ private:
+  void add(std::int64_t d) {  // one writer: a load and a store, no locked instruction
+    word_.store(word_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+  }
+  std::atomic<std::int64_t> word_{0};
+};
+
 /// The owner's counts, copied for whoever watches the node (the observer's reporter, on its
-/// own thread): it must not ask the owner, which may be busy or waiting.
+/// own thread): it must not ask the owner, which may be busy or waiting. Kept across the
+/// owner's restarts, with the listener.
 struct listener_figures {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> free_acceptors{0};
   std::atomic<std::uint64_t> accepted{0};
+  /// Times the listener reached max_connections, and the time it spent there.
+  std::atomic<std::uint64_t> limit_reached{0};
+  full_time at_limit;
 };
 
 /// What a listener's processes share: the listen sockets, the I/O threads, the options.

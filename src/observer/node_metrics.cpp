@@ -7,7 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <iterator>
+#include <string>
+#include <string_view>
 
 namespace otp::observer::detail {
 
@@ -58,31 +61,36 @@ void dist_metrics(std::string& out, node& n) {
 /// Per listener, from the socket server's reporter (otp/detail/node_reports.hpp).
 void listener_metrics(std::string& out, node& n) {
   auto listeners = otp::detail::report_listeners(n);
-  struct series {
-    std::string_view name, type, help;
-    std::size_t otp::detail::listener_report::*size;
-    std::uint64_t otp::detail::listener_report::*count;
-  };
   using lr = otp::detail::listener_report;
-  const series all[] = {
-    {"otp_listener_connections", "gauge", "Open connections of a listener.", &lr::connections,
-     nullptr},
-    {"otp_listener_free_acceptors", "gauge", "Acceptors waiting for a connection.",
-     &lr::free_acceptors, nullptr},
-    {"otp_listener_max_connections", "gauge", "A listener's max_connections.", &lr::max_connections,
-     nullptr},
-    {"otp_listener_accepts_total", "counter", "Connections accepted.", nullptr, &lr::accepted},
-    {"otp_listener_queued", "gauge", "Clients waiting in the backlog to be accepted.", &lr::queued,
-     nullptr},
-    {"otp_listener_refused_total", "counter",
-     "Connection attempts the kernel dropped at a full backlog.", nullptr, &lr::refused},
-  };
-  for (const auto& s : all) {
-    header(out, s.name, s.type, s.help);
+  auto series = [&](std::string_view name, std::string_view type, std::string_view help,
+                    auto value) {
+    header(out, name, type, help);
     for (const auto& l : listeners)
-      labelled(out, s.name, "listener", l.name,
-               s.size != nullptr ? static_cast<std::uint64_t>(l.*s.size) : l.*s.count);
-  }
+      labelled(out, name, "listener", l.name, value(l));
+  };
+  series("otp_listener_connections", "gauge", "Open connections of a listener.",
+         [](const lr& l) { return l.connections; });
+  series("otp_listener_free_acceptors", "gauge", "Acceptors waiting for a connection.",
+         [](const lr& l) { return l.free_acceptors; });
+  // Unlimited is +Inf, which the format allows: connections / max_connections stays a ratio.
+  series("otp_listener_max_connections", "gauge", "A listener's max_connections (+Inf: unlimited).",
+         [](const lr& l) {
+           return l.max_connections ? fmt::format("{}", *l.max_connections) : std::string{"+Inf"};
+         });
+  series("otp_listener_accepts_total", "counter", "Connections accepted.",
+         [](const lr& l) { return l.accepted; });
+  series("otp_listener_limit_reached_total", "counter",
+         "Times a listener reached max_connections (new clients then wait in the backlog).",
+         [](const lr& l) { return l.limit_reached; });
+  series("otp_listener_full_seconds_total", "counter",
+         "Time a listener spent at max_connections, accepting nobody.", [](const lr& l) {
+           return fmt::format("{:.6f}", std::chrono::duration<double>(l.full_time).count());
+         });
+  series("otp_listener_queued", "gauge", "Clients waiting in the backlog to be accepted.",
+         [](const lr& l) { return l.queued; });
+  series("otp_listener_backlog_drops_total", "counter",
+         "Connection attempts the kernel dropped at a full backlog (each retry counts).",
+         [](const lr& l) { return l.backlog_drops; });
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <iterator>
 
 namespace otp::observer::detail {
@@ -66,9 +67,11 @@ void append_listeners(std::string& out, node& n) {
     append_json_string(out, l.name);
     fmt::format_to(out_it{out},
                    ", \"connections\": {}, \"free_acceptors\": {}, \"max_connections\": {}, "
-                   "\"accepted\": {}, \"queued\": {}, \"refused\": {}}}",
-                   l.connections, l.free_acceptors, l.max_connections, l.accepted, l.queued,
-                   l.refused);
+                   "\"accepted\": {}, \"limit_reached\": {}, \"full_seconds\": {:.3f}, "
+                   "\"queued\": {}, \"backlog_drops\": {}}}",
+                   l.connections, l.free_acceptors, or_null(l.max_connections), l.accepted,
+                   l.limit_reached, std::chrono::duration<double>(l.full_time).count(), l.queued,
+                   l.backlog_drops);
   }
   out += "]";
 }

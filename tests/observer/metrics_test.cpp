@@ -21,9 +21,11 @@
 #include <sys/socket.h>
 
 #include <cctype>
+#include <chrono>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using namespace observer_test;
 namespace observer = otp::observer;
@@ -121,23 +123,31 @@ double sum_of(const std::map<std::string, double>& samples, std::string_view pre
 
 }  // namespace
 
-TEST_CASE("/metrics parses as Prometheus text and matches the node after a restart") {
+TEST_CASE("/metrics parses as Prometheus text and matches the node after N restarts") {
   constexpr int n = 5;
   otp::node node{{.threads = 2}};
-  node.logger().set_sink([](const otp::log_event&) {});  // the crash report is expected
+  node.logger().set_sink([](const otp::log_event&) {});  // the crash reports are expected
   auto obs = observer::start(node).value();
   std::vector<otp::child_spec> children;
   for (int i = 0; i < n; ++i)
     children.push_back({.id = fmt::format("w{}", i), .start = otp::start_with<pinger>()});
   auto top = otp::supervisor::start_link(node, {.name = "top"}, {.intensity = 5}, children).value();
+  otp::gen_server::call(
+    otp::server_ref<pinger>{otp::supervision_tree(top, "top").value().children[0].pid}, ping{});
+  // N = 3 restarts, one at a time: w2, w4, w2 again.
+  const int crashes[] = {2, 4, 2};
+  for (int c : crashes) {
+    auto before = otp::supervision_tree(top, "top").value().children[c];
+    otp::gen_server::cast(otp::server_ref<pinger>{before.pid}, boom{});
+    REQUIRE(test_util::eventually([&] {
+      auto t = otp::supervision_tree(top, "top");
+      return t && t->children[c].restarts == before.restarts + 1
+             && t->children[c].pid != before.pid;
+    }));
+  }
   auto tree = otp::supervision_tree(top, "top").value();
-  auto victim = otp::server_ref<pinger>{tree.children[2].pid};
-  otp::gen_server::call(otp::server_ref<pinger>{tree.children[0].pid}, ping{});
-  otp::gen_server::cast(victim, boom{});
-  REQUIRE(test_util::eventually([&] {
-    auto t = otp::supervision_tree(top, "top");
-    return t && t->children[2].restarts == 1 && t->children[2].pid != victim;
-  }));
+  CHECK(tree.children[2].restarts == 2);
+  CHECK(tree.children[4].restarts == 1);
 
   // What the processes say of themselves, before /metrics asks the supervisor anything.
   std::uint64_t handled = 0;
@@ -163,8 +173,10 @@ TEST_CASE("/metrics parses as Prometheus text and matches the node after a resta
   CHECK(m["otp_messages_handled"] == static_cast<double>(handled));
   CHECK(m["otp_scheduler_threads"] == 2);
   CHECK(m["otp_memory_resident_bytes"] > 0);
-  CHECK(m[fmt::format("otp_supervisor_restarts{{supervisor=\"{}\",id=\"top\"}}", top)] == 1);
-  CHECK(sum_of(m, "otp_supervisor_child_terminations_total{supervisor=\"top\"") == 1);
+  CHECK(m[fmt::format("otp_supervisor_restarts{{supervisor=\"{}\",id=\"top\"}}", top)] == 3);
+  CHECK(m["otp_supervisor_child_terminations_total{supervisor=\"top\",reason=\"{exception,boom}\"}"]
+        == 3);
+  CHECK(sum_of(m, "otp_supervisor_child_terminations_total{supervisor=\"top\"") == 3);
   CHECK(sum_of(m, "otp_supervisor_max_intensity_shutdowns_total") == 0);
   CHECK(m["otp_mailbox_length_count"] == 0);  // no bounded mailbox here
   INFO(r.body);
@@ -172,7 +184,7 @@ TEST_CASE("/metrics parses as Prometheus text and matches the node after a resta
   auto trees = get(obs.port(), "/api/trees");
   CHECK(trees.status == 200);
   CHECK(trees.body.find("\"id\": \"top\"") != std::string::npos);
-  CHECK(trees.body.find("\"restarts\": 1") != std::string::npos);
+  CHECK(trees.body.find("\"restarts\": 2") != std::string::npos);
 }
 
 TEST_CASE("a supervisor that reaches its max restart intensity is counted") {
@@ -249,7 +261,18 @@ TEST_CASE("/metrics and /api/node: scheduler utilisation, connected nodes and li
   reporters_set cleanup{node};
   otp::detail::set_dist_reporter(node, two_peers);
   otp::detail::set_listener_reporter(node, [] {
-    return std::vector<otp::detail::listener_report>{{"echo", 3, 7, 100, 40, 2, 5}};
+    using namespace std::chrono_literals;
+    return std::vector<otp::detail::listener_report>{
+      {.name = "echo",
+       .connections = 3,
+       .free_acceptors = 7,
+       .max_connections = 100,
+       .accepted = 40,
+       .queued = 5,
+       .backlog_drops = 2,
+       .limit_reached = 4,
+       .full_time = 1500ms},
+      {.name = "open", .connections = 1, .accepted = 1}};  // max_connections unlimited
   });
   auto m = parse_prometheus(get(obs.port(), "/metrics").body);
   CHECK(m["otp_dist_nodes"] == 3);
@@ -263,8 +286,16 @@ TEST_CASE("/metrics and /api/node: scheduler utilisation, connected nodes and li
   CHECK(m["otp_listener_free_acceptors{listener=\"echo\"}"] == 7);
   CHECK(m["otp_listener_max_connections{listener=\"echo\"}"] == 100);
   CHECK(m["otp_listener_accepts_total{listener=\"echo\"}"] == 40);
-  CHECK(m["otp_listener_refused_total{listener=\"echo\"}"] == 2);
+  CHECK(m["otp_listener_backlog_drops_total{listener=\"echo\"}"] == 2);
   CHECK(m["otp_listener_queued{listener=\"echo\"}"] == 5);
+  CHECK(m["otp_listener_limit_reached_total{listener=\"echo\"}"] == 4);
+  CHECK(m["otp_listener_full_seconds_total{listener=\"echo\"}"] == 1.5);
+  // Unlimited: +Inf, not the largest size_t.
+  CHECK(
+    get(obs.port(), "/metrics").body.find("otp_listener_max_connections{listener=\"open\"} +Inf\n")
+    != std::string::npos);
+  CHECK(m["otp_listener_connections{listener=\"open\"}"] == 1);
+  CHECK(m["otp_listener_full_seconds_total{listener=\"open\"}"] == 0);
 
   auto json = get(obs.port(), "/api/node").body;
   CHECK(json.find("\"self\": \"alpha@localhost\", \"tick_time_ms\": 60000") != std::string::npos);
@@ -276,7 +307,13 @@ TEST_CASE("/metrics and /api/node: scheduler utilisation, connected nodes and li
   CHECK(json.find("\"bytes_in\": null, \"bytes_out\": null, \"last_heard_ms\": null, "
                   "\"tick\": \"unknown\"")
         != std::string::npos);
-  CHECK(json.find("\"listeners\": [{\"name\": \"echo\", \"connections\": 3") != std::string::npos);
+  CHECK(json.find("\"listeners\": [{\"name\": \"echo\", \"connections\": 3, \"free_acceptors\": 7, "
+                  "\"max_connections\": 100, \"accepted\": 40, \"limit_reached\": 4, "
+                  "\"full_seconds\": 1.500, \"queued\": 5, \"backlog_drops\": 2}")
+        != std::string::npos);
+  CHECK(json.find("{\"name\": \"open\", \"connections\": 1, \"free_acceptors\": 0, "
+                  "\"max_connections\": null, ")
+        != std::string::npos);
   CHECK(json.find("\"scheduler_utilisation\": [") != std::string::npos);
 }
 
@@ -301,19 +338,40 @@ test_net::client connect_nowait(std::uint16_t port) {
   return test_net::client{fd};
 }
 
-double sample(std::uint16_t port, const std::string& name) {
+double sample(std::uint16_t port, const std::string& name,
+              const std::string& listener = "limited") {
   auto m = parse_prometheus(get(port, "/metrics").body);
-  auto i = m.find(name + "{listener=\"limited\"}");
+  auto i = m.find(name + "{listener=\"" + listener + "\"}");
   return i == m.end() ? -1 : i->second;
 }
 
 }  // namespace
 
+using seconds = std::chrono::duration<double>;
+
+/// /metrics, with the steady clock's time just before and just after it was read.
+struct timed_sample {
+  std::chrono::steady_clock::time_point before;
+  std::map<std::string, double> m;
+  std::chrono::steady_clock::time_point after;
+  double full(const std::string& listener = "limited") const {
+    return m.at("otp_listener_full_seconds_total{listener=\"" + listener + "\"}");
+  }
+};
+
+timed_sample timed_metrics(std::uint16_t port) {
+  timed_sample t;
+  t.before = std::chrono::steady_clock::now();
+  t.m = parse_prometheus(get(port, "/metrics").body);
+  t.after = std::chrono::steady_clock::now();
+  return t;
+}
+
 TEST_CASE(
-  "/metrics and /api/node: a listener at max_connections, its backlog and the clients "
-  "the kernel drops") {
-  // max_connections 2: 2 clients are served, the next 2 wait in the backlog (8), and once the
-  // kernel's accept queue is full (backlog + 1) it drops further attempts.
+  "/metrics and /api/node: a listener at max_connections, how often and how long it was full, "
+  "its backlog and the attempts the kernel drops") {
+  // max_connections 2 and 4 clients: 2 are served, 2 wait in the backlog (8) while the
+  // listener is full; once the kernel's accept queue is full (backlog + 1) it drops attempts.
   otp::node node{{.threads = 2}};
   auto obs = observer::start(node).value();
   auto l = otp::net::start_listener<holder>(
@@ -324,33 +382,102 @@ TEST_CASE(
   CHECK(test_util::eventually([&] { return sample(port, "otp_listener_free_acceptors") == 2; }));
   CHECK(sample(port, "otp_listener_connections") == 0);
   CHECK(sample(port, "otp_listener_max_connections") == 2);
+  CHECK(sample(port, "otp_listener_limit_reached_total") == 0);
+  CHECK(sample(port, "otp_listener_full_seconds_total") == 0);
+
+  auto connecting = std::chrono::steady_clock::now();
   std::vector<test_net::client> clients;
   for (int i = 0; i < 4; ++i)
     clients.push_back(test_net::client::tcp(l.port()));
   CHECK(test_util::eventually([&] { return sample(port, "otp_listener_queued") == 2; }));
-  auto m = parse_prometheus(get(port, "/metrics").body);
-  CHECK(m["otp_listener_connections{listener=\"limited\"}"] == 2);
-  CHECK(m["otp_listener_free_acceptors{listener=\"limited\"}"] == 0);
-  CHECK(m["otp_listener_accepts_total{listener=\"limited\"}"] == 2);
-  CHECK(m["otp_listener_refused_total{listener=\"limited\"}"] == 0);
+  auto first = timed_metrics(port);
+  const auto& m = first.m;
+  CHECK(m.at("otp_listener_connections{listener=\"limited\"}") == 2);
+  CHECK(m.at("otp_listener_free_acceptors{listener=\"limited\"}") == 0);
+  CHECK(m.at("otp_listener_accepts_total{listener=\"limited\"}") == 2);
+  CHECK(m.at("otp_listener_limit_reached_total{listener=\"limited\"}") == 1);
+  CHECK(m.at("otp_listener_backlog_drops_total{listener=\"limited\"}") == 0);
+  // Full since the second client was accepted: after `connecting`, before the read.
+  CHECK(first.full() > 0);
+  CHECK(first.full() <= seconds(first.after - connecting).count() + 1e-6);
   auto json = get(port, "/api/node").body;
   CHECK(json.find("{\"name\": \"limited\", \"connections\": 2, \"free_acceptors\": 0, "
-                  "\"max_connections\": 2, \"accepted\": 2, \"queued\": 2, \"refused\": 0}")
+                  "\"max_connections\": 2, \"accepted\": 2, \"limit_reached\": 1, "
+                  "\"full_seconds\": ")
         != std::string::npos);
+  CHECK(json.find("\"queued\": 2, \"backlog_drops\": 0}") != std::string::npos);
 
+  // While it stays full, the time full grows as the clock does: the two reads were taken
+  // between their before and after.
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  auto second = timed_metrics(port);
+  auto grown = second.full() - first.full();
+  CHECK(grown >= seconds(second.before - first.after).count() - 2e-6);
+  CHECK(grown <= seconds(second.after - first.before).count() + 2e-6);
+
+  // A connection closes: the oldest waiting client takes its place, and the listener is full
+  // again (reached twice). Then another: the last waiting client, a third time.
+  clients.erase(clients.begin());
+  CHECK(test_util::eventually([&] {
+    return sample(port, "otp_listener_accepts_total") == 3
+           && sample(port, "otp_listener_limit_reached_total") == 2;
+  }));
+  CHECK(sample(port, "otp_listener_connections") == 2);
+  clients.erase(clients.begin());
+  CHECK(test_util::eventually([&] {
+    return sample(port, "otp_listener_accepts_total") == 4
+           && sample(port, "otp_listener_limit_reached_total") == 3;
+  }));
+  CHECK(sample(port, "otp_listener_queued") == 0);
+
+  // Below the limit (nobody waits): the time full stops growing.
+  clients.erase(clients.begin());
+  CHECK(test_util::eventually([&] { return sample(port, "otp_listener_connections") == 1; }));
+  auto below = timed_metrics(port);
+  CHECK(below.full() >= second.full());
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  auto later = timed_metrics(port);
+  CHECK(later.full() == below.full());
+  CHECK(later.m.at("otp_listener_limit_reached_total{listener=\"limited\"}") == 3);
+  CHECK(later.m.at("otp_listener_free_acceptors{listener=\"limited\"}") == 1);
+
+  // Full again, then more clients than the backlog holds: the kernel drops their attempts
+  // (SYNs, each retry counted), while the listener holds its 2 connections.
+  clients.push_back(test_net::client::tcp(l.port()));
+  CHECK(
+    test_util::eventually([&] { return sample(port, "otp_listener_limit_reached_total") == 4; }));
   for (int i = 0; i < 16; ++i)
     clients.push_back(connect_nowait(l.port()));
-  CHECK(test_util::eventually([&] { return sample(port, "otp_listener_refused_total") >= 1; }));
+  CHECK(
+    test_util::eventually([&] { return sample(port, "otp_listener_backlog_drops_total") >= 1; }));
   CHECK(sample(port, "otp_listener_queued") <= 9);
   CHECK(sample(port, "otp_listener_connections") == 2);
-
-  // A connection closes: the oldest waiting client takes its place.
-  clients.erase(clients.begin());
-  CHECK(test_util::eventually([&] { return sample(port, "otp_listener_accepts_total") == 3; }));
-  CHECK(sample(port, "otp_listener_connections") == 2);
+  CHECK(sample(port, "otp_listener_limit_reached_total") == 4);
 
   // A stopped listener leaves the report.
   REQUIRE(otp::net::stop_listener(l));
   CHECK(test_util::eventually([&] { return otp::detail::report_listeners(node).empty(); }));
   CHECK(sample(port, "otp_listener_connections") == -1);
+}
+
+TEST_CASE("/metrics, /api/node: a listener without a limit") {
+  otp::node node{{.threads = 2}};
+  auto obs = observer::start(node).value();
+  auto l = otp::net::start_listener<holder>(
+             node, test_net::loopback(
+                     {.num_acceptors = 2, .max_connections = otp::net::unlimited, .name = "open"}))
+             .value();
+  auto port = obs.port();
+  auto c = test_net::client::tcp(l.port());
+  CHECK(
+    test_util::eventually([&] { return sample(port, "otp_listener_connections", "open") == 1; }));
+  auto text = get(port, "/metrics").body;
+  CHECK(text.find("otp_listener_max_connections{listener=\"open\"} +Inf\n") != std::string::npos);
+  CHECK(test_util::eventually(
+    [&] { return sample(port, "otp_listener_free_acceptors", "open") == 2; }));
+  CHECK(sample(port, "otp_listener_limit_reached_total", "open") == 0);
+  CHECK(sample(port, "otp_listener_full_seconds_total", "open") == 0);
+  CHECK(get(port, "/api/node")
+          .body.find("\"connections\": 1, \"free_acceptors\": 2, \"max_connections\": null, ")
+        != std::string::npos);
 }

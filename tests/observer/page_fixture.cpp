@@ -1,9 +1,9 @@
 // The node that observer/tests/page_test.js drives in a browser: a small application tree,
 // `--processes N` idle gen_servers, 20 suspended servers with bounded mailboxes holding 10,
 // 20, ... 200 messages (so that sorting by mailbox length has an answer to check), and an echo
-// listener ("echo", at most 8 connections) with two clients connected (the Node view's
-// listeners). Two
-// observers on it: actions on, and actions off. It prints one JSON line with their URLs and
+// listener ("echo", at most 8 connections) with two clients connected and one without a
+// limit ("open", no clients) (the Node view's listeners). Two observers on it: actions on,
+// and actions off. It prints one JSON line with their URLs and
 // the process with the longest mailbox, then runs until its standard input closes (at most
 // 10 minutes).
 
@@ -92,6 +92,12 @@ int main(int argc, char** argv) {
                                           .num_acceptors = 4,
                                           .max_connections = 8,
                                           .name = "echo"})
+      .value();
+  auto open_listener =
+    otp::net::start_listener<echo>(node, {.address = otp::net::endpoint::tcp("127.0.0.1", 0),
+                                          .num_acceptors = 1,
+                                          .max_connections = otp::net::unlimited,
+                                          .name = "open"})
       .value();
   std::vector<int> clients;
   for (int i = 0; i < 2; ++i)

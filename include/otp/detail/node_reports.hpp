@@ -37,15 +37,22 @@ struct dist_report {
 
 /// A listener of the socket server (reported by the net layer while listeners run). At
 /// max_connections no acceptor waits: new clients queue in the kernel's backlog (`queued`),
-/// and once it is full the kernel drops further attempts (`refused`).
+/// and once it is full the kernel drops their connection attempts (`backlog_drops`), which
+/// the clients' TCP retries.
 struct listener_report {
   std::string name = {};  ///< the registered name, else the bound address
   std::size_t connections = 0;
   std::size_t free_acceptors = 0;
-  std::size_t max_connections = 0;
+  std::optional<std::size_t> max_connections = {};  ///< empty: unlimited
   std::uint64_t accepted = 0;
-  std::uint64_t refused = 0;  ///< attempts dropped at a full backlog (TCP)
-  std::size_t queued = 0;     ///< clients waiting in the backlog to be accepted (TCP)
+  std::size_t queued = 0;  ///< clients waiting in the backlog to be accepted (TCP)
+  /// SYNs and handshake ACKs the kernel dropped at a full backlog (TCP): a client counts once
+  /// per attempt, its retries included.
+  std::uint64_t backlog_drops = 0;
+  /// Times the listener reached max_connections (from below: it stays there until one closes).
+  std::uint64_t limit_reached = 0;
+  /// Time spent at max_connections, the current stay included; never decreases.
+  std::chrono::nanoseconds full_time{0};
 };
 
 using dist_reporter = std::function<dist_report()>;

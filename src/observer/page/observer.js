@@ -243,7 +243,8 @@ function drawPeersAndListeners(figures) {
   drawRows("peers", (d ? d.nodes : []).map((n) => [n.name, n.via, seconds(n.connected_ms),
     orDash(n.bytes_in, kib), orDash(n.bytes_out, kib), orDash(n.last_heard_ms, seconds), n.tick]));
   drawRows("listeners", (figures.listeners || []).map((l) => [l.name, l.connections,
-    l.free_acceptors, l.max_connections, l.accepted, l.queued, l.refused]));
+    l.free_acceptors, l.max_connections === null ? "unlimited" : l.max_connections, l.accepted,
+    l.limit_reached, `${l.full_seconds.toFixed(1)} s`, l.queued, l.backlog_drops]));
 }
 
 function drawFigures(figures) {
