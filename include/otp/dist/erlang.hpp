@@ -11,7 +11,10 @@
 //   (*dist)->register_name("inbox", inbox);         // Erlang's register/2
 //   (*dist)->send("shell", "beam@host", otp::term::make_atom("hi"));  // {shell, 'beam@host'} ! hi
 //
-// Messages between the nodes are `otp::term`s. Erlang's REG_SEND to a name registered on this
+// Messages between the nodes are `otp::term`s; gen_server requests and replies may be C++
+// types, which cross as Erlang records through their `inspect` (`serve`, `remote<S>`:
+// `otp::gen_server::call(dist->remote<counter>("counter", "beta@host"), bump{10})` is
+// Erlang's `gen_server:call({counter, 'beta@host'}, {bump, 10})`). Erlang's REG_SEND to a name registered on this
 // node and its SEND to a pid this node handed out reach the process as an `otp::term` message
 // (`otp::receive<otp::term>()`, a gen_server's `handle_info(const otp::term&)`). The node
 // registers with epmd (Erlang's port mapper; `ERL_EPMD_PORT` is honoured) unless told not to,
