@@ -14,12 +14,13 @@
 // Messages between the nodes are `otp::term`s; gen_server requests and replies may be C++
 // types, which cross as Erlang records through their `inspect` (`serve`, `remote<S>`:
 // `otp::gen_server::call(dist->remote<counter>("counter", "beta@host"), bump{10})` is
-// Erlang's `gen_server:call({counter, 'beta@host'}, {bump, 10})`). Erlang's REG_SEND to a name registered on this
-// node and its SEND to a pid this node handed out reach the process as an `otp::term` message
-// (`otp::receive<otp::term>()`, a gen_server's `handle_info(const otp::term&)`). The node
-// registers with epmd (Erlang's port mapper; `ERL_EPMD_PORT` is honoured) unless told not to,
-// and dials `name@host` through epmd or `name@host:port` directly. See docs/distribution.md,
-// "Speaking Erlang's distribution", for the flags, what works and what does not yet.
+// Erlang's `gen_server:call({counter, 'beta@host'}, {bump, 10})`). Erlang's REG_SEND to a
+// name registered on this node and its SEND to a pid this node handed out reach the process
+// as an `otp::term` message (`otp::receive<otp::term>()`, a gen_server's
+// `handle_info(const otp::term&)`). The node registers with epmd (Erlang's port mapper;
+// `ERL_EPMD_PORT` is honoured) unless told not to, and dials `name@host` through epmd or
+// `name@host:port` directly. See docs/distribution.md, "Speaking Erlang's distribution", for
+// the flags, what works and what does not yet.
 
 #include "otp/call_error.hpp"
 #include "otp/dist/dist_error.hpp"
@@ -52,8 +53,8 @@ class distribution;
 /// `inspect`, otp/term/inspect.hpp) over Erlang's protocol and converts the reply back.
 /// `S` says what the server takes: its `handle_call` / `handle_cast` overloads and its
 /// `remote_requests`, as for caf-otp's other distribution; the server may be a caf-otp one
-/// (`distribution::serve`) or Erlang's. Made by `distribution::remote<S>`; the name is looked
-/// up at each call, as Erlang's `{Name, Node}` is.
+/// (`distribution::serve`) or Erlang's. Made by `distribution::remote<S>`, usable while that
+/// distribution lives; the name is looked up at each call, as Erlang's `{Name, Node}` is.
 template <class S>
 class remote_server {
  public:
