@@ -171,3 +171,36 @@ TEST_CASE("erlang dist between C++ nodes: a typed call from a plain thread, and 
     CHECK(e.what_kind() == otp::call_error::kind::badarg);
   }
 }
+
+namespace {
+
+struct twin_bump {  // bump's shape again: {bump, By}
+  std::int32_t by = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, twin_bump& x) {
+  return f(caf::meta::type_name("bump"), x.by);
+}
+
+class twins {
+ public:
+  using remote_requests = otp::types<typed::bump, twin_bump>;
+  std::int32_t handle_call(const typed::bump&) { return 1; }
+  std::int32_t handle_call(const twin_bump&) { return 2; }
+};
+
+}  // namespace
+
+TEST_CASE("erlang dist between C++ nodes: two request types of one shape are a logged warning") {
+  test_erl::node_dir d;
+  uds_nodes n{d};
+  auto s = otp::gen_server::start<twins>(n.nb, otp::start_options{.name = "twins"});
+  REQUIRE(s);
+  n.b->serve(*s);
+  CHECK(
+    n.beta_log.has("serve: two request types are {bump, ...} of size 2: the first listed in "
+                   "remote_requests takes every such request"));
+  CHECK_FALSE(n.beta_log.has("of size 3"));
+  // The first listed takes it.
+  CHECK(otp::gen_server::call(n.a->remote<twins>("twins", n.b->name()), twin_bump{5}) == 1);
+}

@@ -42,6 +42,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace otp::dist::erlang {
@@ -240,6 +242,9 @@ class distribution {
   friend struct distribution_access;  // the data path's tests, to hold the I/O thread
   explicit distribution(std::unique_ptr<impl> i);
   void install(const pid& server, request_fn call, timeout call_timeout, cast_fn cast);
+  /// The record shapes of a served server's request types, `{tag, size}` in their order:
+  /// two of one shape are logged (a warning: the first takes every such request).
+  void check_shapes(const std::vector<std::pair<std::string, std::size_t>>& shapes);
   /// A typed call's reply that does not convert: logged, `badarg`.
   call_error bad_reply(std::string_view name, std::string_view node_name, const term& reply,
                        const convert_error* why);
@@ -321,6 +326,21 @@ auto serve_request(const pid& p, const term& request) {
       unexpected{"no request type of the server takes " + to_string(request)}};
 }
 
+/// The `{tag, size}` of each record type among `Ts`, in order.
+template <class... Ts>
+std::vector<std::pair<std::string, std::size_t>> record_shapes(types<Ts...>) {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  auto add = [&out]<class T>(std::type_identity<T>) {
+    if constexpr (otp::detail::inspectable<T>) {
+      const auto& s = otp::detail::record_shape<T>();
+      if (s.named)
+        out.emplace_back(s.name, s.arity());
+    }
+  };
+  (add(std::type_identity<Ts>{}), ...);
+  return out;
+}
+
 template <class S, bool Call>
 constexpr bool serves_any(types<>) {
   return false;
@@ -357,6 +377,8 @@ void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
     call = &detail::serve_request<S, true>;
   if constexpr (casts)
     cast = &detail::serve_request<S, false>;
+  if constexpr (otp::detail::has_remote_requests<S>)
+    check_shapes(detail::record_shapes(typename S::remote_requests{}));
   install(server, call, call_timeout, cast);
 }
 

@@ -255,6 +255,18 @@ void distribution::install(const pid& server, request_fn call, otp::timeout call
     });
 }
 
+void distribution::check_shapes(const std::vector<std::pair<std::string, std::size_t>>& shapes) {
+  for (std::size_t i = 0; i < shapes.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (shapes[i] == shapes[j]) {
+        impl_->node_.logger().log(log_level::warning, "dist",
+                                  "serve: two request types are {{{}, ...}} of size {}: the first "
+                                  "listed in remote_requests takes every such request",
+                                  shapes[i].first, shapes[i].second);
+        break;
+      }
+}
+
 call_error distribution::bad_reply(std::string_view name, std::string_view node_name,
                                    const term& reply, const convert_error* why) {
   static const term refused = term::tuple({term::make_atom("error"), term::make_atom("badarg")});
