@@ -216,12 +216,14 @@ class distribution {
   /// `inspect` and a type name) takes a tuple of its tag and size, `{bump, _}`, and then its
   /// fields must fit; another type takes what converts to it — and then
   /// `handle_call(const otp::term&)` / `handle_cast(const otp::term&)` if the server has them.
-  /// A request nothing takes, or whose fields do not fit its record, is refused and logged
-  /// with the reason (`wrong_type at {2}: expected an integer ...`): a call is answered
-  /// `{error, badarg}`, a cast dropped; the server never sees it. Other messages still arrive
-  /// as `otp::term` infos. A call that fails (the server crashed, `call_timeout` passed) is not
-  /// answered: the caller sees its monitor's `'DOWN'` or its own timeout, as with an Erlang
-  /// server.
+  /// Every type in `remote_requests` must convert to and from a term (`otp::term_traits`;
+  /// records through `inspect`): one that does not is a compile error here, as it would be
+  /// for `otp::to_term`. A request nothing takes, or whose fields do not fit its record, is
+  /// refused and logged with the reason (`wrong_type at {2}: expected an integer ...`): a
+  /// call is answered `{error, badarg}`, a cast dropped; the server never sees it. Other
+  /// messages still arrive as `otp::term` infos. A call that fails (the server crashed,
+  /// `call_timeout` passed) is not answered: the caller sees its monitor's `'DOWN'` or its
+  /// own timeout, as with an Erlang server.
   template <class S>
   void serve(const server_ref<S>& server, timeout call_timeout = infinity);
 
