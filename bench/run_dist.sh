@@ -10,6 +10,8 @@
 #   erl_cpp   an Erlang client -> a C++ server (Erlang's protocol)
 #   cpp_to_erl a C++ client -> an Erlang server
 #   before    cpp_erl with the binary BEFORE_BIN (if set): an older build, paired in the same run
+#   typed     cpp_erl with C++ request types (records through inspect) instead of terms, if
+#             TYPED=1
 # Each repetition runs every pair once, in one order and then the reverse, with a fresh server
 # and client process per pair; the table shows the median [min-max] over repetitions.
 #
@@ -83,6 +85,9 @@ run_pair() {
                  rm -rf "$work/uds" && mkdir -m 700 "$work/uds"
                  start_server "$bin" erl server cppsrv$k
                  client=("$bin" erl client cppcli$k "cppsrv$k@$host") ;;
+        typed) export DIST_TYPED=1
+               start_server "$bin" erl server cppsrv$k
+               client=("$bin" erl client cppcli$k "cppsrv$k@$host") ;;
         before) start_server "$BEFORE_BIN" erl server cppsrv$k
                 client=("$BEFORE_BIN" erl client cppcli$k "cppsrv$k@$host") ;;
         cpp_basp) start_server "$bin" basp server "$work/basp"
@@ -99,11 +104,12 @@ run_pair() {
     { "${client[@]}" "${counts[@]}" || echo "error: $name client failed" >&2; } |
         awk -v n="$name" '{ print | "cat 1>&2"; fflush() } /^RESULT / { print n "_" $2, $3 }' >>"$results"
     stop_server
-    unset DIST_CARRIER DIST_DIR
+    unset DIST_CARRIER DIST_DIR DIST_TYPED
 }
 
 pairs=(cpp_erl cpp_uds cpp_basp erl_erl erl_cpp cpp_to_erl)
 [[ -n ${BEFORE_BIN:-} ]] && pairs+=(before)
+[[ ${TYPED:-} == 1 ]] && pairs+=(typed)
 [[ -n ${PAIRS:-} ]] && read -r -a pairs <<<"$PAIRS"
 for ((r = 1; r <= reps; ++r)); do
     order=("${pairs[@]}")
@@ -127,15 +133,15 @@ function cell(key) { if (!(key in v)) return "n/a"; m[key] = median(key)
 function ratio(a, b) { return (a in m && b in m && m[b] > 0) ? sprintf("%.2fx", m[a] / m[b]) : "n/a" }
 function base(row) { return row ~ /^thread_/ ? substr(row, 8) : row }
 END {
-    split("cpp_erl cpp_uds cpp_basp erl_erl erl_cpp cpp_to_erl before", col, " ")
+    split("cpp_erl cpp_uds cpp_basp erl_erl erl_cpp cpp_to_erl before typed", col, " ")
     split("call_rt_per_s call_p50_us call_p99_us thread_call_rt_per_s thread_call_p50_us thread_call_p99_us cast_per_s cast4k_per_s call4k_rt_per_s conc10_rt_per_s retained_b_per_call", row, " ")
     printf "distribution, two OS processes on one machine (%s cores, OTP %s, R=%s, N C B = %s; median [min-max])\n", cores, otp, reps, n
-    printf "%-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-8s %-8s %s\n", "", "C++>C++ erl TCP", "C++>C++ erl UDS", "C++>C++ BASP", "Erlang>Erlang", "Erlang>C++", "C++>Erlang", "before (TCP)", "TCP/Erl", "UDS/Erl", "TCP/bef"
+    printf "%-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-8s %-8s %-8s %s\n", "", "C++>C++ erl TCP", "C++>C++ erl UDS", "C++>C++ BASP", "Erlang>Erlang", "Erlang>C++", "C++>Erlang", "before (TCP)", "typed (TCP)", "TCP/Erl", "UDS/Erl", "TCP/bef", "typ/TCP"
     for (r = 1; r <= 11; ++r) {
         line = sprintf("%-20s", row[r])
-        for (c = 1; c <= 7; ++c) line = line sprintf(" %-20s", cell(col[c] "_" row[r]))
-        line = line sprintf(" %-8s %-8s %s", ratio("cpp_erl_" row[r], "erl_erl_" base(row[r])), ratio("cpp_uds_" row[r], "erl_erl_" base(row[r])), ratio("cpp_erl_" row[r], "before_" row[r]))
+        for (c = 1; c <= 8; ++c) line = line sprintf(" %-20s", cell(col[c] "_" row[r]))
+        line = line sprintf(" %-8s %-8s %-8s %s", ratio("cpp_erl_" row[r], "erl_erl_" base(row[r])), ratio("cpp_uds_" row[r], "erl_erl_" base(row[r])), ratio("cpp_erl_" row[r], "before_" row[r]), ratio("typed_" row[r], "cpp_erl_" row[r]))
         print line
     }
-    print "TCP/Erl, UDS/Erl: C++>C++ on the Erlang protocol over Erlang>Erlang (thread_* rows: over Erlang process calls, Erlang has no plain threads); TCP/bef: over the BEFORE_BIN build. Ratios of medians; for *_us and retained_b lower is better."
+    print "TCP/Erl, UDS/Erl: C++>C++ on the Erlang protocol over Erlang>Erlang (thread_* rows: over Erlang process calls, Erlang has no plain threads); TCP/bef: over the BEFORE_BIN build; typ/TCP: typed requests over terms. Ratios of medians; for *_us and retained_b lower is better."
 }' "$results"

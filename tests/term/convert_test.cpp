@@ -83,3 +83,44 @@ TEST_CASE("convert: std::optional is undefined or the value") {
   CHECK(three->value() == 3);
   CHECK(from_term<std::optional<int>>(term{1.5}) == std::nullopt);
 }
+
+namespace {
+
+struct celsius {
+  double degrees = 0;
+};
+
+}  // namespace
+
+template <>
+struct otp::term_traits<celsius> {  // a user's traits without an explanation of its own
+  static term to_term(celsius c) { return term::tuple({"celsius"_atom, c.degrees}); }
+  static std::optional<celsius> from_term(const term& t) {
+    if (t.is_tuple() && t.size() == 2 && t[0].is_atom("celsius"))
+      if (auto* d = t[1].get_if<double>())
+        return celsius{*d};
+    return std::nullopt;
+  }
+};
+
+TEST_CASE("convert: try_from_term says why, for traits of the user's too") {
+  auto n = otp::try_from_term<std::vector<std::int16_t>>(term::list({1, 2, 1 << 20}));
+  REQUIRE_FALSE(n);
+  CHECK(n.error().what == otp::convert_error::kind::out_of_range);
+  CHECK(otp::to_string(n.error())
+        == "out_of_range at [3]: expected an integer in [-32768, 32767], got 1048576");
+  auto p = otp::try_from_term<std::pair<int, celsius>>(term::tuple({1, 2}));
+  REQUIRE_FALSE(p);
+  CHECK(otp::to_string(p.error())
+        == "wrong_type at {2}: expected what its term_traits take, got 2");
+  auto ok =
+    otp::try_from_term<std::pair<int, celsius>>(term::tuple({1, otp::to_term(celsius{21.5})}));
+  REQUIRE(ok);
+  CHECK(ok->second.degrees == 21.5);
+  auto key = otp::try_from_term<std::map<otp::atom, int>>(term::map({{term{1}, 2}}));
+  REQUIRE_FALSE(key);
+  CHECK(otp::to_string(key.error()) == "wrong_type at #{1}=>: expected an atom, got 1");
+  auto tuple = otp::try_from_term<std::tuple<int, int>>(term::tuple({1}));
+  REQUIRE_FALSE(tuple);
+  CHECK(tuple.error().what == otp::convert_error::kind::wrong_arity);
+}

@@ -11,12 +11,16 @@
 //   (*dist)->register_name("inbox", inbox);         // Erlang's register/2
 //   (*dist)->send("shell", "beam@host", otp::term::make_atom("hi"));  // {shell, 'beam@host'} ! hi
 //
-// Messages between the nodes are `otp::term`s. Erlang's REG_SEND to a name registered on this
-// node and its SEND to a pid this node handed out reach the process as an `otp::term` message
-// (`otp::receive<otp::term>()`, a gen_server's `handle_info(const otp::term&)`). The node
-// registers with epmd (Erlang's port mapper; `ERL_EPMD_PORT` is honoured) unless told not to,
-// and dials `name@host` through epmd or `name@host:port` directly. See docs/distribution.md,
-// "Speaking Erlang's distribution", for the flags, what works and what does not yet.
+// Messages between the nodes are `otp::term`s; gen_server requests and replies may be C++
+// types, which cross as Erlang records through their `inspect` (`serve`, `remote<S>`:
+// `otp::gen_server::call(dist->remote<counter>("counter", "beta@host"), bump{10})` is
+// Erlang's `gen_server:call({counter, 'beta@host'}, {bump, 10})`). Erlang's REG_SEND to a
+// name registered on this node and its SEND to a pid this node handed out reach the process
+// as an `otp::term` message (`otp::receive<otp::term>()`, a gen_server's
+// `handle_info(const otp::term&)`). The node registers with epmd (Erlang's port mapper;
+// `ERL_EPMD_PORT` is honoured) unless told not to, and dials `name@host` through epmd or
+// `name@host:port` directly. See docs/distribution.md, "Speaking Erlang's distribution", for
+// the flags, what works and what does not yet.
 
 #include "otp/call_error.hpp"
 #include "otp/dist/dist_error.hpp"
@@ -26,7 +30,9 @@
 #include "otp/pid.hpp"
 #include "otp/term.hpp"
 #include "otp/term/convert.hpp"
+#include "otp/term/inspect.hpp"
 #include "otp/timeout.hpp"
+#include "otp/types.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -36,9 +42,35 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace otp::dist::erlang {
+
+class distribution;
+
+/// A gen_server of another node, `{Name, Node}` as Erlang names it, whose requests and replies
+/// are C++ types: `otp::gen_server::call(server, bump{10})` sends `{bump,10}` (the request's
+/// `inspect`, otp/term/inspect.hpp) over Erlang's protocol and converts the reply back.
+/// `S` says what the server takes: its `handle_call` / `handle_cast` overloads and its
+/// `remote_requests`, as for caf-otp's other distribution; the server may be a caf-otp one
+/// (`distribution::serve`) or Erlang's. Made by `distribution::remote<S>`, usable while that
+/// distribution lives; the name is looked up at each call, as Erlang's `{Name, Node}` is.
+template <class S>
+class remote_server {
+ public:
+  remote_server(distribution& d, std::string name, std::string node_name)
+    : dist_(&d), name_(std::move(name)), node_(std::move(node_name)) {}
+  distribution& dist() const noexcept { return *dist_; }
+  const std::string& name() const noexcept { return name_; }
+  const std::string& node_name() const noexcept { return node_; }
+
+ private:
+  distribution* dist_;
+  std::string name_;
+  std::string node_;
+};
 
 struct options {
   /// `"cpp"` (this machine's short host name is added, as `erl -sname` does) or `"cpp@host"`.
@@ -158,57 +190,253 @@ class distribution {
   /// as `otp::term` messages.
   void monitor_nodes(const pid& p, bool on = true);
 
-  /// Lets Erlang processes use the gen_server `server` as one of theirs: a
-  /// `gen_server:call(Server, Req)` from Erlang (to its registered name or its pid) reaches
-  /// `handle_call(const otp::term&)`, whose reply (any type `otp::to_term` takes) goes back as
-  /// Erlang's gen module expects it, `{Tag, Reply}` to the caller; `gen_server:cast` reaches
-  /// `handle_cast(const otp::term&)`. Other messages still arrive as `otp::term` infos. A call
-  /// that fails (the server crashed, `call_timeout` passed) is not answered: the Erlang caller
-  /// sees its monitor's `'DOWN'` or its own timeout, as with an Erlang server.
+  /// `{Name, Node}` for typed calls and casts: `otp::gen_server::call(d.remote<S>(...), req)`.
+  template <class S>
+  remote_server<S> remote(std::string_view name, std::string_view node_name) {
+    return remote_server<S>{*this, std::string{name}, std::string{node_name}};
+  }
+
+  /// A typed `gen_server:call` (what `otp::gen_server::try_call` on a `remote_server` runs):
+  /// the request as its term (`{bump,10}`), the reply converted to `handle_call`'s reply type.
+  /// Errors: those of `call`, and `badarg` when the server refused the request (it answered
+  /// `{error, badarg}`) or its reply does not convert (logged with the reason).
+  template <class S, class T>
+  auto call(const remote_server<S>& server, T&& request, timeout t = default_call_timeout)
+    -> expected<otp::detail::call_reply_t<S, T>, call_error>;
+  /// A typed `gen_server:cast`: `{'$gen_cast', Term}` to `{Name, Node}`.
+  template <class S, class T>
+  void cast(const remote_server<S>& server, T&& request);
+
+  /// Lets other nodes, Erlang's and caf-otp's, call and cast the gen_server `server` as one of
+  /// theirs: a `gen_server:call(Server, Req)` (to its registered name or its pid) reaches the
+  /// `handle_call` overload for `Req`, whose reply goes back as Erlang's gen module expects
+  /// it, `{Tag, Reply}` to the caller (the reply as `otp::to_term` makes it); a
+  /// `gen_server:cast` reaches `handle_cast`. Which overload: the server's `remote_requests`
+  /// (`otp::types<bump, where>`), tried in order, by shape — a record type (a type with
+  /// `inspect` and a type name) takes a tuple of its tag and size, `{bump, _}`, and then its
+  /// fields must fit; another type takes what converts to it — and then
+  /// `handle_call(const otp::term&)` / `handle_cast(const otp::term&)` if the server has them.
+  /// Every type in `remote_requests` must convert to and from a term (`otp::term_traits`;
+  /// records through `inspect`): one that does not is a compile error here, as it would be
+  /// for `otp::to_term`. A request nothing takes, or whose fields do not fit its record, is
+  /// refused and logged with the reason (`wrong_type at {2}: expected an integer ...`): a
+  /// call is answered `{error, badarg}`, a cast dropped; the server never sees it. Other
+  /// messages still arrive as `otp::term` infos. A call that fails (the server crashed,
+  /// `call_timeout` passed) is not answered: the caller sees its monitor's `'DOWN'` or its
+  /// own timeout, as with an Erlang server.
   template <class S>
   void serve(const server_ref<S>& server, timeout call_timeout = infinity);
 
   struct impl;
-  /// The call message for `server` (the mailbox shape of a call of an `otp::term`).
-  using request_fn = caf::message (*)(const pid& server, term request);
   /// The server's reply as a term; nothing when it is not one (an error: not answered).
   using reply_fn = std::optional<term> (*)(caf::message& reply);
-  using cast_fn = std::function<void(const pid& server, term request)>;
+  /// A call for a served server: the message its mailbox takes, and how its reply converts.
+  struct served_call {
+    caf::message message;
+    reply_fn reply = nullptr;
+  };
+  /// The call for `server` of `request`, or why the server takes no such request.
+  using request_fn = expected<served_call, std::string> (*)(const pid& server, const term& request);
+  /// Casts `request` to `server`, or says why the server takes no such request.
+  using cast_fn = expected<void, std::string> (*)(const pid& server, const term& request);
 
  private:
   friend struct distribution_access;  // the data path's tests, to hold the I/O thread
   explicit distribution(std::unique_ptr<impl> i);
-  void install(const pid& server, request_fn call, reply_fn reply, timeout call_timeout,
-               cast_fn cast);
+  void install(const pid& server, request_fn call, timeout call_timeout, cast_fn cast);
+  /// The record shapes of a served server's request types, `{tag, size}` in their order:
+  /// two of one shape are logged (a warning: the first takes every such request).
+  void check_shapes(const std::vector<std::pair<std::string, std::size_t>>& shapes);
+  /// A typed call's reply that does not convert: logged, `badarg`.
+  call_error bad_reply(std::string_view name, std::string_view node_name, const term& reply,
+                       const convert_error* why);
   std::unique_ptr<impl> impl_;
 };
 
+namespace detail {
+
+/// Whether `S` takes `T` as a call (`Call`) or a cast.
+template <class S, class T, bool Call>
+inline constexpr bool takes =
+  Call ? otp::detail::handles_call<S, T> : otp::detail::handles_cast<S, T>;
+
+/// `R`, the reply of a call, as a term.
+template <class R>
+std::optional<term> reply_term(caf::message& m) {
+  if (!m.match_elements<otp::detail::box<R>>())
+    return std::nullopt;
+  return otp::to_term(std::move(m.get_mutable_as<otp::detail::box<R>>(0).value));
+}
+
+/// What a served server does with a request of type `T`: the call's message, or the cast.
+template <class S, bool Call, class T>
+auto take(const pid& p, T&& request) {
+  using R = std::conditional_t<Call, distribution::served_call, void>;
+  if constexpr (Call) {
+    return expected<R, std::string>{distribution::served_call{
+      otp::detail::request_message<S, true>(p.actor(), std::forward<T>(request)),
+      &reply_term<otp::detail::call_reply_t<S, T>>}};
+  } else {
+    gen_server::cast(server_ref<S>{p}, std::forward<T>(request));
+    return expected<R, std::string>{};
+  }
+}
+
+/// `request` as `T` if it has `T`'s shape: true when `T` decided (into `out`: taken, or why
+/// its fields do not fit), false when the request is not `T`'s.
+template <class S, bool Call, class T, class Out>
+bool take_as(const pid& p, const term& request, std::optional<Out>& out) {
+  if constexpr (!takes<S, T, Call> || std::is_same_v<T, term>) {
+    return false;
+  } else if constexpr (otp::detail::inspectable<T>) {
+    if (!otp::detail::has_record_shape<T>(request))
+      return false;  // another record's tag or size: not this one's
+    auto v = try_from_term<T>(request);
+    if (!v)
+      out.emplace(unexpected{to_string(v.error())});
+    else
+      out.emplace(take<S, Call>(p, std::move(*v)));
+    return true;
+  } else {
+    auto v = from_term<T>(request);
+    if (!v)
+      return false;
+    out.emplace(take<S, Call>(p, std::move(*v)));
+    return true;
+  }
+}
+
+template <class S, bool Call, class... Ts, class Out>
+void take_typed(const pid& p, const term& request, std::optional<Out>& out, types<Ts...>) {
+  static_cast<void>((take_as<S, Call, Ts>(p, request, out) || ...));
+}
+
+/// A request from another node for the served server `S`: its request types first, then its
+/// callback of `otp::term`.
+template <class S, bool Call>
+auto serve_request(const pid& p, const term& request) {
+  using R = std::conditional_t<Call, distribution::served_call, void>;
+  std::optional<expected<R, std::string>> out;
+  if constexpr (otp::detail::has_remote_requests<S>)
+    take_typed<S, Call>(p, request, out, typename S::remote_requests{});
+  if (out)
+    return std::move(*out);
+  if constexpr (takes<S, term, Call>)
+    return take<S, Call>(p, term{request});
+  else
+    return expected<R, std::string>{
+      unexpected{"no request type of the server takes " + to_string(request)}};
+}
+
+/// The `{tag, size}` of each record type among `Ts`, in order.
+template <class... Ts>
+std::vector<std::pair<std::string, std::size_t>> record_shapes(types<Ts...>) {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  auto add = [&out]<class T>(std::type_identity<T>) {
+    if constexpr (otp::detail::inspectable<T>) {
+      const auto& s = otp::detail::record_shape<T>();
+      if (s.named)
+        out.emplace_back(s.name, s.arity());
+    }
+  };
+  (add(std::type_identity<Ts>{}), ...);
+  return out;
+}
+
+template <class S, bool Call>
+constexpr bool serves_any(types<>) {
+  return false;
+}
+template <class S, bool Call, class T, class... Ts>
+constexpr bool serves_any(types<T, Ts...>) {
+  return takes<S, T, Call> || serves_any<S, Call>(types<Ts...>{});
+}
+
+/// Whether `S` takes any call (`Call`) or cast from other nodes.
+template <class S, bool Call>
+constexpr bool serves() {
+  if constexpr (takes<S, term, Call>)
+    return true;
+  else if constexpr (otp::detail::has_remote_requests<S>)
+    return serves_any<S, Call>(typename S::remote_requests{});
+  else
+    return false;
+}
+
+}  // namespace detail
+
 template <class S>
 void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
-  constexpr bool calls = otp::detail::handles_call<S, term>;
-  constexpr bool casts = otp::detail::handles_cast<S, term>;
-  static_assert(calls || casts, "serve: the server has no handle_call or handle_cast of otp::term");
+  constexpr bool calls = detail::serves<S, true>();
+  constexpr bool casts = detail::serves<S, false>();
+  static_assert(calls || casts,
+                "serve: the server takes no request from other nodes: list "
+                "types in `remote_requests`, or handle otp::term");
   request_fn call = nullptr;
-  reply_fn reply = nullptr;
-  if constexpr (calls) {
-    // The distribution enqueues the call itself, with its reply address (no process between):
-    // these say how this server's calls and replies look in its mailbox.
-    using R = otp::detail::call_reply_t<S, term>;
-    call = [](const pid& p, term request) {
-      return otp::detail::request_message<S, true>(p.actor(), std::move(request));
-    };
-    reply = [](caf::message& m) -> std::optional<term> {
-      if (!m.match_elements<otp::detail::box<R>>())
-        return std::nullopt;
-      return to_term(std::move(m.get_mutable_as<otp::detail::box<R>>(0).value));
-    };
-  }
-  cast_fn cast;
+  cast_fn cast = nullptr;
+  // The distribution enqueues a call itself, with its reply address (no process between).
+  if constexpr (calls)
+    call = &detail::serve_request<S, true>;
   if constexpr (casts)
-    cast = [](const pid& p, term request) {
-      gen_server::cast(server_ref<S>{p}, std::move(request));
-    };
-  install(server, call, reply, call_timeout, std::move(cast));
+    cast = &detail::serve_request<S, false>;
+  if constexpr (otp::detail::has_remote_requests<S>)
+    check_shapes(detail::record_shapes(typename S::remote_requests{}));
+  install(server, call, call_timeout, cast);
+}
+
+template <class S, class T>
+auto distribution::call(const remote_server<S>& server, T&& request, timeout t)
+  -> expected<otp::detail::call_reply_t<S, T>, call_error> {
+  static_assert(otp::detail::handles_call<S, T>, "the server has no handle_call for this request");
+  static_assert(otp::detail::remote_request<S, T>,
+                "list the request type in the server's `remote_requests`");
+  using R = otp::detail::call_reply_t<S, T>;
+  auto reply = call(server.name(), server.node_name(), otp::to_term(request), t);
+  if (!reply)
+    return unexpected{std::move(reply.error())};
+  if constexpr (std::is_same_v<R, term>) {
+    return std::move(*reply);
+  } else {
+    convert_error why;
+    if (auto v = otp::detail::from_term_why<R>(*reply, &why))
+      return std::move(*v);
+    return unexpected{bad_reply(server.name(), server.node_name(), *reply, &why)};
+  }
+}
+
+template <class S, class T>
+void distribution::cast(const remote_server<S>& server, T&& request) {
+  static_assert(otp::detail::handles_cast<S, T>, "the server has no handle_cast for this request");
+  static_assert(otp::detail::remote_request<S, T>,
+                "list the request type in the server's `remote_requests`");
+  send(server.name(), server.node_name(),
+       term::tuple({term::make_atom("$gen_cast"), otp::to_term(request)}));
 }
 
 }  // namespace otp::dist::erlang
+
+namespace otp::gen_server {
+
+/// `gen_server:call({Name, Node}, Request)` over Erlang's distribution, typed: the reply, or a
+/// typed error (`distribution::call`).
+template <class S, class T>
+auto try_call(const dist::erlang::remote_server<S>& server, T&& request,
+              timeout t = default_call_timeout)
+  -> expected<otp::detail::call_reply_t<S, T>, call_error> {
+  return server.dist().call(server, std::forward<T>(request), t);
+}
+
+/// Like `try_call`, but throws the `call_error`.
+template <class S, class T>
+auto call(const dist::erlang::remote_server<S>& server, T&& request,
+          timeout t = default_call_timeout) -> otp::detail::call_reply_t<S, T> {
+  return server.dist().call(server, std::forward<T>(request), t).value();
+}
+
+/// `gen_server:cast({Name, Node}, Request)` over Erlang's distribution.
+template <class S, class T>
+void cast(const dist::erlang::remote_server<S>& server, T&& request) {
+  server.dist().cast(server, std::forward<T>(request));
+}
+
+}  // namespace otp::gen_server

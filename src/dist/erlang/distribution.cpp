@@ -239,11 +239,11 @@ bool distribution::register_name(const std::string& name, const pid& p) {
   return true;
 }
 
-void distribution::install(const pid& server, request_fn call, reply_fn reply,
-                           otp::timeout call_timeout, cast_fn cast) {
+void distribution::install(const pid& server, request_fn call, otp::timeout call_timeout,
+                           cast_fn cast) {
   {
     std::lock_guard guard{impl_->mtx_};
-    impl_->served_[server.id()] = impl::served{call, reply, call_timeout, std::move(cast)};
+    impl_->served_[server.id()] = impl::served{call, call_timeout, cast};
   }
   caf::actor_cast<caf::abstract_actor*>(server.actor())
     ->attach_functor([line = impl_->lifeline_, id = server.id()] {
@@ -253,6 +253,28 @@ void distribution::install(const pid& server, request_fn call, reply_fn reply,
         self->served_.erase(id);
       }
     });
+}
+
+void distribution::check_shapes(const std::vector<std::pair<std::string, std::size_t>>& shapes) {
+  for (std::size_t i = 0; i < shapes.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (shapes[i] == shapes[j]) {
+        impl_->node_.logger().log(log_level::warning, "dist",
+                                  "serve: two request types are {{{}, ...}} of size {}: the first "
+                                  "listed in remote_requests takes every such request",
+                                  shapes[i].first, shapes[i].second);
+        break;
+      }
+}
+
+call_error distribution::bad_reply(std::string_view name, std::string_view node_name,
+                                   const term& reply, const convert_error* why) {
+  static const term refused = term::tuple({term::make_atom("error"), term::make_atom("badarg")});
+  if (reply != refused)
+    impl_->node_.logger().log(log_level::notice, "dist", "reply of {{{}, {}}} does not fit: {}",
+                              name, node_name,
+                              why != nullptr ? to_string(*why) : std::string{"no reason"});
+  return call_error{call_error::kind::badarg};
 }
 
 void distribution::monitor_nodes(const pid& p, bool on) {

@@ -374,26 +374,40 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
       // Straight into the server's mailbox, with wire_replies as the reply address: the
       // server's thread writes `{Tag, Reply}` to the caller (the tag is what the caller's
       // receive matches on, alias or not).
-      auto msg = s.call(p, std::move(call->request));
-      if (msg.empty())
+      auto taken = s.call(p, call->request);
+      if (!taken) {
+        refuse(p, &*call, taken.error());
         return;
+      }
       auto deadline = s.call_timeout == infinity ? wire_replies::clock::time_point::max()
                                                  : wire_replies::clock::now() + s.call_timeout;
-      auto mid = replies_impl_->arm({call->from, std::move(call->tag), s.reply, deadline});
+      auto mid = replies_impl_->arm({call->from, std::move(call->tag), taken->reply, deadline});
       caf::actor_cast<caf::abstract_actor*>(p.actor())->enqueue(
-        caf::make_mailbox_element(replies_, mid, {}, std::move(msg)), nullptr);
+        caf::make_mailbox_element(replies_, mid, {}, std::move(taken->message)), nullptr);
       return;
     }
   }
   if (s.cast && message.is_tuple() && message.size() == 2 && message[0].is_atom("$gen_cast")) {
     try {
-      s.cast(p, message[1]);
+      if (auto taken = s.cast(p, message[1]); !taken)
+        refuse(p, nullptr, taken.error());
     } catch (const std::exception& e) {
       node_.logger().log(log_level::notice, "dist", "cast to {} dropped: {}", p, e.what());
     }
     return;
   }
   deliver_local(p, message);
+}
+
+void distribution::impl::refuse(const pid& p, const gen_call* call, std::string_view why) {
+  node_.logger().log(log_level::notice, "dist", "{} to {} refused: {}",
+                     call != nullptr ? "call" : "cast", p, why);
+  if (call == nullptr)
+    return;
+  auto reply =
+    term::tuple({call->tag, term::tuple({term::make_atom("error"), term::make_atom("badarg")})});
+  send_to_node(call->from.node.name(),
+               encode_control(send_msg{std::nullopt, call->from, std::move(reply)}), false);
 }
 
 void distribution::impl::monitor_fired(const erlang_ref& ref, const term& reason) {

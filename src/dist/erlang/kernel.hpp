@@ -9,6 +9,7 @@
 #include "dist/creation_lock.hpp"
 #include "dist/erlang/connection.hpp"
 #include "dist/erlang/epmd_client.hpp"
+#include "dist/erlang/gen_call.hpp"
 #include "dist/erlang/listener.hpp"
 #include "dist/erlang/local_pids.hpp"
 #include "dist/erlang/node_name.hpp"
@@ -74,6 +75,9 @@ struct distribution::impl final : connection_owner {
   void deliver_local(const pid& p, const term& message);
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
+  /// A call or cast the served server `p` takes no request type for: logged, and a call is
+  /// answered `{error, badarg}` (written on this thread, which never blocks).
+  void refuse(const pid& p, const gen_call* call, std::string_view why);
   /// Our connection to `full` (the node's full name), or a new one dialling `text`.
   std::shared_ptr<connection> connection_to(const std::string& full, const std::string& text);
   /// A reply `{Ref, Reply}` to a call of ours that waits: handed to it (true).
@@ -150,9 +154,8 @@ struct distribution::impl final : connection_owner {
   /// thread, read on the I/O thread.
   struct served {
     request_fn call = nullptr;
-    reply_fn reply = nullptr;
     timeout call_timeout = infinity;
-    cast_fn cast;
+    cast_fn cast = nullptr;
   };
   std::map<std::uint64_t, served> served_;
   /// Monitors our processes hold on other nodes' processes, by reference.
