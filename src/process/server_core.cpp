@@ -405,18 +405,16 @@ void server_core::finish_stop(const exit_reason& reason) {
   quit(to_caf_error(final_reason));
 }
 
-void server_core::crash_from_current_exception() {
-  try {
-    throw;
-  } catch (const process_exit&) {
-    throw;
-  } catch (const exit_request& e) {
-    crash(e.reason);  // otp::exit(Reason)
-  } catch (const std::exception& e) {
-    crash(exit_reason::exception(e.what()));
-  } catch (...) {
-    crash(exit_reason::exception("unknown"));
-  }
+void server_core::crash_on(const exit_request& e) {
+  crash(e.reason);
+}
+
+void server_core::crash_on(const std::exception& e) {
+  crash(exit_reason::exception(e.what()));
+}
+
+void server_core::crash_on_unknown() {
+  crash(exit_reason::exception("unknown"));
 }
 
 void server_core::crash(const exit_reason& reason) {
