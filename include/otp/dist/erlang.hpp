@@ -18,6 +18,7 @@
 // and dials `name@host` through epmd or `name@host:port` directly. See docs/distribution.md,
 // "Speaking Erlang's distribution", for the flags, what works and what does not yet.
 
+#include "otp/caf.hpp"
 #include "otp/call_error.hpp"
 #include "otp/dist/dist_error.hpp"
 #include "otp/expected.hpp"
@@ -195,7 +196,7 @@ void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
     // these say how this server's calls and replies look in its mailbox.
     using R = otp::detail::call_reply_t<S, term>;
     call = [](const pid& p, term request) {
-      return otp::detail::request_message<S, true>(p.actor(), std::move(request));
+      return otp::detail::request_message<S, true>(otp::to_actor(p), std::move(request));
     };
     reply = [](caf::message& m) -> std::optional<term> {
       if (!m.match_elements<otp::detail::box<R>>())
