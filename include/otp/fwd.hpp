@@ -2,9 +2,8 @@
 
 // Forward declarations of caf-otp's public types, for headers that name them without using
 // them (a member `otp::pid`, a parameter `const otp::node&`, a `server_ref<S>` in a
-// signature). Includes neither CAF nor any other caf-otp header.
-
-#include <chrono>
+// signature). Includes nothing, not even the standard library: `otp::timeout` (a
+// std::chrono::milliseconds) is in otp/timeout.hpp.
 
 namespace otp {
 
@@ -21,7 +20,6 @@ template <class E>
 struct unexpected;
 class logger;
 struct log_event;
-using timeout = std::chrono::milliseconds;
 
 // processes: otp/gen_server.hpp, otp/process.hpp, otp/messages.hpp, otp/sys.hpp, otp/from.hpp
 struct start_options;
