@@ -32,6 +32,7 @@
 // program exits at once without waiting (std::_Exit). Every figure is printed as
 // `RESULT <name> <value> <unit>`, like bench/erlang.
 
+#include <otp/caf.hpp>
 #include <otp/detail/server_core.hpp>
 #include <otp/detail/server_impl.hpp>
 #include <otp/gen_server.hpp>
@@ -191,7 +192,7 @@ struct crasher {
 
 /// otp::start_with<crasher>(p), plus a timestamp when the supervisor calls it.
 otp::start_function instrumented_start(std::shared_ptr<probe> p) {
-  return otp::start_function{[p](const caf::message&) -> otp::start_function::result_type {
+  return otp::start_function{[p](const otp::extra_args&) -> otp::start_function::result_type {
                                p->start_called_at.store(now_ns(), std::memory_order_relaxed);
                                p->start_called_cpu = thread_cpu_ns();
                                p->start_called_tid =
@@ -429,7 +430,7 @@ void await_process_count(otp::node& node, std::size_t target) {
 /// (as the Erlang benchmark's kill_sup). Returns the time it took.
 clock_type::duration kill_pool(otp::node& node, const otp::sup_ref& sup, std::size_t baseline) {
   auto t0 = clock_type::now();
-  caf::anon_send_exit(sup.actor(), caf::exit_reason::kill);
+  caf::anon_send_exit(otp::to_actor(sup), caf::exit_reason::kill);
   await_process_count(node, baseline);
   return clock_type::now() - t0;
 }

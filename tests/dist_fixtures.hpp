@@ -3,6 +3,7 @@
 // Shared by the distribution tests and their peer program (tests/dist_peer.cpp): the
 // gen_server both nodes know, and a child process with line-based stdio.
 
+#include <otp/caf.hpp>
 #include <otp/dist/distribution.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/process.hpp>
@@ -84,7 +85,7 @@ class echo_server {
   std::int32_t handle_call(const counted&) { return casts_; }
   caf::actor handle_call(const spawn_worker&) {
     auto worker = otp::gen_server::start<echo_server>(node_ + " worker");
-    return worker ? worker->actor() : caf::actor{};
+    return worker ? otp::to_actor(*worker) : caf::actor{};
   }
   otp::cast_result handle_cast(const stop_server&) {
     return otp::stop(otp::exit_reason::shutdown("asked"));

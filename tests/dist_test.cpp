@@ -7,7 +7,7 @@
 #include "net_client.hpp"
 
 #include <doctest/doctest.h>
-#include <otp/detail/node_reports.hpp>
+#include "runtime/node_reports.hpp"
 
 #include <fmt/format.h>
 
@@ -360,7 +360,7 @@ TEST_CASE(
       if (!worker || !*worker)
         return otp::unexpected{
           otp::start_error{otp::start_error::kind::init_failed, otp::exit_reason::noconnection()}};
-      return otp::pid{*worker};
+      return otp::to_pid(*worker);
     };
     otp::sup_flags flags;
     flags.strategy = otp::strategy::one_for_one;

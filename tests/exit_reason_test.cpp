@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <otp/call_error.hpp>
-#include <otp/detail/caf_error.hpp>
 #include <otp/exit_reason.hpp>
+#include "runtime/caf_error.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/sec.hpp>

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <otp/caf.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/process.hpp>
 #include <otp/test/kit.hpp>
@@ -492,7 +493,7 @@ TEST_CASE("start_monitor: the calling process monitors the new server") {
 TEST_CASE("plain CAF messages reach a catch-all handle_info") {
   otp::test::kit kit;
   auto s = gen_server::start<raw_receiver>(kit.node()).value();
-  caf::anon_send(s.actor(), 42, std::string{"x"});
+  caf::anon_send(otp::to_actor(s), 42, std::string{"x"});
   CHECK(gen_server::call(s, get{}) == std::vector<std::string>{"(42, \"x\")"});
 }
 

@@ -3,8 +3,11 @@
 
 #include <doctest/doctest.h>
 
+#include <otp/caf.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
+
+#include <fmt/format.h>
 
 #include <set>
 #include <unordered_set>
@@ -58,4 +61,40 @@ TEST_CASE("pid: a node's own pids order as their ids") {
   CHECK(a < b);
   CHECK(otp::pid{} < a);
   CHECK(otp::pid{} == otp::pid{});
+}
+
+TEST_CASE("pid: copies and moves count references to the process's handle") {
+  otp::node node{{.threads = 1}};
+  auto a = start_idle(node);
+  auto id = a.id();
+  otp::pid copy = a;
+  otp::pid moved = std::move(copy);
+  CHECK_FALSE(copy);  // NOLINT(bugprone-use-after-move): a moved-from pid is empty
+  CHECK(moved == a);
+  copy = moved;
+  moved = otp::pid{};
+  CHECK_FALSE(moved);
+  CHECK(copy == a);
+  auto& self = copy;
+  copy = self;  // self-assignment keeps the reference
+  CHECK(copy.id() == id);
+  copy = std::move(a);
+  CHECK(copy.id() == id);
+  CHECK_FALSE(a);  // NOLINT(bugprone-use-after-move)
+  // The handle outlives the process: a stopped server's pid still compares and prints.
+  REQUIRE(otp::gen_server::stop(copy).has_value());
+  CHECK(copy.id() == id);
+  CHECK(fmt::format("{}", copy) == fmt::format("<0.{}.0>", id));
+}
+
+TEST_CASE("pid: to and from a CAF handle, for programs that use CAF too") {
+  otp::node node{{.threads = 1}};
+  auto a = start_idle(node);
+  caf::actor handle = otp::to_actor(a);
+  CHECK(handle.id() == a.id());
+  CHECK(otp::to_pid(handle) == a);
+  CHECK(otp::to_pid(handle.address()) == a);
+  CHECK(otp::actor_ptr(a) == caf::actor_cast<caf::abstract_actor*>(handle));
+  CHECK_FALSE(otp::to_pid(caf::actor{}));
+  CHECK_FALSE(otp::to_actor(otp::pid{}));
 }

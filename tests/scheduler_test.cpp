@@ -6,9 +6,9 @@
 
 #include <doctest/doctest.h>
 
-#include <otp/detail/scheduler_times.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
+#include "runtime/scheduler_times.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>

@@ -3,6 +3,7 @@
 // Test doubles for the supervisor tests: a worker that records its life in a shared journal,
 // a worker that fails to start on demand, and a stubborn plain CAF actor that ignores shutdown.
 
+#include <otp/caf.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/process.hpp>
 #include <otp/supervisor.hpp>
@@ -77,14 +78,14 @@ inline otp::child_spec worker_spec(const std::string& id, journal j,
 /// A plain CAF actor that ignores every trappable exit signal: only kill stops it.
 inline otp::start_function stubborn(journal j, std::string id) {
   return otp::start_function{
-    [j, id](const caf::message&) -> otp::start_function::result_type {
+    [j, id](const otp::extra_args&) -> otp::start_function::result_type {
       auto* self = otp::detail::server_core::current();
       auto child = self->home().system().spawn([j, id](caf::event_based_actor* a) -> caf::behavior {
         a->set_exit_handler([j, id](caf::exit_msg&) { j->push_back("ignored " + id); });
         return {[](int) {}};
       });
       self->link_to(child);
-      return otp::pid{child};
+      return otp::to_pid(child);
     },
     "stubborn"};
 }

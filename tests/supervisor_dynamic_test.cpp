@@ -294,7 +294,7 @@ namespace {
 
 /// Starts a worker registered as "solo" (linked to the calling supervisor).
 otp::start_function solo_worker(journal j) {
-  return otp::start_function{[j](const caf::message&) -> otp::start_function::result_type {
+  return otp::start_function{[j](const otp::extra_args&) -> otp::start_function::result_type {
                                auto r = gen_server::start_link<worker>(
                                  otp::start_options{.name = "solo"}, std::string{"solo"}, j);
                                if (!r)

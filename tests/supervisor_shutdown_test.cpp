@@ -81,7 +81,7 @@ TEST_CASE("shutdown infinity waits as long as the child takes") {
   auto j = new_journal();
   // A child that needs 30 s of (virtual) time to stop after being told to.
   auto slow = otp::start_function{
-    [](const caf::message&) -> otp::start_function::result_type {
+    [](const otp::extra_args&) -> otp::start_function::result_type {
       auto* self = otp::detail::server_core::current();
       auto child = self->home().system().spawn([](caf::event_based_actor* a) -> caf::behavior {
         a->set_exit_handler(
@@ -89,7 +89,7 @@ TEST_CASE("shutdown infinity waits as long as the child takes") {
         return {[a](int) { a->quit(caf::exit_reason::user_shutdown); }};
       });
       self->link_to(child);
-      return otp::pid{child};
+      return otp::to_pid(child);
     },
     "slow"};
   auto sup = supervisor::start_link(
@@ -182,14 +182,14 @@ namespace {
 /// connection does whose peer closes while the listener stops.
 otp::start_function leaves_normally_later() {
   return otp::start_function{
-    [](const caf::message&) -> otp::start_function::result_type {
+    [](const otp::extra_args&) -> otp::start_function::result_type {
       auto* self = otp::detail::server_core::current();
       auto child = self->home().system().spawn([](caf::event_based_actor* a) -> caf::behavior {
         a->set_exit_handler([a](caf::exit_msg&) { a->delayed_send(a, 100ms, 1); });
         return {[a](int) { a->quit(); }};
       });
       self->link_to(child);
-      return otp::pid{child};
+      return otp::to_pid(child);
     },
     "leaves_normally_later"};
 }

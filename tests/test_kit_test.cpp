@@ -4,9 +4,12 @@
 
 #include <doctest/doctest.h>
 
+#include <otp/caf.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/process.hpp>
 #include <otp/test/kit.hpp>
+
+#include <caf/send.hpp>
 
 using namespace std::chrono_literals;
 using namespace fixtures;
@@ -22,6 +25,25 @@ TEST_CASE("a probe records messages and expect checks their type") {
   CHECK_THROWS_AS(probe.expect<int>(), otp::test::expectation_failed);  // it is a string
   CHECK(probe.empty());
   CHECK_THROWS_AS(probe.expect<int>(1s), otp::test::expectation_failed);  // nothing comes
+}
+
+TEST_CASE("next returns any message: its value by type, bare from plain CAF too, and its text") {
+  otp::test::kit kit;
+  auto probe = kit.make_probe();
+  otp::send(probe.pid(), std::string{"boxed"});
+  caf::anon_send(otp::to_actor(probe.pid()), 7);  // CAF numbers int: no type_info in the message
+  caf::anon_send(otp::to_actor(probe.pid()), 1, 2);
+  auto boxed = probe.next();
+  REQUIRE(boxed.is<std::string>());
+  CHECK(*boxed.get_if<std::string>() == "boxed");
+  CHECK(boxed.get_if<int>() == nullptr);
+  auto bare = probe.next();
+  REQUIRE(bare.is<int>());
+  CHECK(*bare.get_if<int>() == 7);
+  CHECK_FALSE(bare.is<std::string>());
+  auto pair = probe.next();
+  CHECK_FALSE(pair.is<int>());  // two values are no one int
+  CHECK(pair.to_string() == "(1, 2)");
 }
 
 TEST_CASE("virtual time moves only when the test moves it") {

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <otp/caf.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>
@@ -82,7 +83,7 @@ struct wait_on {
 /// sets a timeout in CAF's clock); replies -1 once it fires.
 struct timed_waiter {
   otp::call_result<int> handle_call(const wait_on& r, otp::from<int> caller) {
-    auto dest = r.target.actor();
+    auto dest = otp::to_actor(r.target);
     otp::detail::server_core::current()
       ->request(dest, 20ms, otp::detail::request_message<never_replies, true>(dest, get{}))
       .then([caller](otp::detail::box<int>& x) { caller.reply(x.value); },

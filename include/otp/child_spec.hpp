@@ -1,23 +1,24 @@
 #pragma once
 
-#include "otp/detail/box.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/expected.hpp"
 #include "otp/pid.hpp"
 #include "otp/start_error.hpp"
 #include "otp/timeout.hpp"
 
-#include <caf/message.hpp>
-
 #include <fmt/core.h>
 
+#include <any>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <typeinfo>
 #include <utility>
+#include <vector>
 
 namespace otp {
 
@@ -57,13 +58,49 @@ class shutdown_spec {
   timeout timeout_{0};
 };
 
+/// The extra arguments of a `simple_one_for_one` supervisor's `start_child`, as its children's
+/// start function receives them: values in order, each of the type `start_child` passed.
+class extra_args {
+ public:
+  extra_args() = default;
+
+  template <class... Ts>
+  static extra_args of(Ts&&... xs) {
+    extra_args a;
+    a.values_.reserve(sizeof...(Ts));
+    (a.values_.emplace_back(std::forward<Ts>(xs)), ...);
+    return a;
+  }
+
+  std::size_t size() const noexcept { return values_.size(); }
+  bool empty() const noexcept { return values_.empty(); }
+
+  /// True when the arguments are exactly values of `Ts...`, in order.
+  template <class... Ts>
+  bool match() const noexcept {
+    if (values_.size() != sizeof...(Ts))
+      return false;
+    std::size_t i = 0;
+    return ((values_[i++].type() == typeid(Ts)) && ...);
+  }
+
+  /// The `i`th argument; `match` said it is a `T`.
+  template <class T>
+  const T& get(std::size_t i) const {
+    return *std::any_cast<T>(&values_.at(i));
+  }
+
+ private:
+  std::vector<std::any> values_;
+};
+
 /// How a child starts: OTP's `{M, F, A}`. Called by the supervisor, inside the supervisor's
 /// process, so that `gen_server::start_link` links the child to it. For `simple_one_for_one`
-/// the supervisor passes the extra arguments of `start_child` as a message.
+/// the supervisor passes the extra arguments of `start_child`.
 class start_function {
  public:
   using result_type = expected<pid, start_error>;
-  using function_type = std::function<result_type(const caf::message& extra)>;
+  using function_type = std::function<result_type(const extra_args& extra)>;
 
   start_function() = default;
   start_function(function_type f, std::string description)
@@ -72,7 +109,7 @@ class start_function {
   /// Any callable returning `expected<pid, start_error>` or `start_result<S>`.
   template <class F, class = std::enable_if_t<std::is_invocable_v<F&>>>
   start_function(F f) : description_("fun") {
-    fn_ = [f = std::move(f)](const caf::message&) mutable -> result_type {
+    fn_ = [f = std::move(f)](const extra_args&) mutable -> result_type {
       auto r = f();
       if (!r)
         return unexpected{r.error()};
@@ -80,7 +117,7 @@ class start_function {
     };
   }
 
-  result_type operator()(const caf::message& extra = {}) const { return fn_(extra); }
+  result_type operator()(const extra_args& extra = {}) const { return fn_(extra); }
   explicit operator bool() const noexcept { return static_cast<bool>(fn_); }
   /// For reports: the started type and its arguments' types.
   const std::string& description() const noexcept { return description_; }
@@ -93,10 +130,10 @@ class start_function {
 namespace detail {
 
 template <class S, class... Extra, class Tuple, std::size_t... Is>
-start_function::result_type start_with_extra(const Tuple& args, const caf::message& extra,
+start_function::result_type start_with_extra(const Tuple& args, const extra_args& extra,
                                              std::index_sequence<Is...>);
 
-start_function::result_type bad_extra_arguments(const caf::message& extra, std::string expected);
+start_function::result_type bad_extra_arguments(const extra_args& extra, std::string expected);
 
 }  // namespace detail
 

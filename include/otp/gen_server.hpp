@@ -16,6 +16,7 @@
 // Every callback except init is optional. A callback returns what its OTP counterpart returns,
 // as a value: `otp::reply(v)`, `otp::noreply()`, `otp::stop(reason)`, or a plain reply.
 
+#include "otp/caf.hpp"
 #include "otp/call_error.hpp"
 #include "otp/callback_result.hpp"
 #include "otp/detail/atoms.hpp"
@@ -108,7 +109,7 @@ init_result construct_and_init(server_core& core, std::string name, bool trace, 
 
 /// `adopter`: a supervisor the new process is started for (start_for below), else null.
 template <class S, class... Args>
-start_result<S> start_server_as(node& n, start_link_mode mode, const caf::actor& adopter,
+start_result<S> start_server_as(node& n, start_link_mode mode, const pid& adopter,
                                 start_options opts, Args&&... args) {
   auto* parent = process_core::current();
   if (mode == start_link_mode::monitor && !parent)
@@ -117,7 +118,7 @@ start_result<S> start_server_as(node& n, start_link_mode mode, const caf::actor&
   auto handle = n.system().spawn<server_core, caf::lazy_init>();
   quiet_caf_logger();
   auto* core = caf::actor_cast<server_core*>(handle);
-  otp::pid self{handle};
+  auto self = to_pid(handle);
   try {
     core->limit_mailbox(opts.mailbox);
   } catch (...) {
@@ -168,8 +169,9 @@ start_result<S> start_server_as(node& n, start_link_mode mode, const caf::actor&
     // Its parent from the start, as if the supervisor had started it; linked only until the
     // supervisor adopts it (and monitors it instead), so that it cannot outlive a supervisor
     // that dies first: a link to a dead supervisor delivers the exit signal at once.
-    core->link_to(adopter);
-    core->set_parent(adopter.address());
+    auto handle_of_adopter = to_actor(adopter);
+    core->link_to(handle_of_adopter);
+    core->set_parent(handle_of_adopter.address());
   } else if (parent && mode == start_link_mode::link) {
     // A supervisor keeps its children in its own table (see server_core::mark_supervisor).
     if (auto* sup = server_core::of(parent); !sup || !sup->is_supervisor())
@@ -184,7 +186,7 @@ start_result<S> start_server_as(node& n, start_link_mode mode, const caf::actor&
 
 template <class S, class... Args>
 start_result<S> start_server(node& n, start_link_mode mode, start_options opts, Args&&... args) {
-  return start_server_as<S>(n, mode, caf::actor{}, std::move(opts), std::forward<Args>(args)...);
+  return start_server_as<S>(n, mode, pid{}, std::move(opts), std::forward<Args>(args)...);
 }
 
 /// Starts S for the supervisor `sup` with its init on the calling process's stack, as `sup`
@@ -193,7 +195,7 @@ start_result<S> start_server(node& n, start_link_mode mode, start_options opts, 
 /// mailbox: that supervisor is one process, and a hop through it per connection halved the
 /// connection rate.
 template <class S, class... Args>
-start_result<S> start_for(const caf::actor& sup, Args&&... args) {
+start_result<S> start_for(const pid& sup, Args&&... args) {
   return start_server_as<S>(node_of_current(), start_link_mode::none, sup, start_options{},
                             std::forward<Args>(args)...);
 }
@@ -255,14 +257,18 @@ template <class R>
 }
 
 /// True when `server` runs on another node (its handle is a CAF proxy).
+inline bool is_remote(const caf::abstract_actor* server) {
+  return server && server->node() != server->home_system().node();
+}
+
 inline bool is_remote(const caf::actor& server) {
-  return server && server.node() != server->home_system().node();
+  return server && is_remote(caf::actor_cast<caf::abstract_actor*>(server));
 }
 
 /// The message for a call or cast: boxed with its dispatch locally; bare with a tag for
 /// another node, where the server looks the type up in its `remote_requests`.
-template <class S, bool Call, class T>
-caf::message request_message(const caf::actor& dest, T&& request) {
+template <class S, bool Call, class T, class Dest>
+caf::message request_message(const Dest& dest, T&& request) {
   using request_type = std::decay_t<T>;
   using tag = std::conditional_t<Call, remote_call_atom, remote_cast_atom>;
   if constexpr (remote_request<S, T>) {
@@ -284,7 +290,7 @@ caf::message request_message(const caf::actor& dest, T&& request) {
 /// one allocation, not two, and a server blocked in a call from its `handle_cast` keeps the
 /// cast it handles for the whole wait. Null when the request cannot go to `dest`'s node.
 template <class S, class T>
-caf::mailbox_element_ptr cast_element(const caf::actor& dest, caf::strong_actor_ptr sender,
+caf::mailbox_element_ptr cast_element(const caf::abstract_actor* dest, caf::strong_actor_ptr sender,
                                       T&& request) {
   using request_type = std::decay_t<T>;
   if (!is_remote(dest))
@@ -332,8 +338,9 @@ auto try_call(const server_ref<S>& server, T&& request, timeout t = default_call
   -> expected<detail::call_reply_t<S, T>, call_error> {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
   // An empty message (a type the server's node cannot read) is refused as badarg.
-  return detail::unbox_reply<detail::call_reply_t<S, T>>(detail::request(
-    server.actor(), detail::request_message<S, true>(server.actor(), std::forward<T>(request)), t));
+  auto dest = to_actor(server);
+  return detail::unbox_reply<detail::call_reply_t<S, T>>(
+    detail::request(dest, detail::request_message<S, true>(dest, std::forward<T>(request)), t));
 }
 
 /// Like `try_call`, but throws the `call_error` — the way an OTP caller exits when a call
@@ -342,8 +349,9 @@ template <class S, class T>
 auto call(const server_ref<S>& server, T&& request, timeout t = default_call_timeout)
   -> detail::call_reply_t<S, T> {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
-  return detail::unbox_reply_or_throw<detail::call_reply_t<S, T>>(detail::request(
-    server.actor(), detail::request_message<S, true>(server.actor(), std::forward<T>(request)), t));
+  auto dest = to_actor(server);
+  return detail::unbox_reply_or_throw<detail::call_reply_t<S, T>>(
+    detail::request(dest, detail::request_message<S, true>(dest, std::forward<T>(request)), t));
 }
 
 /// Sends a request without waiting (OTP's `gen_server:cast/2`). Never blocks, and fails only
@@ -355,11 +363,11 @@ void cast(const server_ref<S>& server, T&& request) {
   if (!server)
     return;
   auto* self = detail::process_core::current();
-  auto element = detail::cast_element<S>(
-    server.actor(), self ? caf::strong_actor_ptr{self->ctrl()} : nullptr, std::forward<T>(request));
+  auto* dest = actor_ptr(server);
+  auto element = detail::cast_element<S>(dest, self ? caf::strong_actor_ptr{self->ctrl()} : nullptr,
+                                         std::forward<T>(request));
   if (!element)
     return;  // a type not exposed to other nodes: dropped, like a cast to a dead server
-  auto* dest = caf::actor_cast<caf::abstract_actor*>(server.actor());
   detail::clear_send_refusal();
   dest->enqueue(std::move(element), self ? self->context() : nullptr);
   detail::throw_if_send_refused();  // a full mailbox whose policy is fail_sender
@@ -374,7 +382,7 @@ void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply)
   using R = detail::call_reply_t<S, T>;
   // (supervisor::async_* come here too.)
   auto* self = &detail::calling_server("gen_server::async_call and supervisor::async_*");
-  auto dest = server.actor();
+  auto dest = to_actor(server);
   auto msg = detail::request_message<S, true>(dest, std::forward<T>(request));
   if (msg.empty()) {
     auto error = dest ? call_error::kind::badarg : call_error::kind::noproc;

@@ -1,67 +1,72 @@
 #pragma once
 
-#include <caf/actor.hpp>
-#include <caf/actor_cast.hpp>
-
 #include <fmt/core.h>
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 namespace otp {
 
-/// A process identifier: the handle of a gen_server, a supervisor or any CAF actor.
+namespace detail {
+/// What a pid refers to; defined by the runtime (src/runtime/pid.cpp), never by a user.
+struct process_handle;
+struct pid_access;
+}  // namespace detail
+
+/// A process identifier: the handle of a gen_server, a supervisor or any process of a node.
 ///
 /// Like an Erlang pid it can be copied freely, compared, printed (`<0.42.0>`) and used after the
-/// process died (sends are then dropped, calls fail with `noproc`). Unlike a bare `caf::actor`, a
-/// pid does not decide how long a caf-otp process lives: processes live until they exit.
+/// process died (sends are then dropped, calls fail with `noproc`). A pid does not decide how long
+/// a process lives: processes live until they exit.
+///
+/// A pid is one counted reference to the process's handle in this program: the process itself,
+/// or the proxy of a process of another node that this node has met. Its representation is the
+/// library's own and private, and every question about it (id, equality, order, hash, printing)
+/// is answered out of line: a pid of a process on an Erlang node (node, id, serial, creation)
+/// can become a second representation of this same type. Code that mixes caf-otp with plain CAF
+/// converts with `otp/caf.hpp`.
 class pid {
  public:
-  pid() = default;
-  explicit pid(caf::actor handle) : handle_(std::move(handle)) {}
+  pid() noexcept = default;
+  pid(const pid& other) noexcept;
+  pid(pid&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  pid& operator=(const pid& other) noexcept;
+  pid& operator=(pid&& other) noexcept {
+    pid taken{std::move(other)};  // `other` is left empty; what this pid held is released
+    std::swap(handle_, taken.handle_);
+    return *this;
+  }
+  ~pid();
 
-  /// The CAF handle, for code that mixes caf-otp with plain CAF.
-  const caf::actor& actor() const noexcept { return handle_; }
+  /// The process's number: unique per node for the node's lifetime, so not across nodes: a
+  /// process of another node, or of a second `otp::node` in this program, may have the same id.
+  std::uint64_t id() const noexcept;
 
-  /// The actor id: unique per node for the node's lifetime, so not across nodes: a process of
-  /// another node, or of a second `otp::node` in this program, may have the same id.
-  std::uint64_t id() const noexcept { return handle_ ? handle_.id() : 0; }
+  explicit operator bool() const noexcept { return handle_ != nullptr; }
 
-  explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
-
-  /// Two pids are equal when they name the same process: the same node, the same id. CAF keeps
-  /// one handle per process in a node (a remote process has one proxy in each node that knows
-  /// it), and a pid holds it alive, so the same handle is the same process. Comparing CAF's
-  /// (node id, id) is not enough: two `otp::node`s in one program share CAF's node id.
-  friend bool operator==(const pid& a, const pid& b) noexcept { return a.block() == b.block(); }
+  /// Two pids are equal when they name the same process: the same node, the same id. A node
+  /// keeps one handle per process (a remote process has one proxy in each node that knows it),
+  /// and a pid holds it alive, so the same handle is the same process. Comparing ids and node
+  /// names is not enough: two `otp::node`s in one program share a node name.
+  friend bool operator==(const pid& a, const pid& b) noexcept { return a.handle_ == b.handle_; }
 
   /// Orders by id, then by node, so that a node's own processes sort as their ids do.
   friend std::strong_ordering operator<=>(const pid& a, const pid& b) noexcept {
-    if (auto by_id = a.id() <=> b.id(); by_id != 0)
-      return by_id;
-    if (a == b)
-      return std::strong_ordering::equal;
-    if (a.handle_ && b.handle_)
-      if (auto by_node = a.handle_.node().compare(b.handle_.node()); by_node != 0)
-        return by_node <=> 0;
-    return std::compare_three_way{}(a.block(), b.block());  // two nodes of one program
+    return a.handle_ == b.handle_ ? std::strong_ordering::equal : compare(a, b);
   }
 
   /// Mixes the node into the id's hash: equal pids hash alike, and the processes of two nodes
   /// with the same ids do not all collide.
-  std::size_t hash() const noexcept {
-    auto h = std::hash<std::uint64_t>{}(id());
-    if (handle_)
-      h ^=
-        std::hash<caf::node_id>{}(handle_.node()) + std::size_t{0x9e3779b9} + (h << 6) + (h >> 2);
-    return h;
-  }
+  std::size_t hash() const noexcept;
 
  private:
-  const void* block() const noexcept { return caf::actor_cast<caf::actor_control_block*>(handle_); }
+  friend struct detail::pid_access;
+  static std::strong_ordering compare(const pid& a, const pid& b) noexcept;
 
-  caf::actor handle_;
+  detail::process_handle* handle_ = nullptr;
 };
 
 /// A pid known to run the gen_server `S`: `gen_server::call` and `cast` check at compile time that

@@ -14,6 +14,7 @@
 #include "otp/spawn.hpp"
 #include "otp/timeout.hpp"
 
+#include <caf/make_message.hpp>
 #include <caf/message.hpp>
 
 #include <memory>

@@ -23,8 +23,6 @@
 #include "otp/sup_flags.hpp"
 #include "otp/timeout.hpp"
 
-#include <caf/message.hpp>
-
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -71,8 +69,8 @@ using extra_t = std::conditional_t<
   std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*>,
   std::string, std::decay_t<T>>;
 
-expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t);
-void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
+expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, extra_args extra, timeout t);
+void async_start_dynamic_child(const sup_ref& sup, extra_args extra,
                                std::function<void(expected<pid, sup_error>)> on_started);
 }  // namespace detail
 
@@ -153,9 +151,7 @@ expected<pid, sup_error> start_child(const sup_ref& sup, child_spec spec, timeou
 template <class... Extra>
 expected<pid, sup_error> start_child(const sup_ref& sup, Extra&&... extra) {
   return otp::detail::start_dynamic_child(
-    sup,
-    caf::make_message(otp::detail::box<otp::detail::extra_t<Extra>>{std::forward<Extra>(extra)}...),
-    infinity);
+    sup, extra_args::of(otp::detail::extra_t<Extra>(std::forward<Extra>(extra))...), infinity);
 }
 
 /// simple_one_for_one, without blocking the calling process (which must be a caf-otp
@@ -166,8 +162,7 @@ requires(!std::is_same_v<std::decay_t<F>, child_spec>) void async_start_child(co
                                                                               F on_started,
                                                                               Extra&&... extra) {
   otp::detail::async_start_dynamic_child(
-    sup,
-    caf::make_message(otp::detail::box<otp::detail::extra_t<Extra>>{std::forward<Extra>(extra)}...),
+    sup, extra_args::of(otp::detail::extra_t<Extra>(std::forward<Extra>(extra))...),
     std::move(on_started));
 }
 
@@ -214,7 +209,7 @@ void async_get_flags(const sup_ref& sup, sup_reply<sup_flags> on_reply);
 namespace detail {
 
 template <class S, class... Extra, class Tuple, std::size_t... Is>
-start_function::result_type start_with_extra(const Tuple& args, const caf::message& extra,
+start_function::result_type start_with_extra(const Tuple& args, const extra_args& extra,
                                              std::index_sequence<Is...>) {
   if constexpr (sizeof...(Extra) == 0) {
     if (!extra.empty())
@@ -224,12 +219,11 @@ start_function::result_type start_with_extra(const Tuple& args, const caf::messa
       return unexpected{r.error()};
     return pid{*r};
   } else {
-    if (!extra.match_elements<box<Extra>...>())
+    if (!extra.template match<Extra...>())
       return bad_extra_arguments(
         extra, fmt::format("{}", fmt::join(std::vector<std::string>{type_name<Extra>()...}, ", ")));
     auto apply_extra = [&]<std::size_t... Js>(std::index_sequence<Js...>) {
-      return gen_server::start_link<S>(std::get<Is>(args)...,
-                                       extra.get_as<box<Extra>>(Js).value...);
+      return gen_server::start_link<S>(std::get<Is>(args)..., extra.template get<Extra>(Js)...);
     };
     auto r = apply_extra(std::index_sequence_for<Extra...>{});
     if (!r)
@@ -243,7 +237,7 @@ start_function::result_type start_with_extra(const Tuple& args, const caf::messa
 template <class S, class... Extra, class... Args>
 start_function start_with(Args... args) {
   auto description = detail::type_name<S>();
-  return start_function{[args = std::make_tuple(std::move(args)...)](const caf::message& extra) {
+  return start_function{[args = std::make_tuple(std::move(args)...)](const extra_args& extra) {
                           return detail::start_with_extra<S, Extra...>(
                             args, extra, std::index_sequence_for<Args...>{});
                         },
@@ -265,7 +259,7 @@ expected<sup_ref, start_error> start_link(node& n, start_options opts, Args... a
 template <class M, class... Args>
 start_function start_with(Args... args) {
   auto init = otp::detail::module_init<M>(args...);
-  return start_function{[init](const caf::message&) -> start_function::result_type {
+  return start_function{[init](const extra_args&) -> start_function::result_type {
                           auto r = otp::detail::start_module(nullptr, {}, init);
                           if (!r)
                             return unexpected{r.error()};

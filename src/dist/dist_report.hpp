@@ -1,13 +1,13 @@
 #pragma once
 
-// Distribution's report to the observer (otp/detail/node_reports.hpp): the connected nodes and
+// Distribution's report to the observer (runtime/node_reports.hpp): the connected nodes and
 // what the kernel says of their sockets — bytes each way and the time since the peer last
 // sent anything, from TCP_INFO on the net_kernel's own dup of each socket; a Unix socket has
 // no such figures. Read-only: no message to the net_kernel, nothing on CAF's BASP side.
 
 #include "dist/peer_table.hpp"
 
-#include "otp/detail/node_reports.hpp"
+#include "runtime/node_reports.hpp"
 
 #include <chrono>
 #include <memory>

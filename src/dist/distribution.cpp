@@ -1,4 +1,5 @@
 #include "otp/dist/distribution.hpp"
+#include "otp/caf.hpp"
 
 #include "dist/basp_shutdown.hpp"
 #include "dist/carrier_io.hpp"
@@ -200,7 +201,7 @@ bool disconnect(node& n, std::string_view node_name) {
 
 void monitor_node(std::string_view node_name, bool on) {
   auto who = otp::self();
-  auto& n = node::of(who.actor()->home_system());
+  auto& n = node::of(otp::to_actor(who)->home_system());
   auto k = kernel_of(n);
   auto req = parse_target(node_name);
   std::string name = req ? req->node : std::string{node_name};
@@ -220,7 +221,7 @@ void monitor_node(std::string_view node_name, bool on) {
 
 void monitor_nodes(bool on) {
   auto who = otp::self();
-  auto& n = node::of(who.actor()->home_system());
+  auto& n = node::of(otp::to_actor(who)->home_system());
   if (auto k = kernel_of(n))
     (void)gen_server::try_call(*k, detail::monitor_nodes_request{who, on});
 }
@@ -239,17 +240,17 @@ expected<pid, call_error> whereis(node& n, std::string_view name, std::string_vi
   auto peer = gen_server::try_call(*k, detail::peer_request{node_str});
   if (!peer || !*peer)
     return unexpected{call_error{call_error::kind::exited, exit_reason::noconnection()}};
-  auto found = gen_server::try_call(server_ref<net_kernel>{pid{*peer}},
+  auto found = gen_server::try_call(server_ref<net_kernel>{otp::to_pid(*peer)},
                                     detail::kernel_whereis{std::string{name}});
   if (!found)
     return unexpected{found.error()};
   if (!*found)
     return unexpected{call_error{call_error::kind::noproc}};
-  return pid{*found};
+  return otp::to_pid(*found);
 }
 
 std::string node_of(node& n, const pid& p) {
-  if (!p || p.actor().node() == n.system().node())
+  if (!p || otp::to_actor(p).node() == n.system().node())
     return self_name(n);
   auto k = kernel_of(n);
   if (!k)
@@ -257,7 +258,7 @@ std::string node_of(node& n, const pid& p) {
   // A remote process lives where its node's kernel lives.
   for (const auto& name : nodes(n)) {
     auto peer = gen_server::try_call(*k, detail::peer_request{name});
-    if (peer && *peer && peer->node() == p.actor().node())
+    if (peer && *peer && peer->node() == otp::to_actor(p).node())
       return name;
   }
   return {};

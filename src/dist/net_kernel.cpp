@@ -1,10 +1,11 @@
 #include "dist/net_kernel.hpp"
 
-#include "otp/detail/node_reports.hpp"
+#include "otp/caf.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/node.hpp"
 #include "otp/process.hpp"
+#include "runtime/node_reports.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -48,7 +49,7 @@ net_kernel::net_kernel(kernel_config cfg) : cfg_(std::move(cfg)) {}
 
 caf::actor net_kernel::handle_call(kernel_whereis& req) {
   if (auto found = core().home().whereis(req.name))
-    return found->actor();
+    return otp::to_actor(*found);
   return {};
 }
 
@@ -160,7 +161,7 @@ void net_kernel::handed_over(handshake_result& r) {
   auto basp = mm.named_broker<caf::io::basp_broker>(caf::atom("BASP"));
   if (!r.outgoing) {
     // Data mode, accepting side: BASP answers the dialler's BASP handshake with our kernel.
-    auto whom = caf::actor_cast<caf::strong_actor_ptr>(otp::self().actor());
+    auto whom = caf::actor_cast<caf::strong_actor_ptr>(otp::to_actor(otp::self()));
     caf::anon_send(basp, caf::publish_atom::value, std::move(scribe), basp_port, std::move(whom),
                    std::set<std::string>{});
     return;
@@ -177,8 +178,8 @@ void net_kernel::handed_over(handshake_result& r) {
           fail_waiters(name, dist_error{dist_error::kind::system, "BASP gave no peer kernel"});
           return;
         }
-        gen_server::cast(server_ref<net_kernel>{pid{peer_kernel}},
-                         kernel_hello{cfg_.name, cfg_.creation, otp::self().actor()});
+        gen_server::cast(server_ref<net_kernel>{otp::to_pid(peer_kernel)},
+                         kernel_hello{cfg_.name, cfg_.creation, otp::to_actor(otp::self())});
         node_up(name, creation, peer_kernel);
       },
       [this, name](caf::error& e) {
@@ -191,7 +192,7 @@ void net_kernel::node_up(const std::string& name, std::uint32_t creation, caf::a
   p.up = true;
   p.creation = creation;
   p.kernel = kernel;
-  otp::monitor(pid{kernel});
+  otp::monitor(otp::to_pid(kernel));
   log().log(log_level::info, "dist", "node {} up over {} (creation {})", name, p.via, creation);
   for (auto& waiter : std::exchange(p.waiters, {}))
     waiter.reply({});
@@ -232,7 +233,7 @@ void net_kernel::fail_waiters(std::string name, const dist_error& e) {
 
 void net_kernel::handle_info(down& d) {
   for (const auto& [name, p] : peers_) {
-    if (p.up && pid{p.kernel} == d.pid) {
+    if (p.up && otp::to_pid(p.kernel) == d.pid) {
       node_down(name, d.reason);
       return;
     }

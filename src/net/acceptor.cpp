@@ -118,7 +118,7 @@ void accept_task::hand_over(process_core& self, stream_socket peer) {
         gen_server::cast(server_ref<listener_owner>{owner}, listener_owner::failed_start{});
     }
   } guard{owner_, adopted};
-  auto started = (*shared_->handler)(socket{std::move(conn)}, connections_.actor());
+  auto started = (*shared_->handler)(socket{std::move(conn)}, connections_);
   if (started && *started) {
     otp::detail::adopt_child(connections_, *started);
     adopted = true;

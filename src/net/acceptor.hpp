@@ -2,8 +2,8 @@
 
 #include "net/accept_backoff.hpp"
 #include "net/listener_shared.hpp"
-#include "otp/detail/process_task.hpp"
 #include "otp/pid.hpp"
+#include "process/process_task.hpp"
 
 #include <memory>
 #include <optional>

@@ -2,10 +2,10 @@
 
 #include "net/io_pool.hpp"
 #include "net/wait_memory.hpp"
-#include "otp/detail/process_task.hpp"
 #include "otp/net/framing.hpp"
 #include "otp/net/listener.hpp"
 #include "otp/net/socket.hpp"
+#include "process/process_task.hpp"
 
 #include <boost/asio/generic/stream_protocol.hpp>
 

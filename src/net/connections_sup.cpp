@@ -9,7 +9,7 @@ namespace {
 
 /// The acceptors start the handlers themselves and the supervisor adopts them: a start_child
 /// from anywhere else has no socket to give the handler.
-start_function::result_type refuse_start(const caf::message&) {
+start_function::result_type refuse_start(const otp::extra_args&) {
   return unexpected{
     start_error{start_error::kind::init_failed,
                 exit_reason::error(

@@ -14,8 +14,8 @@ namespace otp::net::detail {
 /// supervisor once it is up, to tell the parts that need it where it is.
 inline child_spec dynamic_sup_spec(std::string id, std::string description, child_spec child,
                                    std::function<void(const sup_ref&)> started) {
-  auto start = [child = std::move(child),
-                started = std::move(started)](const caf::message&) -> start_function::result_type {
+  auto start = [child = std::move(child), started = std::move(started)](
+                 const otp::extra_args&) -> start_function::result_type {
     auto sup = supervisor::start_link(sup_flags{.strategy = strategy::simple_one_for_one}, {child});
     if (!sup)
       return unexpected{std::move(sup.error())};

@@ -1,6 +1,7 @@
 #include "net/listener_owner.hpp"
 
 #include "net/acceptor.hpp"
+#include "otp/caf.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
@@ -129,7 +130,7 @@ bool listener_owner::rearm_parked(std::size_t socket) {
     return false;
   auto p = std::move(parked.back());
   parked.pop_back();
-  notify(p.actor().address(), rearm_task(), release_parked);
+  notify(otp::to_actor(p).address(), rearm_task(), release_parked);
   free_.emplace(std::move(p), socket);
   ++free_per_socket_[socket];
   return true;
@@ -296,7 +297,7 @@ listener_owner::outcome listener_owner::handle_call(const resume_request&) {
   suspended_ = false;
   draining_now_ = false;
   for (auto& [p, socket] : free_)
-    notify(p.actor().address(), rearm_task(), rearm_waiting);
+    notify(otp::to_actor(p).address(), rearm_task(), rearm_waiting);
   refill();
   return std::nullopt;
 }
@@ -313,7 +314,7 @@ otp::call_result<std::size_t> listener_owner::handle_call(const drain_request& r
   }
   if (first) {
     for (auto& p : connection_pids())
-      notify(p.actor().address(), draining_, 0);
+      notify(otp::to_actor(p).address(), draining_, 0);
     if (r.deadline != infinity)
       otp::send_after(r.deadline, drain_deadline{});
   }
@@ -343,7 +344,7 @@ void listener_owner::exiting(server_core&, const exit_reason&) {
 child_spec listener_owner_spec(std::shared_ptr<listener_shared> shared) {
   return child_spec{
     .id = "owner",
-    .start = start_function{[shared](const caf::message&) -> start_function::result_type {
+    .start = start_function{[shared](const extra_args&) -> start_function::result_type {
                               auto r = gen_server::start_link<listener_owner>(shared);
                               if (!r)
                                 return unexpected{std::move(r.error())};

@@ -1,7 +1,7 @@
 #include "net/listener_reports.hpp"
 
 #include "net/listener_shared.hpp"
-#include "otp/detail/node_reports.hpp"
+#include "runtime/node_reports.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -8,7 +8,7 @@ namespace otp::net::detail {
 
 struct listener_shared;
 
-/// A listener's place in its node's report (otp/detail/node_reports.hpp: what the observer
+/// A listener's place in its node's report (runtime/node_reports.hpp: what the observer
 /// shows per listener). The report is read on the watcher's thread from what the listener keeps
 /// anyway (the owner's counts copied into atomics, the listen sockets' kernel queues), never by
 /// asking a listener process, which may be busy or waiting. Held by the listener's shared state

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "otp/detail/json_string.hpp"
+#include "runtime/json_string.hpp"
 
 #include <string>
 #include <string_view>

@@ -3,7 +3,7 @@
 #include "observer/prometheus.hpp"
 #include "observer/views.hpp"
 
-#include "otp/detail/node_reports.hpp"
+#include "runtime/node_reports.hpp"
 
 #include <fmt/format.h>
 
@@ -58,7 +58,7 @@ void dist_metrics(std::string& out, node& n) {
   }
 }
 
-/// Per listener, from the socket server's reporter (otp/detail/node_reports.hpp).
+/// Per listener, from the socket server's reporter (runtime/node_reports.hpp).
 void listener_metrics(std::string& out, node& n) {
   auto listeners = otp::detail::report_listeners(n);
   using lr = otp::detail::listener_report;

@@ -4,8 +4,8 @@
 #include "observer/json.hpp"
 #include "observer/views.hpp"
 
-#include "otp/detail/node_reports.hpp"
 #include "otp/observer/node_figures.hpp"
+#include "runtime/node_reports.hpp"
 
 #include <fmt/format.h>
 

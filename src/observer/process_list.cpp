@@ -1,4 +1,5 @@
 #include "otp/observer/process_list.hpp"
+#include "otp/caf.hpp"
 
 #include "process/plain_process.hpp"
 
@@ -110,7 +111,7 @@ void each_process(const node& n, const std::function<bool(process_core&)>& f) {
 /// A pid for `core`, which is alive while the node's lock is held (null once it has exited).
 std::optional<pid> pid_of(process_core& core) {
   if (auto handle = caf::actor_cast<caf::actor>(core.address()))
-    return pid{std::move(handle)};
+    return otp::to_pid(handle);
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 #include "observer/relations.hpp"
 
+#include "otp/caf.hpp"
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/process_core.hpp"
 
@@ -78,7 +79,7 @@ std::string name_of(const caf::actor_addr& a) {
 
 relations relations_of(const node& n, const pid& p) {
   relations r;
-  auto* actor = caf::actor_cast<caf::abstract_actor*>(p.actor());
+  auto* actor = otp::actor_ptr(p);
   auto* self = dynamic_cast<caf::monitorable_actor*>(actor);
   if (self == nullptr)
     return r;

@@ -1,9 +1,9 @@
 #pragma once
 
 // Scheduler threads' utilisation over the last interval: the busy fraction of each thread
-// between two samples of the times the scheduler keeps (otp/detail/scheduler_times.hpp).
+// between two samples of the times the scheduler keeps (runtime/scheduler_times.hpp).
 
-#include "otp/detail/scheduler_times.hpp"
+#include "runtime/scheduler_times.hpp"
 
 #include <chrono>
 #include <vector>

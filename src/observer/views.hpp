@@ -6,10 +6,10 @@
 
 #include "observer/scheduler_load.hpp"
 
-#include "otp/detail/node_reports.hpp"
 #include "otp/observer/process_list.hpp"
 #include "otp/observer/restart_stats.hpp"
 #include "otp/supervision_tree.hpp"
+#include "runtime/node_reports.hpp"
 
 #include <chrono>
 #include <optional>

@@ -1,8 +1,9 @@
 #include "otp/gen_server.hpp"
+#include "otp/caf.hpp"
 
 #include "runtime/exit_watch.hpp"
 
-#include "otp/detail/caf_error.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <fmt/format.h>
 
@@ -33,11 +34,10 @@ namespace otp::gen_server {
 expected<void, call_error> stop(const pid& server, exit_reason reason, timeout t) {
   if (!server)
     return unexpected{call_error{call_error::kind::noproc}};
-  if (caf::actor_cast<caf::abstract_actor*>(server.actor())
-        ->getf(caf::abstract_actor::is_terminated_flag))
+  if (otp::actor_ptr(server)->getf(caf::abstract_actor::is_terminated_flag))
     return unexpected{call_error{call_error::kind::noproc}};
-  detail::exit_watch watch{server.actor()};
-  caf::anon_send(server.actor(), detail::sys_atom::value, detail::stop_atom::value,
+  detail::exit_watch watch{otp::to_actor(server)};
+  caf::anon_send(otp::to_actor(server), detail::sys_atom::value, detail::stop_atom::value,
                  detail::to_caf_error(reason));
   bool stopped =
     detail::wait_within_start_deadline(t, [&](timeout left) { return watch.wait(left); });

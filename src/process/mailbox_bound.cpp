@@ -4,11 +4,11 @@
 #include "otp/detail/process_core.hpp"
 
 #include "otp/detail/atoms.hpp"
-#include "otp/detail/caf_error.hpp"
-#include "otp/detail/process_task.hpp"
 #include "otp/detail/send_refusal.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
+#include "process/process_task.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <algorithm>
 #include <limits>

@@ -1,15 +1,16 @@
 #include "process/plain_process.hpp"
 
+#include "otp/caf.hpp"
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"
-#include "otp/detail/caf_error.hpp"
 #include "otp/detail/exit_request.hpp"
-#include "otp/detail/process_task.hpp"
 #include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "otp/logger.hpp"
 #include "otp/messages.hpp"
 #include "otp/node.hpp"
+#include "process/process_task.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -71,8 +72,7 @@ caf::invoke_message_result plain_process::handle(caf::mailbox_element& x) {
     on_exit_signal(xs.get_mutable_as<caf::exit_msg>(0));
   } else if (xs.match_elements<caf::down_msg>()) {
     auto& d = xs.get_as<caf::down_msg>(0);
-    keep(caf::make_message(
-      box<down>{down{otp::pid{caf::actor_cast<caf::actor>(d.source)}, from_caf_error(d.reason)}}));
+    keep(caf::make_message(box<down>{down{otp::to_pid(d.source), from_caf_error(d.reason)}}));
   } else if (is_atom(xs, plain_wake_atom::value)) {
     if (wait_woken())  // else a wake for a wait that is over already
       go_on();
@@ -124,8 +124,7 @@ void plain_process::on_exit_signal(caf::exit_msg& signal) {
   auto reason = kill ? exit_reason::killed() : from_caf_error(signal.reason);
   if (!kill && trap_exit()) {
     forget_trapped_exit();
-    keep(caf::make_message(
-      box<exit_signal>{exit_signal{otp::pid{caf::actor_cast<caf::actor>(signal.source)}, reason}}));
+    keep(caf::make_message(box<exit_signal>{exit_signal{otp::to_pid(signal.source), reason}}));
     return;
   }
   if (!kill && reason.is_normal())
@@ -282,7 +281,7 @@ pid spawn_process(node* n, std::unique_ptr<process_body> body, spawn_mode mode) 
   else if (mode == spawn_mode::monitor)
     parent->monitor(handle);
   process->start();
-  return otp::pid{handle};
+  return otp::to_pid(handle);
 }
 
 }  // namespace otp::detail

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "otp/detail/process_core.hpp"
-#include "otp/detail/process_task.hpp"
 #include "otp/receive.hpp"
 #include "otp/spawn.hpp"
+#include "process/process_task.hpp"
 
 #include <deque>
 #include <exception>

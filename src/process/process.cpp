@@ -1,12 +1,13 @@
 #include "otp/process.hpp"
+#include "otp/caf.hpp"
 
-#include "otp/detail/caf_error.hpp"
 #include "otp/detail/exit_request.hpp"
 #include "otp/detail/process_core.hpp"
 #include "otp/detail/send_refusal.hpp"
 #include "otp/detail/start_deadline.hpp"
 #include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
+#include "runtime/caf_error.hpp"
 
 #include "runtime/deterministic.hpp"
 #include "runtime/exit_watch.hpp"
@@ -49,22 +50,22 @@ bool cancel_timer(const timer_ref& t) noexcept {
 
 void monitor(const pid& p) {
   if (p)
-    current("otp::monitor").monitor(p.actor());
+    current("otp::monitor").monitor(otp::to_actor(p));
 }
 
 void demonitor(const pid& p) {
   if (p)
-    current("otp::demonitor").demonitor(p.actor());
+    current("otp::demonitor").demonitor(otp::to_actor(p));
 }
 
 void link(const pid& p) {
   if (p)
-    current("otp::link").link_to(p.actor());
+    current("otp::link").link_to(otp::to_actor(p));
 }
 
 void unlink(const pid& p) {
   if (p)
-    current("otp::unlink").unlink_from(p.actor());
+    current("otp::unlink").unlink_from(otp::to_actor(p));
 }
 
 bool trap_exit(bool on) {
@@ -81,22 +82,23 @@ void exit(const pid& p, exit_reason reason) {
   // Erlang ignores another process's `normal` signal, but one a process sends itself ends it
   // (unless it traps exits): at once, without terminate, as any untrapped signal. Only on the
   // process's own stack: an init runs on its starter's.
-  if (self && reason.is_normal() && !self->trap_exit() && p.actor().address() == self->address()
+  if (self && reason.is_normal() && !self->trap_exit()
+      && otp::to_actor(p).address() == self->address()
       && detail::waiting_process::current() == self)
     throw detail::process_exit{std::move(reason)};
   auto err = detail::to_caf_error(reason);
   if (self)
-    self->send_exit(p.actor(), std::move(err));
+    self->send_exit(otp::to_actor(p), std::move(err));
   else  // no sender: as in CAF's own anon_send_exit, minus its fixed exit_reason type
-    p.actor()->enqueue(nullptr, caf::make_message_id(),
-                       caf::make_message(caf::exit_msg{caf::actor_addr{}, std::move(err)}),
-                       nullptr);
+    otp::to_actor(p)->enqueue(nullptr, caf::make_message_id(),
+                              caf::make_message(caf::exit_msg{caf::actor_addr{}, std::move(err)}),
+                              nullptr);
 }
 
 std::optional<exit_reason> await_exit(const pid& p, timeout t) {
   if (!p)
     return exit_reason::noproc();
-  detail::exit_watch watch{p.actor()};
+  detail::exit_watch watch{otp::to_actor(p)};
   if (!detail::wait_within_start_deadline(t, [&](timeout left) { return watch.wait(left); }))
     return std::nullopt;
   return detail::from_caf_error(watch.reason());
@@ -146,8 +148,8 @@ void send_message(const pid& dest, caf::message msg) {
   auto* self = process_core::current();
   auto sender = self ? self->ctrl() : nullptr;
   clear_send_refusal();
-  dest.actor()->enqueue(std::move(sender), caf::make_message_id(), std::move(msg),
-                        self ? self->context() : nullptr);
+  otp::to_actor(dest)->enqueue(std::move(sender), caf::make_message_id(), std::move(msg),
+                               self ? self->context() : nullptr);
   throw_if_send_refused();
 }
 
@@ -155,10 +157,10 @@ void send_message_after(timeout delay, const pid& dest, caf::message msg) {
   if (!dest)
     return;
   auto* self = process_core::current();
-  auto& clock = dest.actor()->home_system().clock();
+  auto& clock = otp::to_actor(dest)->home_system().clock();
   auto sender = self ? self->ctrl() : nullptr;
   clock.schedule_message(
-    clock.now() + delay, caf::actor_cast<caf::strong_actor_ptr>(dest.actor()),
+    clock.now() + delay, caf::actor_cast<caf::strong_actor_ptr>(otp::to_actor(dest)),
     caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {}, std::move(msg)));
 }
 

@@ -1,12 +1,13 @@
 // The process layer: a process's start, its mailbox's door, its name and its exit.
 
 #include "otp/detail/process_core.hpp"
+#include "otp/caf.hpp"
 
-#include "otp/detail/caf_error.hpp"
 #include "otp/detail/exit_request.hpp"
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/node.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -150,7 +151,7 @@ otp::node& process_core::home() noexcept {
 }
 
 otp::pid process_core::pid_of_self() {
-  return otp::pid{caf::actor_cast<caf::actor>(ctrl())};
+  return otp::to_pid(ctrl());
 }
 
 process_core::cold_state& process_core::cold() {

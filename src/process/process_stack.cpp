@@ -4,7 +4,7 @@
 #include "otp/detail/process_core.hpp"
 
 #include "otp/detail/atoms.hpp"
-#include "otp/detail/caf_error.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/actor_system.hpp>
 

@@ -3,8 +3,8 @@
 
 #include "otp/detail/process_core.hpp"
 
-#include "otp/detail/caf_error.hpp"
-#include "otp/detail/process_task.hpp"
+#include "process/process_task.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/execution_unit.hpp>
 

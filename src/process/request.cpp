@@ -4,10 +4,10 @@
 #include "runtime/deterministic.hpp"
 #include "runtime/exit_watch.hpp"
 
-#include "otp/detail/caf_error.hpp"
 #include "otp/detail/process_core.hpp"
 #include "otp/detail/start_deadline.hpp"
 #include "otp/detail/waiting_process.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_registry.hpp>

@@ -1,12 +1,13 @@
 // gen_server's loop on the process layer: messages to callbacks, replies, timeouts, stopping.
 
 #include "otp/detail/server_core.hpp"
+#include "otp/caf.hpp"
 
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"
-#include "otp/detail/caf_error.hpp"
-#include "otp/detail/process_task.hpp"
 #include "otp/detail/timer_state.hpp"
+#include "process/process_task.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -269,7 +270,7 @@ void server_core::deliver_exit(exit_signal& e) {
 void server_core::on_down(caf::down_msg& msg) {
   if (stopping_)
     return;
-  down d{otp::pid{caf::actor_cast<caf::actor>(msg.source)}, from_caf_error(msg.reason)};
+  down d{otp::to_pid(msg.source), from_caf_error(msg.reason)};
   if (suspended_) {
     cold().deferred.push_back(caf::make_message(box<down>{std::move(d)}));
     return;
@@ -301,7 +302,7 @@ void server_core::on_exit_msg(caf::exit_msg& msg) {
     // Stopping already: exit signals of the children being stopped are expected.
     return;
   }
-  exit_signal e{otp::pid{caf::actor_cast<caf::actor>(msg.source)}, std::move(reason)};
+  exit_signal e{otp::to_pid(msg.source), std::move(reason)};
   if (suspended_) {
     cold().deferred.push_back(caf::make_message(box<exit_signal>{std::move(e)}));
     return;

@@ -1,14 +1,15 @@
 // What a gen_server tells about itself: `sys` (state, status, suspend, resume, trace, stop),
 // the debug lines of `sys::trace`, and the crash report when it terminates abnormally.
 
+#include "otp/caf.hpp"
 #include "otp/detail/server_core.hpp"
 
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"
-#include "otp/detail/caf_error.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
 #include "otp/sys.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>
 
@@ -85,7 +86,7 @@ std::string server_core::describe_current() {
 
 otp::pid server_core::current_caller() {
   auto* elem = current_mailbox_element();
-  return elem ? otp::pid{caf::actor_cast<caf::actor>(elem->sender)} : otp::pid{};
+  return elem ? otp::to_pid(elem->sender) : otp::pid{};
 }
 
 void server_core::trace_incoming() {

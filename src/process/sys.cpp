@@ -1,4 +1,5 @@
 #include "otp/sys.hpp"
+#include "otp/caf.hpp"
 
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"
@@ -9,7 +10,7 @@ namespace otp::sys {
 namespace {
 
 expected<void, call_error> ack(const pid& server, caf::message msg, timeout t) {
-  auto r = detail::request(server.actor(), std::move(msg), t);
+  auto r = detail::request(otp::to_actor(server), std::move(msg), t);
   if (!r)
     return unexpected{std::move(r.error())};
   return {};
@@ -18,8 +19,9 @@ expected<void, call_error> ack(const pid& server, caf::message msg, timeout t) {
 }  // namespace
 
 expected<std::string, call_error> get_state(const pid& server, timeout t) {
-  auto r = detail::request(
-    server.actor(), caf::make_message(detail::sys_atom::value, detail::get_state_atom::value), t);
+  auto r =
+    detail::request(otp::to_actor(server),
+                    caf::make_message(detail::sys_atom::value, detail::get_state_atom::value), t);
   if (!r)
     return unexpected{std::move(r.error())};
   if (!r->match_elements<std::string>())
@@ -31,8 +33,8 @@ expected<server_status, call_error> get_status(const pid& server, timeout t) {
   // Urgent: answered as soon as the server is between two messages, ahead of those queued, so
   // that it counts them all (as process_info(P, message_queue_len) would).
   auto r = detail::request(
-    server.actor(), caf::make_message(detail::sys_atom::value, detail::get_status_atom::value), t,
-    true);
+    otp::to_actor(server),
+    caf::make_message(detail::sys_atom::value, detail::get_status_atom::value), t, true);
   if (!r)
     return unexpected{std::move(r.error())};
   if (!r->match_elements<detail::box<server_status>>())

@@ -1,21 +1,45 @@
+#include "otp/caf.hpp"
 #include "otp/test/kit.hpp"
 
 #include "runtime/deterministic.hpp"
 
-#include "otp/detail/caf_error.hpp"
 #include "otp/detail/timer_state.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/all.hpp>  // every type caf::type_nr numbers
 #include <caf/detail/test_actor_clock.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
+#include <caf/type_nr.hpp>
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <deque>
+#include <mutex>
+
 namespace otp::test {
 
+struct received::content {
+  caf::message msg;
+};
+
+struct probe::inbox {
+  std::mutex mtx;
+  std::deque<caf::message> messages;
+};
+
 namespace {
+
+/// The types CAF numbers (`caf::type_nr`) carry no `std::type_info` in a message: the table
+/// of theirs, by number.
+template <class... Ts>
+const std::type_info* builtin_type(std::uint16_t nr, caf::detail::type_list<Ts...>) noexcept {
+  static constexpr const std::type_info* types[] = {&typeid(Ts)...};
+  return nr >= 1 && nr <= sizeof...(Ts) ? types[nr - 1] : nullptr;
+}
 
 struct never_sent {};
 
@@ -43,13 +67,12 @@ caf::behavior recording(caf::event_based_actor* self, std::shared_ptr<probe::inb
     return caf::result<caf::message>{caf::message{}};
   });
   self->set_down_handler([in](caf::down_msg& d) {
-    push(*in, caf::make_message(detail::box<down>{otp::pid{caf::actor_cast<caf::actor>(d.source)},
-                                                  detail::from_caf_error(d.reason)}));
+    push(*in, caf::make_message(
+                detail::box<down>{otp::to_pid(d.source), detail::from_caf_error(d.reason)}));
   });
   self->set_exit_handler([in](caf::exit_msg& e) {
-    push(*in,
-         caf::make_message(detail::box<exit_signal>{otp::pid{caf::actor_cast<caf::actor>(e.source)},
-                                                    detail::from_caf_error(e.reason)}));
+    push(*in, caf::make_message(
+                detail::box<exit_signal>{otp::to_pid(e.source), detail::from_caf_error(e.reason)}));
   });
   return {[](const detail::box<never_sent>&) {}};
 }
@@ -60,14 +83,28 @@ caf::behavior recording(caf::event_based_actor* self, std::shared_ptr<probe::inb
 
 void probe::monitor(const otp::pid& p) {
   // The test thread is the only thread of a deterministic node: the probe is not running.
-  caf::actor_cast<caf::event_based_actor*>(pid_.actor())->monitor(p.actor());
+  caf::actor_cast<caf::event_based_actor*>(otp::to_actor(pid_))->monitor(otp::to_actor(p));
 }
 
 void probe::link(const otp::pid& p) {
-  caf::actor_cast<caf::event_based_actor*>(pid_.actor())->link_to(p.actor());
+  caf::actor_cast<caf::event_based_actor*>(otp::to_actor(pid_))->link_to(otp::to_actor(p));
 }
 
-caf::message probe::next(timeout within) {
+const void* received::find(const std::type_info& type) const noexcept {
+  const auto& msg = content_->msg;
+  if (msg.size() != 1)
+    return nullptr;
+  auto [nr, info] = msg.type(0);
+  if (!info)
+    info = builtin_type(nr, caf::sorted_builtin_types{});
+  return info && *info == type ? msg.at(0) : nullptr;
+}
+
+std::string received::to_string() const {
+  return caf::to_string(content_->msg);
+}
+
+received probe::next(timeout within) {
   auto has_message = [this] {
     std::lock_guard guard{inbox_->mtx};
     return !inbox_->messages.empty();
@@ -78,7 +115,7 @@ caf::message probe::next(timeout within) {
   std::lock_guard guard{inbox_->mtx};
   auto msg = std::move(inbox_->messages.front());
   inbox_->messages.pop_front();
-  return msg;
+  return received{std::make_shared<const received::content>(received::content{std::move(msg)})};
 }
 
 bool probe::empty() {
@@ -105,7 +142,7 @@ kit::kit()
 
 kit::~kit() {
   for (auto& p : probes_)
-    caf::anon_send_exit(p, caf::exit_reason::kill);
+    caf::anon_send_exit(otp::to_actor(p), caf::exit_reason::kill);
   probes_.clear();
   node_.shutdown();
   coordinator(node_).run();
@@ -138,8 +175,8 @@ timeout kit::now() const {
 probe kit::make_probe() {
   auto in = std::make_shared<probe::inbox>();
   auto handle = node_.system().spawn(recording, in);
-  probes_.push_back(handle);
-  return probe{*this, otp::pid{handle}, std::move(in)};
+  probes_.push_back(otp::to_pid(handle));
+  return probe{*this, otp::to_pid(handle), std::move(in)};
 }
 
 exit_reason kit::wait_exit(const otp::pid& p, timeout within) {
@@ -148,7 +185,7 @@ exit_reason kit::wait_exit(const otp::pid& p, timeout within) {
     std::optional<caf::error> reason;
   };
   auto s = std::make_shared<slot>();
-  caf::actor_cast<caf::abstract_actor*>(p.actor())->attach_functor([s](const caf::error& r) {
+  otp::actor_ptr(p)->attach_functor([s](const caf::error& r) {
     std::lock_guard guard{s->mtx};
     s->reason = r;
   });
@@ -163,9 +200,7 @@ exit_reason kit::wait_exit(const otp::pid& p, timeout within) {
 }
 
 bool kit::alive(const otp::pid& p) const {
-  return p
-         && !caf::actor_cast<caf::abstract_actor*>(p.actor())->getf(
-           caf::abstract_actor::is_terminated_flag);
+  return p && !otp::actor_ptr(p)->getf(caf::abstract_actor::is_terminated_flag);
 }
 
 std::vector<log_event> kit::logs() const {

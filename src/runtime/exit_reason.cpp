@@ -1,6 +1,6 @@
 #include "otp/exit_reason.hpp"
 
-#include "otp/detail/caf_error.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/message.hpp>

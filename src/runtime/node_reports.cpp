@@ -1,4 +1,4 @@
-#include "otp/detail/node_reports.hpp"
+#include "runtime/node_reports.hpp"
 
 #include <map>
 #include <memory>

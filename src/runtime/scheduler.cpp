@@ -3,7 +3,7 @@
 #include "runtime/job_queue.hpp"
 
 #include "otp/detail/quiet_caf_logger.hpp"
-#include "otp/detail/scheduler_times.hpp"
+#include "runtime/scheduler_times.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>

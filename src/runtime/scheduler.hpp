@@ -2,7 +2,7 @@
 
 #include "runtime/lean_clock.hpp"
 
-#include "otp/detail/scheduler_times.hpp"
+#include "runtime/scheduler_times.hpp"
 
 #include <caf/detail/thread_safe_actor_clock.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>

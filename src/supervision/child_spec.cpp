@@ -36,7 +36,7 @@ std::string to_string(const shutdown_spec& s) {
 
 namespace detail {
 
-start_function::result_type bad_extra_arguments(const caf::message& extra, std::string expected) {
+start_function::result_type bad_extra_arguments(const extra_args& extra, std::string expected) {
   return unexpected{
     start_error{start_error::kind::init_failed,
                 exit_reason::error(fmt::format("{{badarg,{{extra_arguments,{},expected,[{}]}}}}",

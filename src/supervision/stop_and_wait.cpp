@@ -2,6 +2,7 @@
 
 #include "runtime/exit_watch.hpp"
 
+#include "otp/caf.hpp"
 #include "otp/process.hpp"
 
 #include <caf/actor_system.hpp>
@@ -12,7 +13,7 @@ namespace otp::detail {
 
 void stop_and_wait(const std::vector<std::pair<pid, shutdown_spec>>& children) {
   for (const auto& [child, spec] : children) {
-    exit_watch watch{child.actor()};
+    exit_watch watch{otp::to_actor(child)};
     if (spec.is_brutal_kill()) {
       otp::exit(child, exit_reason::kill());
       watch.wait(infinity);

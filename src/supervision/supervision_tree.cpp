@@ -1,6 +1,6 @@
 #include "otp/supervision_tree.hpp"
 
-#include "otp/detail/json_string.hpp"
+#include "runtime/json_string.hpp"
 
 #include <fmt/format.h>
 

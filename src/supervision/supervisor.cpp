@@ -62,7 +62,7 @@ expected<sup_ref, start_error> start_link(sup_flags flags, std::vector<child_spe
 start_function start_with(sup_flags flags, std::vector<child_spec> children, start_options opts) {
   auto description = fmt::format("supervisor({})", flags.strategy);
   return start_function{[flags, children = std::move(children),
-                         opts](const caf::message&) -> start_function::result_type {
+                         opts](const extra_args&) -> start_function::result_type {
                           auto r = start_link(opts, flags, children);
                           if (!r)
                             return unexpected{r.error()};
@@ -85,7 +85,7 @@ expected<sup_ref, start_error> start_module(node* n, start_options opts, sup_ini
   return gen_server::start_link<supervisor_state>(std::move(opts), std::move(init));
 }
 
-expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message extra, timeout t) {
+expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, extra_args extra, timeout t) {
   auto r = gen_server::try_call(sup, sup_start_dynamic{std::move(extra)}, t);
   if (!r)
     return unexpected{sup_error::from_call(r.error())};
@@ -94,7 +94,7 @@ expected<pid, sup_error> start_dynamic_child(const sup_ref& sup, caf::message ex
   return std::move(**r);
 }
 
-void async_start_dynamic_child(const sup_ref& sup, caf::message extra,
+void async_start_dynamic_child(const sup_ref& sup, extra_args extra,
                                std::function<void(expected<pid, sup_error>)> on_started) {
   gen_server::async_call(sup, sup_start_dynamic{std::move(extra)}, infinity,
                          [f = std::move(on_started)](expected<pid_result, call_error> r) {

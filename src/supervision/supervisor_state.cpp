@@ -3,10 +3,11 @@
 #include "supervision/child_exits.hpp"
 #include "supervision/stop_and_wait.hpp"
 
+#include "otp/caf.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/node.hpp"
 
-#include "otp/detail/caf_error.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/system_messages.hpp>
@@ -49,8 +50,7 @@ sup_error start_failed(const start_error& e) {
 }
 
 bool has_exited(const otp::pid& p) {
-  return caf::actor_cast<caf::abstract_actor*>(p.actor())->getf(
-    caf::abstract_actor::is_terminated_flag);
+  return otp::actor_ptr(p)->getf(caf::abstract_actor::is_terminated_flag);
 }
 
 }  // namespace
@@ -144,7 +144,7 @@ std::optional<exit_reason> supervisor_state::validate(const child_spec& spec) co
 }
 
 start_function::result_type supervisor_state::start(const child_spec& spec,
-                                                    const caf::message& extra) {
+                                                    const extra_args& extra) {
   auto r = spec.start(extra);
   if (!r) {
     if (r.error().what_kind() == start_error::kind::ignore)
@@ -194,8 +194,8 @@ pid_result supervisor_state::handle_call(const sup_start_dynamic& r) {
   if (*started)
     dynamic_.emplace(
       started->id(),
-      dynamic_child{
-        *started, children_.front().spec.restart == restart::temporary ? caf::message{} : r.extra});
+      dynamic_child{*started,
+                    children_.front().spec.restart == restart::temporary ? extra_args{} : r.extra});
   return *started;
 }
 
@@ -207,7 +207,7 @@ void supervisor_state::handle_cast(const sup_adopt& a) {
     return;
   }
   otp::monitor(a.child);
-  core().unlink_from(a.child.actor());
+  core().unlink_from(otp::to_actor(a.child));
   dynamic_.emplace(a.child.id(), dynamic_child{a.child, {}});
   if (auto& log = core().home().logger(); log.enabled(log_level::info))
     log.log(log_level::info, "progress", "supervisor {} adopted {} as {}", name(),
@@ -555,7 +555,7 @@ void supervisor_state::exiting(server_core& self, const exit_reason& reason) {
   // No strong reference to ourselves in the message: this may run while CAF destroys us.
   auto signal = caf::make_message(caf::exit_msg{self.address(), to_caf_error(reason)});
   auto send = [&](const otp::pid& child) {
-    child.actor()->enqueue(nullptr, caf::make_message_id(), signal, nullptr);
+    otp::to_actor(child)->enqueue(nullptr, caf::make_message_id(), signal, nullptr);
   };
   for (const auto& c : children_)
     if (c.pid)

@@ -39,7 +39,7 @@ struct sup_start_child {
   child_spec spec;
 };
 struct sup_start_dynamic {
-  caf::message extra;
+  extra_args extra;
 };
 struct sup_terminate_child {
   std::string id;
@@ -128,7 +128,7 @@ class supervisor_state : public special_process {
 
   struct dynamic_child {
     otp::pid pid;  // empty while restarting
-    caf::message extra;
+    extra_args extra;
     unsigned restarts = 0;
   };
 
@@ -158,7 +158,7 @@ class supervisor_state : public special_process {
   /// OTP's check_flags: what is wrong with the flags, in OTP's words.
   static std::optional<std::string> check_flags(const sup_flags& flags);
   std::optional<exit_reason> validate(const child_spec& spec) const;
-  start_function::result_type start(const child_spec& spec, const caf::message& extra);
+  start_function::result_type start(const child_spec& spec, const extra_args& extra);
 
   // -- restart --------------------------------------------------------------------------------
   void child_exited(const otp::pid& who, const exit_reason& reason);

@@ -1,11 +1,11 @@
 // Ensure that the observer sees the nodes a caf-otp node reaches over Erlang's distribution as
-// it sees BASP's (otp/detail/node_reports.hpp): each connected node with its carrier, how long
+// it sees BASP's (runtime/node_reports.hpp): each connected node with its carrier, how long
 // connected, bytes each way and when it was last heard from; none once disconnected, and no
 // report once the distribution has stopped.
 
-#include "otp/detail/node_reports.hpp"
 #include "otp/dist/erlang.hpp"
 #include "otp/gen_server.hpp"
+#include "runtime/node_reports.hpp"
 
 #include "uds_nodes.hpp"
 

@@ -37,7 +37,7 @@ public_layer() {
       otp/detail/process_core.hpp | otp/detail/dispatch.hpp | otp/detail/pending_reply.hpp | \
       otp/detail/special_process.hpp | \
       otp/detail/server_callbacks.hpp | otp/detail/awaited_replies.hpp | \
-      otp/detail/process_task.hpp | otp/detail/request.hpp | otp/detail/timer_state.hpp | \
+      otp/detail/request.hpp | otp/detail/timer_state.hpp | \
       otp/detail/start_deadline.hpp)
       layer=process ;;
     *) layer=runtime ;;

@@ -7,12 +7,12 @@
 #include "net_client.hpp"
 #include "servers.hpp"
 
-#include <otp/detail/node_reports.hpp>
 #include <otp/net/listener.hpp>
 #include <otp/observer.hpp>
 #include <otp/supervision_tree.hpp>
 #include <otp/supervisor.hpp>
 #include <otp/sys.hpp>
+#include "runtime/node_reports.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>

@@ -22,6 +22,7 @@
 // `name@host:port` directly. See docs/distribution.md, "Speaking Erlang's distribution", for
 // the flags, what works and what does not yet.
 
+#include "otp/caf.hpp"
 #include "otp/call_error.hpp"
 #include "otp/dist/dist_error.hpp"
 #include "otp/expected.hpp"
@@ -274,7 +275,7 @@ auto take(const pid& p, T&& request) {
   using R = std::conditional_t<Call, distribution::served_call, void>;
   if constexpr (Call) {
     return expected<R, std::string>{distribution::served_call{
-      otp::detail::request_message<S, true>(p.actor(), std::forward<T>(request)),
+      otp::detail::request_message<S, true>(otp::to_actor(p), std::forward<T>(request)),
       &reply_term<otp::detail::call_reply_t<S, T>>}};
   } else {
     gen_server::cast(server_ref<S>{p}, std::forward<T>(request));

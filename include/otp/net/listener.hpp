@@ -143,13 +143,13 @@ struct socket_handoff {
 
 /// Starts a connection's handler process with the accepted socket, for the connections'
 /// supervisor `sup` (the second argument), on the calling acceptor's stack.
-using handler_start = std::function<expected<otp::pid, start_error>(socket, const caf::actor&)>;
+using handler_start = std::function<expected<otp::pid, start_error>(socket, const otp::pid&)>;
 
 template <class H, class... Args>
 std::shared_ptr<const handler_start> make_handler_start(Args... args) {
   return std::make_shared<const handler_start>(
     [args = std::make_tuple(std::move(args)...)](
-      socket sock, const caf::actor& sup) -> expected<otp::pid, start_error> {
+      socket sock, const otp::pid& sup) -> expected<otp::pid, start_error> {
       return std::apply(
         [&](const auto&... xs) -> expected<otp::pid, start_error> {
           auto r = otp::detail::start_for<H>(
@@ -215,7 +215,7 @@ child_spec listener_spec(std::string id, listener_options opts, Args... handler_
     .id = std::move(id),
     .start =
       start_function{
-        [opts = std::move(opts), handler](const caf::message&) -> start_function::result_type {
+        [opts = std::move(opts), handler](const otp::extra_args&) -> start_function::result_type {
           auto& n = otp::detail::node_of_current();
           auto l = detail::start_listener(n, opts, handler, &detail::handler_table_for<H>, true);
           if (!l)

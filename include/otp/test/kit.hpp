@@ -18,11 +18,8 @@
 #include "otp/pid.hpp"
 #include "otp/timeout.hpp"
 
-#include <caf/message.hpp>
-
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -30,6 +27,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <vector>
 
 namespace otp::test {
@@ -41,6 +39,37 @@ class expectation_failed : public std::runtime_error {
 };
 
 class kit;
+
+/// A message a probe received, whatever it is: asks whether it is a value of a type, takes the
+/// value, prints it.
+class received {
+ public:
+  /// The message's value when it is one `T` (sent by `otp::send`, a down or exit signal, or a
+  /// bare `T` from plain CAF), else null.
+  template <class T>
+  const T* get_if() const noexcept {
+    if (const auto* boxed = find(typeid(detail::box<T>)))
+      return &static_cast<const detail::box<T>*>(boxed)->value;
+    return static_cast<const T*>(find(typeid(T)));
+  }
+
+  template <class T>
+  bool is() const noexcept {
+    return get_if<T>() != nullptr;
+  }
+
+  /// The message as the log prints it.
+  std::string to_string() const;
+
+  /// What the runtime holds of the message (defined by the test kit's sources).
+  struct content;
+  explicit received(std::shared_ptr<const content> c) noexcept : content_(std::move(c)) {}
+
+ private:
+  const void* find(const std::type_info& type) const noexcept;
+
+  std::shared_ptr<const content> content_;
+};
 
 /// A process that records every message, down and exit signal it receives (it traps exits).
 class probe {
@@ -56,7 +85,7 @@ class probe {
   T expect(timeout within = std::chrono::seconds{5});
 
   /// Waits for the next message and returns it, whatever it is.
-  caf::message next(timeout within = std::chrono::seconds{5});
+  received next(timeout within = std::chrono::seconds{5});
 
   /// True when no message is waiting (after running everything that is ready).
   bool empty();
@@ -69,7 +98,6 @@ class probe {
 
  private:
   friend class kit;
-
   probe(kit& k, otp::pid p, std::shared_ptr<inbox> box)
     : kit_(&k), pid_(std::move(p)), inbox_(std::move(box)) {}
 
@@ -123,26 +151,19 @@ class kit {
   otp::node node_;
   mutable std::mutex log_mtx_;
   std::vector<log_event> logs_;
-  std::vector<caf::actor> probes_;
+  std::vector<otp::pid> probes_;
   std::chrono::steady_clock::time_point start_;
 };
 
 // -- inline implementations ------------------------------------------------------------------
 
-struct probe::inbox {
-  std::mutex mtx;
-  std::deque<caf::message> messages;
-};
-
 template <class T>
 T probe::expect(timeout within) {
   auto msg = next(within);
-  if (msg.size() == 1 && msg.match_element<detail::box<T>>(0))
-    return msg.get_as<detail::box<T>>(0).value;
-  if (msg.size() == 1 && msg.match_element<T>(0))
-    return msg.get_as<T>(0);
+  if (const auto* value = msg.get_if<T>())
+    return *value;
   throw expectation_failed("probe " + std::to_string(pid_.id()) + " expected a message of type "
-                           + detail::type_name<T>() + ", got " + caf::to_string(msg));
+                           + detail::type_name<T>() + ", got " + msg.to_string());
 }
 
 }  // namespace otp::test

@@ -3,6 +3,7 @@
 
 #include "dist/erlang/kernel.hpp"
 #include "dist/erlang/node_name.hpp"
+#include "otp/caf.hpp"
 #include "otp/dist/options.hpp"
 
 #include "otp/detail/node_access.hpp"
@@ -232,10 +233,9 @@ bool distribution::register_name(const std::string& name, const pid& p) {
   pid holder;
   if (!otp::detail::node_access::register_name(impl_->node_, name, p, holder))
     return false;
-  caf::actor_cast<caf::abstract_actor*>(p.actor())->attach_functor(
-    [n = &impl_->node_, name, id = p.id()] {
-      otp::detail::node_access::unregister_name(*n, name, id);
-    });
+  otp::actor_ptr(p)->attach_functor([n = &impl_->node_, name, id = p.id()] {
+    otp::detail::node_access::unregister_name(*n, name, id);
+  });
   return true;
 }
 
@@ -245,14 +245,13 @@ void distribution::install(const pid& server, request_fn call, otp::timeout call
     std::lock_guard guard{impl_->mtx_};
     impl_->served_[server.id()] = impl::served{call, call_timeout, cast};
   }
-  caf::actor_cast<caf::abstract_actor*>(server.actor())
-    ->attach_functor([line = impl_->lifeline_, id = server.id()] {
-      std::lock_guard guard{line->mtx};
-      if (auto* self = line->self) {
-        std::lock_guard table{self->mtx_};
-        self->served_.erase(id);
-      }
-    });
+  otp::actor_ptr(server)->attach_functor([line = impl_->lifeline_, id = server.id()] {
+    std::lock_guard guard{line->mtx};
+    if (auto* self = line->self) {
+      std::lock_guard table{self->mtx_};
+      self->served_.erase(id);
+    }
+  });
 }
 
 void distribution::check_shapes(const std::vector<std::pair<std::string, std::size_t>>& shapes) {

@@ -4,10 +4,11 @@
 #include "dist/erlang/node_name.hpp"
 #include "runtime/cloexec.hpp"
 
-#include "otp/detail/caf_error.hpp"
+#include "otp/caf.hpp"
 #include "otp/detail/process_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/process.hpp"
+#include "runtime/caf_error.hpp"
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
@@ -382,7 +383,7 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
       auto deadline = s.call_timeout == infinity ? wire_replies::clock::time_point::max()
                                                  : wire_replies::clock::now() + s.call_timeout;
       auto mid = replies_impl_->arm({call->from, std::move(call->tag), taken->reply, deadline});
-      caf::actor_cast<caf::abstract_actor*>(p.actor())->enqueue(
+      otp::actor_ptr(p)->enqueue(
         caf::make_mailbox_element(replies_, mid, {}, std::move(taken->message)), nullptr);
       return;
     }
@@ -503,13 +504,12 @@ void distribution::impl::watch_exit(const pid& p, watch w) {
   watches_.emplace(id, std::move(w));
   if (!attached_.insert(id).second)
     return;
-  caf::actor_cast<caf::abstract_actor*>(p.actor())->attach_functor(
-    [line = lifeline_, id](const caf::error& reason) {
-      auto as_term = reason_term(otp::detail::from_caf_error(reason));
-      std::lock_guard guard{line->mtx};
-      if (auto* self = line->self)
-        self->post([self, id, as_term] { self->local_exited(id, as_term); });
-    });
+  otp::actor_ptr(p)->attach_functor([line = lifeline_, id](const caf::error& reason) {
+    auto as_term = reason_term(otp::detail::from_caf_error(reason));
+    std::lock_guard guard{line->mtx};
+    if (auto* self = line->self)
+      self->post([self, id, as_term] { self->local_exited(id, as_term); });
+  });
 }
 
 void distribution::impl::local_exited(std::uint64_t id, const term& reason) {

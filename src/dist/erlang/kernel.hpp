@@ -16,9 +16,9 @@
 #include "dist/erlang/pending_calls.hpp"
 #include "dist/erlang/wire_replies.hpp"
 
-#include "otp/detail/node_reports.hpp"
 #include "otp/dist/erlang.hpp"
 #include "otp/exit_reason.hpp"
+#include "runtime/node_reports.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>

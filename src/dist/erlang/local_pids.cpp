@@ -1,4 +1,5 @@
 #include "dist/erlang/local_pids.hpp"
+#include "otp/caf.hpp"
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
@@ -13,12 +14,12 @@ erlang_pid local_pids::expose(const pid& p) {
     return out;
   {
     std::lock_guard guard{mtx_};
-    if (!exposed_.emplace(id, p.actor().address()).second)
+    if (!exposed_.emplace(id, otp::to_actor(p).address()).second)
       return out;
   }
   // Forget it when it exits (the functor runs on the exiting process's thread).
   std::weak_ptr<local_pids> self = weak_from_this();
-  caf::actor_cast<caf::abstract_actor*>(p.actor())->attach_functor([self, id] {
+  otp::actor_ptr(p)->attach_functor([self, id] {
     if (auto table = self.lock()) {
       std::lock_guard guard{table->mtx_};
       table->exposed_.erase(id);
@@ -38,7 +39,7 @@ std::optional<pid> local_pids::find(const erlang_pid& p) const {
   auto handle = caf::actor_cast<caf::actor>(it->second);
   if (!handle)
     return std::nullopt;
-  return pid{std::move(handle)};
+  return otp::to_pid(handle);
 }
 
 }  // namespace otp::dist::erlang

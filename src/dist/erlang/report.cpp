@@ -1,4 +1,4 @@
-// The Erlang distribution's report to the observer (otp/detail/node_reports.hpp), as BASP's
+// The Erlang distribution's report to the observer (runtime/node_reports.hpp), as BASP's
 // (dist_report.cpp): the connected nodes, bytes each way, how long connected, and when each
 // peer was last heard from (the tick state). Read on the observer's thread from the table of
 // connections that are up and each connection's own counters: no message to the I/O thread.
