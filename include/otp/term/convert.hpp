@@ -82,7 +82,12 @@ inline void convert_step(convert_error* why, std::string_view step) {
 }
 
 inline std::string element_step(std::size_t i) {
-  return "{" + std::to_string(i + 1) + "}";
+  // Appended, not `"{" + ...`: GCC 12 at -O3 warns (-Wrestrict) on a literal prepended to a
+  // temporary string.
+  std::string step{"{"};
+  step += std::to_string(i + 1);
+  step += '}';
+  return step;
 }
 
 template <class T>
