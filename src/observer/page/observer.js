@@ -119,19 +119,27 @@ async function loadProcesses() {
   }
 }
 
+// Rows are updated in place, not replaced: the table reloads with every figures event, and a
+// row replaced between a press and its release would swallow the click.
+const processRow = () => el("tr", {},
+  el("td", { class: "pid num" }), el("td", { class: "name" }), el("td", { class: "kind" }),
+  el("td", { class: "module" }), el("td", { class: "mailbox num" }),
+  el("td", { class: "handled num" }), el("td", { class: "memory num" }), el("td", { class: "state" }));
+
 function drawProcesses(page) {
   table.total = page.total;
-  const rows = page.processes.map((p) => {
-    const tr = el("tr", { "data-pid": p.pid },
-      el("td", { class: "pid num" }, p.pid), el("td", { class: "name" }, p.name),
-      el("td", { class: "kind" }, p.kind), el("td", { class: "module" }, p.module),
-      el("td", { class: "mailbox num" }, p.mailbox === null ? "–" : String(p.mailbox)),
-      el("td", { class: "handled num" }, String(p.handled)),
-      el("td", { class: "memory num" }, kib(p.memory)), el("td", { class: "state" }, p.state));
-    tr.addEventListener("click", () => openProcess(p.pid));
-    return tr;
+  const body = $("#ptable tbody");
+  page.processes.forEach((p, i) => {
+    const tr = body.rows[i] || body.appendChild(processRow());
+    tr.dataset.pid = p.pid;
+    const texts = [p.pid, p.name, p.kind, p.module, p.mailbox === null ? "–" : String(p.mailbox),
+      String(p.handled), kib(p.memory), p.state];
+    texts.forEach((t, j) => {
+      t = t ?? "";
+      if (tr.cells[j].textContent !== t) tr.cells[j].textContent = t;
+    });
   });
-  $("#ptable tbody").replaceChildren(...rows);
+  while (body.rows.length > page.processes.length) body.deleteRow(-1);
   const last = Math.min(page.total, table.offset + page.processes.length);
   $("#range").textContent =
     `${page.total ? table.offset + 1 : 0}–${last} of ${page.total.toLocaleString("en")} processes`;
@@ -146,6 +154,10 @@ function drawProcesses(page) {
   }
 }
 
+$("#ptable tbody").addEventListener("click", (e) => {
+  const tr = e.target.closest("tr");
+  if (tr && tr.dataset.pid) openProcess(tr.dataset.pid);
+});
 for (const th of document.querySelectorAll("th[data-sort]")) {
   th.addEventListener("click", () => {
     const key = th.dataset.sort;
