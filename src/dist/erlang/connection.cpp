@@ -324,6 +324,7 @@ void connection::on_data(std::size_t n) {
     close(fed.error());
     return;
   }
+  owner_.next_batch();
   std::vector<std::uint8_t> packet;
   while (!closed_ && reader_.next(packet)) {
     if (packet.empty())

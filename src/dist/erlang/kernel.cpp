@@ -6,6 +6,7 @@
 
 #include "otp/detail/caf_error.hpp"
 #include "otp/detail/process_core.hpp"
+#include "otp/detail/send_refusal.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/process.hpp"
 
@@ -382,21 +383,48 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
       auto deadline = s.call_timeout == infinity ? wire_replies::clock::time_point::max()
                                                  : wire_replies::clock::now() + s.call_timeout;
       auto mid = replies_impl_->arm({call->from, std::move(call->tag), taken->reply, deadline});
-      caf::actor_cast<caf::abstract_actor*>(p.actor())->enqueue(
-        caf::make_mailbox_element(replies_, mid, {}, std::move(taken->message)), nullptr);
+      deliver_request(p, caf::make_mailbox_element(replies_, mid, {}, std::move(taken->message)));
       return;
     }
   }
   if (s.cast && message.is_tuple() && message.size() == 2 && message[0].is_atom("$gen_cast")) {
-    try {
-      if (auto taken = s.cast(p, message[1]); !taken)
-        refuse(p, nullptr, taken.error());
-    } catch (const std::exception& e) {
-      node_.logger().log(log_level::notice, "dist", "cast to {} dropped: {}", p, e.what());
-    }
+    if (auto taken = s.cast(p, message[1]); !taken)
+      refuse(p, nullptr, taken.error());
+    else
+      deliver_request(
+        p, caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::move(*taken)));
     return;
   }
   deliver_local(p, message);
+}
+
+net::detail::io_executor* distribution::impl::inline_turn() const noexcept {
+  // executor_ is the I/O thread's: another thread (a sender, a server answering) never sees
+  // it as its own.
+  return inline_left_ && executor_ != nullptr && net::detail::io_executor::current() == executor_
+           ? executor_
+           : nullptr;
+}
+
+void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr x) {
+  auto* target = caf::actor_cast<caf::abstract_actor*>(p.actor());
+  if (auto* ctx = inline_turn()) {
+    // Served servers are gen_servers. Idle (nothing queued, nobody runs it): its turn runs
+    // here, on its own stack, and a call's reply is written by this thread at once; a turn
+    // that waits parks and this thread goes back to its sockets. Busy: the mailbox, in order.
+    auto* core = static_cast<otp::detail::process_core*>(target);
+    if (ctx->run([&] { return core->handle_if_idle(x, ctx); })) {
+      inline_left_ = false;
+      return;
+    }
+  }
+  otp::detail::clear_send_refusal();
+  target->enqueue(std::move(x), nullptr);
+  try {
+    otp::detail::throw_if_send_refused();  // a full mailbox whose policy is fail_sender
+  } catch (const std::exception& e) {
+    node_.logger().log(log_level::notice, "dist", "request to {} dropped: {}", p, e.what());
+  }
 }
 
 void distribution::impl::refuse(const pid& p, const gen_call* call, std::string_view why) {
