@@ -324,7 +324,7 @@ void connection::on_data(std::size_t n) {
     close(fed.error());
     return;
   }
-  owner_.next_batch();
+  owner_.batch(true);
   std::vector<std::uint8_t> packet;
   while (!closed_ && reader_.next(packet)) {
     if (packet.empty())
@@ -332,6 +332,7 @@ void connection::on_data(std::size_t n) {
     auto decoded = decode_control(packet);
     if (!decoded) {
       if (decoded.error().fatal()) {
+        owner_.batch(false);
         close(dist_error{malformed, fmt::format("{}: {}", to_string(decoded.error().what),
                                                 decoded.error().detail)});
         return;
@@ -340,6 +341,7 @@ void connection::on_data(std::size_t n) {
     }
     owner_.received(*this, std::move(*decoded));
   }
+  owner_.batch(false);
   if (!closed_)
     read_data();
 }

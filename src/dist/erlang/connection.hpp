@@ -46,8 +46,9 @@ class connection_owner {
   /// The handshake failed or the connection ended; called once.
   virtual void down(const std::shared_ptr<connection>& c, const dist_error& why) = 0;
   virtual void received(connection& c, control_message m) = 0;
-  /// A read's packets follow (`received` for each): a new batch.
-  virtual void next_batch() {}
+  /// A read's packets follow (`received` for each), and then they are over: the owner may run
+  /// a process per batch (kernel.hpp, `inline_turn`).
+  virtual void batch(bool begins) { static_cast<void>(begins); }
 };
 
 struct connection_config {

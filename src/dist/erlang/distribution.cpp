@@ -9,6 +9,7 @@
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/process.hpp"
+#include "process/message_loop.hpp"
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
@@ -97,9 +98,11 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
 
   i->thread_ = std::thread{[raw = i.get(), &sys = n.system()] {
     pthread_setname_np(pthread_self(), "otp.erl");
-    // This thread runs the processes its reads make runnable, one turn per read batch
-    // (kernel.hpp, `inline_turn`); set before the first handler runs, read only here.
-    net::detail::io_executor executor{sys};
+    // This thread runs the processes its reads make runnable, one turn of one message per
+    // read batch (kernel.hpp, `inline_turn`); set before the first handler runs, read only
+    // here. A gen_server's turn resumed here after a wait ends after that message too.
+    turn_executor executor{sys};
+    otp::detail::short_turns_on_this_thread(true);
     raw->executor_ = &executor;
     raw->io_.run();
     raw->executor_ = nullptr;

@@ -398,12 +398,9 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
   deliver_local(p, message);
 }
 
-net::detail::io_executor* distribution::impl::inline_turn() const noexcept {
-  // executor_ is the I/O thread's: another thread (a sender, a server answering) never sees
-  // it as its own.
-  return inline_left_ && executor_ != nullptr && net::detail::io_executor::current() == executor_
-           ? executor_
-           : nullptr;
+turn_executor* distribution::impl::inline_turn() const noexcept {
+  // Called on the I/O thread only (its reads), which alone touches both members.
+  return inline_left_ ? executor_ : nullptr;
 }
 
 void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr x) {

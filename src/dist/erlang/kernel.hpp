@@ -14,8 +14,8 @@
 #include "dist/erlang/local_pids.hpp"
 #include "dist/erlang/node_name.hpp"
 #include "dist/erlang/pending_calls.hpp"
+#include "dist/erlang/turn_executor.hpp"
 #include "dist/erlang/wire_replies.hpp"
-#include "net/io_executor.hpp"
 
 #include "otp/detail/node_reports.hpp"
 #include "otp/dist/erlang.hpp"
@@ -82,7 +82,7 @@ struct distribution::impl final : connection_owner {
   void deliver_request(const pid& p, caf::mailbox_element_ptr x);
   /// The I/O thread's executor when it may still run a process's turn in this read batch (one
   /// a batch: the thread goes back to its sockets soon); null otherwise, or on another thread.
-  net::detail::io_executor* inline_turn() const noexcept;
+  turn_executor* inline_turn() const noexcept;
   /// A call or cast the served server `p` takes no request type for: logged, and a call is
   /// answered `{error, badarg}` (written on this thread, which never blocks).
   void refuse(const pid& p, const gen_call* call, std::string_view why);
@@ -131,7 +131,7 @@ struct distribution::impl final : connection_owner {
   void up(const std::shared_ptr<connection>& c) override;
   void down(const std::shared_ptr<connection>& c, const dist_error& why) override;
   void received(connection& c, control_message m) override;
-  void next_batch() override { inline_left_ = true; }
+  void batch(bool begins) override { inline_left_ = begins; }
 
   /// What exit functors of our processes reach us through: cleared before the I/O thread
   /// stops, so a process exiting after the distribution is gone finds nobody.
@@ -154,9 +154,9 @@ struct distribution::impl final : connection_owner {
   std::optional<otp::dist::detail::creation_lock> lock_;  // uds: held while we run
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
-  /// The I/O thread's executor (its thread sets it): it runs a process woken or served by what
-  /// the thread read, one turn per read batch (`inline_left_`), on this thread (io_executor).
-  net::detail::io_executor* executor_ = nullptr;
+  /// The I/O thread's executor (its thread sets it; only that thread reads it): it runs a
+  /// process woken or served by what the thread read, one turn per read batch (`inline_left_`).
+  turn_executor* executor_ = nullptr;
   bool inline_left_ = false;
   bool stopped_ = false;
   bool reporting_ = false;  // the node's dist reporter is ours (`start` set it)
