@@ -410,7 +410,7 @@ void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr 
     // here, on its own stack, and a call's reply is written by this thread at once; a turn
     // that waits parks and this thread goes back to its sockets. Busy: the mailbox, in order.
     auto* core = static_cast<otp::detail::process_core*>(target);
-    if (ctx->run([&] { return core->handle_if_idle(x, ctx); })) {
+    if (ctx->handle_if_idle(*core, x)) {
       inline_left_ = false;
       return;
     }

@@ -5,6 +5,8 @@
 // for one message at a time: what a turn leaves (more messages, a process it woke) goes to the
 // node's scheduler, and the thread goes back to its sockets.
 
+#include "otp/detail/process_core.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/execution_unit.hpp>
 #include <caf/resumable.hpp>
@@ -35,15 +37,15 @@ class turn_executor final : public caf::execution_unit {
       caf::intrusive_ptr_release(job);
   }
 
-  /// Runs `f` as this thread's job, unless one already runs here (then returns false).
-  template <class F>
-  bool run(F&& f) {
+  /// `process.handle_if_idle(x)` as this thread's job, unless one already runs here (then
+  /// false, `x` untouched): a request read for an idle server, handled in it at once.
+  bool handle_if_idle(otp::detail::process_core& process, caf::mailbox_element_ptr& x) {
     if (running_)
       return false;
     running_ = true;
-    bool done = f();
+    bool ran = process.handle_if_idle(x, this);
     running_ = false;
-    return done;
+    return ran;
   }
 
  private:
