@@ -228,6 +228,11 @@ bool connection::write(std::span<const std::vector<std::uint8_t>> bodies, bool c
   return true;
 }
 
+bool connection::backlogged() {
+  std::lock_guard guard{out_mtx_};
+  return writing_ || !queue_.empty();
+}
+
 void connection::defer(std::vector<std::uint8_t> body) {
   std::lock_guard guard{out_mtx_};
   if (closed_ || !up_)

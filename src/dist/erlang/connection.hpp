@@ -114,6 +114,8 @@ class connection : public std::enable_shared_from_this<connection> {
   };
   traffic figures() const noexcept;
   bool outgoing() const noexcept { return outgoing_; }
+  /// Packets wait for the I/O thread's write (queued, or a write under way). Any thread.
+  bool backlogged();
 
  private:
   void run_handshake();

@@ -2,6 +2,7 @@
 
 #include "dist/erlang/gen_call.hpp"
 #include "dist/erlang/node_name.hpp"
+#include "net/io_wait.hpp"
 #include "runtime/cloexec.hpp"
 
 #include "otp/detail/caf_error.hpp"
@@ -141,8 +142,13 @@ void distribution::impl::send_to_node(const std::string& node_name, std::vector<
   // distribution channel is busy.
   if (gated)
     config_.queued->enter(body.size());
-  if (auto c = direct(node_name); c && c->write(std::span{&body, 1}, gated))
+  // Gated sends only: the others are replies (wire_replies), written under its lock, where
+  // nothing may wait.
+  if (auto c = direct(node_name); c && c->write(std::span{&body, 1}, gated)) {
+    if (gated)
+      yield_if_streaming(c);
     return;
+  }
   post_outgoing([this, node_name, gated, body = std::move(body)]() mutable {
     auto it = connections_.find(node_name);
     auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
@@ -151,6 +157,21 @@ void distribution::impl::send_to_node(const std::string& node_name, std::vector<
     else if (gated)
       config_.queued->left(body.size());
   });
+  if (gated)
+    yield_if_streaming(nullptr);
+}
+
+void distribution::impl::yield_if_streaming(const std::shared_ptr<connection>& c) {
+  // Only a turn on the I/O thread, and only when its packets wait for that thread (written
+  // directly, a call's request or a reply costs nothing here).
+  if (std::this_thread::get_id() != thread_.get_id())
+    return;
+  if (otp::detail::waiting_process::current() == nullptr || (c && !c->backlogged()))
+    return;
+  auto resume = std::make_shared<net::detail::io_wait>();
+  resume->arm();
+  post([resume] { resume->fire(); });  // after the flush the write posted: a scheduler thread
+  (void)resume->wait(infinity);
 }
 
 void distribution::impl::accept_next() {
@@ -372,9 +393,9 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
   }
   if (s.call) {
     if (auto call = parse_gen_call(message)) {
-      // Straight into the server's mailbox, with wire_replies as the reply address: the
-      // server's thread writes `{Tag, Reply}` to the caller (the tag is what the caller's
-      // receive matches on, alias or not).
+      // To the server (handled here if it is idle, else into its mailbox), with wire_replies
+      // as the reply address: the thread that runs the server writes `{Tag, Reply}` to the
+      // caller (the tag is what the caller's receive matches on, alias or not).
       auto taken = s.call(p, call->request);
       if (!taken) {
         refuse(p, &*call, taken.error());
@@ -388,11 +409,18 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
     }
   }
   if (s.cast && message.is_tuple() && message.size() == 2 && message[0].is_atom("$gen_cast")) {
+    // A cast that follows another closely belongs to a stream: the mailbox, so that the server
+    // handles the stream on a scheduler thread while this one goes on decoding it (handled
+    // here, one a read, a stream's casts would all take this thread's time).
+    auto now = std::chrono::steady_clock::now();
+    bool stream = now - last_cast_ < cast_stream_gap;
+    last_cast_ = now;
     if (auto taken = s.cast(p, message[1]); !taken)
       refuse(p, nullptr, taken.error());
     else
       deliver_request(
-        p, caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::move(*taken)));
+        p, caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::move(*taken)),
+        !stream);
     return;
   }
   deliver_local(p, message);
@@ -403,9 +431,10 @@ turn_executor* distribution::impl::inline_turn() const noexcept {
   return inline_left_ ? executor_ : nullptr;
 }
 
-void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr x) {
+void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr x,
+                                         bool may_run_here) {
   auto* target = caf::actor_cast<caf::abstract_actor*>(p.actor());
-  if (auto* ctx = inline_turn()) {
+  if (auto* ctx = may_run_here ? inline_turn() : nullptr) {
     // Served servers are gen_servers. Idle (nothing queued, nobody runs it): its turn runs
     // here, on its own stack, and a call's reply is written by this thread at once; a turn
     // that waits parks and this thread goes back to its sockets. Busy: the mailbox, in order.

@@ -58,6 +58,10 @@ struct distribution::impl final : connection_owner {
   /// idle, else through the I/O thread. `gated`: the sender waits under back-pressure first.
   void send_to_node(const std::string& node_name, std::vector<std::uint8_t> body,
                     bool gated = true);
+  /// A process running on the I/O thread (its turn there) that sends a stream: what it sends
+  /// waits for this thread's writes, which wait for the turn to end. It goes on on a scheduler
+  /// thread instead (it parks, and the I/O thread wakes it once it has got back to its work).
+  void yield_if_streaming(const std::shared_ptr<connection>& c);
   /// The connection to `node_name` when the calling thread may write to it itself: it is up,
   /// and no message of ours waits in the I/O thread's queue (which would then be overtaken).
   std::shared_ptr<connection> direct(std::string_view node_name) const;
@@ -76,10 +80,10 @@ struct distribution::impl final : connection_owner {
   void deliver_local(const pid& p, const term& message);
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
-  /// A call or cast for the served server `p`: handled at once on this thread if the server
-  /// is idle and this read batch has not run a process yet (`inline_turn`), else into its
-  /// mailbox, behind what waits there.
-  void deliver_request(const pid& p, caf::mailbox_element_ptr x);
+  /// A call or cast for the served server `p`: handled at once on this thread if
+  /// `may_run_here`, the server is idle and this read batch has not run a process yet
+  /// (`inline_turn`), else into its mailbox, behind what waits there.
+  void deliver_request(const pid& p, caf::mailbox_element_ptr x, bool may_run_here = true);
   /// The I/O thread's executor when it may still run a process's turn in this read batch (one
   /// a batch: the thread goes back to its sockets soon); null otherwise, or on another thread.
   turn_executor* inline_turn() const noexcept;
@@ -158,6 +162,10 @@ struct distribution::impl final : connection_owner {
   /// process woken or served by what the thread read, one turn per read batch (`inline_left_`).
   turn_executor* executor_ = nullptr;
   bool inline_left_ = false;
+  /// When the last cast for a served server came: casts closer together than the gap are a
+  /// stream, which the mailbox takes (`deliver_to`).
+  std::chrono::steady_clock::time_point last_cast_{};
+  static constexpr std::chrono::microseconds cast_stream_gap{20};
   bool stopped_ = false;
   bool reporting_ = false;  // the node's dist reporter is ours (`start` set it)
 
