@@ -413,3 +413,22 @@ TEST_CASE_FIXTURE(held_nodes,
   CHECK(*r == term::make_atom("ok"));
   CHECK(std::chrono::steady_clock::now() - t0 < 2s);
 }
+
+TEST_CASE_FIXTURE(held_nodes, "erlang data path: ten processes calling at once all get answers") {
+  // Replies close together queue behind one another on the connection while the server runs
+  // on the I/O thread: none may wait there (the reply address's lock is held as it writes).
+  b->serve(otp::gen_server::start<slow_counter>(nb, otp::start_options{.name = "counter"}).value());
+  REQUIRE(a->connect(b->name()).has_value());
+  constexpr int callers = 10;
+  constexpr int each = 300;
+  std::atomic<int> answered{0};
+  std::atomic<int> done{0};
+  for (int k = 0; k < callers; ++k)
+    otp::spawn(na, [&] {
+      for (int i = 0; i < each; ++i)
+        answered += a->call("counter", b->name(), term::make_atom("n"), 5s).has_value() ? 1 : 0;
+      ++done;
+    });
+  REQUIRE(test_util::eventually([&] { return done.load() == callers; }, 20s));
+  CHECK(answered.load() == callers * each);
+}
