@@ -238,9 +238,10 @@ class distribution {
   };
   /// The call for `server` of `request`, or why the server takes no such request.
   using request_fn = expected<served_call, std::string> (*)(const pid& server, const term& request);
-  /// The cast of `request` for `server`: the message its mailbox takes, or why the server
-  /// takes no such request.
-  using cast_fn = expected<caf::message, std::string> (*)(const pid& server, const term& request);
+  /// The cast of `request` for `server`: the mailbox element its mailbox takes (one
+  /// allocation), or why the server takes no such request.
+  using cast_fn = expected<caf::mailbox_element_ptr, std::string> (*)(const pid& server,
+                                                                      const term& request);
 
  private:
   friend struct distribution_access;  // the data path's tests, to hold the I/O thread
@@ -274,14 +275,14 @@ std::optional<term> reply_term(caf::message& m) {
 /// reply converts, or the cast's message.
 template <class S, bool Call, class T>
 auto take(const pid& p, T&& request) {
-  using R = std::conditional_t<Call, distribution::served_call, caf::message>;
+  using R = std::conditional_t<Call, distribution::served_call, caf::mailbox_element_ptr>;
   if constexpr (Call) {
     return expected<R, std::string>{distribution::served_call{
       otp::detail::request_message<S, true>(p.actor(), std::forward<T>(request)),
       &reply_term<otp::detail::call_reply_t<S, T>>}};
   } else {
     return expected<R, std::string>{
-      otp::detail::request_message<S, false>(p.actor(), std::forward<T>(request))};
+      otp::detail::cast_element<S>(p.actor(), nullptr, std::forward<T>(request))};
   }
 }
 
@@ -318,7 +319,7 @@ void take_typed(const pid& p, const term& request, std::optional<Out>& out, type
 /// callback of `otp::term`.
 template <class S, bool Call>
 auto serve_request(const pid& p, const term& request) {
-  using R = std::conditional_t<Call, distribution::served_call, caf::message>;
+  using R = std::conditional_t<Call, distribution::served_call, caf::mailbox_element_ptr>;
   std::optional<expected<R, std::string>> out;
   if constexpr (otp::detail::has_remote_requests<S>)
     take_typed<S, Call>(p, request, out, typename S::remote_requests{});
@@ -377,8 +378,9 @@ void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
                 "types in `remote_requests`, or handle otp::term");
   request_fn call = nullptr;
   cast_fn cast = nullptr;
-  // The distribution delivers calls and casts itself (a call with its reply address): into
-  // the mailbox, or handled at once by an idle server on the I/O thread that read them.
+  // The distribution delivers calls and casts itself (a call with its reply address): a call
+  // for an idle server is handled at once on the I/O thread that read it, the rest go into
+  // the mailbox.
   if constexpr (calls)
     call = &detail::serve_request<S, true>;
   if constexpr (casts)

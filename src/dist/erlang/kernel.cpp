@@ -404,23 +404,19 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
       auto deadline = s.call_timeout == infinity ? wire_replies::clock::time_point::max()
                                                  : wire_replies::clock::now() + s.call_timeout;
       auto mid = replies_impl_->arm({call->from, std::move(call->tag), taken->reply, deadline});
-      deliver_request(p, caf::make_mailbox_element(replies_, mid, {}, std::move(taken->message)));
+      deliver_request(p, caf::make_mailbox_element(replies_, mid, {}, std::move(taken->message)),
+                      true);
       return;
     }
   }
   if (s.cast && message.is_tuple() && message.size() == 2 && message[0].is_atom("$gen_cast")) {
-    // A cast that follows another closely belongs to a stream: the mailbox, so that the server
-    // handles the stream on a scheduler thread while this one goes on decoding it (handled
-    // here, one a read, a stream's casts would all take this thread's time).
-    auto now = std::chrono::steady_clock::now();
-    bool stream = now - last_cast_ < cast_stream_gap;
-    last_cast_ = now;
+    // Into the mailbox, never handled here: nobody waits for a cast, and casts mostly come in
+    // streams, which the server handles on a scheduler thread while this one goes on decoding
+    // (handled here, the first of each read, 4 KiB casts went 6-25 % slower).
     if (auto taken = s.cast(p, message[1]); !taken)
       refuse(p, nullptr, taken.error());
     else
-      deliver_request(
-        p, caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::move(*taken)),
-        !stream);
+      deliver_request(p, std::move(*taken), false);
     return;
   }
   deliver_local(p, message);

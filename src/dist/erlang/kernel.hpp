@@ -81,9 +81,9 @@ struct distribution::impl final : connection_owner {
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
   /// A call or cast for the served server `p`: handled at once on this thread if
-  /// `may_run_here`, the server is idle and this read batch has not run a process yet
+  /// `may_run_here` (calls), the server is idle and this read batch has not run a process yet
   /// (`inline_turn`), else into its mailbox, behind what waits there.
-  void deliver_request(const pid& p, caf::mailbox_element_ptr x, bool may_run_here = true);
+  void deliver_request(const pid& p, caf::mailbox_element_ptr x, bool may_run_here);
   /// The I/O thread's executor when it may still run a process's turn in this read batch (one
   /// a batch: the thread goes back to its sockets soon); null otherwise, or on another thread.
   turn_executor* inline_turn() const noexcept;
@@ -162,10 +162,6 @@ struct distribution::impl final : connection_owner {
   /// process woken or served by what the thread read, one turn per read batch (`inline_left_`).
   turn_executor* executor_ = nullptr;
   bool inline_left_ = false;
-  /// When the last cast for a served server came: casts closer together than the gap are a
-  /// stream, which the mailbox takes (`deliver_to`).
-  std::chrono::steady_clock::time_point last_cast_{};
-  static constexpr std::chrono::microseconds cast_stream_gap{20};
   bool stopped_ = false;
   bool reporting_ = false;  // the node's dist reporter is ours (`start` set it)
 
