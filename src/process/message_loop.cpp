@@ -6,6 +6,25 @@
 
 namespace otp::detail {
 
+namespace {
+
+thread_local bool short_turns = false;
+
+// Read anew after every visit, which may park the process and go on on another thread: out
+// of line, behind an asm the optimiser cannot see through, so the thread-local's address is
+// never kept across the switch (see process_stack.cpp, `thread_now`).
+[[gnu::noinline]] bool short_turns_here() noexcept {
+  auto* flag = &short_turns;
+  asm volatile("" : "+r"(flag));
+  return *flag;
+}
+
+}  // namespace
+
+void short_turns_on_this_thread(bool on) noexcept {
+  short_turns = on;
+}
+
 std::uint8_t run_message_loop(process_core& self, std::uintptr_t max) {
   if (!self.activate(self.context()))
     return caf::resumable::done;
@@ -20,6 +39,8 @@ std::uint8_t run_message_loop(process_core& self, std::uintptr_t max) {
     }
     if (self.finalize())
       return caf::resumable::done;
+    if (short_turns_here())
+      break;
   }
   self.set_receive_timeout();
   if (self.mailbox().try_block())

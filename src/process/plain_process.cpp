@@ -236,11 +236,12 @@ int plain_process::receive_next(receive_matcher match, const void* clauses, time
   }
 }
 
-void plain_process::schedule_woken() {
+void plain_process::schedule_woken(caf::execution_unit* ctx) {
   // Through the mailbox, which schedules the process if it is idle: a parked plain process
-  // has given its mailbox back, so scheduling it directly could run it on two threads.
+  // has given its mailbox back, so scheduling it directly could run it on two threads. With
+  // `ctx`, an idle process is run through it (an I/O thread's executor runs it at once).
   enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, plain_wake_atom::value),
-          nullptr);
+          ctx);
 }
 
 void plain_process::before_leaving(const exit_reason&) {

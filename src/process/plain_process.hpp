@@ -42,7 +42,7 @@ class plain_process final : public process_core {
 
  protected:
   caf::invoke_message_result handle(caf::mailbox_element& x) override;
-  void schedule_woken() override;
+  void schedule_woken(caf::execution_unit* ctx = nullptr) override;
 
  private:
   /// A message no receive has taken yet.

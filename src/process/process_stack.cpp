@@ -483,10 +483,18 @@ void process_core::wake() noexcept {
   }
 }
 
-void process_core::schedule_woken() {
+void process_core::schedule_woken(caf::execution_unit* ctx) {
   // As a message to an idle actor does.
   caf::intrusive_ptr_add_ref(ctrl());
-  home_system().scheduler().enqueue(this);
+  if (ctx != nullptr)
+    ctx->exec_later(this);
+  else
+    home_system().scheduler().enqueue(this);
+}
+
+bool process_core::claim_parked() noexcept {
+  auto expected = static_cast<std::uint8_t>(parked);
+  return wait_state_.compare_exchange_strong(expected, woken, std::memory_order_acq_rel);
 }
 
 bool process_core::take_parked() noexcept {

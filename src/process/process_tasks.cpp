@@ -55,6 +55,35 @@ bool process_core::run_if_idle(process_task& task, std::uint32_t event, caf::exe
   return true;
 }
 
+namespace {
+
+/// A message handled as a task (`handle_if_idle`): it takes the element from the caller's
+/// frame as it starts, before anything can park, and uses only its own frame from then on.
+class message_task final : public process_task {
+ public:
+  explicit message_task(caf::mailbox_element_ptr& x) : x_(x) {}
+  void run(process_core& self, std::uint32_t) override {
+    auto x = std::move(x_);
+    // What the mailbox's turn does with it; one it skips (a server holding its requests)
+    // waits in the mailbox, which this turn holds: the process is scheduled as it ends.
+    if (self.consume(*x) == caf::invoke_message_result::skipped)
+      self.enqueue(std::move(x), self.context());
+  }
+
+ private:
+  caf::mailbox_element_ptr& x_;
+};
+
+}  // namespace
+
+bool process_core::handle_if_idle(caf::mailbox_element_ptr& x, caf::execution_unit* ctx) {
+  // A bounded mailbox counts what comes in at its door (`admit`), which this path skips.
+  if (bounded_ || !x)
+    return false;
+  message_task task{x};
+  return run_if_idle(task, 0, ctx);
+}
+
 std::uint8_t process_core::run_io_job(process_core& self, std::uintptr_t arg) {
   // Copied now: the I/O thread's frame that holds the job is gone once this stack parks.
   auto job = *reinterpret_cast<const io_job*>(arg);

@@ -130,6 +130,19 @@ class process_core : public caf::event_based_actor, public process_hook, public 
   /// but without the message. Returns false, having done nothing, when the process is busy,
   /// has messages waiting or takes no task now (`takes_tasks`): send the task then.
   bool run_if_idle(process_task& task, std::uint32_t event, caf::execution_unit* ctx);
+  /// Handles the message `x` on the calling thread at once if the process is idle, as its
+  /// next turn would handle it from the mailbox (`run_if_idle`'s conditions; a process whose
+  /// mailbox is bounded takes the mailbox's path). True once it ran (`x` is consumed then: a
+  /// message the process skips goes into its mailbox); false, with `x` untouched, when the
+  /// process is busy or has messages waiting: enqueue it then, behind them.
+  bool handle_if_idle(caf::mailbox_element_ptr& x, caf::execution_unit* ctx);
+  /// From any thread: ends the wait the process is parked in without scheduling it, and
+  /// makes the caller the one that must run it (`run_claimed`). False when it is not parked
+  /// (running, about to park, or woken already): `wake` it then.
+  bool claim_parked() noexcept;
+  /// Runs a process `claim_parked` gave the caller: through `ctx`, which may run it on the
+  /// calling thread at once (an I/O thread's executor) or hand it to the scheduler.
+  void run_claimed(caf::execution_unit* ctx) { schedule_woken(ctx); }
 
   // -- waiting (see waiting_process) --------------------------------------------------------
 
@@ -218,8 +231,8 @@ class process_core : public caf::event_based_actor, public process_hook, public 
   /// True when the turn running on this thread's process stack has waited at least once.
   static bool turn_has_parked() noexcept;
   /// A woken process is made runnable here: by default it is scheduled (nothing else runs it
-  /// while it is parked in the middle of a turn).
-  virtual void schedule_woken();
+  /// while it is parked in the middle of a turn), through `ctx` when there is one.
+  virtual void schedule_woken(caf::execution_unit* ctx = nullptr);
   /// Marks a parked wait as over without scheduling: the caller goes on with it at once.
   /// True when the process is parked and woken (so `run_on_own_stack` goes on with it).
   bool take_parked() noexcept;

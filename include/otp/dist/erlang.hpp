@@ -128,10 +128,11 @@ class distribution {
   /// The port we listen on (0 over Unix sockets).
   std::uint16_t port() const noexcept;
 
-  /// `net_kernel:connect_node/1`, waiting at most `t` (call it from a plain thread: sends
-  /// connect on their own without waiting). `target`: `beam@host` or `beam@host:port`.
+  /// `net_kernel:connect_node/1`, waiting at most `t`: a process parks meanwhile (its thread
+  /// runs others), a plain thread blocks; sends connect on their own without waiting.
+  /// `target`: `beam@host` or `beam@host:port`.
   expected<void, dist_error> connect(std::string_view target, timeout t = std::chrono::seconds{10});
-  /// `erlang:disconnect_node/1`: false when not connected.
+  /// `erlang:disconnect_node/1`: false when not connected. Waits as `connect` does.
   bool disconnect(std::string_view node_name);
   /// The connected nodes (Erlang's `nodes(connected)`), sorted.
   std::vector<std::string> nodes() const;
@@ -238,8 +239,10 @@ class distribution {
   };
   /// The call for `server` of `request`, or why the server takes no such request.
   using request_fn = expected<served_call, std::string> (*)(const pid& server, const term& request);
-  /// Casts `request` to `server`, or says why the server takes no such request.
-  using cast_fn = expected<void, std::string> (*)(const pid& server, const term& request);
+  /// The cast of `request` for `server`: the mailbox element its mailbox takes (one
+  /// allocation), or why the server takes no such request.
+  using cast_fn = expected<caf::mailbox_element_ptr, std::string> (*)(const pid& server,
+                                                                      const term& request);
 
  private:
   friend struct distribution_access;  // the data path's tests, to hold the I/O thread
@@ -269,17 +272,18 @@ std::optional<term> reply_term(caf::message& m) {
   return otp::to_term(std::move(m.get_mutable_as<otp::detail::box<R>>(0).value));
 }
 
-/// What a served server does with a request of type `T`: the call's message, or the cast.
+/// What a served server takes for a request of type `T`: the call's message and how its
+/// reply converts, or the cast's message.
 template <class S, bool Call, class T>
 auto take(const pid& p, T&& request) {
-  using R = std::conditional_t<Call, distribution::served_call, void>;
+  using R = std::conditional_t<Call, distribution::served_call, caf::mailbox_element_ptr>;
   if constexpr (Call) {
     return expected<R, std::string>{distribution::served_call{
       otp::detail::request_message<S, true>(otp::to_actor(p), std::forward<T>(request)),
       &reply_term<otp::detail::call_reply_t<S, T>>}};
   } else {
-    gen_server::cast(server_ref<S>{p}, std::forward<T>(request));
-    return expected<R, std::string>{};
+    return expected<R, std::string>{
+      otp::detail::cast_element<S>(otp::actor_ptr(p), nullptr, std::forward<T>(request))};
   }
 }
 
@@ -316,7 +320,7 @@ void take_typed(const pid& p, const term& request, std::optional<Out>& out, type
 /// callback of `otp::term`.
 template <class S, bool Call>
 auto serve_request(const pid& p, const term& request) {
-  using R = std::conditional_t<Call, distribution::served_call, void>;
+  using R = std::conditional_t<Call, distribution::served_call, caf::mailbox_element_ptr>;
   std::optional<expected<R, std::string>> out;
   if constexpr (otp::detail::has_remote_requests<S>)
     take_typed<S, Call>(p, request, out, typename S::remote_requests{});
@@ -375,7 +379,9 @@ void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
                 "types in `remote_requests`, or handle otp::term");
   request_fn call = nullptr;
   cast_fn cast = nullptr;
-  // The distribution enqueues a call itself, with its reply address (no process between).
+  // The distribution delivers calls and casts itself (a call with its reply address): a call
+  // for an idle server is handled at once on the I/O thread that read it, the rest go into
+  // the mailbox.
   if constexpr (calls)
     call = &detail::serve_request<S, true>;
   if constexpr (casts)

@@ -228,6 +228,11 @@ bool connection::write(std::span<const std::vector<std::uint8_t>> bodies, bool c
   return true;
 }
 
+bool connection::backlogged() {
+  std::lock_guard guard{out_mtx_};
+  return writing_ || !queue_.empty();
+}
+
 void connection::defer(std::vector<std::uint8_t> body) {
   std::lock_guard guard{out_mtx_};
   if (closed_ || !up_)
@@ -324,6 +329,7 @@ void connection::on_data(std::size_t n) {
     close(fed.error());
     return;
   }
+  owner_.batch(true);
   std::vector<std::uint8_t> packet;
   while (!closed_ && reader_.next(packet)) {
     if (packet.empty())
@@ -331,6 +337,7 @@ void connection::on_data(std::size_t n) {
     auto decoded = decode_control(packet);
     if (!decoded) {
       if (decoded.error().fatal()) {
+        owner_.batch(false);
         close(dist_error{malformed, fmt::format("{}: {}", to_string(decoded.error().what),
                                                 decoded.error().detail)});
         return;
@@ -339,6 +346,7 @@ void connection::on_data(std::size_t n) {
     }
     owner_.received(*this, std::move(*decoded));
   }
+  owner_.batch(false);
   if (!closed_)
     read_data();
 }

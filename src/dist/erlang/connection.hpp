@@ -46,6 +46,9 @@ class connection_owner {
   /// The handshake failed or the connection ended; called once.
   virtual void down(const std::shared_ptr<connection>& c, const dist_error& why) = 0;
   virtual void received(connection& c, control_message m) = 0;
+  /// A read's packets follow (`received` for each), and then they are over: the owner may run
+  /// a process per batch (kernel.hpp, `inline_turn`).
+  virtual void batch(bool begins) { static_cast<void>(begins); }
 };
 
 struct connection_config {
@@ -111,6 +114,8 @@ class connection : public std::enable_shared_from_this<connection> {
   };
   traffic figures() const noexcept;
   bool outgoing() const noexcept { return outgoing_; }
+  /// Packets wait for the I/O thread's write (queued, or a write under way). Any thread.
+  bool backlogged();
 
  private:
   void run_handshake();

@@ -6,9 +6,11 @@
 #include "otp/caf.hpp"
 #include "otp/dist/options.hpp"
 
+#include "net/io_wait.hpp"
 #include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/process.hpp"
+#include "process/message_loop.hpp"
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
@@ -95,9 +97,16 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
   i->listener_ = std::move(*listening);
   i->port_ = i->listener_->port();
 
-  i->thread_ = std::thread{[io = &i->io_] {
+  i->thread_ = std::thread{[raw = i.get(), &sys = n.system()] {
     pthread_setname_np(pthread_self(), "otp.erl");
-    io->run();
+    // This thread runs the processes its reads make runnable, one turn of one message per
+    // read batch (kernel.hpp, `inline_turn`); set before the first handler runs, read only
+    // here. A gen_server's turn resumed here after a wait ends after that message too.
+    turn_executor executor{sys};
+    otp::detail::short_turns_on_this_thread(true);
+    raw->executor_ = &executor;
+    raw->io_.run();
+    raw->executor_ = nullptr;
   }};
 
   std::uint32_t creation = 0;
@@ -154,46 +163,66 @@ std::uint16_t distribution::port() const noexcept {
   return impl_->port_;
 }
 
+namespace {
+
+/// The outcome the I/O thread hands a waiting `connect` or `disconnect`: a process parks
+/// while it waits (its thread, maybe the I/O thread itself running it, goes on with others), a
+/// plain thread blocks.
+template <class T>
+struct io_answer {
+  net::detail::io_wait wait;
+  std::optional<T> value;  // written before `fire`, read once the wait saw it fired
+  void set(T v) {
+    value = std::move(v);
+    wait.fire();
+  }
+};
+
+}  // namespace
+
 expected<void, dist_error> distribution::connect(std::string_view target, otp::timeout t) {
   auto address = parse_node_address(target);
   if (!address)
     return unexpected{address.error()};
-  auto done = std::make_shared<std::promise<expected<void, dist_error>>>();
-  auto answer = done->get_future();
+  auto answer = std::make_shared<io_answer<expected<void, dist_error>>>();
+  answer->wait.arm();
   auto* i = impl_.get();
   // The waiter is keyed by the full name; `dial` is given the text with its port, if any.
-  i->post([i, done, name = address->name, text = std::string{target}] {
+  i->post([i, answer, name = address->name, text = std::string{target}] {
     if (i->stopped_) {
-      done->set_value(unexpected{dist_error{not_started, "distribution stopped"}});
+      answer->set(unexpected{dist_error{not_started, "distribution stopped"}});
       return;
     }
     if (auto it = i->connections_.find(name); it != i->connections_.end() && it->second->is_up()) {
-      done->set_value({});
+      answer->set({});
       return;
     }
-    i->waiters_[name].push_back([done](std::optional<dist_error> e) {
+    i->waiters_[name].push_back([answer](std::optional<dist_error> e) {
       if (e)
-        done->set_value(unexpected{*e});
+        answer->set(unexpected{*e});
       else
-        done->set_value({});
+        answer->set({});
     });
     i->dial(text);
   });
-  return wait_for(answer, t, "connect: no answer in time");
+  auto limit = t == infinity ? otp::timeout{std::chrono::hours{24}} : t;
+  if (!answer->wait.wait(limit))
+    return unexpected{dist_error{dist_error::kind::timeout, "connect: no answer in time"}};
+  return std::move(*answer->value);
 }
 
 bool distribution::disconnect(std::string_view node_name) {
-  auto done = std::make_shared<std::promise<bool>>();
-  auto answer = done->get_future();
+  auto answer = std::make_shared<io_answer<bool>>();
+  answer->wait.arm();
   auto* i = impl_.get();
-  i->post([i, done, name = std::string{node_name}] {
+  i->post([i, answer, name = std::string{node_name}] {
     auto it = i->connections_.find(name);
     bool found = it != i->connections_.end() && it->second->is_up();
     if (found)
       it->second->close(dist_error{refused, "disconnect_node"});
-    done->set_value(found);
+    answer->set(found);
   });
-  return answer.wait_for(std::chrono::seconds{10}) == std::future_status::ready && answer.get();
+  return answer->wait.wait(std::chrono::seconds{10}) && *answer->value;
 }
 
 std::vector<std::string> distribution::nodes() const {

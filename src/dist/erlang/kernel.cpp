@@ -2,10 +2,12 @@
 
 #include "dist/erlang/gen_call.hpp"
 #include "dist/erlang/node_name.hpp"
+#include "net/io_wait.hpp"
 #include "runtime/cloexec.hpp"
 
 #include "otp/caf.hpp"
 #include "otp/detail/process_core.hpp"
+#include "otp/detail/send_refusal.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/process.hpp"
 #include "runtime/caf_error.hpp"
@@ -141,8 +143,13 @@ void distribution::impl::send_to_node(const std::string& node_name, std::vector<
   // distribution channel is busy.
   if (gated)
     config_.queued->enter(body.size());
-  if (auto c = direct(node_name); c && c->write(std::span{&body, 1}, gated))
+  // Gated sends only: the others are replies (wire_replies), written under its lock, where
+  // nothing may wait.
+  if (auto c = direct(node_name); c && c->write(std::span{&body, 1}, gated)) {
+    if (gated)
+      yield_if_streaming(c);
     return;
+  }
   post_outgoing([this, node_name, gated, body = std::move(body)]() mutable {
     auto it = connections_.find(node_name);
     auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
@@ -151,6 +158,21 @@ void distribution::impl::send_to_node(const std::string& node_name, std::vector<
     else if (gated)
       config_.queued->left(body.size());
   });
+  if (gated)
+    yield_if_streaming(nullptr);
+}
+
+void distribution::impl::yield_if_streaming(const std::shared_ptr<connection>& c) {
+  // Only a turn on the I/O thread, and only when its packets wait for that thread (written
+  // directly, a call's request or a reply costs nothing here).
+  if (std::this_thread::get_id() != thread_.get_id())
+    return;
+  if (otp::detail::waiting_process::current() == nullptr || (c && !c->backlogged()))
+    return;
+  auto resume = std::make_shared<net::detail::io_wait>();
+  resume->arm();
+  post([resume] { resume->fire(); });  // after the flush the write posted: a scheduler thread
+  (void)resume->wait(infinity);
 }
 
 void distribution::impl::accept_next() {
@@ -372,9 +394,9 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
   }
   if (s.call) {
     if (auto call = parse_gen_call(message)) {
-      // Straight into the server's mailbox, with wire_replies as the reply address: the
-      // server's thread writes `{Tag, Reply}` to the caller (the tag is what the caller's
-      // receive matches on, alias or not).
+      // To the server (handled here if it is idle, else into its mailbox), with wire_replies
+      // as the reply address: the thread that runs the server writes `{Tag, Reply}` to the
+      // caller (the tag is what the caller's receive matches on, alias or not).
       auto taken = s.call(p, call->request);
       if (!taken) {
         refuse(p, &*call, taken.error());
@@ -383,21 +405,49 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
       auto deadline = s.call_timeout == infinity ? wire_replies::clock::time_point::max()
                                                  : wire_replies::clock::now() + s.call_timeout;
       auto mid = replies_impl_->arm({call->from, std::move(call->tag), taken->reply, deadline});
-      otp::actor_ptr(p)->enqueue(
-        caf::make_mailbox_element(replies_, mid, {}, std::move(taken->message)), nullptr);
+      deliver_request(p, caf::make_mailbox_element(replies_, mid, {}, std::move(taken->message)),
+                      true);
       return;
     }
   }
   if (s.cast && message.is_tuple() && message.size() == 2 && message[0].is_atom("$gen_cast")) {
-    try {
-      if (auto taken = s.cast(p, message[1]); !taken)
-        refuse(p, nullptr, taken.error());
-    } catch (const std::exception& e) {
-      node_.logger().log(log_level::notice, "dist", "cast to {} dropped: {}", p, e.what());
-    }
+    // Into the mailbox, never handled here: nobody waits for a cast, and casts mostly come in
+    // streams, which the server handles on a scheduler thread while this one goes on decoding
+    // (handled here, the first of each read, 4 KiB casts went 6-25 % slower).
+    if (auto taken = s.cast(p, message[1]); !taken)
+      refuse(p, nullptr, taken.error());
+    else
+      deliver_request(p, std::move(*taken), false);
     return;
   }
   deliver_local(p, message);
+}
+
+turn_executor* distribution::impl::inline_turn() const noexcept {
+  // Called on the I/O thread only (its reads), which alone touches both members.
+  return inline_left_ ? executor_ : nullptr;
+}
+
+void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr x,
+                                         bool may_run_here) {
+  auto* target = otp::actor_ptr(p);
+  if (auto* ctx = may_run_here ? inline_turn() : nullptr) {
+    // Served servers are gen_servers. Idle (nothing queued, nobody runs it): its turn runs
+    // here, on its own stack, and a call's reply is written by this thread at once; a turn
+    // that waits parks and this thread goes back to its sockets. Busy: the mailbox, in order.
+    auto* core = static_cast<otp::detail::process_core*>(target);
+    if (ctx->handle_if_idle(*core, x)) {
+      inline_left_ = false;
+      return;
+    }
+  }
+  otp::detail::clear_send_refusal();
+  target->enqueue(std::move(x), nullptr);
+  try {
+    otp::detail::throw_if_send_refused();  // a full mailbox whose policy is fail_sender
+  } catch (const std::exception& e) {
+    node_.logger().log(log_level::notice, "dist", "request to {} dropped: {}", p, e.what());
+  }
 }
 
 void distribution::impl::refuse(const pid& p, const gen_call* call, std::string_view why) {

@@ -14,6 +14,7 @@
 #include "dist/erlang/local_pids.hpp"
 #include "dist/erlang/node_name.hpp"
 #include "dist/erlang/pending_calls.hpp"
+#include "dist/erlang/turn_executor.hpp"
 #include "dist/erlang/wire_replies.hpp"
 
 #include "otp/dist/erlang.hpp"
@@ -57,6 +58,10 @@ struct distribution::impl final : connection_owner {
   /// idle, else through the I/O thread. `gated`: the sender waits under back-pressure first.
   void send_to_node(const std::string& node_name, std::vector<std::uint8_t> body,
                     bool gated = true);
+  /// A process running on the I/O thread (its turn there) that sends a stream: what it sends
+  /// waits for this thread's writes, which wait for the turn to end. It goes on on a scheduler
+  /// thread instead (it parks, and the I/O thread wakes it once it has got back to its work).
+  void yield_if_streaming(const std::shared_ptr<connection>& c);
   /// The connection to `node_name` when the calling thread may write to it itself: it is up,
   /// and no message of ours waits in the I/O thread's queue (which would then be overtaken).
   std::shared_ptr<connection> direct(std::string_view node_name) const;
@@ -75,6 +80,13 @@ struct distribution::impl final : connection_owner {
   void deliver_local(const pid& p, const term& message);
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
+  /// A call or cast for the served server `p`: handled at once on this thread if
+  /// `may_run_here` (calls), the server is idle and this read batch has not run a process yet
+  /// (`inline_turn`), else into its mailbox, behind what waits there.
+  void deliver_request(const pid& p, caf::mailbox_element_ptr x, bool may_run_here);
+  /// The I/O thread's executor when it may still run a process's turn in this read batch (one
+  /// a batch: the thread goes back to its sockets soon); null otherwise, or on another thread.
+  turn_executor* inline_turn() const noexcept;
   /// A call or cast the served server `p` takes no request type for: logged, and a call is
   /// answered `{error, badarg}` (written on this thread, which never blocks).
   void refuse(const pid& p, const gen_call* call, std::string_view why);
@@ -84,6 +96,9 @@ struct distribution::impl final : connection_owner {
   bool answer_call(const term& message);
   /// The DOWN of a call's monitor: the call fails with it (true), if it still waits.
   bool fail_call(const erlang_ref& ref, const term& reason, std::string_view from = {});
+  /// Ends the call waiting for `ref` with `r` (true), if it still waits: a caller parked in it
+  /// runs on this thread at once when `inline_turn` allows, else it is woken (scheduled).
+  bool complete_call(const erlang_ref& ref, pending_calls::result r, std::string_view from = {});
   /// A call whose MONITOR_P and request the caller wrote itself (`distribution::call`).
   struct direct_call {
     connection& via;
@@ -120,6 +135,7 @@ struct distribution::impl final : connection_owner {
   void up(const std::shared_ptr<connection>& c) override;
   void down(const std::shared_ptr<connection>& c, const dist_error& why) override;
   void received(connection& c, control_message m) override;
+  void batch(bool begins) override { inline_left_ = begins; }
 
   /// What exit functors of our processes reach us through: cleared before the I/O thread
   /// stops, so a process exiting after the distribution is gone finds nobody.
@@ -142,6 +158,10 @@ struct distribution::impl final : connection_owner {
   std::optional<otp::dist::detail::creation_lock> lock_;  // uds: held while we run
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
+  /// The I/O thread's executor (its thread sets it; only that thread reads it): it runs a
+  /// process woken or served by what the thread read, one turn per read batch (`inline_left_`).
+  turn_executor* executor_ = nullptr;
+  bool inline_left_ = false;
   bool stopped_ = false;
   bool reporting_ = false;  // the node's dist reporter is ours (`start` set it)
 

@@ -8,6 +8,7 @@
 // instead of its mailbox, so nothing of the call stays behind: no message, no entry.
 
 #include "otp/call_error.hpp"
+#include "otp/detail/process_core.hpp"
 #include "otp/detail/waiting_process.hpp"
 #include "otp/expected.hpp"
 #include "otp/term.hpp"
@@ -30,7 +31,9 @@ class pending_calls {
   /// One call's wait. Whoever completes it does so under the table's lock, and the caller
   /// leaves the table under it too: a late answer never wakes a later wait.
   struct slot {
-    otp::detail::waiting_process* waiter = nullptr;  // null: a plain thread (the condition)
+    // A process (a process_core, the only kind of waiting_process); null: a plain thread,
+    // which waits on the condition.
+    otp::detail::waiting_process* waiter = nullptr;
     std::string node;  // the called server's node: only it may end the call, and its loss does
     std::condition_variable cv;
     std::optional<result> answer;
@@ -79,13 +82,17 @@ class pending_calls {
 
   /// From the I/O thread: completes the call waiting for `ref`, if any; false when no call
   /// waits for it (the message is someone else's). `from`: the node that says so, when it
-  /// must be the called one (a monitor's exit).
-  bool complete(const erlang_ref& ref, result r, std::string_view from = {}) {
+  /// must be the called one (a monitor's exit). With `claimed`, a caller parked in its wait is
+  /// not scheduled but left there, its wait ended, for the I/O thread to run it
+  /// (`process_core::run_claimed`) once the table's lock is let go: a turn run under it would
+  /// wait for it as soon as it calls again.
+  bool complete(const erlang_ref& ref, result r, std::string_view from = {},
+                caf::strong_actor_ptr* claimed = nullptr) {
     std::lock_guard guard{mtx_};
     auto it = calls_.find(ref);
     if (it == calls_.end() || it->second->answer || (!from.empty() && it->second->node != from))
       return false;
-    finish(*it->second, std::move(r));
+    finish(*it->second, std::move(r), claimed);
     return true;
   }
 
@@ -98,12 +105,20 @@ class pending_calls {
   }
 
  private:
-  static void finish(slot& s, result r) {
+  static void finish(slot& s, result r, caf::strong_actor_ptr* claimed = nullptr) {
     s.answer = std::move(r);
-    if (s.waiter != nullptr)
-      s.waiter->wake();
-    else
+    if (s.waiter == nullptr) {
       s.cv.notify_one();
+      return;
+    }
+    // Claimed under the lock, as a wake is: the caller cannot leave this wait meanwhile, so
+    // the claim ends this wait and no later one. Alive: it is parked in the wait (a strong
+    // reference keeps it so until it has been run).
+    auto* process = static_cast<otp::detail::process_core*>(s.waiter);
+    if (claimed != nullptr && process->claim_parked())
+      *claimed = process->ctrl();
+    else
+      s.waiter->wake();  // running, about to park, or woken already
   }
 
   std::mutex mtx_;

@@ -230,12 +230,30 @@ bool distribution::impl::answer_call(const term& message) {
   if (!message.is_tuple() || message.size() != 2)
     return false;
   auto* ref = message[0].get_if<erlang_ref>();
-  return ref != nullptr && pending_.complete(*ref, message[1]);
+  return ref != nullptr && complete_call(*ref, message[1]);
 }
 
 bool distribution::impl::fail_call(const erlang_ref& ref, const term& reason,
                                    std::string_view from) {
-  return pending_.complete(ref, unexpected{down_error(reason)}, from);
+  return complete_call(ref, unexpected{down_error(reason)}, from);
+}
+
+bool distribution::impl::complete_call(const erlang_ref& ref, pending_calls::result r,
+                                       std::string_view from) {
+  auto* ctx = inline_turn();
+  caf::strong_actor_ptr claimed;
+  if (!pending_.complete(ref, std::move(r), from, ctx != nullptr ? &claimed : nullptr))
+    return false;
+  if (claimed) {
+    // The caller was parked in the call: its turn goes on here, on its own stack, until it
+    // waits again or ends (the executor's one job: what it makes runnable goes to the
+    // scheduler), and this thread goes back to its sockets.
+    inline_left_ = false;
+    auto* process =
+      static_cast<otp::detail::process_core*>(caf::actor_cast<caf::abstract_actor*>(claimed));
+    process->run_claimed(ctx);
+  }
+  return true;
 }
 
 void distribution::impl::fail_call_to(const std::string& node, const term& reason) {
