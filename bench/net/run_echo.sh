@@ -3,6 +3,7 @@
 # caf-otp servers, and prints one side-by-side table.
 #
 #   run_echo.sh [CAF_OTP_SERVER [ACCEPT_LOOP_SERVER]]
+#   run_echo.sh NAME=SERVER [NAME=SERVER ...]    # e.g. before=old/echo_server after=new/echo_server
 #
 # CAF_OTP_SERVER is the socket server (examples/echo_server: handlers that never block);
 # ACCEPT_LOOP_SERVER is examples/accept_loop (acceptor processes blocked in accept, each
@@ -44,8 +45,17 @@ add_caf_otp_server() {
         log "skipping $name: '$binary' is not an executable"
     fi
 }
-add_caf_otp_server caf-otp "$caf_otp_server"
-add_caf_otp_server accept-loop "$accept_loop_server"
+if [[ $caf_otp_server == *=* ]]; then
+    # Named servers (two builds of one server, say): each a column of its own.
+    for named in "$@"; do
+        [[ $named == *=* ]] || die "mix of NAME=SERVER and plain arguments: '$named'"
+        add_caf_otp_server "${named%%=*}" "${named#*=}"
+    done
+    caf_otp_server=""  # no io_uring column for named runs
+else
+    add_caf_otp_server caf-otp "$caf_otp_server"
+    add_caf_otp_server accept-loop "$accept_loop_server"
+fi
 if [[ ${URING:-1} != 0 ]]; then
     if [[ -x $build_dir/bench/net/asio_echo_server_uring ]]; then
         servers+=(asio-uring)
