@@ -150,6 +150,16 @@ int run_client(otp::node& n, std::function<driver()> make, counts c) {
     });
     return 0;
   }
+  if (std::getenv("DIST_BENCH_CONCURRENT_ONLY") != nullptr) {
+    // For perf: the warm-up and the 10 concurrent callers, nothing else.
+    in_process([&] {
+      d = make();
+      for (int i = 0; i < 2000; ++i)
+        d.call();
+    });
+    result("conc10_rt_per_s", concurrent_calls(n, d, 10, c.calls), "rt/s");
+    return 0;
+  }
   in_process([&] {
     d = make();
     measure(d, c);
