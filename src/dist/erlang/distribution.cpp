@@ -99,8 +99,8 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
 
   i->thread_ = std::thread{[raw = i.get(), &sys = n.system()] {
     pthread_setname_np(pthread_self(), "otp.erl");
-    // This thread runs the processes its reads make runnable, one turn of one message per
-    // read batch (kernel.hpp, `inline_turn`); set before the first handler runs, read only
+    // This thread runs the processes its reads make runnable, a few turns of one message
+    // each per read batch (kernel.hpp, `inline_turn`); set before the first handler runs, read only
     // here. A gen_server's turn resumed here after a wait ends after that message too.
     turn_executor executor{sys};
     batch_wakes wakes{sys};

@@ -426,7 +426,7 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
 
 void distribution::impl::batch(bool begins) {
   // Called on the I/O thread only, around each read's packets.
-  inline_left_ = begins;
+  inline_left_ = begins ? inline_turns : 0;
   in_batch_ = begins && wakes_ != nullptr;
   if (!begins && wakes_ != nullptr)
     wakes_->flush();
@@ -434,7 +434,7 @@ void distribution::impl::batch(bool begins) {
 
 turn_executor* distribution::impl::inline_turn() const noexcept {
   // Called on the I/O thread only (its reads), which alone touches both members.
-  return inline_left_ ? executor_ : nullptr;
+  return inline_left_ > 0 ? executor_ : nullptr;
 }
 
 void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr x,
@@ -446,7 +446,7 @@ void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr 
     // that waits parks and this thread goes back to its sockets. Busy: the mailbox, in order.
     auto* core = static_cast<otp::detail::process_core*>(target);
     if (ctx->handle_if_idle(*core, x)) {
-      inline_left_ = false;
+      --inline_left_;
       return;
     }
   }

@@ -80,11 +80,12 @@ struct distribution::impl final : connection_owner {
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
   /// A call or cast for the served server `p`: handled at once on this thread if
-  /// `may_run_here` (calls), the server is idle and this read batch has not run a process yet
+  /// `may_run_here` (calls), the server is idle and this read batch may still run a turn
   /// (`inline_turn`), else into its mailbox, behind what waits there.
   void deliver_request(const pid& p, caf::mailbox_element_ptr x, bool may_run_here);
-  /// The I/O thread's executor when it may still run a process's turn in this read batch (one
-  /// a batch: the thread goes back to its sockets soon); null otherwise, or on another thread.
+  /// The I/O thread's executor when it may still run a process's turn in this read batch (a
+  /// few a batch, `inline_turns`: the thread goes back to its sockets soon); null otherwise,
+  /// or on another thread.
   turn_executor* inline_turn() const noexcept;
   /// A call or cast the served server `p` takes no request type for: logged, and a call is
   /// answered `{error, badarg}` (written on this thread, which never blocks).
@@ -164,9 +165,15 @@ struct distribution::impl final : connection_owner {
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
   /// The I/O thread's executor (its thread sets it; only that thread reads it): it runs a
-  /// process woken or served by what the thread read, one turn per read batch (`inline_left_`).
+  /// process woken or served by what the thread read, a few turns per read batch
+  /// (`inline_left_` of `inline_turns`).
   turn_executor* executor_ = nullptr;
-  bool inline_left_ = false;
+  /// Turns a read batch may run on the I/O thread: calls for idle servers and callers whose
+  /// reply came, as many as a few callers at once keep in flight (so their replies, and
+  /// their next requests, leave in one gathered write), and few enough that the thread soon
+  /// goes back to its sockets.
+  static constexpr int inline_turns = 16;
+  int inline_left_ = 0;
   /// Also the I/O thread's: the processes the current read batch made runnable (requests into
   /// an empty mailbox), scheduled when the batch ends; `in_batch_` while one runs.
   batch_wakes* wakes_ = nullptr;
