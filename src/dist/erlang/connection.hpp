@@ -164,7 +164,7 @@ class connection : public std::enable_shared_from_this<connection> {
   int silent_quarters_ = 0;
   std::vector<std::uint8_t> handshake_buffer_;
   /// What a read asks the socket for at least (the reader's room).
-  static constexpr std::size_t read_size = 64 * 1024;
+  static constexpr std::size_t read_size = 256 * 1024;
   // The queue is a few chunks, not a vector per packet: small packets are appended to the
   // last chunk while it is open (one gathered write takes thousands of casts in a handful of
   // buffers, and a packet costs no allocation), a large body joins as a chunk of its own
