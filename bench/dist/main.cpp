@@ -150,6 +150,24 @@ int run_client(otp::node& n, std::function<driver()> make, counts c) {
     });
     return 0;
   }
+  if (const char* only = std::getenv("DIST_BENCH_ONLY")) {
+    // For perf: the warm-up and one figure (cast, cast4k, call4k, conc10), nothing else.
+    std::string_view which = only;
+    in_process([&] {
+      d = make();
+      for (int i = 0; i < 2000; ++i)
+        d.call();
+      if (which == "cast")
+        result("cast_per_s", time_casts(d, d.cast, c.casts), "msgs/s");
+      else if (which == "cast4k")
+        result("cast4k_per_s", time_casts(d, d.blob, c.blobs), "msgs/s");
+      else if (which == "call4k")
+        result("call4k_rt_per_s", time_casts(d, d.blob_call, c.calls / 2), "rt/s");
+    });
+    if (which == "conc10")
+      result("conc10_rt_per_s", concurrent_calls(n, d, 10, c.calls), "rt/s");
+    return 0;
+  }
   in_process([&] {
     d = make();
     measure(d, c);

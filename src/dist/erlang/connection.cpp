@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace otp::dist::erlang {
@@ -166,7 +167,7 @@ std::array<std::uint8_t, 4> length_prefix(std::size_t n) {
 
 }  // namespace
 
-bool connection::write(std::span<const std::vector<std::uint8_t>> bodies, bool counted) {
+bool connection::write(std::span<std::vector<std::uint8_t>> bodies, bool counted) {
   constexpr std::size_t max_iov = 16;
   std::size_t total = 0;
   for (const auto& b : bodies)
@@ -244,28 +245,52 @@ void connection::defer(std::vector<std::uint8_t> body) {
     enqueue_locked({}, 0, 0);
 }
 
-void connection::enqueue_locked(std::span<const std::vector<std::uint8_t>> bodies, std::size_t skip,
+void connection::append_locked(const std::uint8_t* bytes, std::size_t n) {
+  if (!tail_open_ || queue_.empty() || queue_.back().size() + n > chunk_size) {
+    std::vector<std::uint8_t> chunk = std::move(spare_);
+    spare_ = {};
+    chunk.clear();
+    chunk.reserve(std::max(n, first_chunk));  // grows to chunk_size when a stream fills it
+    queue_.push_back(std::move(chunk));
+    tail_open_ = true;
+  }
+  auto& tail = queue_.back();
+  tail.insert(tail.end(), bytes, bytes + n);
+}
+
+void connection::enqueue_locked(std::span<std::vector<std::uint8_t>> bodies, std::size_t skip,
                                 std::size_t counted) {
   counted_queued_ += counted;
   // Deferred packets were put aside after everything queued, before these.
   for (auto& d : deferred_)
-    queue_.push_back(std::move(d));
+    append_locked(d.data(), d.size());
   deferred_.clear();
-  for (const auto& body : bodies) {
-    std::vector<std::uint8_t> packet;
+  for (auto& body : bodies) {
     auto prefix = length_prefix(body.size());
     std::size_t size = body.size() + 4;
     if (skip >= size) {  // written already
       skip -= size;
       continue;
     }
-    packet.reserve(size - skip);
-    for (std::size_t i = skip; i < 4; ++i)
-      packet.push_back(prefix[i]);
-    packet.insert(packet.end(), body.begin() + static_cast<std::ptrdiff_t>(skip > 4 ? skip - 4 : 0),
-                  body.end());
+    std::size_t from = skip > 4 ? skip - 4 : 0;
+    if (body.size() - from >= own_chunk_from) {
+      // A large body joins as it is, behind its length in a buffer of its own (a chunk
+      // opened for four bytes would be mostly empty).
+      if (skip < 4)
+        queue_.emplace_back(prefix.begin() + static_cast<std::ptrdiff_t>(skip), prefix.end());
+      if (from > 0)
+        body.erase(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(from));
+      queue_.push_back(std::move(body));
+      tail_open_ = false;
+      skip = 0;
+      continue;
+    }
+    if (skip < 4)
+      append_locked(prefix.data() + skip, 4 - skip);
     skip = 0;
-    queue_.push_back(std::move(packet));
+    if (body.size() > from) {
+      append_locked(body.data() + from, body.size() - from);
+    }
   }
   if (up_ && !writing_ && !flush_posted_ && !queue_.empty()) {
     flush_posted_ = true;
@@ -280,6 +305,7 @@ void connection::flush() {
     return;
   // Everything queued goes out in one gathered write.
   in_flight_.swap(queue_);
+  tail_open_ = false;
   counted_in_flight_ = std::exchange(counted_queued_, 0);
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(in_flight_.size());
@@ -287,28 +313,35 @@ void connection::flush() {
     buffers.emplace_back(asio::buffer(p));
   writing_ = true;
   wrote_since_tick_ = true;
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                      self->bytes_out_.fetch_add(n, std::memory_order_relaxed);
-                      {
-                        std::lock_guard out{self->out_mtx_};
-                        self->writing_ = false;
-                        self->in_flight_.clear();
-                        self->cfg_.queued->left(std::exchange(self->counted_in_flight_, 0));
-                      }
-                      if (self->closed_)
-                        return;
-                      if (ec) {
-                        self->close(dist_error{system, "write: " + ec.message()});
-                        return;
-                      }
-                      self->flush();
-                    });
+  asio::async_write(
+    socket_, buffers, [self = shared_from_this()](const error_code& ec, std::size_t n) {
+      self->bytes_out_.fetch_add(n, std::memory_order_relaxed);
+      {
+        std::lock_guard out{self->out_mtx_};
+        self->writing_ = false;
+        // A chunk's memory serves the next one (no allocation per write).
+        for (auto& chunk : self->in_flight_)
+          if (chunk.capacity() <= chunk_size && chunk.capacity() > self->spare_.capacity())
+            self->spare_ = std::move(chunk);
+        self->in_flight_.clear();
+        self->cfg_.queued->left(std::exchange(self->counted_in_flight_, 0));
+      }
+      if (self->closed_)
+        return;
+      if (ec) {
+        self->close(dist_error{system, "write: " + ec.message()});
+        return;
+      }
+      self->flush();
+    });
 }
 
 void connection::read_data() {
+  // Straight into the reader's buffer, where the packets are decoded from.
+  auto room = reader_.prepare(read_size);
   socket_.async_read_some(
-    asio::buffer(read_buffer_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+    asio::buffer(room.data(), room.size()),
+    [self = shared_from_this()](const error_code& ec, std::size_t n) {
       if (self->closed_)
         return;
       if (ec) {
@@ -325,12 +358,12 @@ void connection::on_data(std::size_t n) {
   bytes_in_.fetch_add(n, std::memory_order_relaxed);
   heard_at_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
                   std::memory_order_relaxed);
-  if (auto fed = reader_.feed(std::span{read_buffer_.data(), n}); !fed) {
+  if (auto fed = reader_.commit(n); !fed) {
     close(fed.error());
     return;
   }
   owner_.batch(true);
-  std::vector<std::uint8_t> packet;
+  std::span<const std::uint8_t> packet;
   while (!closed_ && reader_.next(packet)) {
     if (packet.empty())
       continue;  // a tick: it counted as traffic above
@@ -391,6 +424,7 @@ void connection::close(const dist_error& why) {
     socket_.shutdown(socket_type::shutdown_both, ignored);
     socket_.close(ignored);
     queue_.clear();
+    tail_open_ = false;
     deferred_.clear();
     cfg_.queued->left(std::exchange(counted_queued_, 0));
   }

@@ -90,8 +90,9 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Writes the packet bodies `bodies`, in order and as one gathered write, from the calling
   /// thread when the connection is up and idle, else queues them for the I/O thread. False
   /// (nothing sent, nothing counted) when the connection is not up or closed: the caller takes
-  /// the I/O thread's path. `counted`: as `send`, for their total size.
-  bool write(std::span<const std::vector<std::uint8_t>> bodies, bool counted = false);
+  /// the I/O thread's path. `counted`: as `send`, for their total size. A body that is queued
+  /// may be moved from (a large one joins the queue as it is, not copied).
+  bool write(std::span<std::vector<std::uint8_t>> bodies, bool counted = false);
   /// A packet nobody waits for (a call's DEMONITOR_P): it leaves with the next write on this
   /// connection, from any thread, or with the next tick at the latest, instead of a system
   /// call of its own. Any thread.
@@ -127,8 +128,10 @@ class connection : public std::enable_shared_from_this<connection> {
   void flush();
   /// Under out_mtx_: queues `bodies` (from byte `skip` of their framed form on) and makes sure
   /// the I/O thread writes the queue.
-  void enqueue_locked(std::span<const std::vector<std::uint8_t>> bodies, std::size_t skip,
+  void enqueue_locked(std::span<std::vector<std::uint8_t>> bodies, std::size_t skip,
                       std::size_t counted);
+  /// Under out_mtx_: `n` bytes at the end of the queue, in its open chunk.
+  void append_locked(const std::uint8_t* bytes, std::size_t n);
   void arm_tick();
   void on_tick();
 
@@ -160,11 +163,21 @@ class connection : public std::enable_shared_from_this<connection> {
   bool read_since_tick_ = false;
   int silent_quarters_ = 0;
   std::vector<std::uint8_t> handshake_buffer_;
-  std::array<std::uint8_t, 64 * 1024> read_buffer_;
-  std::vector<std::vector<std::uint8_t>> queue_;      // waiting to be written
-  std::vector<std::vector<std::uint8_t>> in_flight_;  // being written
-  std::size_t counted_queued_ = 0;                    // of queue_'s bytes, the counted ones
-  std::size_t counted_in_flight_ = 0;                 // of in_flight_'s
+  /// What a read asks the socket for at least (the reader's room).
+  static constexpr std::size_t read_size = 256 * 1024;
+  // The queue is a few chunks, not a vector per packet: small packets are appended to the
+  // last chunk while it is open (one gathered write takes thousands of casts in a handful of
+  // buffers, and a packet costs no allocation), a large body joins as a chunk of its own
+  // (moved, not copied) and closes it.
+  static constexpr std::size_t chunk_size = 64 * 1024;
+  static constexpr std::size_t first_chunk = 4096;
+  static constexpr std::size_t own_chunk_from = 2048;  // bodies this large are not copied
+  std::vector<std::vector<std::uint8_t>> queue_;       // waiting to be written
+  bool tail_open_ = false;                             // small packets may join queue_.back()
+  std::vector<std::vector<std::uint8_t>> in_flight_;   // being written
+  std::vector<std::uint8_t> spare_;                    // a written chunk's memory, for the next
+  std::size_t counted_queued_ = 0;                     // of queue_'s bytes, the counted ones
+  std::size_t counted_in_flight_ = 0;                  // of in_flight_'s
 };
 
 }  // namespace otp::dist::erlang

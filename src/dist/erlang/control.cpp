@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace otp::dist::erlang {
 
 namespace {
 
 using enum control_error::kind;
 constexpr std::uint8_t pass_through = 112;
+/// Control parts up to this size are kept for the next packet (decode_control).
+constexpr std::size_t max_cached_control = 256;
 
 unexpected<control_error> error(control_error::kind k, std::int64_t operation, std::string detail) {
   return unexpected{control_error{k, operation, std::move(detail)}};
@@ -137,9 +141,33 @@ expected<control_message, control_error> decode_control(std::span<const std::uin
   if (packet.empty() || packet[0] != pass_through)
     return error(not_pass_through, 0, "a data packet that is not a pass-through (112) packet");
   auto rest = packet.subspan(1);
-  auto control = etf::decode_prefix(rest, options);
-  if (!control)
-    return error(bad_control, 0, control.error().what());
+  // A connection mostly carries runs of packets with the same control part (a stream of casts
+  // from one process to one name): the last one decoded on this thread is kept, and a packet
+  // that begins with the same bytes reuses it (a term's encoding marks its own end, so the
+  // same bytes are the same term) instead of decoding it again.
+  struct last_control {
+    std::vector<std::uint8_t> bytes;
+    etf::decoded control;
+  };
+  thread_local last_control last;
+  const etf::decoded* control = nullptr;
+  if (!last.bytes.empty() && rest.size() >= last.bytes.size()
+      && std::memcmp(rest.data(), last.bytes.data(), last.bytes.size()) == 0) {
+    control = &last.control;
+  } else {
+    auto decoded = etf::decode_prefix(rest, options);
+    if (!decoded)
+      return error(bad_control, 0, decoded.error().what());
+    if (decoded->size <= max_cached_control) {
+      last.bytes.assign(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(decoded->size));
+      last.control = std::move(*decoded);
+      control = &last.control;
+    } else {
+      last.bytes.clear();
+      last.control = std::move(*decoded);
+      control = &last.control;
+    }
+  }
   const auto& tuple = control->value;
   auto operation_term =
     tuple.is_tuple() && tuple.size() > 0 ? tuple[0].get_if<std::int64_t>() : nullptr;
@@ -219,9 +247,31 @@ struct encoder {
 }  // namespace
 
 std::vector<std::uint8_t> encode_control(const control_message& m) {
-  std::vector<std::uint8_t> out{pass_through};
+  std::vector<std::uint8_t> out;
+  out.reserve(128);  // a control tuple and a small message, without growing step by step
+  out.push_back(pass_through);
   std::visit(encoder{out}, m);
   return out;
 }
+
+namespace detail {
+
+reg_send_header& last_reg_send_header() noexcept {
+  thread_local reg_send_header last;
+  return last;
+}
+
+std::vector<std::uint8_t> encode_reg_send_header(const erlang_pid& from, std::string_view to) {
+  std::vector<std::uint8_t> out{pass_through};
+  etf::encode_to(
+    out, term::tuple({op::reg_send, pid_term(from), term::make_atom(""), term::make_atom(to)}));
+  return out;
+}
+
+void append_message(std::vector<std::uint8_t>& out, const term& message) {
+  etf::encode_to(out, message);
+}
+
+}  // namespace detail
 
 }  // namespace otp::dist::erlang

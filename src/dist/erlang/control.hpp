@@ -109,4 +109,47 @@ expected<control_message, control_error> decode_control(std::span<const std::uin
 /// The packet body (112, the control term, the message term) for `m`, without the 4-byte length.
 std::vector<std::uint8_t> encode_control(const control_message& m);
 
+/// The body of a message to the registered name `to` from `from` (REG_SEND), `message` encoded
+/// after a control part that the calling thread keeps from its last such send: a process that
+/// sends a stream to one name (casts) encodes its control tuple once, not once a message.
+/// `from` is asked for (`from()`, an erlang_pid) only when the cache misses; `sender` names the
+/// sender (the process's actor id, 0 for a plain thread) and `owner` the distribution.
+template <class From>
+std::vector<std::uint8_t> encode_reg_send(std::uint64_t owner, std::uint64_t sender,
+                                          std::string_view to, const term& message, From&& from);
+
+namespace detail {
+
+/// A thread's last REG_SEND control part (encode_reg_send).
+struct reg_send_header {
+  std::uint64_t owner = 0;  // 0: none yet
+  std::uint64_t sender = 0;
+  std::string to;
+  std::vector<std::uint8_t> bytes;  // 112 and the control term
+};
+reg_send_header& last_reg_send_header() noexcept;
+/// 112 and the control term of REG_SEND from `from` to `to`.
+std::vector<std::uint8_t> encode_reg_send_header(const erlang_pid& from, std::string_view to);
+/// Appends `message` (131 and the term) to `out`.
+void append_message(std::vector<std::uint8_t>& out, const term& message);
+
+}  // namespace detail
+
+template <class From>
+std::vector<std::uint8_t> encode_reg_send(std::uint64_t owner, std::uint64_t sender,
+                                          std::string_view to, const term& message, From&& from) {
+  auto& last = detail::last_reg_send_header();
+  if (last.owner != owner || last.sender != sender || last.to != to) {
+    last.bytes = detail::encode_reg_send_header(from(), to);
+    last.owner = owner;
+    last.sender = sender;
+    last.to = to;
+  }
+  std::vector<std::uint8_t> out;
+  out.reserve(last.bytes.size() + 64);
+  out.insert(out.end(), last.bytes.begin(), last.bytes.end());
+  detail::append_message(out, message);
+  return out;
+}
+
 }  // namespace otp::dist::erlang

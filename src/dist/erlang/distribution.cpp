@@ -99,14 +99,17 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
 
   i->thread_ = std::thread{[raw = i.get(), &sys = n.system()] {
     pthread_setname_np(pthread_self(), "otp.erl");
-    // This thread runs the processes its reads make runnable, one turn of one message per
-    // read batch (kernel.hpp, `inline_turn`); set before the first handler runs, read only
+    // This thread runs the processes its reads make runnable, a few turns of one message
+    // each per read batch (kernel.hpp, `inline_turn`); set before the first handler runs, read only
     // here. A gen_server's turn resumed here after a wait ends after that message too.
     turn_executor executor{sys};
+    batch_wakes wakes{sys};
     otp::detail::short_turns_on_this_thread(true);
     raw->executor_ = &executor;
+    raw->wakes_ = &wakes;
     raw->io_.run();
     raw->executor_ = nullptr;
+    raw->wakes_ = nullptr;
   }};
 
   std::uint32_t creation = 0;
@@ -236,8 +239,12 @@ void distribution::send(std::string_view name, std::string_view node_name, term 
       otp::send(*p, std::move(message));
     return;
   }
-  auto body = encode_control(reg_send_msg{impl_->sender_pid(), atom{name}, std::move(message)});
-  impl_->send_to_node(std::string{node_name}, std::move(body));
+  // The control part (from, to) as this thread last encoded it, if the sender and the name
+  // are the same: a stream of casts encodes its message only.
+  auto* core = otp::detail::process_core::current();
+  auto body = encode_reg_send(impl_->instance_, core != nullptr ? core->id() : 0, name, message,
+                              [this] { return impl_->sender_pid(); });
+  impl_->send_to_node(node_name, std::move(body));
 }
 
 void distribution::send(const erlang_pid& to, term message) {

@@ -136,7 +136,7 @@ void distribution::impl::post_outgoing(std::function<void()> f) {
   });
 }
 
-void distribution::impl::send_to_node(const std::string& node_name, std::vector<std::uint8_t> body,
+void distribution::impl::send_to_node(std::string_view node_name, std::vector<std::uint8_t> body,
                                       bool gated) {
   // Back-pressure: while more than `max_queued` bytes wait for their connections, the sender
   // waits (a process parks, its thread runs others), as Erlang suspends a process whose
@@ -150,14 +150,15 @@ void distribution::impl::send_to_node(const std::string& node_name, std::vector<
       yield_if_streaming(c);
     return;
   }
-  post_outgoing([this, node_name, gated, body = std::move(body)]() mutable {
-    auto it = connections_.find(node_name);
-    auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
-    if (c)
-      c->send(std::move(body), gated);
-    else if (gated)
-      config_.queued->left(body.size());
-  });
+  post_outgoing(
+    [this, node_name = std::string{node_name}, gated, body = std::move(body)]() mutable {
+      auto it = connections_.find(node_name);
+      auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
+      if (c)
+        c->send(std::move(body), gated);
+      else if (gated)
+        config_.queued->left(body.size());
+    });
   if (gated)
     yield_if_streaming(nullptr);
 }
@@ -423,9 +424,17 @@ void distribution::impl::deliver_to(const pid& p, const term& message) {
   deliver_local(p, message);
 }
 
+void distribution::impl::batch(bool begins) {
+  // Called on the I/O thread only, around each read's packets.
+  inline_left_ = begins ? inline_turns : 0;
+  in_batch_ = begins && wakes_ != nullptr;
+  if (!begins && wakes_ != nullptr)
+    wakes_->flush();
+}
+
 turn_executor* distribution::impl::inline_turn() const noexcept {
   // Called on the I/O thread only (its reads), which alone touches both members.
-  return inline_left_ ? executor_ : nullptr;
+  return inline_left_ > 0 ? executor_ : nullptr;
 }
 
 void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr x,
@@ -437,12 +446,14 @@ void distribution::impl::deliver_request(const pid& p, caf::mailbox_element_ptr 
     // that waits parks and this thread goes back to its sockets. Busy: the mailbox, in order.
     auto* core = static_cast<otp::detail::process_core*>(target);
     if (ctx->handle_if_idle(*core, x)) {
-      inline_left_ = false;
+      --inline_left_;
       return;
     }
   }
   otp::detail::clear_send_refusal();
-  target->enqueue(std::move(x), nullptr);
+  // Within a read batch, a server this request makes runnable is scheduled when the batch
+  // ends (batch_wakes): one hand-off for a stream of casts, not one per cast.
+  target->enqueue(std::move(x), in_batch_ ? wakes_ : nullptr);
   try {
     otp::detail::throw_if_send_refused();  // a full mailbox whose policy is fail_sender
   } catch (const std::exception& e) {

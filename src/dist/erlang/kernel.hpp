@@ -56,8 +56,7 @@ struct distribution::impl final : connection_owner {
   void post(std::function<void()> f);
   /// A message to another node: written by the calling thread when the connection is up and
   /// idle, else through the I/O thread. `gated`: the sender waits under back-pressure first.
-  void send_to_node(const std::string& node_name, std::vector<std::uint8_t> body,
-                    bool gated = true);
+  void send_to_node(std::string_view node_name, std::vector<std::uint8_t> body, bool gated = true);
   /// A process running on the I/O thread (its turn there) that sends a stream: what it sends
   /// waits for this thread's writes, which wait for the turn to end. It goes on on a scheduler
   /// thread instead (it parks, and the I/O thread wakes it once it has got back to its work).
@@ -81,11 +80,12 @@ struct distribution::impl final : connection_owner {
   /// A message for our process `p`: a gen_server call or cast if `p` is served, else an info.
   void deliver_to(const pid& p, const term& message);
   /// A call or cast for the served server `p`: handled at once on this thread if
-  /// `may_run_here` (calls), the server is idle and this read batch has not run a process yet
+  /// `may_run_here` (calls), the server is idle and this read batch may still run a turn
   /// (`inline_turn`), else into its mailbox, behind what waits there.
   void deliver_request(const pid& p, caf::mailbox_element_ptr x, bool may_run_here);
-  /// The I/O thread's executor when it may still run a process's turn in this read batch (one
-  /// a batch: the thread goes back to its sockets soon); null otherwise, or on another thread.
+  /// The I/O thread's executor when it may still run a process's turn in this read batch (a
+  /// few a batch, `inline_turns`: the thread goes back to its sockets soon); null otherwise,
+  /// or on another thread.
   turn_executor* inline_turn() const noexcept;
   /// A call or cast the served server `p` takes no request type for: logged, and a call is
   /// answered `{error, badarg}` (written on this thread, which never blocks).
@@ -135,7 +135,7 @@ struct distribution::impl final : connection_owner {
   void up(const std::shared_ptr<connection>& c) override;
   void down(const std::shared_ptr<connection>& c, const dist_error& why) override;
   void received(connection& c, control_message m) override;
-  void batch(bool begins) override { inline_left_ = begins; }
+  void batch(bool begins) override;
 
   /// What exit functors of our processes reach us through: cleared before the I/O thread
   /// stops, so a process exiting after the distribution is gone finds nobody.
@@ -146,6 +146,12 @@ struct distribution::impl final : connection_owner {
 
   node& node_;
   options opts_;
+  /// This distribution among all a program started (encode_reg_send's cache key).
+  const std::uint64_t instance_ = next_instance();
+  static std::uint64_t next_instance() noexcept {
+    static std::atomic<std::uint64_t> n{0};
+    return n.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
   std::shared_ptr<lifeline> lifeline_ = std::make_shared<lifeline>();
   connection_config config_;
   std::shared_ptr<local_pids> pids_;
@@ -159,9 +165,19 @@ struct distribution::impl final : connection_owner {
   std::shared_ptr<epmd_registration> registration_;
   std::thread thread_;
   /// The I/O thread's executor (its thread sets it; only that thread reads it): it runs a
-  /// process woken or served by what the thread read, one turn per read batch (`inline_left_`).
+  /// process woken or served by what the thread read, a few turns per read batch
+  /// (`inline_left_` of `inline_turns`).
   turn_executor* executor_ = nullptr;
-  bool inline_left_ = false;
+  /// Turns a read batch may run on the I/O thread: calls for idle servers and callers whose
+  /// reply came, as many as a few callers at once keep in flight (so their replies, and
+  /// their next requests, leave in one gathered write), and few enough that the thread soon
+  /// goes back to its sockets.
+  static constexpr int inline_turns = 16;
+  int inline_left_ = 0;
+  /// Also the I/O thread's: the processes the current read batch made runnable (requests into
+  /// an empty mailbox), scheduled when the batch ends; `in_batch_` while one runs.
+  batch_wakes* wakes_ = nullptr;
+  bool in_batch_ = false;
   bool stopped_ = false;
   bool reporting_ = false;  // the node's dist reporter is ours (`start` set it)
 

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace otp::dist::erlang {
 
 namespace {
@@ -14,34 +17,63 @@ std::size_t length_at(const std::uint8_t* p) {
 
 }  // namespace
 
-expected<void, dist_error> packet_reader::feed(std::span<const std::uint8_t> bytes) {
-  // Drop what was consumed before growing, so the buffer holds at most one partial packet
-  // plus what the last read brought.
+std::span<std::uint8_t> packet_reader::prepare(std::size_t min) {
+  // Drop what was consumed, so the buffer holds at most one partial packet plus the room.
   if (start_ > 0) {
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(start_));
+    std::size_t left = end_ - start_;
+    if (left > 0)
+      std::memmove(buffer_.data(), buffer_.data() + start_, left);
+    checked_ -= start_;
+    end_ = left;
     start_ = 0;
   }
-  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
-  for (std::size_t at = 0; at + header_size <= buffer_.size();) {
-    auto length = length_at(buffer_.data() + at);
+  std::size_t want = min;
+  if (end_ >= header_size) {  // a partial packet: room for the rest of it at least
+    auto whole = header_size + length_at(buffer_.data());
+    if (whole <= max_packet_ + header_size && whole > end_)
+      want = std::max(want, whole - end_);
+  }
+  if (buffer_.size() < end_ + want)
+    buffer_.resize(end_ + want);
+  return {buffer_.data() + end_, buffer_.size() - end_};
+}
+
+expected<void, dist_error> packet_reader::commit(std::size_t n) {
+  end_ += n;
+  while (checked_ + header_size <= end_) {
+    auto length = length_at(buffer_.data() + checked_);
     if (length > max_packet_)
       return unexpected{
         dist_error{dist_error::kind::oversized,
                    fmt::format("a packet of {} bytes (limit {})", length, max_packet_)}};
-    at += header_size + length;
+    checked_ += header_size + length;
   }
   return {};
 }
 
-bool packet_reader::next(std::vector<std::uint8_t>& packet) {
-  if (buffer_.size() - start_ < header_size)
+expected<void, dist_error> packet_reader::feed(std::span<const std::uint8_t> bytes) {
+  auto room = prepare(bytes.size());
+  if (!bytes.empty())
+    std::memcpy(room.data(), bytes.data(), bytes.size());
+  return commit(bytes.size());
+}
+
+bool packet_reader::next(std::span<const std::uint8_t>& packet) {
+  if (end_ - start_ < header_size)
     return false;
   auto length = length_at(buffer_.data() + start_);
-  if (buffer_.size() - start_ - header_size < length)
+  if (end_ - start_ - header_size < length)
     return false;
-  auto begin = buffer_.begin() + static_cast<std::ptrdiff_t>(start_ + header_size);
-  packet.assign(begin, begin + static_cast<std::ptrdiff_t>(length));
+  packet = {buffer_.data() + start_ + header_size, length};
   start_ += header_size + length;
+  return true;
+}
+
+bool packet_reader::next(std::vector<std::uint8_t>& packet) {
+  std::span<const std::uint8_t> p;
+  if (!next(p))
+    return false;
+  packet.assign(p.begin(), p.end());
   return true;
 }
 

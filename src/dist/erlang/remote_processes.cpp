@@ -248,7 +248,7 @@ bool distribution::impl::complete_call(const erlang_ref& ref, pending_calls::res
     // The caller was parked in the call: its turn goes on here, on its own stack, until it
     // waits again or ends (the executor's one job: what it makes runnable goes to the
     // scheduler), and this thread goes back to its sockets.
-    inline_left_ = false;
+    --inline_left_;
     auto* process =
       static_cast<otp::detail::process_core*>(caf::actor_cast<caf::abstract_actor*>(claimed));
     process->run_claimed(ctx);

@@ -12,6 +12,8 @@
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
+#include <vector>
+
 namespace otp::dist::erlang {
 
 class turn_executor final : public caf::execution_unit {
@@ -50,6 +52,35 @@ class turn_executor final : public caf::execution_unit {
 
  private:
   bool running_ = false;
+};
+
+/// The processes a read batch made runnable by putting a request into an empty mailbox: they
+/// go to the scheduler once the batch is over, each once, instead of one hand-off (and often
+/// a sleeping worker's wake-up) per message. A stream of casts read in one batch wakes its
+/// server once, and the server finds them all queued. The I/O thread's only; `flush` before
+/// the thread goes back to its sockets.
+class batch_wakes final : public caf::execution_unit {
+ public:
+  explicit batch_wakes(caf::actor_system& sys) : caf::execution_unit(&sys) {}
+  batch_wakes(const batch_wakes&) = delete;
+  batch_wakes& operator=(const batch_wakes&) = delete;
+  ~batch_wakes() override { flush(); }
+
+  /// CAF's hand-off of a process a message unblocked; the reference it took is ours.
+  void exec_later(caf::resumable* job) override { jobs_.push_back(job); }
+
+  /// The batch is over: every process it made runnable goes to the scheduler.
+  void flush() {
+    if (jobs_.empty())
+      return;
+    auto& scheduler = system().scheduler();
+    for (auto* job : jobs_)
+      scheduler.enqueue(job);
+    jobs_.clear();
+  }
+
+ private:
+  std::vector<caf::resumable*> jobs_;
 };
 
 }  // namespace otp::dist::erlang
