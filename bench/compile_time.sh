@@ -2,8 +2,9 @@
 # What a user's translation unit costs to compile: bench/compile/minimal_gen_server.cpp (a
 # gen_server with a call, a cast and a start), with the compiler and flags of BUILD_DIR's
 # compile_commands.json. Prints preprocessed lines and the median of RUNS compile times, for
-# this tree's headers and, with --ref, for the headers of each git ref (checked out in a
-# temporary worktree), the same file and flags.
+# this tree's headers and, with --ref, for the headers of each git ref (extracted to a
+# temporary directory), the same file and flags, in alternated rounds. Wall time swings with
+# the machine's load; the CPU time (user + system) is the steadier figure.
 #
 #   bench/compile_time.sh [--build DIR] [--runs N] [--ref REF]...
 #   bench/compile_time.sh --ref a4e2845      # before/after table
@@ -50,26 +51,45 @@ print(shlex.join(out))
 PY
 ) || die "no compile command"
 
-# measure LABEL INCLUDE_DIR: one row of the table.
-measure() {
-    local label=$1 include=$2 lines times=() t i
-    read -r -a args <<<"${command//-I$root\/include/-I$include}"
-    lines=$("${args[@]}" -E "$tu" | wc -l)
-    for ((i = 0; i < runs; i++)); do
-        t=$( { /usr/bin/time -f %e "${args[@]}" -c "$tu" -o "$bench_tmp/tu.o" >/dev/null; } 2>&1 | tail -1)
-        times+=("$t")
-    done
-    local median
-    median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
-    printf '| %-24s | %12s | %10s | %s\n' "$label" "$lines" "$median" "${times[*]}"
-}
-
-printf '| %-24s | %12s | %10s | %s\n' headers "preprocessed" "median s" "runs (s)"
-printf '|%s|%s|%s|%s\n' "--------------------------" "--------------" "------------" "-----"
+# The header trees, in order: each ref's include/ (extracted), then this tree's.
+labels=() includes=()
 for ref in "${refs[@]}"; do
     dir=$bench_tmp/ref-${ref//\//_}
     git -C "$root" archive --prefix=tree/ "$ref" include | tar -x -C "$bench_tmp" \
         && mv "$bench_tmp/tree" "$dir" || die "cannot read include/ of $ref"
-    measure "$ref" "$dir/include"
+    labels+=("$ref") includes+=("$dir/include")
 done
-measure "this tree" "$root/include"
+labels+=("this tree") includes+=("$root/include")
+
+# compile I: one compile with tree I's headers; appends "wall cpu" (cpu: user + system) to
+# $bench_tmp/times-I.
+compile() {
+    local i=$1
+    read -r -a args <<<"${command//-I$root\/include/-I${includes[i]}}"
+    { /usr/bin/time -f '%e %U %S' "${args[@]}" -c "$tu" -o "$bench_tmp/tu.o" >/dev/null; } 2>&1 \
+        | tail -1 | awk '{ printf "%s %.2f\n", $1, $2 + $3 }' >>"$bench_tmp/times-$i"
+}
+
+# Rounds alternate the trees' order (first to last, then last to first), so that a machine
+# that gets busier or quieter during the run weighs on every tree alike.
+count=${#includes[@]}
+for ((r = 0; r < runs; r++)); do
+    for ((k = 0; k < count; k++)); do
+        if ((r % 2)); then compile $((count - 1 - k)); else compile "$k"; fi
+    done
+done
+
+# median COLUMN FILE
+median() { cut -d' ' -f"$1" "$2" | sort -n | sed -n "$(((runs + 1) / 2))p"; }
+
+printf '| %-24s | %12s | %10s | %10s | %s\n' headers "preprocessed" "median s" "median cpu" \
+    "runs (wall s)"
+printf '|%s|%s|%s|%s|%s\n' "--------------------------" "--------------" "------------" \
+    "------------" "-----"
+for ((i = 0; i < count; i++)); do
+    read -r -a args <<<"${command//-I$root\/include/-I${includes[i]}}"
+    lines=$("${args[@]}" -E "$tu" | wc -l)
+    printf '| %-24s | %12s | %10s | %10s | %s\n' "${labels[i]}" "$lines" \
+        "$(median 1 "$bench_tmp/times-$i")" "$(median 2 "$bench_tmp/times-$i")" \
+        "$(cut -d' ' -f1 "$bench_tmp/times-$i" | tr '\n' ' ')"
+done
