@@ -37,6 +37,14 @@ bench_bin() {
     esac
 }
 
+# echo_server_cmd BINARY THREADS: how the echo runners start a caf-otp echo server: without an
+# idle timeout, as the bare Asio server has none (builds older than that option had none).
+echo_server_cmd() {
+    local cmd="$1 --port 0 --threads $2"
+    grep -qa -- '--idle-timeout' "$1" && cmd+=" --idle-timeout 0"
+    echo "$cmd"
+}
+
 require_erl() { command -v erl >/dev/null || die "erl not found (scripts/setup.sh --bench)"; }
 
 bench_tmp=$(mktemp -d "${TMPDIR:-/tmp}/caf-otp-${bench_name%.sh}.XXXXXX")

@@ -40,7 +40,7 @@ add_caf_otp_server() {
     [[ -n $binary ]] || return 0
     if [[ -x $binary ]]; then
         servers+=("$name")
-        server_cmd[$name]="$binary --port 0 --threads $threads --idle-timeout 0"
+        server_cmd[$name]=$(echo_server_cmd "$binary" "$threads")
     else
         log "skipping $name: '$binary' is not an executable"
     fi

@@ -36,7 +36,7 @@ for arg in "$@"; do
     name=${arg%%=*} binary=${arg#*=}
     [[ $name != "$arg" && -x $binary ]] || die "'$arg': expected NAME=SERVER, an executable"
     servers+=("$name")
-    server_cmd[$name]="$binary --port 0 --threads $threads --idle-timeout 0"
+    server_cmd[$name]=$(echo_server_cmd "$binary" "$threads")
 done
 
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
