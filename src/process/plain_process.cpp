@@ -120,7 +120,7 @@ void plain_process::keep(caf::message content, caf::strong_actor_ptr sender, caf
 void plain_process::on_exit_signal(caf::exit_msg& signal) {
   // As CAF does for the exit signals it handles itself: a signal removes the link.
   unlink_from(signal.source);
-  bool kill = signal.reason == caf::exit_reason::kill;
+  bool kill = is_kill(signal.reason);
   auto reason = kill ? exit_reason::killed() : from_caf_error(signal.reason);
   if (!kill && trap_exit()) {
     forget_trapped_exit();

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "process/message_loop.hpp"
+#include "process/noted_exit.hpp"
 #include "process/parked_state.hpp"
 #include "process/wait_state.hpp"
 #include "runtime/spin_guard.hpp"
@@ -53,7 +54,7 @@ process_core::~process_core() {
   if (parked_)  // a process gone while it waited
     stack_pool::abandon(parked_->turn);
   // An exit signal noted for a wait that never came to it.
-  std::unique_ptr<exit_reason> never_delivered{pending_exit_.exchange(nullptr)};
+  noted_exit never_delivered{pending_exit_.exchange(nullptr)};
 }
 
 void process_core::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) {

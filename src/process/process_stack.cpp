@@ -12,9 +12,12 @@
 #include <boost/context/preallocated.hpp>
 
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <span>
 #include <stdexcept>
 
+#include "process/noted_exit.hpp"
 #include "process/parked_state.hpp"
 #include "process/wait_state.hpp"
 #include "runtime/exception_state.hpp"
@@ -509,18 +512,52 @@ bool process_core::wait_woken() const noexcept {
 
 // -- exit signals that end a wait --------------------------------------------------------------
 
+namespace {
+
+std::span<const exit_reason> shared_exit_reasons() {
+  static const exit_reason reasons[] = {exit_reason::normal(), exit_reason::shutdown(),
+                                        exit_reason::kill(),   exit_reason::killed(),
+                                        exit_reason::noproc(), exit_reason::noconnection(),
+                                        exit_reason::timeout()};
+  return reasons;
+}
+
+}  // namespace
+
+const exit_reason* shared_exit_reason(const exit_reason& r) noexcept {
+  if (!r.detail().empty())
+    return nullptr;
+  for (const auto& shared : shared_exit_reasons())
+    if (shared.what() == r.what())
+      return &shared;
+  return nullptr;
+}
+
+bool is_shared_exit_reason(const exit_reason* r) noexcept {
+  auto all = shared_exit_reasons();
+  return std::greater_equal<>{}(r, all.data()) && std::less<>{}(r, all.data() + all.size());
+}
+
+noted_exit note_exit(exit_reason r) {
+  // Shared reasons are never written through this pointer: is_shared_exit_reason guards.
+  if (const auto* shared = shared_exit_reason(r))
+    return noted_exit{const_cast<exit_reason*>(shared)};
+  return noted_exit{new exit_reason(std::move(r))};
+}
+
 void process_core::kill_in_wait(exit_reason reason) {
-  std::unique_ptr<exit_reason> earlier{
-    pending_exit_.exchange(std::make_unique<exit_reason>(std::move(reason)).release())};
+  noted_exit earlier{pending_exit_.exchange(note_exit(std::move(reason)).release())};
 }
 
 void process_core::throw_if_killed() {
   if (pending_exit_.load(std::memory_order_acquire) == nullptr)
     return;
-  std::unique_ptr<exit_reason> reason{pending_exit_.exchange(nullptr)};
+  noted_exit reason{pending_exit_.exchange(nullptr)};
   if (!reason)
     return;
   wait_state_.store(idle, std::memory_order_release);
+  if (is_shared_exit_reason(reason.get()))
+    throw process_exit{*reason};
   throw process_exit{std::move(*reason)};
 }
 
@@ -529,7 +566,7 @@ void process_core::note_exit_signal(const caf::mailbox_element& x) {
   if (content.size() != 1 || !content.match_element<caf::exit_msg>(0))
     return;
   const auto& signal = content.get_as<caf::exit_msg>(0);
-  bool kill = signal.reason == caf::exit_reason::kill;
+  bool kill = is_kill(signal.reason);
   auto reason = kill ? exit_reason::killed() : from_caf_error(signal.reason);
   // A trapped signal is a message like any other, handled after the wait.
   if (!kill && (trap_exit() || reason.is_normal()))
@@ -540,7 +577,7 @@ void process_core::note_exit_signal(const caf::mailbox_element& x) {
 
 void process_core::forget_trapped_exit() noexcept {
   // Noted on arrival while the process did not trap; it traps by the time it handles it.
-  std::unique_ptr<exit_reason> noted{pending_exit_.exchange(nullptr)};
+  noted_exit noted{pending_exit_.exchange(nullptr)};
   if (noted && *noted == exit_reason::killed()) {  // a kill is never trapped: keep it
     exit_reason* none = nullptr;
     if (pending_exit_.compare_exchange_strong(none, noted.get()))

@@ -4,6 +4,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
+#include <caf/exit_reason.hpp>
 
 #include <cstdint>
 
@@ -25,5 +26,13 @@ inline constexpr caf::atom_value otp_category = caf::atom("otp");
 
 caf::error to_caf_error(const exit_reason& r);
 exit_reason from_caf_error(const caf::error& e);
+
+/// `e == caf::exit_reason::kill` without the `caf::error` that CAF's `operator==` makes (and
+/// allocates) for the comparison: asked of every exit signal.
+inline bool is_kill(const caf::error& e) noexcept {
+  // code() and category() of an empty caf::error crash in 0.17: test it first.
+  return e && e.category() == caf::atom("exit")
+         && e.code() == static_cast<std::uint8_t>(caf::exit_reason::kill);
+}
 
 }  // namespace otp::detail

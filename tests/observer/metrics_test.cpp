@@ -389,7 +389,13 @@ TEST_CASE(
   std::vector<test_net::client> clients;
   for (int i = 0; i < 4; ++i)
     clients.push_back(test_net::client::tcp(l.port()));
-  CHECK(test_util::eventually([&] { return sample(port, "otp_listener_queued") == 2; }));
+  // The kernel's queue holds two as soon as the second is accepted; the listener counts it
+  // a moment later (its handler starts, the connections' supervisor adopts it).
+  CHECK(test_util::eventually([&] {
+    return sample(port, "otp_listener_queued") == 2
+           && sample(port, "otp_listener_limit_reached_total") == 1
+           && sample(port, "otp_listener_free_acceptors") == 0;
+  }));
   auto first = timed_metrics(port);
   const auto& m = first.m;
   CHECK(m.at("otp_listener_connections{listener=\"limited\"}") == 2);
