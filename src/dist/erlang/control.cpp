@@ -158,15 +158,13 @@ expected<control_message, control_error> decode_control(std::span<const std::uin
     auto decoded = etf::decode_prefix(rest, options);
     if (!decoded)
       return error(bad_control, 0, decoded.error().what());
-    if (decoded->size <= max_cached_control) {
+    // A large control part is decoded every time: comparing it would cost as much.
+    if (decoded->size <= max_cached_control)
       last.bytes.assign(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(decoded->size));
-      last.control = std::move(*decoded);
-      control = &last.control;
-    } else {
+    else
       last.bytes.clear();
-      last.control = std::move(*decoded);
-      control = &last.control;
-    }
+    last.control = std::move(*decoded);
+    control = &last.control;
   }
   const auto& tuple = control->value;
   auto operation_term =
