@@ -252,9 +252,11 @@ void connection::append_locked(const std::uint8_t* bytes, std::size_t n) {
       chunk = std::move(spares_.back());
       spares_.pop_back();
     }
-    // A lone packet gets a small chunk; a stream, which fills chunks, gets whole ones at once
-    // (grown by doubling, a chunk left 60 KiB of smaller buffers behind in the arena).
-    chunk.reserve(std::max(n, queue_.empty() ? first_chunk : chunk_size));
+    // A lone packet gets a small chunk; a stream, which fills chunks (more queued, or a write
+    // under way), gets whole ones at once (grown by doubling, a chunk left 60 KiB of smaller
+    // buffers behind in the arena).
+    bool lone = queue_.empty() && !writing_;
+    chunk.reserve(std::max(n, lone ? first_chunk : chunk_size));
     queue_.push_back(std::move(chunk));
     tail_open_ = true;
   }
