@@ -1,7 +1,8 @@
 #pragma once
 
-// Memory for the shared parts of terms (binaries' bytes, their reference counts) from a pool
-// of the allocating thread, which any thread may give back without a lock.
+// Memory for the shared parts of terms (a tuple or a binary: its reference count, then its
+// elements or bytes, in one block) from a pool of the allocating thread, which any thread may
+// give back without a lock.
 //
 // Why: the distribution's I/O thread decodes every incoming message and a scheduler thread
 // frees it. glibc's malloc keeps a block of the size of a 4 KiB binary in the allocating
@@ -19,8 +20,6 @@
 // OTP_BLOCK_POOL=off in the environment turns the pool off (every block plain malloc).
 
 #include <cstddef>
-#include <limits>
-#include <new>
 
 namespace otp::detail {
 
@@ -28,25 +27,6 @@ namespace otp::detail {
 void* pool_allocate(std::size_t n);
 /// Gives back a block of pool_allocate, from any thread.
 void pool_deallocate(void* p) noexcept;
-
-/// An allocator on the calling thread's pool (stateless: any instance frees any block).
-template <class T>
-struct pool_allocator {
-  using value_type = T;
-  pool_allocator() noexcept = default;
-  template <class U>
-  pool_allocator(const pool_allocator<U>&) noexcept {}  // NOLINT: rebinding converts
-  T* allocate(std::size_t n) {
-    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T))
-      throw std::bad_array_new_length{};
-    return static_cast<T*>(pool_allocate(n * sizeof(T)));
-  }
-  void deallocate(T* p, std::size_t) noexcept { pool_deallocate(p); }
-  template <class U>
-  bool operator==(const pool_allocator<U>&) const noexcept {
-    return true;
-  }
-};
 
 /// For std::allocate_shared: the block it asks for, with `extra` bytes behind it from the same
 /// pool block, whose start is left in `*trailing` — an object and its variable-sized data
