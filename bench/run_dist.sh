@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Distribution between two OS processes on this machine, over TCP (loopback) and Unix sockets:
 # sequential remote gen_server calls from a process and from a plain thread (round trips/s,
-# p50, p99), pipelined casts/s, 4 KiB casts/s and calls/s, 10 processes calling at once, and
-# the client's resident memory growth per completed call, for
+# p50, p99), pipelined casts/s, 4 KiB casts/s and calls/s, 10 processes calling at once, the
+# client's resident memory growth per completed call, and its peak resident growth while it
+# floods the server with casts (small and 4 KiB), for
 #   cpp_erl   C++ -> C++ on Erlang's distribution protocol (otp/dist/erlang.hpp), TCP
 #   cpp_uds   the same over Unix sockets (no epmd)
 #   cpp_basp  C++ -> C++ on caf-otp's BASP distribution (otp/dist/distribution.hpp)
@@ -134,14 +135,15 @@ function ratio(a, b) { return (a in m && b in m && m[b] > 0) ? sprintf("%.2fx", 
 function base(row) { return row ~ /^thread_/ ? substr(row, 8) : row }
 END {
     split("cpp_erl cpp_uds cpp_basp erl_erl erl_cpp cpp_to_erl before typed", col, " ")
-    split("call_rt_per_s call_p50_us call_p99_us thread_call_rt_per_s thread_call_p50_us thread_call_p99_us cast_per_s cast4k_per_s call4k_rt_per_s conc10_rt_per_s retained_b_per_call", row, " ")
+    rows = split("call_rt_per_s call_p50_us call_p99_us thread_call_rt_per_s thread_call_p50_us thread_call_p99_us cast_per_s cast4k_per_s call4k_rt_per_s conc10_rt_per_s retained_b_per_call cast_peak_kib cast4k_peak_kib", row, " ")
     printf "distribution, two OS processes on one machine (%s cores, OTP %s, R=%s, N C B = %s; median [min-max])\n", cores, otp, reps, n
     printf "%-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-20s %-8s %-8s %-8s %s\n", "", "C++>C++ erl TCP", "C++>C++ erl UDS", "C++>C++ BASP", "Erlang>Erlang", "Erlang>C++", "C++>Erlang", "before (TCP)", "typed (TCP)", "TCP/Erl", "UDS/Erl", "TCP/bef", "typ/TCP"
-    for (r = 1; r <= 11; ++r) {
+    for (r = 1; r <= rows; ++r) {
         line = sprintf("%-20s", row[r])
         for (c = 1; c <= 8; ++c) line = line sprintf(" %-20s", cell(col[c] "_" row[r]))
         line = line sprintf(" %-8s %-8s %-8s %s", ratio("cpp_erl_" row[r], "erl_erl_" base(row[r])), ratio("cpp_uds_" row[r], "erl_erl_" base(row[r])), ratio("cpp_erl_" row[r], "before_" row[r]), ratio("typed_" row[r], "cpp_erl_" row[r]))
         print line
     }
-    print "TCP/Erl, UDS/Erl: C++>C++ on the Erlang protocol over Erlang>Erlang (thread_* rows: over Erlang process calls, Erlang has no plain threads); TCP/bef: over the BEFORE_BIN build; typ/TCP: typed requests over terms. Ratios of medians; for *_us and retained_b lower is better."
+    print "TCP/Erl, UDS/Erl: C++>C++ on the Erlang protocol over Erlang>Erlang (thread_* rows: over Erlang process calls, Erlang has no plain threads); TCP/bef: over the BEFORE_BIN build; typ/TCP: typed requests over terms. Ratios of medians; for *_us, retained_b and *_peak_kib lower is better."
+    print "cast_peak_kib, cast4k_peak_kib: how far the sending node\047s resident memory rose above where it was before the first flood while it cast CAST_N small, then BLOB_N 4 KiB messages as fast as it could (the high-water mark, KiB; what the first flood left counts in the second)."
 }' "$results"

@@ -27,10 +27,12 @@ struct counts {
 
 /// Runs the measurements on `n` (`make` runs in a process first) and prints `RESULT` lines:
 /// sequential calls from a process (`call_rt_per_s`, `call_p50_us`, `call_p99_us`) and from a
-/// plain thread (`thread_*`), `cast_per_s`, `cast4k_per_s`, `call4k_rt_per_s`, 10 processes
-/// calling at once (`conc10_rt_per_s`), and `retained_b_per_call` (this process's resident
-/// memory growth over 20k further calls, per call).
-/// Returns the process exit status for main.
+/// plain thread (`thread_*`), `cast_per_s`, `cast4k_per_s` (each with the sender's peak
+/// resident size during the flood over its size before the first flood, `cast_peak_kib`,
+/// `cast4k_peak_kib`), `call4k_rt_per_s`, 10
+/// processes calling at once (`conc10_rt_per_s`), and `retained_b_per_call` (this process's
+/// resident memory growth over 20k further calls, per call). Returns the process exit status for
+/// main.
 int run_client(otp::node& n, std::function<driver()> make, counts c);
 
 /// Parses `N CAST_N BLOB_N` from argv[from..]; missing ones keep their defaults.

@@ -88,6 +88,46 @@ double concurrent_calls(otp::node& node, const driver& d, std::size_t callers, s
   return per_second(n / callers * callers, clock_type::now() - t0);
 }
 
+/// A field of /proc/self/status in KiB (VmRSS: resident now, VmHWM: the peak since the last
+/// reset_peak), 0 if unreadable.
+double status_kib(std::string_view field) {
+  double kib = 0;
+  if (auto* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      std::string_view l = line;
+      if (l.starts_with(field) && l.size() > field.size() && l[field.size()] == ':') {
+        kib = std::strtod(line + field.size() + 1, nullptr);
+        break;
+      }
+    }
+    std::fclose(f);
+  }
+  return kib;
+}
+
+/// Resets the kernel's resident high-water mark (VmHWM) to what is resident now.
+void reset_peak() {
+  if (auto* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
+    std::fclose(f);
+  }
+}
+
+/// Times `n` casts (as time_casts) and prints their rate as `rate` and, as `peak`, how far the
+/// sender's resident memory rose above `base` (KiB, the resident size before the first flood)
+/// while it cast them: what floods cost the sender until back-pressure holds it, memory kept
+/// from an earlier flood included (bench/erlang/dist_bench.erl measures the same on Erlang's
+/// side).
+void flood(const driver& d, const std::function<void()>& one, std::size_t n, std::string_view rate,
+           std::string_view peak, double base) {
+  reset_peak();
+  auto per_s = time_casts(d, one, n);
+  auto growth = status_kib("VmHWM") - base;
+  result(rate, per_s, "msgs/s");
+  result(peak, std::max(growth, 0.0), "KiB");
+}
+
 std::size_t resident_bytes() {
   std::size_t pages = 0, resident = 0;
   if (auto* f = std::fopen("/proc/self/statm", "r")) {
@@ -103,8 +143,9 @@ void measure(const driver& d, counts c) {
   for (int i = 0; i < 2000; ++i)  // warm-up, as the Erlang side
     d.call();
   time_calls(d, c.calls, "call_");
-  result("cast_per_s", time_casts(d, d.cast, c.casts), "msgs/s");
-  result("cast4k_per_s", time_casts(d, d.blob, c.blobs), "msgs/s");
+  auto base = status_kib("VmRSS");
+  flood(d, d.cast, c.casts, "cast_per_s", "cast_peak_kib", base);
+  flood(d, d.blob, c.blobs, "cast4k_per_s", "cast4k_peak_kib", base);
   result("call4k_rt_per_s", time_casts(d, d.blob_call, c.calls / 2), "rt/s");
 }
 
@@ -158,9 +199,9 @@ int run_client(otp::node& n, std::function<driver()> make, counts c) {
       for (int i = 0; i < 2000; ++i)
         d.call();
       if (which == "cast")
-        result("cast_per_s", time_casts(d, d.cast, c.casts), "msgs/s");
+        flood(d, d.cast, c.casts, "cast_per_s", "cast_peak_kib", status_kib("VmRSS"));
       else if (which == "cast4k")
-        result("cast4k_per_s", time_casts(d, d.blob, c.blobs), "msgs/s");
+        flood(d, d.blob, c.blobs, "cast4k_per_s", "cast4k_peak_kib", status_kib("VmRSS"));
       else if (which == "call4k")
         result("call4k_rt_per_s", time_casts(d, d.blob_call, c.calls / 2), "rt/s");
     });

@@ -9,7 +9,10 @@
 %%%     median and 99th percentile of one round trip in microseconds;</li>
 %%% <li>CastN `gen_server:cast(S, {bump, 1})', then one call: casts/s from the
 %%%     first cast to that reply (the call proves they all arrived);</li>
-%%% <li>BlobN casts of `{blob, <<4096 bytes>>}', timed the same way.</li>
+%%% <li>BlobN casts of `{blob, <<4096 bytes>>}', timed the same way;</li>
+%%% <li>for both cast floods, how far this node's resident memory rose above where it
+%%%     was before the first, while it cast (KiB, the high-water mark of
+%%%     /proc/self/status).</li>
 %%% </ul>
 %%% Results are `RESULT <name> <value> <unit>' lines, as the other benchmarks.
 -module(dist_bench).
@@ -45,9 +48,10 @@ run(Node, Counts) ->
     bench_util:result("call_rt_per_s", bench_util:per_second(N, Elapsed), "rt/s"),
     bench_util:result("call_p50_us", bench_util:percentile(Times, 50) / 1000, "us"),
     bench_util:result("call_p99_us", bench_util:percentile(Times, 99) / 1000, "us"),
-    bench_util:result("cast_per_s", casts(S, CastN, {bump, 1}), "msgs/s"),
+    Base = status_kib(<<"VmRSS">>),
+    flood(S, CastN, {bump, 1}, "cast_per_s", "cast_peak_kib", Base),
     Blob = {blob, binary:copy(<<"x">>, 4096)},
-    bench_util:result("cast4k_per_s", casts(S, BlobN, Blob), "msgs/s"),
+    flood(S, BlobN, Blob, "cast4k_per_s", "cast4k_peak_kib", Base),
     bench_util:result("call4k_rt_per_s", call_loop_per_s(S, N div 2, Blob), "rt/s"),
     bench_util:result("conc10_rt_per_s", concurrent(S, 10, N), "rt/s"),
     bench_util:result("retained_b_per_call", retained(S, 20000), "B"),
@@ -87,6 +91,22 @@ calls(S, N) ->
          _ = gen_server:call(S, {bump, 1}),
          erlang:monotonic_time(nanosecond) - T0
      end || _ <- lists:seq(1, N)].
+
+%% N casts of Msg (as casts/3): their rate as Rate, and as Peak how far this node's resident
+%% memory (the OS's figure, as the C++ client measures it) rose above Base (KiB, the resident
+%% size before the first flood) while it cast them: the kernel's high-water mark, reset first.
+flood(S, N, Msg, Rate, Peak, Base) ->
+    ok = file:write_file("/proc/self/clear_refs", <<"5">>),
+    bench_util:result(Rate, casts(S, N, Msg), "msgs/s"),
+    bench_util:result(Peak, max(0, status_kib(<<"VmHWM">>) - Base), "KiB").
+
+%% A field of /proc/self/status in KiB.
+status_kib(Field) ->
+    {ok, Status} = file:read_file("/proc/self/status"),
+    [Line] = [L || L <- binary:split(Status, <<"\n">>, [global]),
+                   binary:part(L, 0, min(byte_size(L), byte_size(Field) + 1)) =:= <<Field/binary, ":">>],
+    [_, Value | _] = binary:split(Line, [<<" ">>, <<"\t">>], [global, trim_all]),
+    binary_to_integer(Value).
 
 %% N casts of Msg, then a call that returns when all have been handled: casts/s.
 casts(S, N, Msg) ->

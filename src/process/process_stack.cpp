@@ -11,6 +11,7 @@
 #include <boost/context/fiber.hpp>
 #include <boost/context/preallocated.hpp>
 
+#include <array>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -338,6 +339,36 @@ void keep_turn_stack(ctx::fiber&& fiber, process_core::fiber_frame* frame, stack
     spare = std::move(done);
 }  // `done`, unless kept, lets its stack go here
 
+/// The records of finished parks, kept by the thread for its next ones: every hop of a call
+/// chain parks one process and resumes another, and each record would be a heap allocation.
+/// A few are kept: a chain three calls deep parks three before it resumes any.
+struct parked_spares {
+  static constexpr std::size_t capacity = 8;
+  std::array<std::unique_ptr<process_core::parked_state>, capacity> records;
+  std::size_t count = 0;
+};
+
+/// Reached out of line, like `thread_now`, so that no thread's spares are used after a switch.
+[[gnu::noinline]] parked_spares& spare_parked() noexcept {
+  thread_local parked_spares spares;
+  auto* mine = &spares;
+  asm volatile("" : "+r"(mine));
+  return *mine;
+}
+
+std::unique_ptr<process_core::parked_state> new_parked_state() {
+  if (auto& spares = spare_parked(); spares.count > 0)
+    return std::move(spares.records[--spares.count]);
+  return std::make_unique<process_core::parked_state>();
+}
+
+/// Keeps a finished park's record for the thread's next one (it holds no frames by now).
+void recycle(std::unique_ptr<process_core::parked_state> state) noexcept {
+  *state = {};
+  if (auto& spares = spare_parked(); spares.count < parked_spares::capacity)
+    spares.records[spares.count++] = std::move(state);
+}
+
 }  // namespace
 
 void process_core::reschedule_parked(void* owner) {
@@ -365,9 +396,9 @@ std::uint8_t process_core::run_on_own_stack(caf::execution_unit* ctx, stack_body
     if (!stack_pool::reclaim(parked_->turn))
       return parked_marker;  // its stack runs another turn
     caf::intrusive_ptr_release(ctrl());
-    auto state = std::move(parked_);
-    home = state->turn.home;
-    frame = state->frame;
+    home = parked_->turn.home;
+    frame = parked_->frame;
+    recycle(std::move(parked_));
     stack = std::move(frame->parked);
     in_scope = frame->in_scope;
     frame->result = &result;
@@ -412,7 +443,7 @@ std::uint8_t process_core::run_on_own_stack(caf::execution_unit* ctx, stack_body
     }
     // Parked in a wait (the process is still ours). Once the state says so, a wake may
     // resume it on any thread; once the pool knows, its frames may move to the heap.
-    auto state = std::make_unique<parked_state>();
+    auto state = new_parked_state();
     state->turn.home = home;
     state->turn.sp = lowest_frame(stack);
     parked_bytes_.store(static_cast<std::uint32_t>(stack_pool::frames_top(*home) - state->turn.sp),
@@ -430,7 +461,7 @@ std::uint8_t process_core::run_on_own_stack(caf::execution_unit* ctx, stack_body
     }
     // Woken before it even parked: go on at once.
     host_exceptions = exception_state::take();
-    parked_.reset();
+    recycle(std::move(parked_));
     stack = std::move(frame->parked);
     in_scope = frame->in_scope;
   }

@@ -15,10 +15,16 @@ struct eh_globals {
 
 /// This thread's globals. `__cxa_get_globals` is declared `const`, so a caller could reuse its
 /// answer across a switch to another thread: out of line, behind a compiler barrier, each call
-/// asks again on the thread that runs it.
+/// asks again on the thread that runs it. Their address is asked once per thread and kept in a
+/// thread-local of our own: the runtime's lives in a shared library, where each access is a
+/// call to `__tls_get_addr`, and every process switch makes four.
 [[gnu::noinline]] eh_globals& this_thread() noexcept {
-  asm volatile("" ::: "memory");
-  return *reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+  thread_local eh_globals* globals = nullptr;
+  auto** slot = &globals;
+  asm volatile("" : "+r"(slot)::"memory");
+  if (*slot == nullptr)
+    *slot = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+  return **slot;
 }
 
 }  // namespace

@@ -37,11 +37,30 @@ class scheduler::worker final : public caf::execution_unit {
     : caf::execution_unit(&parent.system()), parent_(parent), id_(id), random_(id + 1) {}
 
   /// From a job this worker runs: it goes first, as CAF's worker does it (the message just
-  /// sent is usually the next thing to do, and its data is in this core's cache).
+  /// sent is usually the next thing to do, and its data is in this core's cache). On the
+  /// worker's own thread it goes to `next_`, a slot of the worker alone: every hop of a call
+  /// chain (a request to an idle server, a waiting caller woken by its reply) makes one job
+  /// here, and the shared queue's lock and fences cost more than the hop's other work. The job
+  /// it displaces goes to the front of the queue, so the order is the one two pushes to the
+  /// front would give, and the queue's thieves can take it.
   void exec_later(caf::resumable* job) override {
-    if (queue_.push_front(job) > 1)
-      parent_.wake_thief(this);
+    if (worker_unit != this) {  // another thread's turn that names this unit: the queue
+      if (queue_.push_front(job) > 1)
+        parent_.wake_thief(this);
+      return;
+    }
+    auto* displaced = std::exchange(next_, job);
+    if (displaced != nullptr) {
+      queue_.push_front(displaced);
+      parent_.wake_thief(this);  // two jobs wait here: another worker may take one
+    }
   }
+
+  /// The job left in `next_` when the worker's loop ended (for the scheduler's last drain).
+  caf::resumable* take_next() noexcept { return std::exchange(next_, nullptr); }
+
+  /// Nothing waits to run here but the job that runs now. This worker's thread only.
+  bool nothing_waiting() const noexcept { return next_ == nullptr && queue_.empty(); }
 
   /// From any other thread.
   void external_enqueue(caf::resumable* job) {
@@ -144,6 +163,8 @@ class scheduler::worker final : public caf::execution_unit {
   /// The next job, polling like CAF's work-stealing workers; nullptr once asked to stop and
   /// the queue is empty.
   caf::resumable* next_job() {
+    if (next_ != nullptr)
+      return std::exchange(next_, nullptr);
     if (auto* job = queue_.pop_front())
       return job;
     idle_period idle{*this};
@@ -215,6 +236,7 @@ class scheduler::worker final : public caf::execution_unit {
   scheduler& parent_;
   std::size_t id_;
   job_queue queue_;
+  caf::resumable* next_ = nullptr;  // the job to run next (exec_later); this thread's only
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> sleeping_{false};
@@ -273,9 +295,12 @@ void scheduler::stop() {
   for (auto& w : workers_)
     w->join();
   // What reached a queue after its worker ended (from the clock or another thread).
-  for (auto& w : workers_)
+  for (auto& w : workers_) {
+    if (auto* job = w->take_next())
+      cleanup_and_release(job);
     while (auto* job = w->queue().pop_front())
       cleanup_and_release(job);
+  }
   real_clock_.cancel_dispatch_loop();
   clock_thread_.join();
 }
@@ -302,7 +327,7 @@ void scheduler::enqueue(caf::resumable* job) {
   // other worker, asleep between polls, and the hop would cost a futex wake-up and a cold
   // cache. A worker with work queued deals on round robin, as before: a burst (a spawn loop)
   // is still spread.
-  if (worker_of == this && static_cast<worker*>(worker_unit)->queue().empty()) {
+  if (worker_of == this && static_cast<worker*>(worker_unit)->nothing_waiting()) {
     worker_unit->exec_later(job);
     return;
   }

@@ -1,8 +1,10 @@
+#include "term/block_pool.hpp"
 #include "term/term_data.hpp"
 #include "term/utf8.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace otp {
@@ -58,7 +60,19 @@ term::term(erlang_ref r) {
 term::term(erlang_port p) : value_(std::make_shared<const erlang_port>(std::move(p))) {}
 
 term term::tuple(std::vector<term> elements) {
-  return term{std::make_shared<const tuple_data>(tuple_data{std::move(elements)})};
+  // The reference count and the elements in one block of the pool (tuple_data): a decoded
+  // message's tuples are freed by the thread that handled it.
+  static_assert(std::is_nothrow_move_constructible_v<term>);
+  // The elements begin right after the control block, whose size is a multiple of its
+  // alignment, which is at least tuple_data's (a span): enough for a term.
+  static_assert(alignof(term) <= alignof(tuple_data));
+  std::byte* trailing = nullptr;
+  auto t = std::allocate_shared<tuple_data>(
+    detail::trailing_allocator<tuple_data>{elements.size() * sizeof(term), &trailing});
+  auto* first = static_cast<term*>(static_cast<void*>(trailing));
+  std::uninitialized_move(elements.begin(), elements.end(), first);
+  t->elements = {first, elements.size()};
+  return term{std::move(t)};
 }
 
 term term::list(std::vector<term> elements, term tail) {
@@ -119,8 +133,15 @@ term term_access::sorted_map(std::vector<term::map_entry> entries) {
 }
 
 term term::binary(std::span<const std::uint8_t> bytes) {
-  return term{std::make_shared<const binary_data>(
-    binary_data{std::vector<std::uint8_t>(bytes.begin(), bytes.end())})};
+  // The reference count and the bytes in one block of the pool (binary_data), freed wherever
+  // the last copy of the term goes.
+  std::byte* trailing = nullptr;
+  auto b = std::allocate_shared<binary_data>(
+    detail::trailing_allocator<binary_data>{bytes.size(), &trailing});
+  if (!bytes.empty())
+    std::memcpy(trailing, bytes.data(), bytes.size());
+  b->bytes = {reinterpret_cast<const std::uint8_t*>(trailing), bytes.size()};
+  return term{std::move(b)};
 }
 
 term term::binary(std::string_view bytes) {

@@ -4,6 +4,7 @@
 
 #include "otp/term/term.hpp"
 
+#include <memory>
 #include <span>
 #include <type_traits>
 #include <vector>
@@ -27,7 +28,14 @@ struct binary_view {
 };
 
 struct term::tuple_data {
-  std::vector<term> elements;
+  // The elements follow in the same block of the allocating thread's pool (term::tuple,
+  // term/block_pool.hpp), constructed there; this destroys them.
+  std::span<const term> elements;
+
+  tuple_data() = default;
+  tuple_data(const tuple_data&) = delete;
+  tuple_data& operator=(const tuple_data&) = delete;
+  ~tuple_data() { std::destroy(elements.begin(), elements.end()); }
 };
 
 struct term::list_data {
@@ -40,7 +48,10 @@ struct term::map_data {
 };
 
 struct term::binary_data {
-  std::vector<std::uint8_t> bytes;
+  // The bytes follow the reference count in one block of the allocating thread's pool
+  // (term::binary, term/block_pool.hpp): a binary decoded by the distribution's I/O thread
+  // is freed by the thread that handled its message.
+  std::span<const std::uint8_t> bytes;
 };
 
 struct term_access {

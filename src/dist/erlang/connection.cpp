@@ -247,10 +247,16 @@ void connection::defer(std::vector<std::uint8_t> body) {
 
 void connection::append_locked(const std::uint8_t* bytes, std::size_t n) {
   if (!tail_open_ || queue_.empty() || queue_.back().size() + n > chunk_size) {
-    std::vector<std::uint8_t> chunk = std::move(spare_);
-    spare_ = {};
-    chunk.clear();
-    chunk.reserve(std::max(n, first_chunk));  // grows to chunk_size when a stream fills it
+    std::vector<std::uint8_t> chunk;
+    if (!spares_.empty()) {
+      chunk = std::move(spares_.back());
+      spares_.pop_back();
+    }
+    // A lone packet gets a small chunk; a stream, which fills chunks (more queued, or a write
+    // under way), gets whole ones at once (grown by doubling, a chunk left 60 KiB of smaller
+    // buffers behind in the arena).
+    bool lone = queue_.empty() && !writing_;
+    chunk.reserve(std::max(n, lone ? first_chunk : chunk_size));
     queue_.push_back(std::move(chunk));
     tail_open_ = true;
   }
@@ -313,27 +319,38 @@ void connection::flush() {
     buffers.emplace_back(asio::buffer(p));
   writing_ = true;
   wrote_since_tick_ = true;
-  asio::async_write(
-    socket_, buffers, [self = shared_from_this()](const error_code& ec, std::size_t n) {
-      self->bytes_out_.fetch_add(n, std::memory_order_relaxed);
-      {
-        std::lock_guard out{self->out_mtx_};
-        self->writing_ = false;
-        // A chunk's memory serves the next one (no allocation per write).
-        for (auto& chunk : self->in_flight_)
-          if (chunk.capacity() <= chunk_size && chunk.capacity() > self->spare_.capacity())
-            self->spare_ = std::move(chunk);
-        self->in_flight_.clear();
-        self->cfg_.queued->left(std::exchange(self->counted_in_flight_, 0));
-      }
-      if (self->closed_)
-        return;
-      if (ec) {
-        self->close(dist_error{system, "write: " + ec.message()});
-        return;
-      }
-      self->flush();
-    });
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                      self->bytes_out_.fetch_add(n, std::memory_order_relaxed);
+                      {
+                        std::lock_guard out{self->out_mtx_};
+                        self->writing_ = false;
+                        self->recycle_locked();
+                        self->cfg_.queued->left(std::exchange(self->counted_in_flight_, 0));
+                      }
+                      if (self->closed_)
+                        return;
+                      if (ec) {
+                        self->close(dist_error{system, "write: " + ec.message()});
+                        return;
+                      }
+                      self->flush();
+                    });
+}
+
+void connection::recycle_locked() {
+  // As many chunks as the send gate lets wait (and one being filled): a flood of packets
+  // then runs on the same memory, allocated once.
+  const std::size_t keep = cfg_.queued->limit() / chunk_size + 1;
+  for (auto& chunk : in_flight_) {
+    if (spares_.size() >= keep)
+      break;
+    if (chunk.capacity() < first_chunk || chunk.capacity() > chunk_size)
+      continue;  // a length in front of a large body, or a large body: not a chunk's size
+    chunk.clear();
+    spares_.push_back(std::move(chunk));
+  }
+  in_flight_.clear();
 }
 
 void connection::read_data() {
@@ -404,6 +421,8 @@ void connection::on_tick() {
   {
     std::lock_guard guard{out_mtx_};
     tick = !wrote_since_tick_ && !writing_ && deferred_.empty();
+    if (!wrote_since_tick_)
+      spares_ = {};  // quiet for a quarter of the tick time: the flood is over
     wrote_since_tick_ = false;
     enqueue_locked({}, 0, 0);  // deferred packets go out at the latest now
   }

@@ -132,6 +132,9 @@ class connection : public std::enable_shared_from_this<connection> {
                       std::size_t counted);
   /// Under out_mtx_: `n` bytes at the end of the queue, in its open chunk.
   void append_locked(const std::uint8_t* bytes, std::size_t n);
+  /// Under out_mtx_: the written chunks in in_flight_ are kept in spares_ (up to the send
+  /// gate's limit in all) or freed.
+  void recycle_locked();
   void arm_tick();
   void on_tick();
 
@@ -165,19 +168,24 @@ class connection : public std::enable_shared_from_this<connection> {
   std::vector<std::uint8_t> handshake_buffer_;
   /// What a read asks the socket for at least (the reader's room).
   static constexpr std::size_t read_size = 256 * 1024;
-  // The queue is a few chunks, not a vector per packet: small packets are appended to the
-  // last chunk while it is open (one gathered write takes thousands of casts in a handful of
+  // The queue is a few chunks, not a vector per packet: packets are appended to the last
+  // chunk while it is open (one gathered write takes thousands of casts in a handful of
   // buffers, and a packet costs no allocation), a large body joins as a chunk of its own
-  // (moved, not copied) and closes it.
+  // (moved, not copied) and closes it. Written chunks are kept for the next ones, up to what
+  // the send gate lets wait: a sender flooding the connection reuses the same memory instead
+  // of allocating on whichever scheduler thread runs it while the I/O thread frees (glibc
+  // kept the freed memory in each thread's arena: a 4 KiB cast flood grew the sender by twice
+  // the gate's limit, and every free took the sender's arena lock). Kept chunks are dropped
+  // at a tick with nothing written since the last one.
   static constexpr std::size_t chunk_size = 64 * 1024;
   static constexpr std::size_t first_chunk = 4096;
-  static constexpr std::size_t own_chunk_from = 2048;  // bodies this large are not copied
-  std::vector<std::vector<std::uint8_t>> queue_;       // waiting to be written
-  bool tail_open_ = false;                             // small packets may join queue_.back()
-  std::vector<std::vector<std::uint8_t>> in_flight_;   // being written
-  std::vector<std::uint8_t> spare_;                    // a written chunk's memory, for the next
-  std::size_t counted_queued_ = 0;                     // of queue_'s bytes, the counted ones
-  std::size_t counted_in_flight_ = 0;                  // of in_flight_'s
+  static constexpr std::size_t own_chunk_from = 16 * 1024;  // bodies this large are not copied
+  std::vector<std::vector<std::uint8_t>> queue_;            // waiting to be written
+  bool tail_open_ = false;                                  // packets may join queue_.back()
+  std::vector<std::vector<std::uint8_t>> in_flight_;        // being written
+  std::vector<std::vector<std::uint8_t>> spares_;           // written chunks, for the next
+  std::size_t counted_queued_ = 0;                          // of queue_'s bytes, the counted ones
+  std::size_t counted_in_flight_ = 0;                       // of in_flight_'s
 };
 
 }  // namespace otp::dist::erlang

@@ -30,6 +30,7 @@ class send_gate {
   void stop();
 
   std::size_t queued() const noexcept { return queued_.load(); }
+  std::size_t limit() const noexcept { return limit_; }
 
  private:
   bool has_room() const noexcept { return queued_.load() <= limit_ || stopped_.load(); }
