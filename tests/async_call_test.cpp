@@ -181,9 +181,10 @@ TEST_CASE("the table of awaited replies finds each by id, once") {
   std::vector<int> got;
   auto id = [](std::uint64_t n) { return caf::make_message_id(n); };
   for (int i = 1; i <= 5; ++i)
-    table.add(id(static_cast<std::uint64_t>(i)), [&got, i](caf::message&) { got.push_back(i); });
+    table.add(id(static_cast<std::uint64_t>(i)),
+              [&got, i](otp::detail::message_ref&) { got.push_back(i); });
   CHECK(table.size() == 5);
-  caf::message none;
+  otp::detail::message_ref none;
   for (std::uint64_t n : {3u, 1u, 5u}) {
     auto h = table.take(id(n).response_id());
     REQUIRE(h);
@@ -201,7 +202,7 @@ TEST_CASE("the table of awaited replies finds each by id, once") {
 
 TEST_CASE("a reply that never comes does not make the table grow with every later one") {
   otp::detail::awaited_replies table;
-  auto noop = [](caf::message&) {};
+  auto noop = [](otp::detail::message_ref&) {};
   table.add(caf::make_message_id(1), noop);  // never answered
   for (std::uint64_t n = 2; n < 20'000; ++n) {
     table.add(caf::make_message_id(n), noop);
@@ -218,7 +219,7 @@ TEST_CASE("the table hands out expired handlers earliest first, and forgets answ
   using otp::detail::awaited_replies;
   std::vector<int> got;
   auto at = [](int ms) { return awaited_replies::time_point{std::chrono::milliseconds{ms}}; };
-  auto h = [&got](int n) { return [&got, n](caf::message&) { got.push_back(n); }; };
+  auto h = [&got](int n) { return [&got, n](otp::detail::message_ref&) { got.push_back(n); }; };
   table.add(caf::make_message_id(1), h(1), at(30));
   table.add(caf::make_message_id(2), h(2));  // no deadline
   table.add(caf::make_message_id(3), h(3), at(10));
@@ -226,7 +227,7 @@ TEST_CASE("the table hands out expired handlers earliest first, and forgets answ
   CHECK(table.next_deadline() == at(10));
   REQUIRE(table.take(caf::make_message_id(3).response_id()));  // answered in time
   CHECK(table.next_deadline() == at(20));
-  caf::message none;
+  otp::detail::message_ref none;
   for (auto& expired : table.take_expired(at(30)))
     expired(none);
   CHECK(got == std::vector<int>{4, 1});
@@ -237,7 +238,7 @@ TEST_CASE("the table hands out expired handlers earliest first, and forgets answ
 
 TEST_CASE("deadlines of calls answered out of order do not pile up") {
   otp::detail::awaited_replies table;
-  auto noop = [](caf::message&) {};
+  auto noop = [](otp::detail::message_ref&) {};
   auto deadline = otp::detail::awaited_replies::time_point{std::chrono::seconds{5}};
   table.add(caf::make_message_id(1), noop, deadline);  // never answered, earliest deadline
   for (std::uint64_t n = 2; n < 20'000; ++n) {

@@ -9,6 +9,8 @@
 #include <otp/process.hpp>
 #include <otp/test/kit.hpp>
 
+#include <caf/send.hpp>
+
 using namespace fixtures;
 using otp::exit_reason;
 namespace gen_server = otp::gen_server;

@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 
 #include <otp/caf.hpp>
+#include <otp/detail/boxed_message.hpp>
+#include <otp/detail/server_core.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>
@@ -85,7 +87,10 @@ struct timed_waiter {
   otp::call_result<int> handle_call(const wait_on& r, otp::from<int> caller) {
     auto dest = otp::to_actor(r.target);
     otp::detail::server_core::current()
-      ->request(dest, 20ms, otp::detail::request_message<never_replies, true>(dest, get{}))
+      ->request(
+        dest, 20ms,
+        otp::detail::to_message(otp::detail::request_message(
+          otp::detail::call_dispatch<never_replies, get>, otp::detail::box_maker::of(get{}))))
       .then([caller](otp::detail::box<int>& x) { caller.reply(x.value); },
             [caller](caf::error&) { caller.reply(-1); });
     return otp::noreply();

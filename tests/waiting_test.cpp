@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <otp/detail/server_core.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>

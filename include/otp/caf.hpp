@@ -6,6 +6,7 @@
 #include "otp/pid.hpp"
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/actor_control_block.hpp>
 

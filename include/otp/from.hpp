@@ -1,7 +1,6 @@
 #pragma once
 
-#include "otp/detail/box.hpp"
-#include "otp/detail/pending_reply.hpp"
+#include "otp/detail/message_ref.hpp"
 
 #include <memory>
 #include <utility>
@@ -10,17 +9,28 @@ namespace otp {
 
 namespace detail {
 
-/// A local caller unboxes its reply; a caller on another node gets the bare value, which CAF
-/// serialises (its type is registered with the node's message types).
+/// A deferred reply's slot, shared by the `from<R>` the user keeps and the server
+/// (pending_reply.hpp, with CAF).
+struct pending_reply;
+
+/// True for the first caller only: a reply is delivered at most once.
+bool claim_reply(pending_reply& slot) noexcept;
+/// Sends the reply, from any thread.
+void deliver_reply(pending_reply& slot, message_ref reply);
+/// True until a reply was given or the server exited.
+bool reply_pending(const pending_reply& slot) noexcept;
+
+/// A local caller unboxes its reply.
 template <class R>
-caf::message boxed_reply(R&& value) {
-  return caf::make_message(box<R>{std::move(value)});
+message_ref boxed_reply(R&& value) {
+  return boxed_message(box_maker::of(std::move(value)));
 }
 
+/// A caller on another node gets the bare value, which CAF serialises (its type is registered
+/// with the node's message types). Defined where those are (otp/detail/remote_dispatch.hpp):
+/// only the dispatch of a request from another node, generated there, replies bare.
 template <class R>
-caf::message bare_reply(R&& value) {
-  return caf::make_message(std::move(value));
-}
+message_ref bare_reply(R&& value);
 
 }  // namespace detail
 
@@ -32,7 +42,7 @@ caf::message bare_reply(R&& value) {
 template <class R>
 class from {
  public:
-  using wrap_fn = caf::message (*)(R&&);
+  using wrap_fn = detail::message_ref (*)(R&&);
 
   from() = default;
   explicit from(std::shared_ptr<detail::pending_reply> slot, wrap_fn wrap = &detail::boxed_reply<R>)
@@ -40,14 +50,14 @@ class from {
 
   /// Delivers the reply; returns false when a reply was already given (or the server exited).
   bool reply(R value) const {
-    if (!slot_ || !slot_->claim())
+    if (!slot_ || !detail::claim_reply(*slot_))
       return false;
-    slot_->deliver(wrap_(std::move(value)));
+    detail::deliver_reply(*slot_, wrap_(std::move(value)));
     return true;
   }
 
   /// True while the caller still waits for this reply.
-  bool pending() const noexcept { return slot_ && !slot_->done.load(); }
+  bool pending() const noexcept { return slot_ && detail::reply_pending(*slot_); }
 
  private:
   std::shared_ptr<detail::pending_reply> slot_;

@@ -16,16 +16,10 @@
 // Every callback except init is optional. A callback returns what its OTP counterpart returns,
 // as a value: `otp::reply(v)`, `otp::noreply()`, `otp::stop(reason)`, or a plain reply.
 
-#include "otp/caf.hpp"
 #include "otp/call_error.hpp"
 #include "otp/callback_result.hpp"
-#include "otp/detail/atoms.hpp"
-#include "otp/detail/node_access.hpp"
-#include "otp/detail/quiet_caf_logger.hpp"
-#include "otp/detail/request.hpp"
-#include "otp/detail/send_refusal.hpp"
 #include "otp/detail/server_impl.hpp"
-#include "otp/detail/start_deadline.hpp"
+#include "otp/detail/server_request.hpp"
 #include "otp/expected.hpp"
 #include "otp/from.hpp"
 #include "otp/mailbox_limit.hpp"
@@ -35,10 +29,6 @@
 #include "otp/start_error.hpp"
 #include "otp/timeout.hpp"
 #include "otp/types.hpp"
-
-#include <caf/actor_cast.hpp>
-#include <caf/actor_system.hpp>
-#include <caf/send.hpp>
 
 #include <optional>
 #include <stdexcept>
@@ -76,12 +66,17 @@ node& node_of_current();
 /// started by otp::spawn, which has no callbacks to run a reply in).
 server_core& calling_server(const char* what);
 
+/// Binds `callbacks` to the server being started (before init runs, so that init can use
+/// otp::self(), timers, etc.) and returns them.
+server_callbacks& bind_callbacks(server_core& core, std::unique_ptr<server_callbacks> callbacks,
+                                 std::string name, bool trace);
+
 template <class S, class... Args>
 init_result construct_and_init(server_core& core, std::string name, bool trace, Args&&... args) {
-  // The callbacks are bound before init runs, so that init can use otp::self(), timers, etc.
   if constexpr (requires(S & s) { s.init(std::forward<Args>(args)...); }) {
-    core.bind(std::make_unique<server_impl<S>>(), std::move(name), trace);
-    auto& user = static_cast<server_impl<S>*>(core.callbacks())->user();
+    auto& user = static_cast<server_impl<S>&>(
+                   bind_callbacks(core, std::make_unique<server_impl<S>>(), std::move(name), trace))
+                   .user();
     if constexpr (std::is_void_v<decltype(user.init(std::forward<Args>(args)...))>) {
       user.init(std::forward<Args>(args)...);
       return ok();
@@ -91,9 +86,11 @@ init_result construct_and_init(server_core& core, std::string name, bool trace, 
   } else {
     static_assert(buildable_from<S, Args...>,
                   "gen_server::start: S needs init(args...) or a constructor S(args...)");
-    core.bind(std::make_unique<server_impl<S>>(std::forward<Args>(args)...), std::move(name),
-              trace);
-    auto& user = static_cast<server_impl<S>*>(core.callbacks())->user();
+    auto& user =
+      static_cast<server_impl<S>&>(
+        bind_callbacks(core, std::make_unique<server_impl<S>>(std::forward<Args>(args)...),
+                       std::move(name), trace))
+        .user();
     if constexpr (requires { user.init(); }) {
       if constexpr (std::is_void_v<decltype(user.init())>) {
         user.init();
@@ -107,81 +104,36 @@ init_result construct_and_init(server_core& core, std::string name, bool trace, 
   }
 }
 
-/// `adopter`: a supervisor the new process is started for (start_for below), else null.
+/// What a start runs on the new server: builds S, binds it, runs its init. A reference to the
+/// caller's callable, alive for the start (a function_ref).
+struct server_init {
+  void* context;
+  init_result (*run)(void* context, server_core& core, std::string name, bool trace);
+};
+
+/// The start of a gen_server, the same for every S (gen_server.cpp): spawn, register, init
+/// through `init`, link or monitor, let it run. Out of line, so that a user's file compiles
+/// none of it. `adopter`: a supervisor the new process is started for (start_for below), else
+/// null.
+expected<pid, start_error> start_erased(node& n, start_link_mode mode, const pid& adopter,
+                                        start_options opts, server_init init);
+
 template <class S, class... Args>
 start_result<S> start_server_as(node& n, start_link_mode mode, const pid& adopter,
                                 start_options opts, Args&&... args) {
-  auto* parent = process_core::current();
-  if (mode == start_link_mode::monitor && !parent)
-    throw std::logic_error("gen_server::start_monitor needs a calling process");
-  // Spawned lazily: the process runs only once init has returned (see server_core::started).
-  auto handle = n.system().spawn<server_core, caf::lazy_init>();
-  quiet_caf_logger();
-  auto* core = caf::actor_cast<server_core*>(handle);
-  auto self = to_pid(handle);
-  try {
-    core->limit_mailbox(opts.mailbox);
-  } catch (...) {
-    core->abandon(exit_reason::normal());  // bad options: the process never existed
-    throw;
-  }
-  if (!opts.name.empty()) {
-    otp::pid holder;
-    if (!node_access::register_name(n, opts.name, self, holder))
-      return unexpected{start_error{start_error::kind::already_started, {}, holder}};
-  }
-  core->bound_init(opts.timeout, parent);
-  init_result result = ok();
-  {
-    process_core::scope scope{core};
-    try {
-      result =
-        construct_and_init<S>(*core, std::move(opts.name), opts.trace, std::forward<Args>(args)...);
-    } catch (const process_exit&) {
-      core->abandon(exit_reason::killed());  // the calling process was killed while init waited
-      throw;
-    } catch (const start_timeout& e) {
-      core->init_overran();
-      core->abandon(exit_reason::killed());
-      if (e.owner != core)
-        throw;  // the deadline of an enclosing start: it gives up
-      return unexpected{start_error{start_error::kind::timeout, exit_reason::timeout()}};
-    } catch (const exit_request& e) {
-      result = otp::stop(e.reason);  // otp::exit(Reason) in init
-    } catch (const std::exception& e) {
-      result = otp::stop(exit_reason::exception(e.what()));
-    } catch (...) {
-      result = otp::stop(exit_reason::exception("unknown"));
-    }
-  }
-  if (core->init_overran()) {  // init computed past its deadline without waiting
-    core->abandon(exit_reason::killed());
-    return unexpected{start_error{start_error::kind::timeout, exit_reason::timeout()}};
-  }
-  if (result.what() != init_result::kind::ok) {
-    core->abandon(result.what() == init_result::kind::ignore ? exit_reason::normal()
-                                                             : result.reason());
-    if (result.what() == init_result::kind::ignore)
-      return unexpected{start_error{start_error::kind::ignore}};
-    return unexpected{start_error{start_error::kind::init_failed, result.reason()}};
-  }
-  if (adopter) {
-    // Its parent from the start, as if the supervisor had started it; linked only until the
-    // supervisor adopts it (and monitors it instead), so that it cannot outlive a supervisor
-    // that dies first: a link to a dead supervisor delivers the exit signal at once.
-    auto handle_of_adopter = to_actor(adopter);
-    core->link_to(handle_of_adopter);
-    core->set_parent(handle_of_adopter.address());
-  } else if (parent && mode == start_link_mode::link) {
-    // A supervisor keeps its children in its own table (see server_core::mark_supervisor).
-    if (auto* sup = server_core::of(parent); !sup || !sup->is_supervisor())
-      parent->link_to(handle);
-    core->set_parent(parent->address());
-  } else if (parent && mode == start_link_mode::monitor) {
-    parent->monitor(handle);
-  }
-  core->started(std::move(result.next()));
-  return server_ref<S>{std::move(self)};
+  // The arguments stay where they are: the start runs init before it returns.
+  auto run = [&](server_core& core, std::string name, bool trace) {
+    return construct_and_init<S>(core, std::move(name), trace, std::forward<Args>(args)...);
+  };
+  using run_type = decltype(run);
+  auto started = start_erased(
+    n, mode, adopter, std::move(opts),
+    server_init{&run, [](void* context, server_core& core, std::string name, bool trace) {
+                  return (*static_cast<run_type*>(context))(core, std::move(name), trace);
+                }});
+  if (!started)
+    return unexpected{std::move(started.error())};
+  return server_ref<S>{std::move(*started)};
 }
 
 template <class S, class... Args>
@@ -235,72 +187,31 @@ start_result<S> start_front(start_link_mode mode, Args&&... args) {
     return start_peel_node<S>(mode, std::forward<Args>(args)...);
 }
 
+/// The value of a reply: `box<R>` from this node, a bare `R` from another.
+template <class R>
+R take_reply(void* value, bool boxed) {
+  if (boxed)
+    return std::move(static_cast<box<R>*>(value)->value);
+  return std::move(*static_cast<R*>(value));
+}
+
 /// Out of line: it runs after a call's wait, and its locals would otherwise sit in the frame
 /// that waits (a waiting process's frames are what its waiting costs).
 template <class R>
-[[gnu::noinline]] expected<R, call_error> unbox_reply(expected<caf::message, call_error> response) {
+[[gnu::noinline]] expected<R, call_error> unbox_reply(expected<message_ref, call_error> response) {
   if (!response)
     return unexpected{std::move(response.error())};
-  auto& msg = *response;
-  if (msg.size() == 1 && msg.match_element<box<R>>(0))
-    return std::move(msg.get_mutable_as<box<R>>(0).value);
-  if (msg.size() == 1 && msg.match_element<R>(0))  // from another node
-    return std::move(msg.get_mutable_as<R>(0));
+  bool boxed = false;
+  if (void* value = reply_value(*response, typeid(box<R>), typeid(R), boxed))
+    return take_reply<R>(value, boxed);
   return unexpected{call_error{call_error::kind::badarg}};
 }
 
 /// The reply of a call that throws its error (`gen_server::call`). Out of line, and without
 /// an `expected<R, call_error>` in the caller's frame: that frame is under the call's wait.
 template <class R>
-[[gnu::noinline]] R unbox_reply_or_throw(expected<caf::message, call_error> response) {
+[[gnu::noinline]] R unbox_reply_or_throw(expected<message_ref, call_error> response) {
   return unbox_reply<R>(std::move(response)).value();
-}
-
-/// True when `server` runs on another node (its handle is a CAF proxy).
-inline bool is_remote(const caf::abstract_actor* server) {
-  return server && server->node() != server->home_system().node();
-}
-
-inline bool is_remote(const caf::actor& server) {
-  return server && is_remote(caf::actor_cast<caf::abstract_actor*>(server));
-}
-
-/// The message for a call or cast: boxed with its dispatch locally; bare with a tag for
-/// another node, where the server looks the type up in its `remote_requests`.
-template <class S, bool Call, class T, class Dest>
-caf::message request_message(const Dest& dest, T&& request) {
-  using request_type = std::decay_t<T>;
-  using tag = std::conditional_t<Call, remote_call_atom, remote_cast_atom>;
-  if constexpr (remote_request<S, T>) {
-    if (is_remote(dest))
-      return caf::make_message(tag::value, request_type{std::forward<T>(request)});
-  } else {
-    if (is_remote(dest))
-      return {};  // not exposed to other nodes: refused as badarg
-  }
-  if constexpr (Call)
-    return caf::make_message(dispatch_ref{&call_dispatch<S, request_type>},
-                             box<request_type>{std::forward<T>(request)});
-  else
-    return caf::make_message(dispatch_ref{&cast_dispatch<S, request_type>},
-                             box<request_type>{std::forward<T>(request)});
-}
-
-/// A cast's mailbox element. Locally the envelope and the request live in the element itself:
-/// one allocation, not two, and a server blocked in a call from its `handle_cast` keeps the
-/// cast it handles for the whole wait. Null when the request cannot go to `dest`'s node.
-template <class S, class T>
-caf::mailbox_element_ptr cast_element(const caf::abstract_actor* dest, caf::strong_actor_ptr sender,
-                                      T&& request) {
-  using request_type = std::decay_t<T>;
-  if (!is_remote(dest))
-    return caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {},
-                                     dispatch_ref{&cast_dispatch<S, request_type>},
-                                     box<request_type>{std::forward<T>(request)});
-  auto msg = request_message<S, false>(dest, std::forward<T>(request));
-  if (msg.empty())
-    return nullptr;
-  return caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {}, std::move(msg));
 }
 
 }  // namespace detail
@@ -337,10 +248,9 @@ template <class S, class T>
 auto try_call(const server_ref<S>& server, T&& request, timeout t = default_call_timeout)
   -> expected<detail::call_reply_t<S, T>, call_error> {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
-  // An empty message (a type the server's node cannot read) is refused as badarg.
-  auto dest = to_actor(server);
   return detail::unbox_reply<detail::call_reply_t<S, T>>(
-    detail::request(dest, detail::request_message<S, true>(dest, std::forward<T>(request)), t));
+    detail::call_server(server, detail::call_dispatch<S, std::decay_t<T>>,
+                        detail::box_maker::of(std::forward<T>(request)), t));
 }
 
 /// Like `try_call`, but throws the `call_error` — the way an OTP caller exits when a call
@@ -349,9 +259,9 @@ template <class S, class T>
 auto call(const server_ref<S>& server, T&& request, timeout t = default_call_timeout)
   -> detail::call_reply_t<S, T> {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
-  auto dest = to_actor(server);
   return detail::unbox_reply_or_throw<detail::call_reply_t<S, T>>(
-    detail::request(dest, detail::request_message<S, true>(dest, std::forward<T>(request)), t));
+    detail::call_server(server, detail::call_dispatch<S, std::decay_t<T>>,
+                        detail::box_maker::of(std::forward<T>(request)), t));
 }
 
 /// Sends a request without waiting (OTP's `gen_server:cast/2`). Never blocks, and fails only
@@ -360,17 +270,8 @@ auto call(const server_ref<S>& server, T&& request, timeout t = default_call_tim
 template <class S, class T>
 void cast(const server_ref<S>& server, T&& request) {
   static_assert(detail::handles_cast<S, T>, "the server has no handle_cast for this request");
-  if (!server)
-    return;
-  auto* self = detail::process_core::current();
-  auto* dest = actor_ptr(server);
-  auto element = detail::cast_element<S>(dest, self ? caf::strong_actor_ptr{self->ctrl()} : nullptr,
-                                         std::forward<T>(request));
-  if (!element)
-    return;  // a type not exposed to other nodes: dropped, like a cast to a dead server
-  detail::clear_send_refusal();
-  dest->enqueue(std::move(element), self ? self->context() : nullptr);
-  detail::throw_if_send_refused();  // a full mailbox whose policy is fail_sender
+  detail::cast_server(server, detail::cast_dispatch<S, std::decay_t<T>>,
+                      detail::box_maker::of(std::forward<T>(request)));
 }
 
 /// Calls the server without blocking the calling process: `on_reply(expected<R, call_error>)`
@@ -380,31 +281,19 @@ template <class S, class T, class F>
 void async_call(const server_ref<S>& server, T&& request, timeout t, F on_reply) {
   static_assert(detail::handles_call<S, T>, "the server has no handle_call for this request");
   using R = detail::call_reply_t<S, T>;
-  // (supervisor::async_* come here too.)
-  auto* self = &detail::calling_server("gen_server::async_call and supervisor::async_*");
-  auto dest = to_actor(server);
-  auto msg = detail::request_message<S, true>(dest, std::forward<T>(request));
-  if (msg.empty()) {
-    auto error = dest ? call_error::kind::badarg : call_error::kind::noproc;
-    on_reply(expected<R, call_error>{unexpected{call_error{error}}});
-    return;
-  }
-  bool remote_reply = false;
-  if constexpr (detail::remote_request<S, T>)
-    remote_reply = detail::is_remote(dest);
-  self->request_async(
-    dest, std::move(msg), t,
-    [on_reply = std::move(on_reply), dest, remote_reply](caf::message& reply) mutable {
-      using result = expected<R, call_error>;
-      if (reply.match_elements<detail::box<R>>())
-        on_reply(result{std::move(reply.get_mutable_as<detail::box<R>>(0).value)});
-      else if (remote_reply && reply.match_elements<R>())
-        on_reply(result{std::move(reply.get_mutable_as<R>(0))});
-      else if (reply.match_elements<caf::error>())
-        on_reply(result{unexpected{detail::to_call_error(reply.get_as<caf::error>(0), dest)}});
-      else
+  using result = expected<R, call_error>;
+  detail::async_call_server(
+    server, detail::call_dispatch<S, std::decay_t<T>>,
+    detail::box_maker::of(std::forward<T>(request)), t,
+    [on_reply = std::move(on_reply), server = pid{server}](detail::message_ref& reply) mutable {
+      bool boxed = false;
+      if (!reply)  // not sent: a type the server's node cannot read, or no server
         on_reply(result{
-          unexpected{detail::to_call_error(caf::make_error(caf::sec::unexpected_response), dest)}});
+          unexpected{call_error{server ? call_error::kind::badarg : call_error::kind::noproc}}});
+      else if (void* value = detail::reply_value(reply, typeid(detail::box<R>), typeid(R), boxed))
+        on_reply(result{detail::take_reply<R>(value, boxed)});
+      else
+        on_reply(result{unexpected{detail::reply_error(reply, server)}});
     });
 }
 

@@ -5,6 +5,8 @@
 
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"
+#include "otp/detail/boxed_message.hpp"
+#include "otp/detail/remote_dispatch.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "process/process_task.hpp"
 #include "runtime/caf_error.hpp"
@@ -113,7 +115,7 @@ void server_core::on_reply_deadline() {
   if (c.reply_timer_at <= t)
     c.reply_timer_at = awaited_replies::never;  // this is the armed timer (or a later one)
   for (auto& on_reply : c.awaited.take_expired(t)) {
-    auto timed_out = caf::make_message(caf::make_error(caf::sec::request_timeout));
+    auto timed_out = to_ref(caf::make_message(caf::make_error(caf::sec::request_timeout)));
     guarded([&] { on_reply(timed_out); });
     if (stopping_)
       return;
@@ -124,7 +126,7 @@ void server_core::on_reply_deadline() {
 void server_core::consume_awaited_reply(caf::mailbox_element& x,
                                         awaited_replies::handler& on_reply) {
   current_element_ = &x;
-  auto reply = x.move_content_to_message();
+  auto reply = to_ref(x.move_content_to_message());
   guarded([&] { on_reply(reply); });
   current_element_ = nullptr;
 }
@@ -149,16 +151,20 @@ caf::invoke_message_result server_core::handle(caf::mailbox_element& x) {
     return caf::event_based_actor::consume(x);
   current_element_ = &x;
   auto result = dispatch_request(xs);
-  if (x.mid.is_request() && x.sender && result.flag != caf::rt_delegated)
+  if (x.mid.is_request() && x.sender && result.what != handled::kind::delegated)
     send_reply(x, result);
   current_element_ = nullptr;
   return caf::invoke_message_result::consumed;
 }
 
-void server_core::send_reply(caf::mailbox_element& x, caf::result<caf::message>& result) {
-  auto reply = result.flag == caf::rt_error ? caf::make_message(std::move(result.err))
-                                            : std::move(result.value);
-  x.sender->enqueue(ctrl(), x.mid.response_id(), std::move(reply), context());
+void server_core::send_reply(caf::mailbox_element& x, handled& result) {
+  x.sender->enqueue(ctrl(), x.mid.response_id(), to_message(std::move(result.reply)), context());
+}
+
+caf::result<caf::message> server_core::to_result(handled&& result) {
+  if (result.what == handled::kind::delegated)
+    return caf::delegated<caf::message>{};
+  return to_message(std::move(result.reply));
 }
 
 int server_core::remote_envelope(const caf::type_erased_tuple& xs) noexcept {
@@ -183,29 +189,30 @@ const dispatch* server_core::find_dispatch(const caf::type_erased_tuple& xs, boo
     return callbacks_ && d->tag == callbacks_->tag() ? d : nullptr;
   }
   is_call = remote_envelope(xs) == 1;
-  return callbacks_ ? callbacks_->remote_dispatch(xs, is_call) : nullptr;
+  return callbacks_ ? remote_dispatch_for(callbacks_->tag(), xs, is_call) : nullptr;
 }
 
-caf::result<caf::message> server_core::dispatch_request(caf::type_erased_tuple& xs) {
+handled server_core::dispatch_request(caf::type_erased_tuple& xs) {
   timeout_armed_ = false;
   if (trace_)
     trace_incoming();
   bool is_call = false;
   const auto* found = find_dispatch(xs, is_call);
   if (!found)  // out of line: this frame is under every wait of a callback
-    return [ this, is_call ]() __attribute__((noinline))->caf::result<caf::message> {
+    return [ this, is_call ]() __attribute__((noinline))->handled {
       if (!is_call) {
         unhandled(fmt::format("cast for another server type: {}", describe_current()));
-        return caf::message{};
+        return {handled::kind::done};
       }
-      return caf::make_error(caf::sec::invalid_argument, "badarg");
+      return {handled::kind::reply,
+              to_ref(caf::make_message(caf::make_error(caf::sec::invalid_argument, "badarg")))};
     }
   ();
   const auto& d = *found;
   reply_deferred_ = false;
   auto result = d.invoke(*this, xs.get_mutable(1));  // catches the callback's exceptions
-  if (stopping_ && is_call && result.flag == caf::rt_delegated && !reply_deferred_)
-    return fail_state();
+  if (stopping_ && is_call && result.what == handled::kind::delegated && !reply_deferred_)
+    return {handled::kind::reply, to_ref(caf::make_message(fail_state()))};
   return result;
 }
 
@@ -224,7 +231,7 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
   if (is_request_envelope(xs)) {
     if (holding_ || deferring_stop_)
       return caf::skip;
-    return dispatch_request(xs);
+    return to_result(dispatch_request(xs));
   }
   if (xs.size() == 1 && xs.match_element<caf::atom_value>(0)
       && xs.get_as<caf::atom_value>(0) == reply_deadline_atom::value) {
@@ -239,12 +246,20 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
     if (!xs.get_as<timer_ref_box>(1).state->fire())
       return caf::message{};  // cancelled
     std::size_t first = 2;    // the timer's own fields come first
-    handle_info_with([&] { return callbacks_->handle_info(*this, xs, first); },
-                     [this] { return describe_current(); });
+    handle_info_with(
+      [&] {
+        info_view view{&xs};
+        return callbacks_->handle_info(*this, view, first);
+      },
+      [this] { return describe_current(); });
     return caf::message{};
   }
-  handle_info_with([&] { return callbacks_->handle_info(*this, xs, 0); },
-                   [this] { return describe_current(); });
+  handle_info_with(
+    [&] {
+      info_view view{&xs};
+      return callbacks_->handle_info(*this, view, 0);
+    },
+    [this] { return describe_current(); });
   return caf::message{};
 }
 
@@ -406,18 +421,6 @@ void server_core::finish_stop(const exit_reason& reason) {
   quit(to_caf_error(final_reason));
 }
 
-void server_core::crash_on(const exit_request& e) {
-  crash(e.reason);
-}
-
-void server_core::crash_on(const std::exception& e) {
-  crash(exit_reason::exception(e.what()));
-}
-
-void server_core::crash_on_unknown() {
-  crash(exit_reason::exception("unknown"));
-}
-
 void server_core::crash(const exit_reason& reason) {
   stop_with(reason);
 }
@@ -431,6 +434,68 @@ void pending_reply::deliver(caf::message msg) {
   if (auto dest = promise.source())
     dest->enqueue(owner_ref, promise.id().response_id(), std::move(msg),
                   self ? self->context() : nullptr);
+}
+
+bool claim_reply(pending_reply& slot) noexcept {
+  return slot.claim();
+}
+
+void deliver_reply(pending_reply& slot, message_ref reply) {
+  slot.deliver(to_message(std::move(reply)));
+}
+
+bool reply_pending(const pending_reply& slot) noexcept {
+  return !slot.done.load();
+}
+
+// -- what the code generated for a user's server asks of it (server_ops.hpp) ------------------
+
+server_callbacks& callbacks_of(server_core& core) noexcept {
+  return *core.callbacks();
+}
+
+void count_call(server_core& core) noexcept {
+  core.count_call();
+}
+
+void count_cast(server_core& core) noexcept {
+  core.count_cast();
+}
+
+bool tracing(const server_core& core) noexcept {
+  return core.tracing();
+}
+
+std::shared_ptr<pending_reply> make_pending_reply(server_core& core) {
+  return core.make_pending_reply();
+}
+
+void apply(server_core& core, action& next) {
+  core.apply(next);
+}
+
+void stop_with(server_core& core, const exit_reason& reason) {
+  core.stop_with(reason);
+}
+
+void trace_reply(server_core& core, const std::string& reply) {
+  core.trace_reply(reply);
+}
+
+void trace_new_state(server_core& core) {
+  core.trace_new_state();
+}
+
+void crash_on(server_core& core, const exit_request& e) {
+  core.crash(e.reason);
+}
+
+void crash_on(server_core& core, const std::exception& e) {
+  core.crash(exit_reason::exception(e.what()));
+}
+
+void crash_on_unknown(server_core& core) {
+  core.crash(exit_reason::exception("unknown"));
 }
 
 std::shared_ptr<pending_reply> server_core::make_pending_reply() {

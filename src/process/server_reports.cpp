@@ -6,6 +6,8 @@
 
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"
+#include "otp/detail/boxed_message.hpp"
+#include "otp/detail/remote_dispatch.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
 #include "otp/sys.hpp"
@@ -69,7 +71,7 @@ server_core::incoming server_core::describe_incoming() {
   }
   if (auto remote = remote_envelope(xs); remote != 0) {
     bool is_call = remote == 1;
-    if (const auto* d = callbacks_ ? callbacks_->remote_dispatch(xs, is_call) : nullptr)
+    if (const auto* d = callbacks_ ? remote_dispatch_for(callbacks_->tag(), xs, is_call) : nullptr)
       return request(is_call, d->describe(xs.get(1)));
     return request(is_call, caf::to_string(elem->copy_content_to_message()));
   }

@@ -1,7 +1,8 @@
 #pragma once
 
+#include "otp/detail/message_ref.hpp"
+
 #include <caf/actor_clock.hpp>
-#include <caf/message.hpp>
 #include <caf/message_id.hpp>
 
 #include <cstddef>
@@ -23,7 +24,8 @@ namespace otp::detail {
 /// one timer, for the earliest.
 class awaited_replies {
  public:
-  using handler = std::function<void(caf::message&)>;
+  /// Runs with the reply, or the error message that stands for it (detail::reply_handler).
+  using handler = std::function<void(message_ref&)>;
   using time_point = caf::actor_clock::time_point;
 
   static constexpr time_point never = time_point::max();

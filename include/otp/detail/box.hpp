@@ -1,19 +1,14 @@
 #pragma once
 
-#include "otp/detail/type_name.hpp"
+// `box<T>` (boxed.hpp) as CAF sees it: an unsafe message type, printed through `describe`.
+
+#include "otp/detail/boxed.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
 #include <string>
 
 namespace otp::detail {
-
-/// Carries a user's value through a CAF message. User types then need neither an `inspect`
-/// overload nor CAF's unsafe-type macro to be sent locally.
-template <class T>
-struct box {
-  T value;
-};
 
 /// How CAF prints a boxed value (an unexpected message in the log, a sys trace): through fmt
 /// when it is formattable, else by its type's name (CAF alone would print `<unprintable>`).

@@ -1,14 +1,21 @@
 #pragma once
 
-#include <caf/allowed_unsafe_message_type.hpp>
-#include <caf/message.hpp>
-#include <caf/result.hpp>
+#include "otp/detail/message_ref.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace otp::detail {
 
 class server_core;
+
+/// What a request's handler left for the loop: a reply to send now, nothing to send (a cast),
+/// or a reply given later or never (a `from`, `noreply`, a crash: the call stays delegated).
+struct handled {
+  enum class kind : std::uint8_t { delegated, done, reply };
+  kind what = kind::delegated;
+  message_ref reply = {};
+};
 
 /// What a call or cast carries besides its request: a call or cast is the message
 /// `(dispatch_ref, box<T>)`. The caller's side knows the server's type and the request's type,
@@ -18,7 +25,7 @@ struct dispatch {
   const void* tag;
   bool call;
   /// Runs the handler; a callback's exception crashes the server inside (never thrown out).
-  caf::result<caf::message> (*invoke)(server_core&, void* payload);
+  handled (*invoke)(server_core&, void* payload);
   std::string (*describe)(const void* payload);
 };
 
@@ -27,5 +34,3 @@ struct dispatch_ref {
 };
 
 }  // namespace otp::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(otp::detail::dispatch_ref)

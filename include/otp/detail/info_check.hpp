@@ -8,10 +8,12 @@
 #include "otp/messages.hpp"
 #include "otp/types.hpp"
 
-#include <caf/message.hpp>
-
 #include <concepts>
 #include <type_traits>
+
+namespace caf {
+class message;
+}  // namespace caf
 
 namespace otp::detail {
 

@@ -4,7 +4,7 @@
 #include "otp/exit_reason.hpp"
 #include "otp/messages.hpp"
 
-#include <caf/type_erased_tuple.hpp>
+#include "otp/detail/info_view.hpp"
 
 #include <cstddef>
 #include <string>
@@ -19,7 +19,6 @@ struct module_info {
   const std::type_info* type = nullptr;
   std::size_t state_bytes = 0;  ///< the callbacks object, the user's state within it
 };
-struct dispatch;
 
 /// The user's server behind a virtual interface, so that the generic loop (`server_core`) is
 /// compiled once and only the dispatch of a user's own callbacks is generated per server type.
@@ -40,7 +39,7 @@ class server_callbacks {
 
   /// Handles an info message whose payload starts at element `first` of `xs`.
   /// Returns false when the server has no clause for it.
-  virtual bool handle_info(server_core& core, caf::type_erased_tuple& xs, std::size_t first) = 0;
+  virtual bool handle_info(server_core& core, info_view& xs, std::size_t first) = 0;
   virtual bool handle_down(server_core& core, down& msg) = 0;
   virtual bool handle_exit(server_core& core, exit_signal& msg) = 0;
   virtual bool handle_timeout(server_core& core) = 0;
@@ -51,13 +50,6 @@ class server_callbacks {
   /// `special_process::exiting` for the special processes; nothing for every other server.
   virtual void exiting(server_core& core, const exit_reason& reason) = 0;
   virtual std::string format_state() const = 0;
-  /// The dispatch for a request from another node (element 1 of `xs`), if the server
-  /// exposes that request type in `remote_requests`.
-  virtual const dispatch* remote_dispatch(const caf::type_erased_tuple& xs, bool call) const {
-    (void)xs;
-    (void)call;
-    return nullptr;
-  }
 };
 
 /// A unique address per server type, for `server_callbacks::tag`.

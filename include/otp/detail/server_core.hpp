@@ -12,6 +12,7 @@
 #include "otp/detail/pending_reply.hpp"
 #include "otp/detail/process_core.hpp"
 #include "otp/detail/server_callbacks.hpp"
+#include "otp/detail/server_ops.hpp"
 
 #include <atomic>
 #include <cassert>
@@ -136,11 +137,12 @@ class server_core final : public process_core {
   /// `(remote_call_atom | remote_cast_atom, T)`, a request from another node: 1 for a call,
   /// 2 for a cast, 0 when not one.
   static int remote_envelope(const caf::type_erased_tuple& xs) noexcept;
-  caf::result<caf::message> dispatch_request(caf::type_erased_tuple& xs);
+  handled dispatch_request(caf::type_erased_tuple& xs);
+  static caf::result<caf::message> to_result(handled&& result);
   const dispatch* find_dispatch(const caf::type_erased_tuple& xs, bool& is_call);
   void consume_awaited_reply(caf::mailbox_element& x, awaited_replies::handler& on_reply);
   /// Out of line: it runs after the callback, which may wait with this frame under it.
-  [[gnu::noinline]] void send_reply(caf::mailbox_element& x, caf::result<caf::message>& result);
+  [[gnu::noinline]] void send_reply(caf::mailbox_element& x, handled& result);
   void on_reply_deadline();
   void arm_reply_timer();
   void on_down(caf::down_msg& msg);
@@ -153,12 +155,10 @@ class server_core final : public process_core {
   void handle_info_with(Call&& call, Describe&& describe);
   void deliver_down(down& d);
   void deliver_exit(exit_signal& e);
+  friend void crash_on(server_core& core, const exit_request& e);
+  friend void crash_on(server_core& core, const std::exception& e);
+  friend void crash_on_unknown(server_core& core);
   void crash(const exit_reason& reason);
-  // A callback's exception, by kind: out of line, so that no reason is built in the frame of
-  // `guarded`, which sits under every wait of a callback.
-  [[gnu::noinline]] void crash_on(const exit_request& e);
-  [[gnu::noinline]] void crash_on(const std::exception& e);
-  [[gnu::noinline]] void crash_on_unknown();
   void finish_stop(const exit_reason& reason);
   void replay_deferred();
 
@@ -207,21 +207,7 @@ class server_core final : public process_core {
 
 template <class F>
 bool server_core::guarded(F&& f) {
-  // One catch clause per kind: telling the kinds apart by rethrowing from one `catch (...)`
-  // unwound the stack a second time, a microsecond more per crash.
-  try {
-    f();
-    return true;
-  } catch (const process_exit&) {
-    throw;  // killed while waiting: it unwinds to the process's top
-  } catch (const exit_request& e) {
-    crash_on(e);  // otp::exit(Reason)
-  } catch (const std::exception& e) {
-    crash_on(e);
-  } catch (...) {
-    crash_on_unknown();
-  }
-  return false;
+  return detail::guarded(*this, std::forward<F>(f));
 }
 
 }  // namespace otp::detail

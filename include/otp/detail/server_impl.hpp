@@ -1,15 +1,15 @@
 #pragma once
 
 #include "otp/callback_result.hpp"
-#include "otp/detail/box.hpp"
+#include "otp/detail/boxed.hpp"
+#include "otp/detail/dispatch.hpp"
+#include "otp/detail/info_view.hpp"
 #include "otp/detail/server_callbacks.hpp"
-#include "otp/detail/server_core.hpp"
+#include "otp/detail/server_ops.hpp"
 #include "otp/detail/server_traits.hpp"
 #include "otp/detail/special_process.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/types.hpp"
-
-#include <caf/message.hpp>
 
 #include <any>
 #include <stdexcept>
@@ -21,9 +21,9 @@ namespace otp::detail {
 /// Applies a cast-like result: stop, or the follow-up action.
 inline void finish(server_core& core, cast_result r) {
   if (r.stops())
-    core.stop_with(r.reason());
+    stop_with(core, r.reason());
   else
-    core.apply(r.next());
+    apply(core, r.next());
 }
 
 /// A server of type `S` built by a constructor from the start arguments.
@@ -65,14 +65,16 @@ class server_impl final : public server_callbacks {
     return info;
   }
 
-  bool handle_info(server_core& core, caf::type_erased_tuple& xs, std::size_t first) override {
+  bool handle_info(server_core& core, info_view& xs, std::size_t first) override {
     if constexpr (has_info_types<S>) {
       if (xs.size() == first + 1 && try_info(core, xs, first, typename S::info_types{}))
         return true;
     }
-    if constexpr (requires(S & s, const caf::message& m) { s.handle_info(m); }) {
-      auto msg = caf::message::copy(xs);
-      finish(core, to_cast_result([&] { return state_.handle_info(std::as_const(msg)); }));
+    if constexpr (takes_any_info<S>) {
+      // A copy of the whole message, as CAF's own handlers see it.
+      xs.as_message([&](const auto& msg) {
+        finish(core, to_cast_result([&] { return state_.handle_info(msg); }));
+      });
       return true;
     }
     return false;
@@ -95,7 +97,7 @@ class server_impl final : public server_callbacks {
       auto r = to_cast_result([&] { return state_.handle_continue(*value); });
       if (r.stops()) {
         next = {};
-        core.stop_with(r.reason());
+        stop_with(core, r.reason());
       } else {
         next = std::move(r.next());
       }
@@ -127,8 +129,6 @@ class server_impl final : public server_callbacks {
       (void)core, (void)reason;
   }
 
-  const dispatch* remote_dispatch(const caf::type_erased_tuple& xs, bool call) const override;
-
   std::string format_state() const override {
     if constexpr (has_format_state<S>)
       return state_.format_state();
@@ -141,8 +141,8 @@ class server_impl final : public server_callbacks {
   bool invoke_info(server_core& core, T& msg) {
     if constexpr (handles_info<S, T>) {
       finish(core, to_cast_result([&] { return state_.handle_info(msg); }));
-      if (core.tracing())
-        core.trace_new_state();
+      if (tracing(core))
+        trace_new_state(core);
       return true;
     } else {
       return false;
@@ -150,16 +150,16 @@ class server_impl final : public server_callbacks {
   }
 
   template <class... Ts>
-  bool try_info(server_core& core, caf::type_erased_tuple& xs, std::size_t i, types<Ts...>) {
+  bool try_info(server_core& core, info_view& xs, std::size_t i, types<Ts...>) {
     return (try_info_as<Ts>(core, xs, i) || ...);
   }
 
   template <class T>
-  bool try_info_as(server_core& core, caf::type_erased_tuple& xs, std::size_t i) {
+  bool try_info_as(server_core& core, info_view& xs, std::size_t i) {
     // `otp::send` boxes values; plain CAF senders send them bare.
-    if (xs.match_element<box<T>>(i))
+    if (xs.is(i, typeid(box<T>)))
       return invoke_info(core, static_cast<box<T>*>(xs.get_mutable(i))->value);
-    if (xs.match_element<T>(i))
+    if (xs.is(i, typeid(T)))
       return invoke_info(core, *static_cast<T*>(xs.get_mutable(i)));
     return false;
   }
@@ -193,57 +193,56 @@ std::string describe_request(const void* payload) {
 }
 
 template <class S, class T, bool Bare>
-[[gnu::always_inline]] inline caf::result<caf::message> call_handler(server_core& core,
-                                                                     void* payload) {
+[[gnu::always_inline]] inline handled call_handler(server_core& core, void* payload) {
   using R = call_reply_t<S, T>;
   constexpr auto wrap = reply_wrap<R, Bare>();
-  auto& self = static_cast<server_impl<S>*>(core.callbacks())->user();
+  auto& self = static_cast<server_impl<S>&>(callbacks_of(core)).user();
   auto& request = request_payload<T, Bare>(payload);
-  core.count_call();
+  count_call(core);
   if constexpr (call_with_from<S, T>) {
-    from<R> caller{core.make_pending_reply(), wrap};
+    from<R> caller{make_pending_reply(core), wrap};
     call_result<R> r = self.handle_call(request, caller);
-    if (r.has_reply() && core.tracing())
-      core.trace_reply(describe(r.reply()));
+    if (r.has_reply() && tracing(core))
+      trace_reply(core, describe(r.reply()));
     if (r.stops())
-      core.stop_with(r.reason());  // OTP runs terminate first, then replies
+      stop_with(core, r.reason());  // OTP runs terminate first, then replies
     if (r.has_reply())
       caller.reply(std::move(r.reply()));
     if (!r.stops())
-      core.apply(r.next());
-    return caf::delegated<caf::message>{};
+      apply(core, r.next());
+    return {};
   } else {
     call_result<R> r = self.handle_call(request);
-    if (r.has_reply() && core.tracing())
-      core.trace_reply(describe(r.reply()));
+    if (r.has_reply() && tracing(core))
+      trace_reply(core, describe(r.reply()));
     if (r.stops()) {
-      auto reply = r.has_reply() ? wrap(std::move(r.reply())) : caf::message{};
-      core.stop_with(r.reason());
-      if (reply.empty())
-        return caf::delegated<caf::message>{};
-      return reply;
+      auto reply = r.has_reply() ? wrap(std::move(r.reply())) : message_ref{};
+      stop_with(core, r.reason());
+      if (!reply)
+        return {};
+      return {handled::kind::reply, std::move(reply)};
     }
     if (!r.has_reply()) {
       // `noreply` without keeping `from`: like OTP, the caller waits for its timeout.
-      core.apply(r.next());
-      return caf::delegated<caf::message>{};
+      apply(core, r.next());
+      return {};
     }
     if (r.next().what() == action::kind::continue_with) {
       // OTP replies first, then runs handle_continue.
-      from<R>{core.make_pending_reply(), wrap}.reply(std::move(r.reply()));
-      core.apply(r.next());
-      return caf::delegated<caf::message>{};
+      from<R>{make_pending_reply(core), wrap}.reply(std::move(r.reply()));
+      apply(core, r.next());
+      return {};
     }
-    core.apply(r.next());
-    return wrap(std::move(r.reply()));
+    apply(core, r.next());
+    return {handled::kind::reply, wrap(std::move(r.reply()))};
   }
 }
 
 template <class S, class T, bool Bare>
 [[gnu::always_inline]] inline void cast_handler(server_core& core, void* payload) {
-  auto& self = static_cast<server_impl<S>*>(core.callbacks())->user();
+  auto& self = static_cast<server_impl<S>&>(callbacks_of(core)).user();
   auto& request = request_payload<T, Bare>(payload);
-  core.count_cast();
+  count_cast(core);
   if constexpr (std::is_void_v<decltype(self.handle_cast(request))>)
     self.handle_cast(request);  // the common case: nothing to apply
   else
@@ -256,19 +255,19 @@ template <class S, class T, bool Bare>
 // A crash leaves the result delegated: the caller then learns the exit reason.
 
 template <class S, class T, bool Bare>
-caf::result<caf::message> invoke_call(server_core& core, void* payload) {
-  caf::result<caf::message> result{caf::delegated<caf::message>{}};
-  core.guarded([&] { result = call_handler<S, T, Bare>(core, payload); });
+handled invoke_call(server_core& core, void* payload) {
+  handled result;
+  guarded(core, [&] { result = call_handler<S, T, Bare>(core, payload); });
   return result;
 }
 
 template <class S, class T, bool Bare>
-caf::result<caf::message> invoke_cast(server_core& core, void* payload) {
-  if (!core.guarded([&] { cast_handler<S, T, Bare>(core, payload); }))
-    return caf::delegated<caf::message>{};
-  if (core.tracing())
-    core.trace_new_state();
-  return caf::message{};
+handled invoke_cast(server_core& core, void* payload) {
+  if (!guarded(core, [&] { cast_handler<S, T, Bare>(core, payload); }))
+    return {};
+  if (tracing(core))
+    trace_new_state(core);
+  return {handled::kind::done};
 }
 
 template <class S, class T, bool Bare = false>
@@ -294,35 +293,5 @@ inline constexpr bool in_types<T, types<Ts...>> = (std::is_same_v<T, Ts> || ...)
 template <class S, class T>
 concept remote_request = has_remote_requests<S> && in_types < std::decay_t<T>,
 typename S::remote_requests > ;
-
-template <class S, class T>
-const dispatch* match_remote(const caf::type_erased_tuple& xs, bool call) {
-  if (!xs.match_element<T>(1))
-    return nullptr;
-  if constexpr (handles_call<S, T>) {
-    if (call)
-      return &call_dispatch<S, T, true>;
-  }
-  if constexpr (handles_cast<S, T>) {
-    if (!call)
-      return &cast_dispatch<S, T, true>;
-  }
-  return nullptr;
-}
-
-template <class S, class... Ts>
-const dispatch* find_remote(const caf::type_erased_tuple& xs, bool call, types<Ts...>) {
-  const dispatch* found = nullptr;
-  ((found = match_remote<S, Ts>(xs, call)) || ...);
-  return found;
-}
-
-template <class S>
-const dispatch* server_impl<S>::remote_dispatch(const caf::type_erased_tuple& xs, bool call) const {
-  if constexpr (has_remote_requests<S>)
-    return find_remote<S>(xs, call, typename S::remote_requests{});
-  else
-    return server_callbacks::remote_dispatch(xs, call);
-}
 
 }  // namespace otp::detail

@@ -24,6 +24,7 @@
 
 #include "otp/caf.hpp"
 #include "otp/call_error.hpp"
+#include "otp/detail/boxed_message.hpp"
 #include "otp/dist/dist_error.hpp"
 #include "otp/expected.hpp"
 #include "otp/gen_server.hpp"
@@ -275,15 +276,18 @@ std::optional<term> reply_term(caf::message& m) {
 /// What a served server takes for a request of type `T`: the call's message and how its
 /// reply converts, or the cast's message.
 template <class S, bool Call, class T>
-auto take(const pid& p, T&& request) {
+auto take([[maybe_unused]] const pid& p, T&& request) {
   using R = std::conditional_t<Call, distribution::served_call, caf::mailbox_element_ptr>;
   if constexpr (Call) {
-    return expected<R, std::string>{distribution::served_call{
-      otp::detail::request_message<S, true>(otp::to_actor(p), std::forward<T>(request)),
-      &reply_term<otp::detail::call_reply_t<S, T>>}};
+    return expected<R, std::string>{
+      distribution::served_call{otp::detail::to_message(otp::detail::request_message(
+                                  otp::detail::call_dispatch<S, std::decay_t<T>>,
+                                  otp::detail::box_maker::of(std::forward<T>(request)))),
+                                &reply_term<otp::detail::call_reply_t<S, T>>}};
   } else {
     return expected<R, std::string>{
-      otp::detail::cast_element<S>(otp::actor_ptr(p), nullptr, std::forward<T>(request))};
+      otp::detail::cast_element(nullptr, otp::detail::cast_dispatch<S, std::decay_t<T>>,
+                                otp::detail::box_maker::of(std::forward<T>(request)))};
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "otp/detail/remote_dispatch.hpp"
 #include "otp/detail/server_impl.hpp"
 #include "otp/detail/server_traits.hpp"
 #include "otp/detail/type_name.hpp"
@@ -34,6 +35,8 @@ class message_types {
     static_assert(otp::detail::has_remote_requests<S>,
                   "declare `using remote_requests = otp::types<...>;` in the server");
     add_requests<S>(typename S::remote_requests{});
+    // How this node sends those requests and runs them when they come from another node.
+    otp::detail::add_remote_requests<S>(typename S::remote_requests{});
     return *this;
   }
 
