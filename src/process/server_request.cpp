@@ -13,6 +13,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/sec.hpp>
 
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -28,7 +29,9 @@ namespace {
 /// requests to and from other nodes.
 struct remote_registry {
   std::mutex mutex;
-  std::vector<remote_request_entry> entries;
+  // A deque: an entry's address, handed out by remote_request_for, survives later additions
+  // (a vector's growth would move the entries under a reader on another thread).
+  std::deque<remote_request_entry> entries;
 };
 
 remote_registry& registry() {
@@ -50,7 +53,7 @@ void add_remote_request(const remote_request_entry& e) {
 const remote_request_entry* remote_request_for(const dispatch& d) {
   auto& r = registry();
   std::lock_guard guard{r.mutex};
-  for (const auto& e : r.entries)  // entries are never removed: the pointer stays valid
+  for (const auto& e : r.entries)  // never removed, never moved: the pointer stays valid
     if (e.local == &d)
       return &e;
   return nullptr;
