@@ -1,7 +1,7 @@
 // Supervisor benchmarks, the caf-otp side of bench/erlang/supervisor_bench.erl.
 //
 //   supervisor_bench restart     [N=2000]    [--threads T=2] [--only quiet] [--wait W=condvar]
-//   supervisor_bench start_child [N=100000]  [--threads T=2] [--reps R=5] [--only async]
+//   supervisor_bench start_child [N=100000]  [--threads T=2] [--reps R=5] [--only async|blocking]
 //                                            [--stop-limit S=60]
 //   supervisor_bench memory      [N=1000000] [--threads T=2] [--stop-limit S=60]
 //
@@ -468,8 +468,11 @@ void start_child_bench(std::uint64_t n, std::size_t threads, std::size_t reps,
     (void)start_children(s, sup, 1000);
     kill_pool(node, sup, baseline);
   }
-  auto small = rates(small_n);
-  auto large = rates(n);
+  std::vector<double> small, large;
+  if (only != "blocking") {
+    small = rates(small_n);
+    large = rates(n);
+  }
   if (only == "async") {
     report_reps("cafotp_start_child_10k_per_s", small, "children/s");
     report_reps("cafotp_start_child_per_s", large, "children/s");
@@ -491,6 +494,10 @@ void start_child_bench(std::uint64_t n, std::size_t threads, std::size_t reps,
   }
   std::printf(" blocking start_child from the main thread, %llu children: median %.0f/s\n",
               static_cast<unsigned long long>(small_n), median(blocking));
+  if (only == "blocking") {
+    report_reps("cafotp_start_child_blocking_10k_per_s", blocking, "children/s");
+    return;
+  }
 
   report_reps("cafotp_start_child_10k_per_s", small, "children/s");
   report_reps("cafotp_start_child_per_s", large, "children/s");
@@ -592,7 +599,7 @@ void memory_bench(std::uint64_t n, std::size_t threads, std::size_t stop_limit_s
                "%s\nusage: supervisor_bench restart [N=2000] [--threads T=2] [--only quiet]"
                " [--wait condvar|atomic|spin]\n"
                "       supervisor_bench start_child [N=100000] [--threads T=2] [--reps R=5]"
-               " [--only async] [--stop-limit S=60]\n"
+               " [--only async|blocking] [--stop-limit S=60]\n"
                "       supervisor_bench memory [N=1000000] [--threads T=2] [--stop-limit S=60]\n",
                msg.c_str());
   std::exit(2);

@@ -232,6 +232,53 @@ TEST_CASE("a process woken by the reply it awaited runs next on the replier's wo
   CHECK(same->load() == 201);
 }
 
+namespace {
+
+struct mark {};
+
+/// Sets its flag when cast to.
+struct flagger {
+  std::shared_ptr<std::atomic<bool>> ran;
+  void handle_cast(mark) { ran->store(true); }
+};
+
+struct cast_then_compute {
+  otp::server_ref<flagger> target;
+};
+
+/// Casts to an idle server, which lands in this worker's next-job slot, then computes until
+/// that server has run (or for 10 s): it can run only on the other worker.
+struct computer {
+  std::shared_ptr<std::atomic<bool>> ran;
+  std::shared_ptr<std::atomic<int>> seen_while_computing;  // -1 until it is done, then 0 or 1
+  void handle_cast(const cast_then_compute& c) {
+    gen_server::cast(c.target, mark{});
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (!ran->load() && std::chrono::steady_clock::now() < until) {
+    }
+    seen_while_computing->store(ran->load() ? 1 : 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a job stuck behind a long callback in a worker's next-job slot is taken by another") {
+  // Without it, the flagger would wait for the whole computation with the other worker idle.
+  otp::node node{otp::node_options{.threads = 2}};
+  auto& sched = scheduler_of(node);
+  auto ran = std::make_shared<std::atomic<bool>>(false);
+  auto seen = std::make_shared<std::atomic<int>>(-1);
+  auto target = gen_server::start<flagger>(node, ran).value();
+  auto c = gen_server::start<computer>(node, ran, seen).value();
+  auto slot_steals = sched.slot_steals();
+  auto t0 = std::chrono::steady_clock::now();
+  gen_server::cast(c, cast_then_compute{target});
+  REQUIRE(test_util::eventually([&] { return seen->load() != -1; }, 20s));
+  CHECK(seen->load() == 1);
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK(sched.slot_steals() > slot_steals);
+}
+
 TEST_CASE("a burst of 20,000 jobs from one process is shared between the workers") {
   otp::node node{otp::node_options{.threads = 2}};
   auto& sched = scheduler_of(node);

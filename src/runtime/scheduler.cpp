@@ -38,18 +38,18 @@ class scheduler::worker final : public caf::execution_unit {
 
   /// From a job this worker runs: it goes first, as CAF's worker does it (the message just
   /// sent is usually the next thing to do, and its data is in this core's cache). On the
-  /// worker's own thread it goes to `next_`, a slot of the worker alone: every hop of a call
-  /// chain (a request to an idle server, a waiting caller woken by its reply) makes one job
-  /// here, and the shared queue's lock and fences cost more than the hop's other work. The job
-  /// it displaces goes to the front of the queue, so the order is the one two pushes to the
-  /// front would give, and the queue's thieves can take it.
+  /// worker's own thread it goes to `next_`, a slot of the worker: every hop of a call chain (a
+  /// request to an idle server, a waiting caller woken by its reply) makes one job here, and
+  /// the shared queue's lock and fences cost more than the hop's other work (one exchange
+  /// here). The job it displaces goes to the front of the queue, so the order is the one two
+  /// pushes to the front would give, and the queue's thieves can take it.
   void exec_later(caf::resumable* job) override {
     if (worker_unit != this) {  // another thread's turn that names this unit: the queue
       if (queue_.push_front(job) > 1)
         parent_.wake_thief(this);
       return;
     }
-    auto* displaced = std::exchange(next_, job);
+    auto* displaced = next_.exchange(job, std::memory_order_acq_rel);
     if (displaced != nullptr) {
       queue_.push_front(displaced);
       parent_.wake_thief(this);  // two jobs wait here: another worker may take one
@@ -57,10 +57,30 @@ class scheduler::worker final : public caf::execution_unit {
   }
 
   /// The job left in `next_` when the worker's loop ended (for the scheduler's last drain).
-  caf::resumable* take_next() noexcept { return std::exchange(next_, nullptr); }
+  caf::resumable* take_next() noexcept { return next_.exchange(nullptr); }
 
   /// Nothing waits to run here but the job that runs now. This worker's thread only.
-  bool nothing_waiting() const noexcept { return next_ == nullptr && queue_.empty(); }
+  bool nothing_waiting() const noexcept {
+    return next_.load(std::memory_order_relaxed) == nullptr && queue_.empty();
+  }
+
+  /// The job in `next_`, if it has waited there for `slot_grace` while this worker ran one
+  /// and the same job: a callback that computes for long must not hold back the job it made
+  /// runnable while another worker idles. `seen` is the thief's record of its last look.
+  caf::resumable* take_stuck_next(slot_sighting& seen) {
+    auto* job = next_.load(std::memory_order_acquire);
+    if (job == nullptr)
+      return nullptr;
+    auto serial = job_serial_.load(std::memory_order_relaxed);
+    if (seen.owner != this || seen.job != job || seen.serial != serial) {
+      seen = {this, job, serial, now_ns()};  // the owner moved on since: a new sighting
+      return nullptr;
+    }
+    if (now_ns() - seen.since < slot_grace_ns)
+      return nullptr;
+    seen = {};
+    return next_.compare_exchange_strong(job, nullptr, std::memory_order_acq_rel) ? job : nullptr;
+  }
 
   /// From any other thread.
   void external_enqueue(caf::resumable* job) {
@@ -108,7 +128,9 @@ class scheduler::worker final : public caf::execution_unit {
 
   void run() {
     auto throughput = parent_.max_throughput();
+    std::uint64_t serial = 0;
     while (auto* job = next_job()) {
+      job_serial_.store(++serial, std::memory_order_relaxed);  // for take_stuck_next's thieves
       switch (job->resume(this, throughput)) {
         case caf::resumable::resume_later:
           queue_.push_back(job);  // it yielded: everything else queued goes first
@@ -163,8 +185,9 @@ class scheduler::worker final : public caf::execution_unit {
   /// The next job, polling like CAF's work-stealing workers; nullptr once asked to stop and
   /// the queue is empty.
   caf::resumable* next_job() {
-    if (next_ != nullptr)
-      return std::exchange(next_, nullptr);
+    if (next_.load(std::memory_order_relaxed) != nullptr)
+      if (auto* job = next_.exchange(nullptr, std::memory_order_acquire))
+        return job;  // (a thief may have taken it just now)
     if (auto* job = queue_.pop_front())
       return job;
     idle_period idle{*this};
@@ -198,7 +221,7 @@ class scheduler::worker final : public caf::execution_unit {
     }
   }
 
-  /// The oldest job of another worker's queue.
+  /// The oldest job of another worker's queue, else the job in its slot if it is stuck there.
   caf::resumable* steal() {
     auto& workers = parent_.workers_;
     auto n = workers.size();
@@ -208,6 +231,11 @@ class scheduler::worker final : public caf::execution_unit {
     if (victim >= id_)
       ++victim;
     auto* job = workers[victim]->queue().pop_back();
+    if (job == nullptr) {
+      job = workers[victim]->take_stuck_next(sighting_);
+      if (job != nullptr)
+        parent_.slot_steals_.fetch_add(1, std::memory_order_relaxed);
+    }
     if (job)
       parent_.steals_.fetch_add(1, std::memory_order_relaxed);
     return job;
@@ -236,7 +264,11 @@ class scheduler::worker final : public caf::execution_unit {
   scheduler& parent_;
   std::size_t id_;
   job_queue queue_;
-  caf::resumable* next_ = nullptr;  // the job to run next (exec_later); this thread's only
+  // The job to run next (exec_later). Pushed and taken by this worker's thread; another
+  // worker takes it only once it is stuck (take_stuck_next).
+  std::atomic<caf::resumable*> next_{nullptr};
+  std::atomic<std::uint64_t> job_serial_{0};  // jobs started: tells a thief the owner moved on
+  slot_sighting sighting_;                    // this worker's last look at a victim's slot
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> sleeping_{false};

@@ -30,6 +30,9 @@ namespace otp::detail {
 ///   queued behind a long one, could wait that long with a core idle. The short sleeps between
 ///   two polls of the moderate phase can be woken too (CAF's are `sleep_for`s): a job from
 ///   outside, e.g. a plain thread's call, no longer waits for the worker's next poll.
+/// - A job that a job makes runnable on its own thread goes to that thread's next-job slot,
+///   not its queue (a hop of a call chain takes no lock); an idle worker takes it from there
+///   only once it is stuck behind one long job (`slot_grace_ns`).
 /// - Actors get a `lean_clock` in front of CAF's clock.
 class scheduler final : public caf::scheduler::abstract_coordinator {
  public:
@@ -47,6 +50,14 @@ class scheduler final : public caf::scheduler::abstract_coordinator {
   /// Per worker: time running jobs and age (scheduler_times.hpp).
   std::vector<scheduler_time> times() const;
 
+  /// Of those, jobs taken from another worker's next-job slot, where they were stuck behind a
+  /// long job (`slot_grace`).
+  std::size_t slot_steals() const noexcept { return slot_steals_.load(std::memory_order_relaxed); }
+
+  /// How long a job may wait in a worker's next-job slot, behind one long job of that worker,
+  /// before an idle worker takes it.
+  static constexpr std::int64_t slot_grace_ns = 1'000'000;
+
   /// Sleeping workers woken, for any reason, since the start.
   std::size_t wakeups() const noexcept { return wakeups_.load(std::memory_order_relaxed); }
 
@@ -61,6 +72,15 @@ class scheduler final : public caf::scheduler::abstract_coordinator {
 
  private:
   class worker;
+
+  /// A thief's last look at a victim's next-job slot: which job sat there, while the victim
+  /// ran its `serial`-th job, seen first at `since`.
+  struct slot_sighting {
+    const worker* owner = nullptr;
+    caf::resumable* job = nullptr;
+    std::uint64_t serial = 0;
+    std::int64_t since = 0;
+  };
 
   struct poll_phase {
     std::size_t attempts;
@@ -83,6 +103,7 @@ class scheduler final : public caf::scheduler::abstract_coordinator {
   poll_phase relaxed_{};
   std::atomic<std::size_t> sleepers_{0};
   std::atomic<std::size_t> steals_{0};
+  std::atomic<std::size_t> slot_steals_{0};
   std::atomic<std::size_t> backlog_wakeups_{0};
   std::atomic<std::size_t> wakeups_{0};
 };
