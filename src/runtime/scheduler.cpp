@@ -202,7 +202,7 @@ class scheduler::worker final : public caf::execution_unit {
         if (stopping())
           return nullptr;
         if (i % phase->steal_interval == 0)
-          if (auto* job = steal())
+          if (auto* job = steal(phase != &parent_.aggressive_))
             return job;
         if (phase->sleep.count() > 0)
           sleep_for(phase->sleep);  // can be woken, e.g. by a job from outside
@@ -216,13 +216,16 @@ class scheduler::worker final : public caf::execution_unit {
       if (stopping())
         return nullptr;
       if (woken || i % relaxed.steal_interval == 0)
-        if (auto* job = steal())
+        if (auto* job = steal(true))
           return job;
     }
   }
 
-  /// The oldest job of another worker's queue, else the job in its slot if it is stuck there.
-  caf::resumable* steal() {
+  /// The oldest job of another worker's queue, else, if `slot_too`, the job in its slot if it
+  /// is stuck there. The aggressive phase's polls (microseconds apart) leave the slot alone:
+  /// a job is stuck only after a millisecond, and reading the slot while its owner hops along
+  /// a call chain would move the owner's cache line to this core and back at every look.
+  caf::resumable* steal(bool slot_too) {
     auto& workers = parent_.workers_;
     auto n = workers.size();
     if (n < 2)
@@ -231,7 +234,7 @@ class scheduler::worker final : public caf::execution_unit {
     if (victim >= id_)
       ++victim;
     auto* job = workers[victim]->queue().pop_back();
-    if (job == nullptr) {
+    if (job == nullptr && slot_too) {
       job = workers[victim]->take_stuck_next(sighting_);
       if (job != nullptr)
         parent_.slot_steals_.fetch_add(1, std::memory_order_relaxed);
