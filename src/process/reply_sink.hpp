@@ -27,26 +27,21 @@ class reply_sink final : public caf::monitorable_actor {
   const char* name() const override { return "otp_reply_sink"; }
 
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit*) override {
-    std::lock_guard guard{mtx_};
-    if (!waiting_)
-      return;  // a late reply after a timeout
-    if (what->mid != expected_) {
-      // A server on another node is monitored during the call: its down (or its node's)
-      // ends the call at once, instead of at its timeout.
-      if (!what->mid.is_response() && what->content().match_elements<caf::down_msg>())
-        reply_ = caf::make_message(down_reason(what->content().get_as<caf::down_msg>(0)));
-      else
+    {
+      std::lock_guard guard{mtx_};
+      if (!take(*what))
         return;
-    } else {
-      reply_ = what->move_content_to_message();
+      // Under the lock: the caller disarms under it before it leaves its wait, so a late
+      // reply never wakes a later wait of the same process.
+      if (waiter_) {
+        waiter_->wake();
+        return;
+      }
     }
-    waiting_ = false;
-    // Under the lock: the caller disarms under it before it leaves its wait, so a late reply
-    // never wakes a later wait.
-    if (waiter_)
-      waiter_->wake();
-    else
-      cv_.notify_one();
+    // A thread: woken once the lock is free, or it would wake only to block on the lock this
+    // thread still holds (a second sleep and wake-up per call). Whoever delivers holds a
+    // reference to this sink, so it outlives the notification, and a sink serves one call.
+    cv_.notify_one();
   }
 
   /// Prepares a new request id and starts waiting for its response; `waiter` (if any) is
@@ -100,6 +95,24 @@ class reply_sink final : public caf::monitorable_actor {
   }
 
  private:
+  /// Keeps the awaited response (or a monitored server's down) in `reply_`; false if `what`
+  /// is not for the call that waits. Under `mtx_`.
+  bool take(caf::mailbox_element& what) {
+    if (!waiting_)
+      return false;  // a late reply after a timeout
+    if (what.mid != expected_) {
+      // A server on another node is monitored during the call: its down (or its node's)
+      // ends the call at once, instead of at its timeout.
+      if (what.mid.is_response() || !what.content().match_elements<caf::down_msg>())
+        return false;
+      reply_ = caf::make_message(down_reason(what.content().get_as<caf::down_msg>(0)));
+    } else {
+      reply_ = what.move_content_to_message();
+    }
+    waiting_ = false;
+    return true;
+  }
+
   std::mutex mtx_;
   std::condition_variable cv_;
   bool waiting_ = false;
