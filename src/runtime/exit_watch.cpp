@@ -30,12 +30,16 @@ exit_watch::exit_watch(const caf::actor& who)
   : state_(std::make_shared<state>()), sys_(&who->home_system()) {
   // Runs with the recorded reason at once if `who` has exited, else on its thread at exit.
   caf::actor_cast<caf::abstract_actor*>(who)->attach_functor([s = state_](const caf::error& r) {
-    std::lock_guard guard{s->mtx};
-    s->reason = r;
-    s->done = true;
-    if (s->waiter)
-      s->waiter->wake();
-    s->waiter = nullptr;
+    {
+      std::lock_guard guard{s->mtx};
+      s->reason = r;
+      s->done = true;
+      if (s->waiter)
+        s->waiter->wake();  // under the lock: the waiting process cannot leave this wait
+      s->waiter = nullptr;
+    }
+    // A waiting thread is woken once the lock is free (it would wake only to block on it);
+    // `s` keeps the state alive meanwhile.
     s->cv.notify_all();
   });
 }

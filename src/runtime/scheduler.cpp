@@ -120,8 +120,11 @@ class scheduler::worker final : public caf::execution_unit {
     if (!always && !sleeping_.load())
       return false;
     parent_.wakeups_.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard guard{sleep_mtx_};
-    wake_pending_ = true;
+    {
+      std::lock_guard guard{sleep_mtx_};
+      wake_pending_ = true;
+    }
+    // Outside the lock: a sleeper notified under it would wake only to block on it.
     wakeup_.notify_one();
     return true;
   }
