@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace otp::dist::erlang {
 
@@ -88,29 +89,46 @@ class pending_calls {
   /// wait for it as soon as it calls again.
   bool complete(const erlang_ref& ref, result r, std::string_view from = {},
                 caf::strong_actor_ptr* claimed = nullptr) {
-    std::lock_guard guard{mtx_};
-    auto it = calls_.find(ref);
-    if (it == calls_.end() || it->second->answer || (!from.empty() && it->second->node != from))
-      return false;
-    finish(*it->second, std::move(r), claimed);
+    std::shared_ptr<slot> thread;
+    {
+      std::lock_guard guard{mtx_};
+      auto it = calls_.find(ref);
+      if (it == calls_.end() || it->second->answer || (!from.empty() && it->second->node != from))
+        return false;
+      if (!finish(*it->second, std::move(r), claimed))
+        thread = it->second;
+    }
+    notify(thread);
     return true;
   }
 
   /// From the I/O thread: `node` is gone; every call to it ends with `r`.
   void fail_node(std::string_view node, const result& r) {
-    std::lock_guard guard{mtx_};
-    for (auto& [ref, s] : calls_)
-      if (s->node == node && !s->answer)
-        finish(*s, r);
+    std::vector<std::shared_ptr<slot>> threads;
+    {
+      std::lock_guard guard{mtx_};
+      for (auto& [ref, s] : calls_)
+        if (s->node == node && !s->answer && !finish(*s, r))
+          threads.push_back(s);
+    }
+    for (auto& s : threads)
+      notify(s);
   }
 
  private:
-  static void finish(slot& s, result r, caf::strong_actor_ptr* claimed = nullptr) {
+  /// Wakes a plain thread, after the table's lock is let go: notified under it, the thread
+  /// would wake only to block on it. The shared pointer keeps its slot alive meanwhile.
+  static void notify(const std::shared_ptr<slot>& s) {
+    if (s)
+      s->cv.notify_one();
+  }
+
+  /// Gives `s` its answer and ends a process's wait; false if a plain thread waits, which the
+  /// caller notifies once it has let the table's lock go.
+  static bool finish(slot& s, result r, caf::strong_actor_ptr* claimed = nullptr) {
     s.answer = std::move(r);
-    if (s.waiter == nullptr) {
-      s.cv.notify_one();
-      return;
-    }
+    if (s.waiter == nullptr)
+      return false;
     // Claimed under the lock, as a wake is: the caller cannot leave this wait meanwhile, so
     // the claim ends this wait and no later one. Alive: it is parked in the wait (a strong
     // reference keeps it so until it has been run).
@@ -119,6 +137,7 @@ class pending_calls {
       *claimed = process->ctrl();
     else
       s.waiter->wake();  // running, about to park, or woken already
+    return true;
   }
 
   std::mutex mtx_;
