@@ -5,13 +5,13 @@
 #include "otp/detail/box.hpp"
 #include "otp/detail/boxed_message.hpp"
 #include "otp/detail/exit_request.hpp"
-#include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/logger.hpp"
 #include "otp/messages.hpp"
 #include "otp/node.hpp"
 #include "process/process_task.hpp"
 #include "process/timer_message.hpp"
 #include "runtime/caf_error.hpp"
+#include "runtime/quiet_caf_logger.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>

@@ -4,10 +4,10 @@
 #include "otp/detail/boxed_message.hpp"
 #include "otp/detail/exit_request.hpp"
 #include "otp/detail/process_core.hpp"
-#include "otp/detail/send_refusal.hpp"
-#include "otp/detail/start_deadline.hpp"
 #include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
+#include "process/send_refusal.hpp"
+#include "process/start_deadline.hpp"
 #include "process/timer_message.hpp"
 #include "runtime/caf_error.hpp"
 

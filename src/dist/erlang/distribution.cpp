@@ -7,10 +7,10 @@
 #include "otp/dist/options.hpp"
 
 #include "net/io_wait.hpp"
-#include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/process.hpp"
 #include "process/message_loop.hpp"
+#include "runtime/node_access.hpp"
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
