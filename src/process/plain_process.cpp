@@ -35,6 +35,17 @@ bool is_atom(const caf::type_erased_tuple& xs, caf::atom_value a) {
          && xs.get_as<caf::atom_value>(0) == a;
 }
 
+/// A message sent with `otp::send` or a request, `(box<T>)` or `(dispatch_ref, box<T>)`: not
+/// one of CAF's types (a signal, an atom) nor a socket's task. What the branches of `handle`
+/// after the first would keep all the same.
+bool is_user_message(const caf::type_erased_tuple& xs) noexcept {
+  auto n = xs.size();
+  if (n != 1 && n != 2)
+    return false;
+  auto [nr, type] = xs.type(n - 1);
+  return nr == 0 && (n == 2 || *type != typeid(task_ref));
+}
+
 }  // namespace
 
 plain_process::plain_process(caf::actor_config& cfg) : process_core(cfg, false) {}
@@ -69,7 +80,12 @@ caf::invoke_message_result plain_process::handle(caf::mailbox_element& x) {
   if (x.mid.is_response())  // the reply to a call that gave up waiting for it
     return caf::invoke_message_result::consumed;
   auto& xs = x.content();
-  if (xs.match_elements<caf::exit_msg>()) {
+  if (is_user_message(xs)) {  // the common case first: one look instead of one per kind below
+    if (x.mid.is_request())
+      keep(x.move_content_to_message(), x.sender, x.mid);
+    else
+      keep(x.move_content_to_message());
+  } else if (xs.match_elements<caf::exit_msg>()) {
     on_exit_signal(xs.get_mutable_as<caf::exit_msg>(0));
   } else if (xs.match_elements<caf::down_msg>()) {
     auto& d = xs.get_as<caf::down_msg>(0);
