@@ -1,28 +1,32 @@
 #!/usr/bin/env bash
 # What a user's translation unit costs to compile: bench/compile/minimal_gen_server.cpp (a
-# gen_server with a call, a cast and a start), with the compiler and flags of BUILD_DIR's
+# gen_server with a call, a cast and a start; --tu NAME for another file of bench/compile/:
+# minimal_process, minimal_receive, minimal_supervisor), with the compiler and flags of BUILD_DIR's
 # compile_commands.json. Prints preprocessed lines and the median of RUNS compile times, for
 # this tree's headers and, with --ref, for the headers of each git ref (extracted to a
 # temporary directory), the same file and flags, in alternated rounds. Wall time swings with
 # the machine's load; the CPU time (user + system) is the steadier figure.
 #
-#   bench/compile_time.sh [--build DIR] [--runs N] [--ref REF]...
+#   bench/compile_time.sh [--build DIR] [--runs N] [--tu NAME] [--ref REF]...
 #   bench/compile_time.sh --ref a4e2845      # before/after table
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 build=$root/build
 runs=3
+tu_name=minimal_gen_server
 refs=()
 while (($#)); do
     case $1 in
         --build) build=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --ref) refs+=("$2"); shift 2 ;;
-        *) die "unknown argument $1 (--build DIR, --runs N, --ref REF)" ;;
+        --tu) tu_name=${2%.cpp}; shift 2 ;;
+        *) die "unknown argument $1 (--build DIR, --runs N, --tu NAME, --ref REF)" ;;
     esac
 done
 
-tu=$root/bench/compile/minimal_gen_server.cpp
+tu=$root/bench/compile/$tu_name.cpp
+[[ -f $tu ]] || die "$tu not found"
 [[ -f $build/compile_commands.json ]] || die "$build/compile_commands.json not found: configure with cmake first"
 # The build's command for the file, without the launcher (ccache), its output and its input.
 command=$(python3 - "$build/compile_commands.json" "$tu" <<'PY'

@@ -533,3 +533,18 @@ TEST_CASE("an info message of a type not in info_types is logged with its type's
   CHECK_MESSAGE(logs[0].text.find("unlisted_note") != std::string::npos, logs[0].text);
   CHECK(logs[0].text.find("unprintable") == std::string::npos);
 }
+
+TEST_CASE("a send_after message of a type not in info_types is logged as the message alone") {
+  // Ensure that a timer's message is reported as what it delivers, as if it had just been sent:
+  // its type's name, none of the timer's own fields.
+  otp::test::kit kit;
+  auto c = gen_server::start<counter>(kit.node(), 0, new_log()).value();
+  otp::send_after(std::chrono::milliseconds{10}, otp::pid{c}, unlisted_note{});
+  kit.advance(std::chrono::milliseconds{10});
+  CHECK(gen_server::call(c, get{}) == 0);
+  auto logs = kit.logs("unexpected_message");
+  REQUIRE(logs.size() == 1);
+  CHECK_MESSAGE(logs[0].text.find("unlisted_note") != std::string::npos, logs[0].text);
+  CHECK_MESSAGE(logs[0].text.find("unprintable") == std::string::npos, logs[0].text);
+  CHECK_MESSAGE(logs[0].text.find("otp_timer") == std::string::npos, logs[0].text);
+}

@@ -67,6 +67,29 @@ TEST_CASE("plain process: ping and pong, as five lines of Erlang") {
   CHECK(kit.alive(echo));
 }
 
+TEST_CASE(
+  "plain process: send takes a value as it is passed: copied, moved, a literal as a "
+  "pointer") {
+  // Ensure that otp::send boxes what it is given as `Dest ! Msg` would: an lvalue is copied (the
+  // sender keeps it), an rvalue is moved (move-only values travel), an array decays.
+  otp::test::kit kit;
+  auto probe = kit.make_probe();
+  auto p = otp::spawn(kit.node(), [to = probe.pid()] {
+    otp::send(to, seen{otp::receive<std::string>()});
+    otp::send(to, seen{std::to_string(*otp::receive<std::unique_ptr<int>>())});
+    otp::send(to, seen{otp::receive<const char*>()});
+  });
+  std::string kept = "copied";
+  otp::send(p, kept);
+  otp::send(p, std::make_unique<int>(42));
+  otp::send(p, "a literal");
+  CHECK(kept == "copied");
+  CHECK(probe.expect<seen>().what == "copied");
+  CHECK(probe.expect<seen>().what == "42");
+  CHECK(probe.expect<seen>().what == "a literal");
+  CHECK_FALSE(kit.alive(p));
+}
+
 TEST_CASE("plain process: receive is selective, what no clause takes waits in order") {
   otp::test::kit kit;
   auto probe = kit.make_probe();

@@ -4,7 +4,7 @@
 // process started with `otp::spawn`): self(), send, send_after, cancel_timer, monitor, link,
 // trap_exit, exit, sleep. With spawn (otp/spawn.hpp) and receive (otp/receive.hpp).
 
-#include "otp/detail/box.hpp"
+#include "otp/detail/boxed.hpp"
 #include "otp/detail/info_check.hpp"
 #include "otp/detail/timer_state.hpp"
 #include "otp/exit_reason.hpp"
@@ -13,9 +13,6 @@
 #include "otp/receive.hpp"
 #include "otp/spawn.hpp"
 #include "otp/timeout.hpp"
-
-#include <caf/make_message.hpp>
-#include <caf/message.hpp>
 
 #include <memory>
 #include <optional>
@@ -52,14 +49,17 @@ class timer_ref {
 bool cancel_timer(const timer_ref& t) noexcept;
 
 namespace detail {
-void send_message(const pid& dest, caf::message msg);
-void send_message_after(timeout delay, const pid& dest, caf::message msg);
+/// Sends the message `(box<T>)` that `msg` builds (src/process/process.cpp).
+void send_boxed(const pid& dest, box_maker msg);
+/// The same after `delay`, unless `state`'s timer is cancelled first.
+void send_boxed_after(timeout delay, const pid& dest, std::shared_ptr<timer_state> state,
+                      box_maker msg);
 }  // namespace detail
 
 /// `Dest ! Msg`: the destination's `handle_info` gets `msg` (list its type in `info_types`).
 template <class T>
 void send(const pid& dest, T&& msg) {
-  detail::send_message(dest, caf::make_message(detail::box<std::decay_t<T>>{std::forward<T>(msg)}));
+  detail::send_boxed(dest, detail::box_maker::of(std::forward<T>(msg)));
 }
 
 /// The same to a server whose type is known: a message it cannot take is a compile-time error
@@ -76,10 +76,7 @@ void send(const server_ref<S>& dest, T&& msg) {
 template <class T>
 timer_ref send_after(timeout delay, const pid& dest, T&& msg) {
   auto state = std::make_shared<detail::timer_state>();
-  detail::send_message_after(
-    delay, dest,
-    caf::make_message(detail::timer_atom_value(), detail::timer_ref_box{state},
-                      detail::box<std::decay_t<T>>{std::forward<T>(msg)}));
+  detail::send_boxed_after(delay, dest, state, detail::box_maker::of(std::forward<T>(msg)));
   return timer_ref{std::move(state)};
 }
 

@@ -13,16 +13,16 @@
 // clause takes stay in the mailbox, in order, for a later receive. While nothing matches, the
 // process waits without holding a thread.
 
-#include "otp/detail/box.hpp"
+#include "otp/detail/boxed.hpp"
+#include "otp/detail/message_ref.hpp"
 #include "otp/timeout.hpp"
-
-#include <caf/message.hpp>
 
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace otp {
@@ -59,13 +59,22 @@ inline auto after(timeout t) {
 
 namespace detail {
 
+/// A message of the mailbox as the clauses look at it. A message sent with `otp::send` holds
+/// one element, its `box<T>`; any other message shows no type, and no clause takes it.
+struct received_view {
+  const std::type_info* type;  ///< `typeid(box<T>)` of the only element; null: not a box
+  const void* value;           ///< that element
+};
+
 /// Offered each message of the mailbox in arrival order: the index of the clause that takes it,
 /// or -1.
-using receive_matcher = int (*)(const void* clauses, const caf::message& msg);
+using receive_matcher = int (*)(const void* clauses, const received_view& msg);
 
-/// In a plain process: waits for a message some clause takes, removes it into `out` and returns
-/// the clause's index; -1 when `t` passes first. Throws `std::logic_error` elsewhere.
-int receive_next(receive_matcher match, const void* clauses, timeout t, caf::message& out);
+/// In a plain process: waits for a message some clause takes, removes it into `out` (which
+/// keeps it alive while the clause runs), points `value` at its element and returns the
+/// clause's index; -1 when `t` passes first. Throws `std::logic_error` elsewhere.
+int receive_next(receive_matcher match, const void* clauses, timeout t, message_ref& out,
+                 void*& value);
 
 template <class F>
 struct clause_signature : clause_signature<decltype(&F::operator())> {};
@@ -114,20 +123,20 @@ inline constexpr bool has_after =
   clause_traits<std::decay_t<std::tuple_element_t<sizeof...(Cs) - 1, std::tuple<Cs...>>>>::is_after;
 
 template <class C>
-int match_one(const C& c, const caf::message& msg, int index) {
+int match_one(const C& c, const received_view& msg, int index) {
   using traits = clause_traits<C>;
   if constexpr (traits::is_after) {
     return -1;
   } else {
     using boxed = box<typename traits::arg>;
-    if (msg.size() != 1 || !msg.match_element<boxed>(0))
+    if (!msg.type || *msg.type != typeid(boxed))
       return -1;
-    return traits::takes(c, msg.get_as<boxed>(0).value) ? index : -1;
+    return traits::takes(c, static_cast<const boxed*>(msg.value)->value) ? index : -1;
   }
 }
 
 template <class Tuple, std::size_t... I>
-int match_clauses(const void* clauses, const caf::message& msg, std::index_sequence<I...>) {
+int match_clauses(const void* clauses, const received_view& msg, std::index_sequence<I...>) {
   const auto& cs = *static_cast<const Tuple*>(clauses);
   int found = -1;
   ((found = found >= 0 ? found : match_one(std::get<I>(cs), msg, static_cast<int>(I))), ...);
@@ -135,15 +144,15 @@ int match_clauses(const void* clauses, const caf::message& msg, std::index_seque
 }
 
 template <class Tuple>
-int match_tuple(const void* clauses, const caf::message& msg) {
+int match_tuple(const void* clauses, const received_view& msg) {
   return match_clauses<Tuple>(clauses, msg, std::make_index_sequence<std::tuple_size_v<Tuple>>{});
 }
 
 template <class R, std::size_t I, class Tuple>
-R run_clause(int index, Tuple& cs, caf::message& msg) {
+R run_clause(int index, Tuple& cs, void* value) {
   if constexpr (I + 1 < std::tuple_size_v<Tuple>) {
     if (index != static_cast<int>(I))
-      return run_clause<R, I + 1>(index, cs, msg);
+      return run_clause<R, I + 1>(index, cs, value);
   }
   auto& c = std::get<I>(cs);
   using traits = clause_traits<std::decay_t<decltype(c)>>;
@@ -151,7 +160,7 @@ R run_clause(int index, Tuple& cs, caf::message& msg) {
     return std::invoke(c.body);
   } else {
     using boxed = box<typename traits::arg>;
-    return traits::run(c, static_cast<boxed*>(msg.get_mutable(0))->value);
+    return traits::run(c, static_cast<boxed*>(value)->value);
   }
 }
 
@@ -169,11 +178,12 @@ requires(sizeof...(Clauses) > 0) auto receive(Clauses... clauses) {
   timeout t = infinity;
   if constexpr (detail::has_after<Clauses...>)
     t = std::get<sizeof...(Clauses) - 1>(cs).t;
-  caf::message msg;
-  int index = detail::receive_next(&detail::match_tuple<clause_tuple>, &cs, t, msg);
+  detail::message_ref msg;
+  void* value = nullptr;
+  int index = detail::receive_next(&detail::match_tuple<clause_tuple>, &cs, t, msg, value);
   if (index < 0)
     index = sizeof...(Clauses) - 1;  // timed out: only with an after clause
-  return static_cast<result>(detail::run_clause<result, 0>(index, cs, msg));
+  return static_cast<result>(detail::run_clause<result, 0>(index, cs, value));
 }
 
 /// `receive Msg when is_T(Msg) -> Msg end`: the first message of type `T`.

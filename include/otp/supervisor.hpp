@@ -12,7 +12,6 @@
 // silent, it does what OTP's supervisor.erl does.
 
 #include "otp/child_spec.hpp"
-#include "otp/detail/box.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/expected.hpp"
 #include "otp/gen_server.hpp"

@@ -8,7 +8,7 @@
 
 namespace otp::dist::detail {
 
-/// The seed's lock file: held (flock LOCK_EX|LOCK_NB) while the node runs, so a second node
+/// A node's lock file: held (flock LOCK_EX|LOCK_NB) while the node runs, so a second node
 /// with the same name is refused; holds the creation number so each incarnation differs.
 class creation_lock {
  public:

@@ -2,7 +2,7 @@
 
 #include "observer/views.hpp"
 
-#include "otp/detail/node_access.hpp"
+#include "runtime/node_access.hpp"
 
 #include <algorithm>
 

@@ -3,10 +3,10 @@
 
 #include "process/plain_process.hpp"
 
-#include "otp/detail/node_access.hpp"
 #include "otp/detail/process_core.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/detail/type_name.hpp"
+#include "runtime/node_access.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_control_block.hpp>

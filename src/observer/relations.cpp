@@ -1,8 +1,8 @@
 #include "observer/relations.hpp"
 
 #include "otp/caf.hpp"
-#include "otp/detail/node_access.hpp"
 #include "otp/detail/process_core.hpp"
+#include "runtime/node_access.hpp"
 
 #include <caf/actor_addr.hpp>
 #include <caf/default_attachable.hpp>

@@ -27,7 +27,7 @@ namespace otp::detail {
 namespace {
 
 constexpr std::size_t round_up(std::size_t n, std::size_t align) noexcept {
-  return (n + align - 1) / align * align;
+  return (n + align - 1) & ~(align - 1);  // an alignment is a power of two
 }
 
 /// The `type_info` of each of CAF's built-in types, by type number.

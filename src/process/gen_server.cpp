@@ -2,10 +2,10 @@
 #include "otp/caf.hpp"
 
 #include "otp/detail/atoms.hpp"
-#include "otp/detail/node_access.hpp"
-#include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/detail/server_core.hpp"
-#include "otp/detail/start_deadline.hpp"
+#include "process/start_deadline.hpp"
+#include "runtime/node_access.hpp"
+#include "runtime/quiet_caf_logger.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>

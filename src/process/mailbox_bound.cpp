@@ -4,10 +4,10 @@
 #include "otp/detail/process_core.hpp"
 
 #include "otp/detail/atoms.hpp"
-#include "otp/detail/send_refusal.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
 #include "process/process_task.hpp"
+#include "process/send_refusal.hpp"
 #include "runtime/caf_error.hpp"
 
 #include <algorithm>

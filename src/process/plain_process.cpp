@@ -3,14 +3,15 @@
 #include "otp/caf.hpp"
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"
+#include "otp/detail/boxed_message.hpp"
 #include "otp/detail/exit_request.hpp"
-#include "otp/detail/quiet_caf_logger.hpp"
-#include "otp/detail/timer_state.hpp"
 #include "otp/logger.hpp"
 #include "otp/messages.hpp"
 #include "otp/node.hpp"
 #include "process/process_task.hpp"
+#include "process/timer_message.hpp"
 #include "runtime/caf_error.hpp"
+#include "runtime/quiet_caf_logger.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -32,6 +33,17 @@ using plain_wake_atom = caf::atom_constant<caf::atom("otp_pwake")>;
 bool is_atom(const caf::type_erased_tuple& xs, caf::atom_value a) {
   return xs.size() == 1 && xs.match_element<caf::atom_value>(0)
          && xs.get_as<caf::atom_value>(0) == a;
+}
+
+/// A message sent with `otp::send` or a request, `(box<T>)` or `(dispatch_ref, box<T>)`: not
+/// one of CAF's types (a signal, an atom) nor a socket's task. What the branches of `handle`
+/// after the first would keep all the same.
+bool is_user_message(const caf::type_erased_tuple& xs) noexcept {
+  auto n = xs.size();
+  if (n != 1 && n != 2)
+    return false;
+  auto [nr, type] = xs.type(n - 1);
+  return nr == 0 && (n == 2 || *type != typeid(task_ref));
 }
 
 }  // namespace
@@ -68,7 +80,12 @@ caf::invoke_message_result plain_process::handle(caf::mailbox_element& x) {
   if (x.mid.is_response())  // the reply to a call that gave up waiting for it
     return caf::invoke_message_result::consumed;
   auto& xs = x.content();
-  if (xs.match_elements<caf::exit_msg>()) {
+  if (is_user_message(xs)) {  // the common case first: one look instead of one per kind below
+    if (x.mid.is_request())
+      keep(x.move_content_to_message(), x.sender, x.mid);
+    else
+      keep(x.move_content_to_message());
+  } else if (xs.match_elements<caf::exit_msg>()) {
     on_exit_signal(xs.get_mutable_as<caf::exit_msg>(0));
   } else if (xs.match_elements<caf::down_msg>()) {
     auto& d = xs.get_as<caf::down_msg>(0);
@@ -84,11 +101,9 @@ caf::invoke_message_result plain_process::handle(caf::mailbox_element& x) {
   } else if (xs.size() == 2 && xs.match_element<wait_deadline_atom>(0)
              && xs.match_element<std::int64_t>(1)) {
     wait_deadline_passed(xs.get_as<std::int64_t>(1));
-  } else if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)
-             && xs.get_as<caf::atom_value>(0) == timer_atom::value
-             && xs.match_element<timer_ref_box>(1)) {
-    if (xs.get_as<timer_ref_box>(1).state->fire())  // else cancelled
-      keep(x.move_content_to_message().drop(2));
+  } else if (is_timer_message(xs)) {
+    if (auto* payload = fire_timer(xs))  // else cancelled
+      keep(std::move(*payload));
   } else if (xs.size() == 1 && xs.match_element<task_ref>(0)) {
     run_socket_task(xs.get_as<task_ref>(0));
   } else if (x.mid.is_request()) {
@@ -204,17 +219,32 @@ std::uint8_t plain_process::end_function(const std::exception_ptr& error) {
   return caf::resumable::done;
 }
 
+namespace {
+
+/// `msg` as receive's clauses look at it (receive.hpp): the type and place of its only element.
+received_view view_of(const caf::message& msg) noexcept {
+  if (msg.size() != 1)
+    return {nullptr, nullptr};
+  const auto& xs = msg.content();
+  auto type = xs.type(0);
+  return {type.first == 0 ? type.second : nullptr, xs.get(0)};
+}
+
+}  // namespace
+
 int plain_process::receive_next(receive_matcher match, const void* clauses, timeout t,
-                                caf::message& out) {
+                                message_ref& out, void*& value) {
   t = std::max(t, timeout{0});
   auto deadline = t == infinity ? caf::actor_clock::time_point::max() : now() + t;
   std::size_t tried = 0;  // Erlang's save pointer: a wait only brings messages after it
   for (;;) {
     for (; mailbox_ && tried < mailbox_->size(); ++tried) {
       auto& kept = *mailbox_;
-      auto index = match(clauses, kept[tried].content);
+      auto index = match(clauses, view_of(kept[tried].content));
       if (index >= 0) {
-        out = std::move(kept[tried].content);
+        auto& msg = kept[tried].content;
+        value = msg.get_mutable(0);  // copied first if shared
+        out = to_ref(std::move(msg));
         kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(tried));
         return index;
       }
@@ -259,11 +289,12 @@ void plain_process::report_error(const exit_reason& reason) {
                       pid_of_self(), reason);
 }
 
-int receive_next(receive_matcher match, const void* clauses, timeout t, caf::message& out) {
+int receive_next(receive_matcher match, const void* clauses, timeout t, message_ref& out,
+                 void*& value) {
   auto* self = plain_process::current();
   if (!self)
     throw std::logic_error("otp::receive must be called from a process started by otp::spawn");
-  return self->receive_next(match, clauses, t, out);
+  return self->receive_next(match, clauses, t, out, value);
 }
 
 pid spawn_process(node* n, std::unique_ptr<process_body> body, spawn_mode mode) {

@@ -30,7 +30,8 @@ class plain_process final : public process_core {
   void start();
 
   /// `otp::receive`, on the process's stack.
-  int receive_next(receive_matcher match, const void* clauses, timeout t, caf::message& out);
+  int receive_next(receive_matcher match, const void* clauses, timeout t, message_ref& out,
+                   void*& value);
 
   /// The plain process running on this thread, or null.
   static plain_process* current() noexcept;

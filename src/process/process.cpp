@@ -1,12 +1,14 @@
 #include "otp/process.hpp"
 #include "otp/caf.hpp"
 
+#include "otp/detail/boxed_message.hpp"
 #include "otp/detail/exit_request.hpp"
 #include "otp/detail/process_core.hpp"
-#include "otp/detail/send_refusal.hpp"
-#include "otp/detail/start_deadline.hpp"
 #include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
+#include "process/send_refusal.hpp"
+#include "process/start_deadline.hpp"
+#include "process/timer_message.hpp"
 #include "runtime/caf_error.hpp"
 
 #include "runtime/deterministic.hpp"
@@ -142,9 +144,9 @@ void throw_if_send_refused() {
   throw mailbox_full{std::move(r.receiver), r.max};
 }
 
+namespace {
+
 void send_message(const pid& dest, caf::message msg) {
-  if (!dest)
-    return;
   auto* self = process_core::current();
   auto sender = self ? self->ctrl() : nullptr;
   clear_send_refusal();
@@ -154,14 +156,27 @@ void send_message(const pid& dest, caf::message msg) {
 }
 
 void send_message_after(timeout delay, const pid& dest, caf::message msg) {
-  if (!dest)
-    return;
   auto* self = process_core::current();
   auto& clock = otp::to_actor(dest)->home_system().clock();
   auto sender = self ? self->ctrl() : nullptr;
   clock.schedule_message(
     clock.now() + delay, caf::actor_cast<caf::strong_actor_ptr>(otp::to_actor(dest)),
     caf::make_mailbox_element(std::move(sender), caf::make_message_id(), {}, std::move(msg)));
+}
+
+}  // namespace
+
+void send_boxed(const pid& dest, box_maker msg) {
+  if (!dest)
+    return;
+  send_message(dest, to_message(boxed_message(msg)));
+}
+
+void send_boxed_after(timeout delay, const pid& dest, std::shared_ptr<timer_state> state,
+                      box_maker msg) {
+  if (!dest)
+    return;
+  send_message_after(delay, dest, timer_message(std::move(state), to_message(boxed_message(msg))));
 }
 
 }  // namespace otp::detail

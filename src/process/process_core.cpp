@@ -4,10 +4,10 @@
 #include "otp/caf.hpp"
 
 #include "otp/detail/exit_request.hpp"
-#include "otp/detail/node_access.hpp"
-#include "otp/detail/quiet_caf_logger.hpp"
 #include "otp/node.hpp"
 #include "runtime/caf_error.hpp"
+#include "runtime/node_access.hpp"
+#include "runtime/quiet_caf_logger.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>

@@ -1,12 +1,12 @@
-#include "otp/detail/request.hpp"
+#include "process/request.hpp"
 
 #include "process/reply_sink.hpp"
 #include "runtime/deterministic.hpp"
 #include "runtime/exit_watch.hpp"
 
 #include "otp/detail/process_core.hpp"
-#include "otp/detail/start_deadline.hpp"
 #include "otp/detail/waiting_process.hpp"
+#include "process/start_deadline.hpp"
 #include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>

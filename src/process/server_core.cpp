@@ -7,8 +7,8 @@
 #include "otp/detail/box.hpp"
 #include "otp/detail/boxed_message.hpp"
 #include "otp/detail/remote_dispatch.hpp"
-#include "otp/detail/timer_state.hpp"
 #include "process/process_task.hpp"
+#include "process/timer_message.hpp"
 #include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -241,15 +241,14 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
   timeout_armed_ = false;
   if (trace_)
     trace_incoming();
-  if (xs.size() == 3 && xs.match_element<caf::atom_value>(0)
-      && xs.get_as<caf::atom_value>(0) == timer_atom::value && xs.match_element<timer_ref_box>(1)) {
-    if (!xs.get_as<timer_ref_box>(1).state->fire())
+  if (is_timer_message(xs)) {
+    auto* payload = fire_timer(xs);
+    if (!payload)
       return caf::message{};  // cancelled
-    std::size_t first = 2;    // the timer's own fields come first
     handle_info_with(
       [&] {
-        info_view view{&xs};
-        return callbacks_->handle_info(*this, view, first);
+        info_view view{&payload->content()};
+        return callbacks_->handle_info(*this, view);
       },
       [this] { return describe_current(); });
     return caf::message{};
@@ -257,7 +256,7 @@ caf::result<caf::message> server_core::on_message(caf::message_view& msg) {
   handle_info_with(
     [&] {
       info_view view{&xs};
-      return callbacks_->handle_info(*this, view, 0);
+      return callbacks_->handle_info(*this, view);
     },
     [this] { return describe_current(); });
   return caf::message{};

@@ -11,6 +11,7 @@
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
 #include "otp/sys.hpp"
+#include "process/timer_message.hpp"
 #include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -75,6 +76,8 @@ server_core::incoming server_core::describe_incoming() {
       return request(is_call, d->describe(xs.get(1)));
     return request(is_call, caf::to_string(elem->copy_content_to_message()));
   }
+  if (is_timer_message(xs))  // what the timer delivers, as if it had just been sent
+    return {incoming::kind::info, caf::to_string(xs.get_as<caf::message>(2))};
   return {incoming::kind::info, caf::to_string(elem->copy_content_to_message())};
 }
 

@@ -1,6 +1,6 @@
-// A bounded init (start_options::timeout): see otp/detail/start_deadline.hpp.
+// A bounded init (start_options::timeout): see process/start_deadline.hpp.
 
-#include "otp/detail/start_deadline.hpp"
+#include "process/start_deadline.hpp"
 
 #include "otp/detail/process_core.hpp"
 

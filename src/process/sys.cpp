@@ -3,7 +3,7 @@
 
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"
-#include "otp/detail/request.hpp"
+#include "process/request.hpp"
 
 namespace otp::sys {
 

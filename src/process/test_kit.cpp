@@ -1,10 +1,10 @@
 #include "otp/caf.hpp"
 #include "otp/test/kit.hpp"
 
-#include "runtime/deterministic.hpp"
-
-#include "otp/detail/timer_state.hpp"
+#include "otp/detail/box.hpp"
+#include "process/timer_message.hpp"
 #include "runtime/caf_error.hpp"
+#include "runtime/deterministic.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/all.hpp>  // every type caf::type_nr numbers
@@ -56,11 +56,9 @@ caf::behavior recording(caf::event_based_actor* self, std::shared_ptr<probe::inb
   self->set_default_handler([in](caf::scheduled_actor*, caf::message_view& x) {
     auto msg = x.move_content_to_message();
     // A send_after timer: deliver its payload unless it was cancelled.
-    if (msg.size() == 3 && msg.match_element<caf::atom_value>(0)
-        && msg.get_as<caf::atom_value>(0) == detail::timer_atom_value()
-        && msg.match_element<detail::timer_ref_box>(1)) {
-      if (msg.get_as<detail::timer_ref_box>(1).state->fire())
-        push(*in, msg.drop(2));
+    if (!msg.empty() && detail::is_timer_message(msg.content())) {
+      if (auto* payload = detail::fire_timer(msg.content()))
+        push(*in, std::move(*payload));
       return caf::result<caf::message>{caf::message{}};
     }
     push(*in, std::move(msg));

@@ -3,7 +3,7 @@
 #include "runtime/coordinator.hpp"
 #include "runtime/scheduler.hpp"
 
-#include "otp/detail/node_access.hpp"
+#include "runtime/node_access.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>

@@ -1,4 +1,4 @@
-#include "otp/detail/quiet_caf_logger.hpp"
+#include "runtime/quiet_caf_logger.hpp"
 
 #include <caf/logger.hpp>
 

@@ -2,7 +2,7 @@
 
 #include "runtime/job_queue.hpp"
 
-#include "otp/detail/quiet_caf_logger.hpp"
+#include "runtime/quiet_caf_logger.hpp"
 #include "runtime/scheduler_times.hpp"
 
 #include <caf/actor_system.hpp>

@@ -18,7 +18,8 @@ caf_free=(
     otp/logger.hpp otp/messages.hpp otp/start_error.hpp otp/call_error.hpp otp/mailbox_limit.hpp
     otp/child_spec.hpp otp/sup_flags.hpp otp/sup_error.hpp
     otp/callback_result.hpp otp/action.hpp otp/types.hpp otp/term.hpp
-    otp/gen_server.hpp otp/from.hpp
+    otp/gen_server.hpp otp/from.hpp otp/process.hpp otp/receive.hpp otp/spawn.hpp
+    otp/supervisor.hpp otp/sys.hpp otp/supervision_tree.hpp otp/observer.hpp otp/test/kit.hpp
 )
 
 problems=0

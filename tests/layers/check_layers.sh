@@ -37,8 +37,7 @@ public_layer() {
       otp/detail/process_core.hpp | otp/detail/dispatch.hpp | otp/detail/pending_reply.hpp | \
       otp/detail/special_process.hpp | \
       otp/detail/server_callbacks.hpp | otp/detail/awaited_replies.hpp | \
-      otp/detail/request.hpp | otp/detail/timer_state.hpp | \
-      otp/detail/start_deadline.hpp | otp/detail/boxed_message.hpp | \
+      otp/detail/timer_state.hpp | otp/detail/boxed_message.hpp | \
       otp/detail/message_ref.hpp | otp/detail/info_view.hpp | otp/detail/server_ops.hpp | \
       otp/detail/server_request.hpp | otp/detail/remote_dispatch.hpp)
       layer=process ;;

@@ -7,6 +7,7 @@
 #include "otp/detail/type_name.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -61,15 +62,16 @@ struct box_maker {
   void* context;
   void (*make)(void* context, void* where);
 
-  /// Boxes `value` (copied or moved, as it was passed) into the message being built.
+  /// Boxes `value` (copied or moved, as it was passed; an array as a pointer to its first
+  /// element) into the message being built.
   template <class T>
   static box_maker of(T&& value) noexcept {
     using value_type = std::decay_t<T>;
-    return {&box_ops_of<value_type>, const_cast<void*>(static_cast<const void*>(&value)),
+    using source_type = std::remove_reference_t<T>;
+    return {&box_ops_of<value_type>,
+            const_cast<void*>(static_cast<const void*>(std::addressof(value))),
             [](void* source, void* where) {
-              using ref =
-                std::conditional_t<std::is_lvalue_reference_v<T>, const value_type&, value_type&&>;
-              ::new (where) box<value_type>{static_cast<ref>(*static_cast<value_type*>(source))};
+              ::new (where) box<value_type>{std::forward<T>(*static_cast<source_type*>(source))};
             }};
   }
 };

@@ -37,9 +37,9 @@ class server_callbacks {
     return none;
   }
 
-  /// Handles an info message whose payload starts at element `first` of `xs`.
+  /// Handles an info message (a timer's: the message it delivers).
   /// Returns false when the server has no clause for it.
-  virtual bool handle_info(server_core& core, info_view& xs, std::size_t first) = 0;
+  virtual bool handle_info(server_core& core, info_view& xs) = 0;
   virtual bool handle_down(server_core& core, down& msg) = 0;
   virtual bool handle_exit(server_core& core, exit_signal& msg) = 0;
   virtual bool handle_timeout(server_core& core) = 0;

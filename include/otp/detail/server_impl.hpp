@@ -65,9 +65,9 @@ class server_impl final : public server_callbacks {
     return info;
   }
 
-  bool handle_info(server_core& core, info_view& xs, std::size_t first) override {
+  bool handle_info(server_core& core, info_view& xs) override {
     if constexpr (has_info_types<S>) {
-      if (xs.size() == first + 1 && try_info(core, xs, first, typename S::info_types{}))
+      if (xs.size() == 1 && try_info(core, xs, 0, typename S::info_types{}))
         return true;
     }
     if constexpr (takes_any_info<S>) {

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <caf/allowed_unsafe_message_type.hpp>
-#include <caf/atom.hpp>
+// A `send_after` timer's state, shared by its message and its `timer_ref`. The message itself
+// is made in src/ (process/timer_message.hpp).
 
 #include <atomic>
 #include <memory>
@@ -29,11 +29,4 @@ struct timer_ref_box {
   std::shared_ptr<timer_state> state;
 };
 
-/// The atom that opens a timer's message (see atoms.hpp; spelled here to keep this header light).
-inline caf::atom_value timer_atom_value() {
-  return caf::atom("otp_timer");
-}
-
 }  // namespace otp::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(otp::detail::timer_ref_box)

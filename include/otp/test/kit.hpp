@@ -9,7 +9,7 @@
 // process that records what it receives, for `expect`-style assertions. Failed expectations
 // throw `otp::test::expectation_failed`, which every test framework reports.
 
-#include "otp/detail/box.hpp"
+#include "otp/detail/boxed.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/exit_reason.hpp"
 #include "otp/logger.hpp"

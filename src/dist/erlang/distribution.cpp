@@ -7,10 +7,10 @@
 #include "otp/dist/options.hpp"
 
 #include "net/io_wait.hpp"
-#include "otp/detail/node_access.hpp"
 #include "otp/detail/server_core.hpp"
 #include "otp/process.hpp"
 #include "process/message_loop.hpp"
+#include "runtime/node_access.hpp"
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
@@ -56,10 +56,10 @@ listening listen_tcp(distribution::impl& i) {
   return listener::open(i.io_, net::endpoint::tcp(ip.to_string(), i.opts_.port));
 }
 
-/// The seed's carrier: a directory only we can enter, the name's lock file (held while the
-/// node runs: the creation number, and a second node of the name refused), then the socket.
-/// Holding the lock, a socket file left at the path is a dead node's: the listen socket
-/// replaces it.
+/// The Unix-socket carrier, as BASP's nodes have it: a directory only we can enter, the name's lock
+/// file (held while the node runs: the creation number, and a second node of the name refused),
+/// then the socket. Holding the lock, a socket file left at the path is a dead node's: the listen
+/// socket replaces it.
 listening listen_uds(distribution::impl& i, const std::string& alive) {
   if (auto ok = otp::dist::detail::prepare_node_dir(i.opts_.directory); !ok)
     return unexpected{ok.error()};

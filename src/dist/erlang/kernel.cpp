@@ -7,9 +7,9 @@
 
 #include "otp/caf.hpp"
 #include "otp/detail/process_core.hpp"
-#include "otp/detail/send_refusal.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/process.hpp"
+#include "process/send_refusal.hpp"
 #include "runtime/caf_error.hpp"
 
 #include <caf/abstract_actor.hpp>
