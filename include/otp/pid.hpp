@@ -44,7 +44,8 @@ class pid {
 
   /// The process's number: unique per node for the node's lifetime, so not across nodes: a
   /// process of another node, or of a second `otp::node` in this program, may have the same id.
-  /// For a process of an Erlang node: its serial in the high 32 bits, its id in the low 32.
+  /// A process of an Erlang node has an id of this program's with the top bit set (never one
+  /// of a local process's); its Erlang id and serial are what it prints (`print_parts`).
   std::uint64_t id() const noexcept;
 
   /// What prints: `<Node.Id.Serial>`, `Node` 0 for this node's processes (and BASP's proxies),

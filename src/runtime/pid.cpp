@@ -47,10 +47,6 @@ pid::~pid() {
 
 std::uint64_t pid::id() const noexcept {
   auto* b = pid_access::block(*this);
-  if (auto* f = detail::as_foreign(b)) {
-    const auto& x = f->foreign_identity();
-    return (std::uint64_t{x.serial} << 32) | x.id;
-  }
   return b ? b->id() : 0;
 }
 

@@ -71,7 +71,8 @@ void remote_process::enqueue(caf::mailbox_element_ptr what, caf::execution_unit*
   auto& content = what->content();
   if (content.match_elements<caf::exit_msg>()) {
     // A linked process of ours exiting reaches it as EXIT (the link goes with it); a process
-    // that calls otp::exit(pid, Reason) while it runs, as EXIT2 (exit/2), links untouched.
+    // that calls otp::exit(pid, Reason) while it runs, as EXIT2 (exit/2), links untouched. A
+    // process that exits is told apart by its terminated flag, set before its links fire.
     const auto& signal = content.get_as<caf::exit_msg>(0);
     auto source = caf::actor_cast<caf::strong_actor_ptr>(signal.source);
     auto* src = caf::actor_cast<caf::abstract_actor*>(source);
@@ -85,6 +86,8 @@ void remote_process::enqueue(caf::mailbox_element_ptr what, caf::execution_unit*
     auto as_term = !linked && otp::detail::is_kill(signal.reason)
                      ? term::make_atom("kill")
                      : reason_term(otp::detail::from_caf_error(signal.reason));
+    if (exiting && !linked)
+      return;  // a link its EXIT already ended: nobody to tell (that process is gone)
     auto id = signal.source ? signal.source.id() : 0;
     auto from = id != 0 ? pids_->erlang_of(id) : pids_->null_pid();
     auto body = encode_control(exit_msg{from, pid_, std::move(as_term), !linked});
