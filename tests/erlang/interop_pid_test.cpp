@@ -95,7 +95,8 @@ struct beam_node {
 
 }  // namespace
 
-TEST_CASE("erlang pid: send to an Erlang process by its otp::pid, which prints and compares as Erlang's") {
+TEST_CASE(
+  "erlang pid: send to an Erlang process by its otp::pid, which prints and compares as Erlang's") {
   SKIP_WITHOUT_ERL();
   beam_node n;
   auto& dist = *n.cpp.dist;
@@ -281,6 +282,11 @@ TEST_CASE("erlang pid: monitors both ways give the exit reason, exit/2 reaches E
       auto p = n.spawn(atom("trapper"));
       otp::exit(p, exit_reason::shutdown());
     });
+    CHECK(n.beam.line(10s) == "trapped shutdown");
+  }
+  SUBCASE("otp::exit(pid, Reason) from a plain thread: EXIT2 from our null pid") {
+    auto p = in_process(node, [&] { return n.spawn(atom("trapper")); });
+    otp::exit(p, exit_reason::shutdown());
     CHECK(n.beam.line(10s) == "trapped shutdown");
   }
   SUBCASE("otp::exit(pid, kill): killed, trapping or not") {

@@ -76,18 +76,19 @@ void remote_process::enqueue(caf::mailbox_element_ptr what, caf::execution_unit*
     const auto& signal = content.get_as<caf::exit_msg>(0);
     auto source = caf::actor_cast<caf::strong_actor_ptr>(signal.source);
     auto* src = caf::actor_cast<caf::abstract_actor*>(source);
-    bool exiting = src == nullptr || src->getf(is_terminated_flag);
+    // No source: otp::exit from a plain thread, EXIT2 from our null pid.
+    bool exiting = signal.source && (src == nullptr || src->getf(is_terminated_flag));
     bool linked = false;
     if (exiting) {
       default_attachable::observe_token tk{signal.source, default_attachable::link};
       linked = exclusive_critical_section([&] { return detach_impl(tk, true) > 0; });
     }
     // exit(Pid, kill) kills it (Erlang makes it `killed`); over a link, `killed` already.
+    if (exiting && !linked)
+      return;  // a link its EXIT already ended: nobody to tell (that process is gone)
     auto as_term = !linked && otp::detail::is_kill(signal.reason)
                      ? term::make_atom("kill")
                      : reason_term(otp::detail::from_caf_error(signal.reason));
-    if (exiting && !linked)
-      return;  // a link its EXIT already ended: nobody to tell (that process is gone)
     auto id = signal.source ? signal.source.id() : 0;
     auto from = id != 0 ? pids_->erlang_of(id) : pids_->null_pid();
     auto body = encode_control(exit_msg{from, pid_, std::move(as_term), !linked});
@@ -109,7 +110,7 @@ void remote_process::enqueue(caf::mailbox_element_ptr what, caf::execution_unit*
     with_kernel([&](distribution::impl& k) {
       k.node_.logger().log(log_level::warning, "dist",
                            "message to {} refused: {} has no term form (otp::dist::add_term_type, "
-                           "message_types::add)",
+                           "message_types::add_term)",
                            pid_, type);
     });
     if (what->mid.is_request())
