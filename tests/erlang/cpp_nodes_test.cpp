@@ -3,6 +3,7 @@
 // and a wrong cookie is refused with not_allowed.
 
 #include "otp/dist/erlang.hpp"
+#include "otp/gen_server.hpp"
 #include "otp/process.hpp"
 #include "otp/spawn.hpp"
 
@@ -19,6 +20,11 @@ using otp::term;
 namespace erl = otp::dist::erlang;
 
 namespace {
+
+/// A server type for a typed call through another node's pid, which is refused.
+struct term_server {
+  term handle_call(const term& t) { return t; }
+};
 
 std::unique_ptr<erl::distribution> start(otp::node& n, const std::string& name,
                                          const std::string& cookie) {
@@ -127,4 +133,69 @@ TEST_CASE(
   auto f = got.get_future();
   REQUIRE(f.wait_for(5s) == std::future_status::ready);
   CHECK(f.get().is_atom("to_the_new_one"));
+}
+
+TEST_CASE("erlang dist between C++ nodes: a process of the other node as an otp::pid") {
+  otp::node na;
+  otp::node nb;
+  auto a = start(na, "alpha@127.0.0.1", "c");
+  auto b = start(nb, "beta@127.0.0.1", "c");
+  REQUIRE(a->connect(address_of(*b), 10s).has_value());
+  // beta's process takes one message, then exits with a reason of its own.
+  std::promise<term> got;
+  auto target = otp::spawn(nb, [&got] {
+    got.set_value(otp::receive<term>());
+    otp::exit(otp::exit_reason::error("done"));
+  });
+  auto remote = b->pid_of(target);
+  auto p = a->process(remote);
+  CHECK(fmt::format("{}", p) == fmt::format("{}", remote));
+  CHECK(a->process(remote) == p);
+  CHECK(p != target);  // another node's view of it: beta's own pid is its process
+  CHECK(b->process(remote) == target);
+  // alpha: one process linked to it (not trapping), one monitoring it.
+  std::promise<void> set_up;
+  auto linked = otp::spawn(na, [&] {
+    otp::link(p);
+    set_up.set_value();
+    (void)otp::receive<term>(10s);
+  });
+  REQUIRE(set_up.get_future().wait_for(5s) == std::future_status::ready);
+  auto down = std::async(std::launch::async, [&] {
+    std::promise<std::optional<otp::down>> d;
+    otp::spawn(na, [&] {
+      otp::monitor(p);
+      otp::send(p, term{7});
+      d.set_value(otp::receive<otp::down>(10s));
+    });
+    return d.get_future().get();
+  });
+  auto f = got.get_future();
+  REQUIRE(f.wait_for(5s) == std::future_status::ready);
+  CHECK(f.get() == term{7});
+  auto d = down.get();
+  REQUIRE(d);
+  CHECK(d->pid == p);
+  CHECK(d->reason.detail().find("done") != std::string::npos);
+  auto reason = otp::await_exit(linked, 10s);
+  REQUIRE(reason);
+  CHECK(reason->detail().find("done") != std::string::npos);
+}
+
+TEST_CASE(
+  "erlang dist between C++ nodes: a gen_server call through another node's pid fails at once") {
+  otp::node na;
+  otp::node nb;
+  auto a = start(na, "alpha@127.0.0.1", "c");
+  auto b = start(nb, "beta@127.0.0.1", "c");
+  REQUIRE(a->connect(address_of(*b), 10s).has_value());
+  auto target = otp::spawn(nb, [] { (void)otp::receive<term>(5s); });
+  auto p = a->process(b->pid_of(target));
+  // Not sent (a request's reply has no term path yet): the caller's check of the server's
+  // type refuses it (`badarg`) at once instead of waiting for its timeout.
+  auto began = std::chrono::steady_clock::now();
+  auto r = otp::gen_server::try_call(otp::server_ref<term_server>{p}, term{1}, 3s);
+  REQUIRE(!r.has_value());
+  CHECK(r.error().what_kind() == otp::call_error::kind::badarg);
+  CHECK(std::chrono::steady_clock::now() - began < 1s);
 }

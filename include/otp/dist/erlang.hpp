@@ -26,6 +26,7 @@
 #include "otp/call_error.hpp"
 #include "otp/detail/boxed_message.hpp"
 #include "otp/dist/dist_error.hpp"
+#include "otp/dist/term_types.hpp"
 #include "otp/expected.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/node.hpp"
@@ -162,10 +163,10 @@ class distribution {
   /// `erlang:demonitor(Ref)`: no `'DOWN'` for `ref` from now on.
   void demonitor(const erlang_ref& ref);
 
-  /// `link(Pid)` from the calling process to a process of another node. Its exit reaches us as
-  /// an exit signal (`otp::exit` with its reason: a process that does not trap exits dies
-  /// with it), `noproc` when it is not there, `noconnection` when its node goes away; our
-  /// exit reaches it as Erlang's `EXIT`. Throws `std::logic_error` outside a process.
+  /// `link(Pid)` from the calling process to a process of another node: `otp::link(process(
+  /// remote))`. Its exit reaches us as an exit signal from its pid (a process that does not
+  /// trap exits dies with it), `noproc` when it is not there, `noconnection` when its node goes
+  /// away; our exit reaches it as Erlang's `EXIT`. Throws `std::logic_error` outside a process.
   void link(const erlang_pid& remote);
   /// `unlink(Pid)` (UNLINK_ID): neither exit reaches the other from now on.
   void unlink(const erlang_pid& remote);
@@ -184,6 +185,17 @@ class distribution {
   expected<term, call_error> call(std::string_view name, std::string_view node_name, term request,
                                   timeout t = default_call_timeout);
 
+  /// The `otp::pid` of a process of another node (or of this one: its own pid, empty if this
+  /// node never handed it out): the node's ordinary operations work on it as on a local
+  /// process's pid — `otp::send` (SEND; the message as its term, `otp/dist/term_types.hpp`),
+  /// `otp::link` / `unlink` (LINK / UNLINK_ID), `otp::monitor` / `demonitor` (MONITOR_P /
+  /// DEMONITOR_P; its exit arrives as the same `down` a local monitor gives), `otp::exit`
+  /// (EXIT2). Its exit reaches a linked process of ours as a local one's does (an exit signal
+  /// that kills it, or `exit_signal` when it traps exits); its node's loss is `noconnection`
+  /// for every link and monitor. Prints as Erlang does, `<N.Id.Serial>`; equal to every other
+  /// pid naming the same process (node, id, serial, creation). Any thread. This node keeps the
+  /// process's handle until its node goes down.
+  pid process(const erlang_pid& p);
   /// How other nodes see `p`: `<N.Id.Serial>` there; messages sent to it come back to `p`.
   erlang_pid pid_of(const pid& p);
   /// The caf-otp process `p` is on this node, if it is one handed out by `pid_of`.
@@ -337,6 +349,23 @@ auto serve_request(const pid& p, const term& request) {
       unexpected{"no request type of the server takes " + to_string(request)}};
 }
 
+/// Registers the term form of every type among `Ts` that `S` takes (and of its calls'
+/// replies): a served server's requests and replies may go to Erlang's processes by pid too.
+template <class S, class... Ts>
+void add_term_types(types<Ts...>) {
+  auto add = []<class T>(std::type_identity<T>) {
+    if constexpr (takes<S, T, true>) {
+      otp::dist::add_term_type<T>();
+      using R = otp::detail::call_reply_t<S, T>;
+      if constexpr (!std::is_void_v<R> && otp::dist::detail::has_term_form<R>)
+        otp::dist::add_term_type<R>();
+    } else if constexpr (takes<S, T, false>) {
+      otp::dist::add_term_type<T>();
+    }
+  };
+  (add(std::type_identity<Ts>{}), ...);
+}
+
 /// The `{tag, size}` of each record type among `Ts`, in order.
 template <class... Ts>
 std::vector<std::pair<std::string, std::size_t>> record_shapes(types<Ts...>) {
@@ -390,8 +419,10 @@ void distribution::serve(const server_ref<S>& server, timeout call_timeout) {
     call = &detail::serve_request<S, true>;
   if constexpr (casts)
     cast = &detail::serve_request<S, false>;
-  if constexpr (otp::detail::has_remote_requests<S>)
+  if constexpr (otp::detail::has_remote_requests<S>) {
     check_shapes(detail::record_shapes(typename S::remote_requests{}));
+    detail::add_term_types<S>(typename S::remote_requests{});
+  }
   install(server, call, call_timeout, cast);
 }
 

@@ -4,6 +4,7 @@
 #include "otp/detail/server_impl.hpp"
 #include "otp/detail/server_traits.hpp"
 #include "otp/detail/type_name.hpp"
+#include "otp/dist/term_types.hpp"
 #include "otp/types.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -25,6 +26,17 @@ class message_types {
   message_types& add(std::string name = otp::detail::type_name<T>()) {
     if constexpr (caf::type_nr<T>::value == 0)  // CAF's built-in types need no registration
       adders_.push_back([name](caf::actor_system_config& cfg) { cfg.add_message_type<T>(name); });
+    return *this;
+  }
+
+  /// One message type that may also go to processes of Erlang nodes (`otp::send` to a pid
+  /// of `erlang::distribution::process`): registered for CAF and with its term form
+  /// (otp/dist/term_types.hpp). Not done by `add`, since a type may cross caf-otp's BASP
+  /// distribution with fields that have no term (a `caf::actor`, a `server_ref`).
+  template <class T>
+  message_types& add_term(std::string name = otp::detail::type_name<T>()) {
+    add<T>(std::move(name));
+    add_term_type<T>();
     return *this;
   }
 

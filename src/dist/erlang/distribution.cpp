@@ -135,7 +135,7 @@ expected<std::unique_ptr<distribution>, dist_error> distribution::start(node& n,
   i->config_ = connection_config{node_info{opts.name, advertised_flags, creation}, opts.cookie,
                                  opts.handshake_timeout, opts.tick_time, opts.max_packet};
   i->config_.queued = std::make_shared<send_gate>(opts.max_queued);
-  i->pids_ = std::make_shared<local_pids>(atom{opts.name}, creation);
+  i->pids_ = std::make_shared<local_pids>(atom{opts.name}, creation, n.system().node());
   set_local_node(atom{opts.name});
   i->start_replies();
   // For the observer, until the distribution stops (~impl clears it; the lifeline keeps a

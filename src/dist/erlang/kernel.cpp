@@ -94,6 +94,8 @@ distribution::impl::~impl() {
     });
     thread_.join();
   }
+  // Processes of nodes never reached, or met after the connections closed: noconnection.
+  processes_lost({});
   connections_.clear();
   waiters_.clear();
 }
@@ -145,22 +147,26 @@ void distribution::impl::send_to_node(std::string_view node_name, std::vector<st
     config_.queued->enter(body.size());
   // Gated sends only: the others are replies (wire_replies), written under its lock, where
   // nothing may wait.
-  if (auto c = direct(node_name); c && c->write(std::span{&body, 1}, gated)) {
-    if (gated)
-      yield_if_streaming(c);
-    return;
-  }
+  auto c = send_counted(node_name, std::move(body), gated);
+  if (gated)
+    yield_if_streaming(c);
+}
+
+std::shared_ptr<connection> distribution::impl::send_counted(std::string_view node_name,
+                                                             std::vector<std::uint8_t> body,
+                                                             bool counted) {
+  if (auto c = direct(node_name); c && c->write(std::span{&body, 1}, counted))
+    return c;
   post_outgoing(
-    [this, node_name = std::string{node_name}, gated, body = std::move(body)]() mutable {
+    [this, node_name = std::string{node_name}, counted, body = std::move(body)]() mutable {
       auto it = connections_.find(node_name);
       auto c = stopped_ ? nullptr : it != connections_.end() ? it->second : dial(node_name);
       if (c)
-        c->send(std::move(body), gated);
-      else if (gated)
+        c->send(std::move(body), counted);
+      else if (counted)
         config_.queued->left(body.size());
     });
-  if (gated)
-    yield_if_streaming(nullptr);
+  return nullptr;
 }
 
 void distribution::impl::yield_if_streaming(const std::shared_ptr<connection>& c) {
@@ -304,8 +310,9 @@ void distribution::impl::down(const std::shared_ptr<connection>& c, const dist_e
     // Calls to its servers end: `noconnection`, as the monitor of Erlang's gen:call says.
     fail_call_to(name, term::make_atom("noconnection"));
     node_.logger().log(log_level::info, "dist", "erlang node {} down: {}", name, why);
-    // Links and monitors held by the lost node die with it; our linked processes are told.
-    links_lost(name);
+    // Links and monitors held by the lost node die with it; our linked processes are told,
+    // and our monitors of its processes fire (noconnection).
+    processes_lost(name);
     fire_node_watchers(name);
     for (auto w = watches_.begin(); w != watches_.end();)
       w = w->second.node == name ? watches_.erase(w) : std::next(w);
@@ -336,8 +343,9 @@ void distribution::impl::give_up(const std::string& name, const dist_error& why)
   for (const auto& ref : lost)
     monitor_fired(ref, term::make_atom("noconnection"));
   fire_node_watchers(name);
-  // Links made while the connection was coming, which never came: noconnection, as Erlang.
-  links_lost(name);
+  // Links and monitors made while the connection was coming, which never came: noconnection,
+  // as Erlang.
+  processes_lost(name);
   std::erase_if(watches_, [&name](const auto& w) { return w.second.node == name; });
   if (auto w = waiters_.find(name); w != waiters_.end()) {
     auto ws = std::move(w->second);
@@ -527,29 +535,37 @@ void distribution::impl::received(connection& c, control_message m) {
             monitor_exit_msg{msg.target, msg.from, msg.ref, term::make_atom("noproc")}));
         }
       } else if constexpr (std::is_same_v<T, link_msg>) {
-        if (auto p = pids_->find(msg.to))
-          watch_exit(*p, watch{peer, msg.from, std::nullopt, term{msg.to}});
-        else
+        // A CAF link between our process and the proxy of the linker: our exit reaches it as
+        // EXIT through the proxy, its EXIT or its node's loss reaches us from the proxy.
+        if (auto p = pids_->find(msg.to)) {
+          if (auto remote = process(msg.from))
+            otp::actor_ptr(remote)->add_link(otp::actor_ptr(*p));
+        } else {
           c.send(encode_control(exit_msg{msg.to, msg.from, term::make_atom("noproc")}));
+        }
       } else if constexpr (std::is_same_v<T, unlink_id_msg>) {
         if (!msg.ack) {
-          for (auto w = watches_.begin(); w != watches_.end();)
-            w = !w->second.ref && w->second.remote == msg.from && w->second.node == peer
-                    && w->second.target == term{msg.to}
-                  ? watches_.erase(w)
-                  : std::next(w);
+          auto p = pids_->find(msg.to);
+          if (auto remote = find_process(msg.from); remote && p)
+            caf::actor_cast<caf::abstract_actor*>(remote)->remove_link(otp::actor_ptr(*p));
           c.send(encode_control(unlink_id_msg{msg.id, msg.to, msg.from, true}));
         }
       } else if constexpr (std::is_same_v<T, exit_msg>) {
         if (auto p = pids_->find(msg.to)) {
-          if (!msg.exit2) {  // the link is gone
-            for (auto w = watches_.begin(); w != watches_.end();)
-              w = !w->second.ref && w->second.remote == msg.from ? watches_.erase(w) : std::next(w);
-          }
-          otp::exit(*p, reason_of(msg.reason));
+          auto remote = msg.exit2 ? nullptr : find_process(msg.from);
+          if (remote)  // over a link: from the linked process, as a local one's exit
+            static_cast<remote_process*>(caf::actor_cast<caf::abstract_actor*>(remote))
+              ->link_exited(otp::actor_ptr(*p), otp::detail::to_caf_error(reason_of(msg.reason)));
+          else
+            otp::exit(*p, reason_of(msg.reason));
         }
       } else if constexpr (std::is_same_v<T, monitor_exit_msg>) {
-        if (auto it = held_.find(msg.ref); it != held_.end() && it->second.node == peer)
+        if (auto pm = proc_monitors_.find(msg.ref); pm != proc_monitors_.end()) {
+          auto proxy = std::move(pm->second);
+          proc_monitors_.erase(pm);
+          static_cast<remote_process*>(caf::actor_cast<caf::abstract_actor*>(proxy))
+            ->monitor_exited(msg.ref, otp::detail::to_caf_error(reason_of(msg.reason)));
+        } else if (auto it = held_.find(msg.ref); it != held_.end() && it->second.node == peer)
           monitor_fired(msg.ref, msg.reason);
         else
           (void)fail_call(msg.ref, msg.reason, peer);  // a call sent directly (no held_)

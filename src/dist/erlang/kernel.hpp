@@ -14,6 +14,7 @@
 #include "dist/erlang/local_pids.hpp"
 #include "dist/erlang/node_name.hpp"
 #include "dist/erlang/pending_calls.hpp"
+#include "dist/erlang/remote_process.hpp"
 #include "dist/erlang/turn_executor.hpp"
 #include "dist/erlang/wire_replies.hpp"
 
@@ -40,7 +41,8 @@ struct distribution::impl final : connection_owner {
   using tcp = boost::asio::ip::tcp;
   using waiter = std::function<void(std::optional<dist_error>)>;
 
-  /// A link or monitor another node holds on one of our processes.
+  /// A monitor another node holds on one of our processes (its links are CAF links between
+  /// our process and the proxy of its, remote_process.hpp).
   struct watch {
     std::string node;
     erlang_pid remote;
@@ -57,6 +59,30 @@ struct distribution::impl final : connection_owner {
   /// A message to another node: written by the calling thread when the connection is up and
   /// idle, else through the I/O thread. `gated`: the sender waits under back-pressure first.
   void send_to_node(std::string_view node_name, std::vector<std::uint8_t> body, bool gated = true);
+  /// The same without the wait: `counted`, the sender counted `body` in the send gate already.
+  /// The connection it wrote to directly, else null (posted to the I/O thread). Never waits.
+  std::shared_ptr<connection> send_counted(std::string_view node_name,
+                                           std::vector<std::uint8_t> body, bool counted);
+
+  // -- processes of other nodes as pids (remote_process.cpp) ------------------------------------
+  /// The pid naming `p`: our process, or the proxy of another node's (made on first use,
+  /// kept until that node goes down). Any thread.
+  pid process(const erlang_pid& p);
+  /// The proxy of `p` if this node has one. Any thread.
+  caf::strong_actor_ptr find_process(const erlang_pid& p);
+  /// A proxy's wire operation (`body`: LINK, UNLINK_ID, EXIT, MONITOR_P, DEMONITOR_P) through
+  /// the I/O thread, after what waits there, dialling its node if needed; when the node cannot
+  /// be reached the proxy is lost (noconnection). `ours`: our process, which other nodes may
+  /// address from now on; `monitor`: the reference to keep (or drop: `demonitor`) for
+  /// MONITOR_P_EXIT. Any thread; never waits.
+  void process_control(caf::strong_actor_ptr proxy, std::vector<std::uint8_t> body,
+                       caf::strong_actor_ptr ours, std::optional<erlang_ref> monitor,
+                       bool demonitor = false);
+  /// I/O thread: the proxy's node is gone (or unreachable): its links and monitors fire with
+  /// `noconnection` and the table forgets it.
+  void lose_process(const caf::strong_actor_ptr& proxy);
+  /// I/O thread: every proxy of `node_name` (all of them for an empty name) is lost.
+  void processes_lost(const std::string& node_name);
   /// A process running on the I/O thread (its turn there) that sends a stream: what it sends
   /// waits for this thread's writes, which wait for the turn to end. It goes on on a scheduler
   /// thread instead (it parks, and the I/O thread wakes it once it has got back to its work).
@@ -114,9 +140,6 @@ struct distribution::impl final : connection_owner {
   void fail_call_to(const std::string& node, const term& reason);
   /// `{nodedown, Node}` to the processes that asked with monitor_node, once.
   void fire_node_watchers(const std::string& node_name);
-  void drop_link(const std::string& node_name, const erlang_pid& remote, const erlang_pid& ours);
-  /// The node is gone: our processes linked to its processes get `noconnection`.
-  void links_lost(const std::string& node_name);
   /// A held monitor fired: `{'DOWN', Ref, process, Target, Reason}` to its owner.
   void monitor_fired(const erlang_ref& ref, const term& reason);
   std::optional<pid> resolve(const term& target);
@@ -139,10 +162,7 @@ struct distribution::impl final : connection_owner {
 
   /// What exit functors of our processes reach us through: cleared before the I/O thread
   /// stops, so a process exiting after the distribution is gone finds nobody.
-  struct lifeline {
-    std::mutex mtx;
-    impl* self = nullptr;
-  };
+  using lifeline = kernel_lifeline;
 
   node& node_;
   options opts_;
@@ -217,6 +237,11 @@ struct distribution::impl final : connection_owner {
   /// Tasks posted with `post_outgoing` not yet run.
   std::atomic<int> posted_{0};
   std::set<std::uint64_t> attached_;  // processes whose exit we hear of
+  /// The proxies of other nodes' processes (`process`), by Erlang pid; any thread.
+  std::mutex procs_mtx_;
+  std::map<erlang_pid, caf::strong_actor_ptr> procs_;
+  /// The I/O thread's: the proxies' monitors by reference, for MONITOR_P_EXIT.
+  std::map<erlang_ref, caf::strong_actor_ptr> proc_monitors_;
 
   mutable std::mutex mtx_;  // guards what other threads read:
   std::vector<std::string> up_nodes_;

@@ -28,6 +28,10 @@ erlang_pid local_pids::expose(const pid& p) {
   return out;
 }
 
+bool local_pids::is_home(const caf::actor_control_block& p) const noexcept {
+  return p.node() == home_;
+}
+
 std::optional<pid> local_pids::find(const erlang_pid& p) const {
   if (!is_ours(p))
     return std::nullopt;

@@ -10,6 +10,8 @@
 #include "otp/term.hpp"
 
 #include <caf/actor_addr.hpp>
+#include <caf/actor_control_block.hpp>
+#include <caf/node_id.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -21,10 +23,19 @@ namespace otp::dist::erlang {
 
 class local_pids : public std::enable_shared_from_this<local_pids> {
  public:
-  local_pids(atom node, std::uint32_t creation) : node_(std::move(node)), creation_(creation) {}
+  local_pids(atom node, std::uint32_t creation, caf::node_id home)
+    : node_(std::move(node)), creation_(creation), home_(std::move(home)) {}
 
   /// `p` as an Erlang pid; remembered until `p` exits.
   erlang_pid expose(const pid& p);
+  /// The Erlang pid of our process of actor id `id`, without remembering it (takes no lock:
+  /// callable under an actor's).
+  erlang_pid erlang_of(std::uint64_t id) const {
+    return erlang_pid{node_, static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(id >> 32),
+                      creation_};
+  }
+  /// Whether `p` is an actor of this node (not another node's proxy).
+  bool is_home(const caf::actor_control_block& p) const noexcept;
   /// The process behind an Erlang pid of ours, if it was handed out and still runs.
   std::optional<pid> find(const erlang_pid& p) const;
   /// A pid of this node that is no process (the sender of messages sent from a plain thread).
@@ -36,6 +47,7 @@ class local_pids : public std::enable_shared_from_this<local_pids> {
  private:
   atom node_;
   std::uint32_t creation_;
+  caf::node_id home_;
   mutable std::mutex mtx_;
   std::unordered_map<std::uint64_t, caf::actor_addr> exposed_;
 };

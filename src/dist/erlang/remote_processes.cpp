@@ -1,7 +1,8 @@
-// What a process of ours does to processes of other nodes: monitors (by name or pid), links,
-// monitor_node and gen_server calls. Each posts its control message to the I/O thread
-// (kernel.cpp), which keeps what must be answered later: the monitors we hold, the links to
-// signal when our process exits, the processes to tell of a nodedown, the calls waiting.
+// What a process of ours does to processes of other nodes: monitors (by name or pid), links
+// (through the process's pid, remote_process.hpp), monitor_node and gen_server calls. Each posts
+// its control message to the I/O thread (kernel.cpp), which keeps what must be answered later: the
+// monitors we hold, the links to signal when our process exits, the processes to tell of a
+// nodedown, the calls waiting.
 
 #include "dist/erlang/kernel.hpp"
 #include "dist/erlang/node_name.hpp"
@@ -105,32 +106,19 @@ void distribution::demonitor(const erlang_ref& ref) {
 }
 
 void distribution::link(const erlang_pid& remote) {
-  auto self = calling_process("erlang::distribution::link");
-  auto ours = impl_->pids_->expose(self);
-  auto* i = impl_.get();
-  i->post_outgoing([i, self, ours, remote] {
-    const auto& node_name = remote.node.name();
-    auto c = i->connection_to(node_name, node_name);
-    if (!c) {
-      otp::exit(self, exit_reason::noconnection());
-      return;
-    }
-    // Our end of the link: our exit becomes an EXIT to `remote` (local_exited); its EXIT, or
-    // its node's going down, an exit signal to us.
-    i->watch_exit(self, impl::watch{node_name, remote, std::nullopt, term{ours}});
-    c->send(encode_control(link_msg{ours, remote}));
-  });
+  calling_process("erlang::distribution::link");
+  // The remote process's pid (its proxy): LINK on the wire, and CAF's link machinery for the
+  // rest (its EXIT, its node's loss, our exit), as `otp::link` on that pid.
+  otp::link(impl_->process(remote));
 }
 
 void distribution::unlink(const erlang_pid& remote) {
-  auto ours = impl_->pids_->expose(calling_process("erlang::distribution::unlink"));
-  auto* i = impl_.get();
-  i->post_outgoing([i, ours, remote] {
-    const auto& node_name = remote.node.name();
-    i->drop_link(node_name, remote, ours);
-    if (auto c = i->connections_.find(node_name); c != i->connections_.end())
-      c->second->send(encode_control(unlink_id_msg{i->next_ref_.fetch_add(1), ours, remote}));
-  });
+  calling_process("erlang::distribution::unlink");
+  otp::unlink(impl_->process(remote));
+}
+
+pid distribution::process(const erlang_pid& p) {
+  return impl_->process(p);
 }
 
 void distribution::monitor_node(std::string_view node_name) {
@@ -266,26 +254,6 @@ void distribution::impl::fire_node_watchers(const std::string& node_name) {
     deliver_local(it->second,
                   term::tuple({term::make_atom("nodedown"), term::make_atom(node_name)}));
   node_watchers_.erase(first, last);
-}
-
-void distribution::impl::drop_link(const std::string& node_name, const erlang_pid& remote,
-                                   const erlang_pid& ours) {
-  for (auto w = watches_.begin(); w != watches_.end();)
-    w = !w->second.ref && w->second.node == node_name && w->second.remote == remote
-            && w->second.target == term{ours}
-          ? watches_.erase(w)
-          : std::next(w);
-}
-
-void distribution::impl::links_lost(const std::string& node_name) {
-  // As Erlang: a process linked to one of the lost node's gets an exit signal `noconnection`.
-  for (const auto& [id, w] : watches_) {
-    if (w.ref || w.node != node_name)
-      continue;
-    if (auto* ours = w.target.get_if<erlang_pid>())
-      if (auto p = pids_->find(*ours))
-        otp::exit(*p, exit_reason::noconnection());
-  }
 }
 
 }  // namespace otp::dist::erlang
