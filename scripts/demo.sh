@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README demo command: builds only the demo target and runs it; extra args go to the demo.
+# The README demo command: builds the demo target (and the libraries the install needs) and runs
+# it; extra args go to the demo.
 # usage: scripts/demo.sh [demo args...]
 set -euo pipefail
 
@@ -18,7 +19,9 @@ if command -v ccache >/dev/null; then
   cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 cmake -S "$root" -B "$build_dir" -G Ninja "${cmake_args[@]}"
-cmake --build "$build_dir" -j "${JOBS:-2}" --target "$demo_target"
+# The libraries too, so that `cmake --install build` works right after this command.
+cmake --build "$build_dir" -j "${JOBS:-2}" --target "$demo_target" otp_core otp_net otp_dist \
+  otp_term otp_observer
 
 binary="$build_dir/$demo_binary"
 if [[ ! -f "$binary" || ! -x "$binary" ]]; then
