@@ -111,7 +111,9 @@ TEST_CASE(
               term::tuple({atom("spawn"), term{dist.pid_of(otp::self())}, atom("echo")}));
     auto t = otp::receive<term>(10s);
     REQUIRE(t);
-    auto e = *(*t)[1].get_if<erlang_pid>();
+    const auto* found = (*t)[1].get_if<erlang_pid>();
+    REQUIRE(found != nullptr);
+    auto e = found != nullptr ? *found : erlang_pid{};  // (REQUIRE stopped already if null)
     auto p = dist.process(e);
     out.printed = fmt::format("{}", p);
     out.erlang_printed = fmt::format("{}", e);
