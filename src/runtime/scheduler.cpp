@@ -64,7 +64,7 @@ class scheduler::worker final : public caf::execution_unit {
     return next_.load(std::memory_order_relaxed) == nullptr && queue_.empty();
   }
 
-  /// The job in `next_`, if it has waited there for `slot_grace` while this worker ran one
+  /// The job in `next_`, if it has waited there for `slot_grace_ns` while this worker ran one
   /// and the same job: a callback that computes for long must not hold back the job it made
   /// runnable while another worker idles. `seen` is the thief's record of its last look.
   caf::resumable* take_stuck_next(slot_sighting& seen) {

@@ -51,7 +51,7 @@ class scheduler final : public caf::scheduler::abstract_coordinator {
   std::vector<scheduler_time> times() const;
 
   /// Of those, jobs taken from another worker's next-job slot, where they were stuck behind a
-  /// long job (`slot_grace`).
+  /// long job (`slot_grace_ns`).
   std::size_t slot_steals() const noexcept { return slot_steals_.load(std::memory_order_relaxed); }
 
   /// How long a job may wait in a worker's next-job slot, behind one long job of that worker,
