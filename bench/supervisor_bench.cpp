@@ -33,13 +33,13 @@
 // `RESULT <name> <value> <unit>`, like bench/erlang.
 
 #include <otp/caf.hpp>
-#include <otp/detail/server_core.hpp>
 #include <otp/detail/server_impl.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/logger.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>
 #include <otp/supervisor.hpp>
+#include "process/server_core.hpp"
 
 #include <caf/actor_control_block.hpp>
 #include <caf/default_attachable.hpp>

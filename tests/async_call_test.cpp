@@ -4,11 +4,11 @@
 
 #include <doctest/doctest.h>
 
-#include <otp/detail/awaited_replies.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/process.hpp>
 #include <otp/sys.hpp>
 #include <otp/test/kit.hpp>
+#include "process/awaited_replies.hpp"
 
 #include <fmt/format.h>
 

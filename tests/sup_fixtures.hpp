@@ -4,11 +4,11 @@
 // a worker that fails to start on demand, and a stubborn plain CAF actor that ignores shutdown.
 
 #include <otp/caf.hpp>
-#include <otp/detail/server_core.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/process.hpp>
 #include <otp/supervisor.hpp>
 #include <otp/test/kit.hpp>
+#include "process/server_core.hpp"
 
 #include <caf/event_based_actor.hpp>
 

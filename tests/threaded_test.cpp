@@ -9,10 +9,10 @@
 
 #include <otp/caf.hpp>
 #include <otp/detail/boxed_message.hpp>
-#include <otp/detail/server_core.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>
+#include "process/server_core.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/logger.hpp>

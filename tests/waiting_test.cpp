@@ -7,7 +7,6 @@
 
 #include <doctest/doctest.h>
 
-#include <otp/detail/server_core.hpp>
 #include <otp/gen_server.hpp>
 #include <otp/node.hpp>
 #include <otp/process.hpp>
@@ -15,6 +14,7 @@
 #include <otp/supervisor.hpp>
 #include <otp/sys.hpp>
 #include <otp/test/kit.hpp>
+#include "process/server_core.hpp"
 
 #include <fmt/format.h>
 

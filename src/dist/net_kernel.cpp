@@ -1,10 +1,10 @@
 #include "dist/net_kernel.hpp"
 
 #include "otp/caf.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/node.hpp"
 #include "otp/process.hpp"
+#include "process/server_core.hpp"
 #include "runtime/node_reports.hpp"
 
 #include <caf/actor_cast.hpp>

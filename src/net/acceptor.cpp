@@ -6,11 +6,11 @@
 
 #include "net/connections_sup.hpp"
 #include "net/listener_owner.hpp"
-#include "otp/detail/process_core.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
+#include "process/process_core.hpp"
+#include "process/server_core.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>

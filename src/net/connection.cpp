@@ -2,9 +2,9 @@
 
 #include "net/io_executor.hpp"
 
-#include "otp/detail/process_core.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
+#include "process/process_core.hpp"
 
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/buffer.hpp>

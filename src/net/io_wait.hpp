@@ -1,8 +1,8 @@
 #pragma once
 
-#include "otp/detail/process_core.hpp"
 #include "otp/detail/waiting_process.hpp"
 #include "otp/timeout.hpp"
+#include "process/process_core.hpp"
 
 #include <caf/actor_clock.hpp>
 

@@ -10,11 +10,11 @@
 #include "net/io_pool.hpp"
 #include "net/io_wait.hpp"
 #include "net/listen_socket.hpp"
-#include "otp/detail/process_core.hpp"
 #include "otp/logger.hpp"
 #include "otp/net/listener.hpp"
 #include "otp/node.hpp"
 #include "otp/process.hpp"
+#include "process/process_core.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -2,11 +2,11 @@
 
 #include "net/acceptor.hpp"
 #include "otp/caf.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
 #include "otp/node.hpp"
 #include "otp/process.hpp"
+#include "process/server_core.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -3,9 +3,9 @@
 
 #include "process/plain_process.hpp"
 
-#include "otp/detail/process_core.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/detail/type_name.hpp"
+#include "process/process_core.hpp"
+#include "process/server_core.hpp"
 #include "runtime/node_access.hpp"
 
 #include <caf/actor_cast.hpp>

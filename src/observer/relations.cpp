@@ -1,7 +1,7 @@
 #include "observer/relations.hpp"
 
 #include "otp/caf.hpp"
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 #include "runtime/node_access.hpp"
 
 #include <caf/actor_addr.hpp>

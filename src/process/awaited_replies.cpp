@@ -1,4 +1,4 @@
-#include "otp/detail/awaited_replies.hpp"
+#include "process/awaited_replies.hpp"
 
 #include <algorithm>
 #include <cstddef>

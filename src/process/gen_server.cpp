@@ -2,7 +2,7 @@
 #include "otp/caf.hpp"
 
 #include "otp/detail/atoms.hpp"
-#include "otp/detail/server_core.hpp"
+#include "process/server_core.hpp"
 #include "process/start_deadline.hpp"
 #include "runtime/node_access.hpp"
 #include "runtime/quiet_caf_logger.hpp"

@@ -1,7 +1,7 @@
 // A bounded mailbox (`mailbox_limit`): counted in by senders, counted out as the process
 // takes messages, and what the policy says when it is full.
 
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 
 #include "otp/detail/atoms.hpp"
 #include "otp/logger.hpp"

@@ -2,7 +2,7 @@
 
 // A process's turn: its messages, as many as the scheduler allows.
 
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 
 #include <cstdint>
 

@@ -3,7 +3,7 @@
 // What a process keeps about a wait, beside its stack: complete here for the process's own
 // files (its construction and destruction, the stack's code).
 
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 
 #include <caf/message.hpp>
 #include <caf/message_id.hpp>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "otp/detail/process_core.hpp"
 #include "otp/receive.hpp"
 #include "otp/spawn.hpp"
+#include "process/process_core.hpp"
 #include "process/process_task.hpp"
 
 #include <deque>

@@ -3,9 +3,9 @@
 
 #include "otp/detail/boxed_message.hpp"
 #include "otp/detail/exit_request.hpp"
-#include "otp/detail/process_core.hpp"
 #include "otp/mailbox_limit.hpp"
 #include "otp/node.hpp"
+#include "process/process_core.hpp"
 #include "process/send_refusal.hpp"
 #include "process/start_deadline.hpp"
 #include "process/timer_message.hpp"

@@ -1,6 +1,6 @@
 // The process layer: a process's start, its mailbox's door, its name and its exit.
 
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 #include "otp/caf.hpp"
 
 #include "otp/detail/exit_request.hpp"

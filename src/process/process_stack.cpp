@@ -1,7 +1,7 @@
 // A process's own stack (Boost.Context fibers) and its waits: what makes a wait inside a
 // process park the process instead of blocking its thread (docs/processes.md).
 
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 
 #include "otp/detail/atoms.hpp"
 #include "runtime/caf_error.hpp"

@@ -1,7 +1,7 @@
 // Tasks a process runs for its sockets: an I/O thread runs an idle process's task at once, on
 // the process's own stack, instead of posting it to the mailbox (see process_task.hpp).
 
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 
 #include "process/process_task.hpp"
 #include "runtime/caf_error.hpp"

@@ -4,8 +4,8 @@
 #include "runtime/deterministic.hpp"
 #include "runtime/exit_watch.hpp"
 
-#include "otp/detail/process_core.hpp"
 #include "otp/detail/waiting_process.hpp"
+#include "process/process_core.hpp"
 #include "process/start_deadline.hpp"
 #include "runtime/caf_error.hpp"
 

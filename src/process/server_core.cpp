@@ -1,6 +1,6 @@
 // gen_server's loop on the process layer: messages to callbacks, replies, timeouts, stopping.
 
-#include "otp/detail/server_core.hpp"
+#include "process/server_core.hpp"
 #include "otp/caf.hpp"
 
 #include "otp/detail/atoms.hpp"
@@ -448,6 +448,10 @@ bool reply_pending(const pending_reply& slot) noexcept {
 }
 
 // -- what the code generated for a user's server asks of it (server_ops.hpp) ------------------
+
+server_core& server_of(process_core& process) noexcept {
+  return static_cast<server_core&>(process);
+}
 
 server_callbacks& callbacks_of(server_core& core) noexcept {
   return *core.callbacks();

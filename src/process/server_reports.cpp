@@ -2,7 +2,7 @@
 // the debug lines of `sys::trace`, and the crash report when it terminates abnormally.
 
 #include "otp/caf.hpp"
-#include "otp/detail/server_core.hpp"
+#include "process/server_core.hpp"
 
 #include "otp/detail/atoms.hpp"
 #include "otp/detail/box.hpp"

@@ -6,9 +6,9 @@
 #include "otp/caf.hpp"
 #include "otp/detail/boxed_message.hpp"
 #include "otp/detail/remote_dispatch.hpp"
-#include "otp/detail/server_core.hpp"
 #include "process/request.hpp"
 #include "process/send_refusal.hpp"
+#include "process/server_core.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/sec.hpp>

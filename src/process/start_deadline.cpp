@@ -2,7 +2,7 @@
 
 #include "process/start_deadline.hpp"
 
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 
 namespace otp::detail {
 

@@ -4,8 +4,8 @@
 #include "supervision/stop_and_wait.hpp"
 
 #include "otp/caf.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/node.hpp"
+#include "process/server_core.hpp"
 
 #include "runtime/caf_error.hpp"
 

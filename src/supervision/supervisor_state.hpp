@@ -7,7 +7,6 @@
 
 #include "otp/callback_result.hpp"
 #include "otp/child_spec.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/detail/special_process.hpp"
 #include "otp/from.hpp"
 #include "otp/messages.hpp"
@@ -16,6 +15,7 @@
 #include "otp/sup_flags.hpp"
 #include "otp/supervisor.hpp"
 #include "otp/types.hpp"
+#include "process/server_core.hpp"
 
 #include <caf/actor_clock.hpp>
 #include <caf/message.hpp>

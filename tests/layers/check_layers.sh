@@ -33,10 +33,8 @@ public_layer() {
       layer=supervision ;;
     otp/gen_server.hpp | otp/process.hpp | otp/spawn.hpp | otp/receive.hpp | otp/sys.hpp | \
       otp/from.hpp | otp/action.hpp | otp/callback_result.hpp | otp/test/* | \
-      otp/detail/server_core.hpp | otp/detail/server_impl.hpp | otp/detail/server_traits.hpp | \
-      otp/detail/process_core.hpp | otp/detail/dispatch.hpp | otp/detail/pending_reply.hpp | \
-      otp/detail/special_process.hpp | \
-      otp/detail/server_callbacks.hpp | otp/detail/awaited_replies.hpp | \
+      otp/detail/server_impl.hpp | otp/detail/server_traits.hpp | otp/detail/dispatch.hpp | \
+      otp/detail/special_process.hpp | otp/detail/server_callbacks.hpp | \
       otp/detail/timer_state.hpp | otp/detail/boxed_message.hpp | \
       otp/detail/message_ref.hpp | otp/detail/info_view.hpp | otp/detail/server_ops.hpp | \
       otp/detail/server_request.hpp | otp/detail/remote_dispatch.hpp)

@@ -17,10 +17,13 @@ class action;
 
 namespace otp::detail {
 
+class process_core;
 class server_core;
 class server_callbacks;
 struct pending_reply;
 
+/// The gen_server loop of a process known to be a gen_server (a connection's handler, say).
+server_core& server_of(process_core& process) noexcept;
 server_callbacks& callbacks_of(server_core& core) noexcept;
 void count_call(server_core& core) noexcept;
 void count_cast(server_core& core) noexcept;

@@ -19,7 +19,6 @@
 #include "otp/call_error.hpp"
 #include "otp/callback_result.hpp"
 #include "otp/child_spec.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/detail/server_impl.hpp"
 #include "otp/expected.hpp"
 #include "otp/gen_server.hpp"
@@ -94,7 +93,6 @@ struct listener_info {
 namespace detail {
 
 using otp::detail::process_core;
-using otp::detail::server_core;
 
 /// The socket events delivered to the process that owns a socket: to a handler of type H
 /// (generated per handler type), or to any process's mailbox.
@@ -110,8 +108,8 @@ struct handler_table {
 template <class H, class T>
 bool deliver(process_core& process, T& msg) {
   if constexpr (requires(H & h) { h.handle_info(msg); }) {
-    auto& core = static_cast<server_core&>(process);  // a handler is a gen_server
-    auto& user = *static_cast<H*>(core.callbacks()->state());
+    auto& core = otp::detail::server_of(process);  // a handler is a gen_server
+    auto& user = *static_cast<H*>(otp::detail::callbacks_of(core).state());
     otp::detail::finish(core, otp::detail::to_cast_result([&] { return user.handle_info(msg); }));
     return true;
   } else {

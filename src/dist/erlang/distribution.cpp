@@ -7,9 +7,9 @@
 #include "otp/dist/options.hpp"
 
 #include "net/io_wait.hpp"
-#include "otp/detail/server_core.hpp"
 #include "otp/process.hpp"
 #include "process/message_loop.hpp"
+#include "process/server_core.hpp"
 #include "runtime/node_access.hpp"
 
 #include <caf/abstract_actor.hpp>

@@ -6,9 +6,9 @@
 #include "runtime/cloexec.hpp"
 
 #include "otp/caf.hpp"
-#include "otp/detail/process_core.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/process.hpp"
+#include "process/process_core.hpp"
 #include "process/send_refusal.hpp"
 #include "runtime/caf_error.hpp"
 

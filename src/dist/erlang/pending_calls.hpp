@@ -8,10 +8,10 @@
 // instead of its mailbox, so nothing of the call stays behind: no message, no entry.
 
 #include "otp/call_error.hpp"
-#include "otp/detail/process_core.hpp"
 #include "otp/detail/waiting_process.hpp"
 #include "otp/expected.hpp"
 #include "otp/term.hpp"
+#include "process/process_core.hpp"
 
 #include <condition_variable>
 #include <map>

@@ -3,9 +3,9 @@
 #include "dist/erlang/control.hpp"
 #include "dist/erlang/kernel.hpp"
 
-#include "otp/detail/process_core.hpp"
 #include "otp/detail/waiting_process.hpp"
 #include "otp/dist/term_types.hpp"
+#include "process/process_core.hpp"
 #include "runtime/caf_error.hpp"
 
 #include <caf/actor_cast.hpp>

@@ -7,9 +7,9 @@
 #include "dist/erlang/kernel.hpp"
 #include "dist/erlang/node_name.hpp"
 
-#include "otp/detail/process_core.hpp"
 #include "otp/detail/waiting_process.hpp"
 #include "otp/process.hpp"
+#include "process/process_core.hpp"
 
 #include <fmt/format.h>
 

@@ -5,7 +5,7 @@
 // for one message at a time: what a turn leaves (more messages, a process it woke) goes to the
 // node's scheduler, and the thread goes back to its sockets.
 
-#include "otp/detail/process_core.hpp"
+#include "process/process_core.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/execution_unit.hpp>

@@ -6,13 +6,13 @@
 // trace, state, status).
 
 #include "otp/action.hpp"
-#include "otp/detail/awaited_replies.hpp"
 #include "otp/detail/dispatch.hpp"
 #include "otp/detail/exit_request.hpp"
-#include "otp/detail/pending_reply.hpp"
-#include "otp/detail/process_core.hpp"
 #include "otp/detail/server_callbacks.hpp"
 #include "otp/detail/server_ops.hpp"
+#include "process/awaited_replies.hpp"
+#include "process/pending_reply.hpp"
+#include "process/process_core.hpp"
 
 #include <atomic>
 #include <cassert>
