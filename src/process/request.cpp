@@ -58,9 +58,7 @@ std::atomic<std::uint64_t> request_counter{0};
   return std::move(*response);
 }
 
-/// A call on a process's stack to a server on its node: the process itself is the reply
-/// address, and the wait parks it. (A remote server is monitored for the call: that takes a
-/// reply actor, below.)
+/// Sends a call's request with the process `owner` as its reply address.
 // (Messages by reference here and in to_call_result: a parameter taken by value is a copy in
 // the caller's frame, request_from_process's, which is under the wait.)
 [[gnu::noinline]] void send_request(process_core& owner, const caf::actor& dest,
@@ -70,32 +68,6 @@ std::atomic<std::uint64_t> request_counter{0};
                               std::move(msg)),
     owner.context());
 }
-
-[[gnu::noinline]] expected<caf::message, call_error> request_from_process(process_core& owner,
-                                                                          const caf::actor& dest,
-                                                                          caf::message msg,
-                                                                          timeout t, bool urgent) {
-  auto mid = owner.arm_call(++request_counter, urgent);
-  owner.prepare_wait();
-  std::optional<caf::message> reply;
-  {
-    // However the wait ends (a reply, the timeout, the process killed), the call is disarmed
-    // and a later reply dropped.
-    struct disarm_at_exit {
-      process_core& owner;
-      std::optional<caf::message>& reply;
-      ~disarm_at_exit() { reply = owner.disarm_call(); }
-    } disarm{owner, reply};
-    send_request(owner, dest, mid, std::move(msg));
-    owner.suspend(t);  // throws process_exit when the process is killed meanwhile
-  }
-  return to_call_result(std::move(reply), dest);
-}
-
-[[gnu::noinline]] expected<caf::message, call_error> request_through_sink(process_core* self,
-                                                                          const caf::actor& dest,
-                                                                          caf::message msg,
-                                                                          timeout t, bool urgent);
 
 }  // namespace
 
@@ -120,19 +92,14 @@ call_error to_call_error(const caf::error& e, const caf::actor& dest) {
   return call_error{call_error::kind::exited, std::move(reason)};
 }
 
-namespace {
-
-/// Whether a call to `dest` fails before it is sent.
-[[gnu::noinline]] bool refused(const caf::actor& dest, const caf::message& msg) {
+bool refused(const caf::actor& dest, const caf::message& msg) {
   if (!dest || msg.empty())
     return true;
   auto* self = process_core::current();
   return (self && self->id() == dest.id()) || has_terminated(dest);
 }
 
-/// The error of a call that `refused`.
-[[gnu::noinline]] expected<caf::message, call_error> refusal(const caf::actor& dest,
-                                                             const caf::message& msg) {
+expected<caf::message, call_error> refusal(const caf::actor& dest, const caf::message& msg) {
   if (!dest)
     return unexpected{call_error{call_error::kind::noproc}};
   if (msg.empty())  // a request type the server's node cannot read
@@ -148,24 +115,38 @@ namespace {
   return unexpected{call_error{call_error::kind::noproc}};
 }
 
-}  // namespace
-
-expected<caf::message, call_error> request(const caf::actor& dest, caf::message msg, timeout t,
-                                           bool urgent) {
-  // Small on purpose: its frame is under every wait of a call (see to_call_result).
-  if (refused(dest, msg))
-    return refusal(dest, msg);
-  t = bound_by_start_deadline(t);  // a call inside a bounded init ends with it
-  if (auto* owner = process_core::stack_owner(); owner && dest.node() == dest->home_system().node())
-    return request_from_process(*owner, dest, std::move(msg), t, urgent);
-  return request_through_sink(process_core::current(), dest, std::move(msg), t, urgent);
+process_core* waiting_on_own_stack(const caf::actor& dest) noexcept {
+  auto* owner = process_core::stack_owner();
+  return owner && dest.node() == dest->home_system().node() ? owner : nullptr;
 }
 
-namespace {
+timeout request_timeout(timeout t) {
+  return bound_by_start_deadline(t);
+}
 
-/// A call from a plain thread, or to a server on another node: a reply actor takes the reply.
-expected<caf::message, call_error> request_through_sink(process_core* self, const caf::actor& dest,
-                                                        caf::message msg, timeout t, bool urgent) {
+expected<caf::message, call_error> request_from_process(process_core& owner, const caf::actor& dest,
+                                                        caf::message&& msg, timeout t,
+                                                        bool urgent) {
+  auto mid = owner.arm_call(++request_counter, urgent);
+  owner.prepare_wait();
+  std::optional<caf::message> reply;
+  {
+    // However the wait ends (a reply, the timeout, the process killed), the call is disarmed
+    // and a later reply dropped.
+    struct disarm_at_exit {
+      process_core& owner;
+      std::optional<caf::message>& reply;
+      ~disarm_at_exit() { reply = owner.disarm_call(); }
+    } disarm{owner, reply};
+    send_request(owner, dest, mid, std::move(msg));
+    owner.suspend(t);  // throws process_exit when the process is killed meanwhile
+  }
+  return to_call_result(std::move(reply), dest);
+}
+
+expected<caf::message, call_error> request_through_sink(const caf::actor& dest, caf::message&& msg,
+                                                        timeout t, bool urgent) {
+  auto* self = process_core::current();
   auto& sys = dest->home_system();
   caf::actor_config cfg;
   auto sink_ptr =
@@ -219,7 +200,5 @@ expected<caf::message, call_error> request_through_sink(process_core* self, cons
   }
   return to_call_result(std::move(response), dest);
 }
-
-}  // namespace
 
 }  // namespace otp::detail
