@@ -64,6 +64,9 @@ class scheduler::worker final : public caf::execution_unit {
   /// The job left in `next_` when the worker's loop ended (for the scheduler's last drain).
   caf::resumable* take_next() noexcept { return next_.exchange(nullptr); }
 
+  /// Running a job (not looking for one). Read from any thread: a hint.
+  bool busy() const noexcept { return idle_since_.load(std::memory_order_relaxed) == 0; }
+
   /// Looking for work (polling or asleep) with nothing queued: a job from outside that last
   /// ran here is best run here again. Read from any thread: a hint.
   bool idle_home() const noexcept {
@@ -218,8 +221,18 @@ class scheduler::worker final : public caf::execution_unit {
         if (i % phase->steal_interval == 0)
           if (auto* job = steal(phase != &parent_.aggressive_))
             return job;
-        if (phase->sleep.count() > 0)
+        if (phase->sleep.count() > 0) {
+          // These short sleeps (50 us by default) are polls for a job to steal, and only a
+          // worker that runs a job can leave one to steal (queued or stuck in its slot behind
+          // a long job). While no other worker runs one, nothing can turn up that the
+          // scheduler's wake-ups would not bring (a job from outside, a backlog): sleep in the
+          // relaxed phase until woken. Every timed wake-up takes a core, on two cores often
+          // the one where the other worker has just gone on with a short job (a process's
+          // restart, woken from outside), which it then preempts for 10-20 us.
+          if (!parent_.busy_besides(this))
+            break;
           sleep_for(phase->sleep);  // can be woken, e.g. by a job from outside
+        }
       }
     }
     const auto& relaxed = parent_.relaxed_;
@@ -412,6 +425,13 @@ scheduler::worker* scheduler::idle_home_of(caf::resumable* job) const noexcept {
     if (w.get() == unit)
       return w->idle_home() ? w.get() : nullptr;
   return nullptr;
+}
+
+bool scheduler::busy_besides(const worker* self) const noexcept {
+  for (const auto& w : workers_)
+    if (w.get() != self && w->busy())
+      return true;
+  return false;
 }
 
 bool scheduler::backlog_besides(const worker* self) const noexcept {
