@@ -13,6 +13,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
 
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -170,7 +171,9 @@ TEST_CASE("a job from outside the scheduler wakes a sleeping worker") {
 
 TEST_CASE("a job from outside the scheduler wakes a worker between two moderate polls") {
   // A plain thread's call waited up to a moderate sleep (50 µs by default, often twice that
-  // with the timer slack) for a worker to poll again; this node's would wait an hour.
+  // with the timer slack) for a worker to poll again; this node's would wait an hour. (With no
+  // other worker running a job, a worker now leaves the moderate phase for the relaxed one:
+  // the same sleep, woken the same way.)
   otp::node node{sleepy_workers(1'000'000)};
   CHECK(casts_from_outside_run(node));
 }
@@ -230,6 +233,55 @@ TEST_CASE("a process woken by the reply it awaited runs next on the replier's wo
   REQUIRE(test_util::eventually([&] { return done->load() == 2; }, 10s));
   CHECK(sched.wakeups() - before <= 2);
   CHECK(same->load() == 201);
+}
+
+TEST_CASE("calls from a plain thread go back to the worker that ran the server last") {
+  // Dealt round robin, every other call went to the other worker, whose cache and malloc arena
+  // hold nothing of the server's. (A worker whose relaxed sleep ends at the wrong moment may
+  // still steal one, and the server then stays on that worker.)
+  otp::node node{otp::node_options{.threads = 2}};
+  auto teller = gen_server::start<thread_teller>(node).value();
+  auto last = gen_server::call(teller, which_thread{});
+  int moves = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(1ms);  // both workers idle again
+    auto now = gen_server::call(teller, which_thread{});
+    if (now != last)
+      ++moves;
+    last = now;
+  }
+  INFO("moves between the workers: ", moves);
+  CHECK(moves <= 10);
+}
+
+namespace {
+
+/// Voluntary context switches of the whole program so far (every thread's sleeps).
+long voluntary_switches() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_nvcsw;
+}
+
+}  // namespace
+
+TEST_CASE("idle workers with nothing to steal from sleep until woken, not in 50 us polls") {
+  // After each job a worker polled every 50 us (CAF's moderate phase) for 25 ms; on two cores
+  // its timer preempted the other worker's next short job. Now it polls so only while another
+  // worker runs a job.
+  otp::node node{otp::node_options{.threads = 2}};
+  auto done = std::make_shared<std::atomic<int>>(0);
+  auto p = gen_server::start<worker_process>(node, done).value();
+  long switches = 0;
+  for (int i = 0; i < 5; ++i) {
+    gen_server::cast(p, work{});
+    REQUIRE(test_util::eventually([&] { return done->load() == i + 1; }, 5s));
+    auto before = voluntary_switches();
+    std::this_thread::sleep_for(20ms);  // within the moderate phase's 25 ms
+    switches += voluntary_switches() - before;
+  }
+  INFO("voluntary context switches in 5 x 20 ms: ", switches);
+  CHECK(switches < 250);  // two workers polling every 50 us (plus timer slack): about 1,600
 }
 
 namespace {

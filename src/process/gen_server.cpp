@@ -53,6 +53,11 @@ expected<pid, start_error> start_erased(node& n, start_link_mode mode, const pid
   auto handle = n.system().spawn<server_core, caf::lazy_init>();
   quiet_caf_logger();
   auto* core = caf::actor_cast<server_core*>(handle);
+  // Hosted where its parent runs, as CAF's spawn from an actor does: its init runs on this
+  // thread, which allocates its state, and the scheduler sends its first message from outside
+  // (a cast from a plain thread) here, not to a worker chosen round robin (scheduler::enqueue).
+  if (parent)
+    core->context(parent->context());
   auto self = to_pid(handle);
   try {
     core->limit_mailbox(opts.mailbox);

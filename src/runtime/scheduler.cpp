@@ -12,6 +12,7 @@
 #include <caf/detail/set_thread_name.hpp>
 #include <caf/intrusive_ptr.hpp>
 #include <caf/logger.hpp>
+#include <caf/scheduled_actor.hpp>
 #include <caf/settings.hpp>
 
 #include <algorithm>
@@ -45,7 +46,11 @@ class scheduler::worker final : public caf::execution_unit {
   /// pushes to the front would give, and the queue's thieves can take it.
   void exec_later(caf::resumable* job) override {
     if (worker_unit != this) {  // another thread's turn that names this unit: the queue
-      if (queue_.push_front(job) > 1)
+      // This worker may be asleep (a process started by a turn here, whose exit another
+      // thread ends, names it): nothing else looks at this queue before its next poll, up to
+      // the relaxed sleep (10 ms by default) away. As a job from outside: wake it.
+      auto length = queue_.push_front(job);
+      if (!wake() && length > 1)
         parent_.wake_thief(this);
       return;
     }
@@ -58,6 +63,15 @@ class scheduler::worker final : public caf::execution_unit {
 
   /// The job left in `next_` when the worker's loop ended (for the scheduler's last drain).
   caf::resumable* take_next() noexcept { return next_.exchange(nullptr); }
+
+  /// Running a job (not looking for one). Read from any thread: a hint.
+  bool busy() const noexcept { return idle_since_.load(std::memory_order_relaxed) == 0; }
+
+  /// Looking for work (polling or asleep) with nothing queued: a job from outside that last
+  /// ran here is best run here again. Read from any thread: a hint.
+  bool idle_home() const noexcept {
+    return idle_since_.load(std::memory_order_relaxed) != 0 && queue_.empty();
+  }
 
   /// Nothing waits to run here but the job that runs now. This worker's thread only.
   bool nothing_waiting() const noexcept {
@@ -207,8 +221,18 @@ class scheduler::worker final : public caf::execution_unit {
         if (i % phase->steal_interval == 0)
           if (auto* job = steal(phase != &parent_.aggressive_))
             return job;
-        if (phase->sleep.count() > 0)
+        if (phase->sleep.count() > 0) {
+          // These short sleeps (50 us by default) are polls for a job to steal, and only a
+          // worker that runs a job can leave one to steal (queued or stuck in its slot behind
+          // a long job). While no other worker runs one, nothing can turn up that the
+          // scheduler's wake-ups would not bring (a job from outside, a backlog): sleep in the
+          // relaxed phase until woken. Every timed wake-up takes a core, on two cores often
+          // the one where the other worker has just gone on with a short job (a process's
+          // restart, woken from outside), which it then preempts for 10-20 us.
+          if (!parent_.busy_besides(this))
+            break;
           sleep_for(phase->sleep);  // can be woken, e.g. by a job from outside
+        }
       }
     }
     const auto& relaxed = parent_.relaxed_;
@@ -369,10 +393,45 @@ void scheduler::enqueue(caf::resumable* job) {
     worker_unit->exec_later(job);
     return;
   }
+  // From another thread (a plain thread's call or cast, a kill from outside): back to the
+  // worker that ran the process last, or ran the turn that started it, if that worker is idle
+  // with nothing queued. That core's cache holds the process's state, and that thread's malloc
+  // arena its memory. Round robin could send a chain of calls begun from outside to the other
+  // worker at each call: a supervisor's children were allocated in one thread's arena, the
+  // next batch in the other's, and each arena grew to hold a whole batch (start_child of 10,000
+  // then 20,000 children: mostly 10-11k page faults, mostly 7.8-8.1k with this, as before this
+  // scheduler).
+  if (worker_of != this)
+    if (auto* home = idle_home_of(job)) {
+      home->external_enqueue(job);
+      return;
+    }
   // Round robin, as CAF's: a worker that is polling picks the job up without a wake-up. If
   // it is busy, the job makes a backlog there, which wakes a sleeping worker to steal it.
   workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]
     ->external_enqueue(job);
+}
+
+scheduler::worker* scheduler::idle_home_of(caf::resumable* job) const noexcept {
+  // An actor's CAF context is the unit that ran its last turn (or the one its parent ran on
+  // when it was started, see start_erased). Read while the actor is not running: the job is
+  // being scheduled because its mailbox or wait went from blocked to ready, which orders this
+  // after the last turn's write. The unit may be anything (an I/O thread's, one since gone):
+  // only its address is compared, with our workers'.
+  if (job->subtype() != caf::resumable::scheduled_actor)
+    return nullptr;
+  const auto* unit = static_cast<caf::scheduled_actor*>(job)->context();
+  for (const auto& w : workers_)
+    if (w.get() == unit)
+      return w->idle_home() ? w.get() : nullptr;
+  return nullptr;
+}
+
+bool scheduler::busy_besides(const worker* self) const noexcept {
+  for (const auto& w : workers_)
+    if (w.get() != self && w->busy())
+      return true;
+  return false;
 }
 
 bool scheduler::backlog_besides(const worker* self) const noexcept {

@@ -33,6 +33,12 @@ namespace otp::detail {
 /// - A job that a job makes runnable on its own thread goes to that thread's next-job slot,
 ///   not its queue (a hop of a call chain takes no lock); an idle worker takes it from there
 ///   only once it is stuck behind one long job (`slot_grace_ns`).
+/// - A job from outside goes back to the worker that ran the process last (or ran the turn
+///   that started it) if that worker is idle, else round robin as CAF's: its cache and its
+///   malloc arena hold the process.
+/// - The moderate phase's short timed sleeps stop while no other worker runs a job (nothing
+///   can turn up to steal that a wake-up would not bring): the worker sleeps in the relaxed
+///   phase, and its timer no longer preempts the other worker's next short job.
 /// - Actors get a `lean_clock` in front of CAF's clock.
 class scheduler final : public caf::scheduler::abstract_coordinator {
  public:
@@ -87,6 +93,13 @@ class scheduler final : public caf::scheduler::abstract_coordinator {
     std::size_t steal_interval;
     caf::timespan sleep;
   };
+
+  /// The worker `job` (a process) last ran on, if it is one of ours, idle and with nothing
+  /// queued; else null.
+  worker* idle_home_of(caf::resumable* job) const noexcept;
+
+  /// True if a worker other than `self` runs a job: one that may leave a job to steal.
+  bool busy_besides(const worker* self) const noexcept;
 
   /// True if a worker other than `self` has more than one job waiting: worth stealing.
   bool backlog_besides(const worker* self) const noexcept;
