@@ -138,6 +138,23 @@ struct distribution::impl final : connection_owner {
                                                timeout t);
   /// `node` is gone: the calls waiting for its servers end with `reason`.
   void fail_call_to(const std::string& node, const term& reason);
+  /// What a call of ours names: the target as MONITOR_P and DEMONITOR_P name it (a name's
+  /// atom, or a pid), as a 'DOWN' of a held monitor names it ({Name, Node}, or the pid), and
+  /// its node (the full name, and as given, to dial).
+  struct call_target {
+    term wire;
+    term down;
+    std::string node;
+    std::string text;
+  };
+  /// Sends a call's MONITOR_P and `{'$gen_call', {From, Ref}, Request}` (REG_SEND to a name,
+  /// SEND_SENDER to a pid): in one write from this thread when the connection is up and idle
+  /// (that connection is returned: the call's monitor is its own), else through the I/O thread
+  /// (null; the monitor held in `held_`). Never waits: callable under the lifeline's lock.
+  std::shared_ptr<connection> start_call(const call_target& to, const erlang_pid& from,
+                                         const erlang_ref& ref, term request);
+  /// Drops the monitor `ref` held in `held_` (DEMONITOR_P if it still holds it). Any thread.
+  void drop_monitor(const erlang_ref& ref);
   /// `{nodedown, Node}` to the processes that asked with monitor_node, once.
   void fire_node_watchers(const std::string& node_name);
   /// A held monitor fired: `{'DOWN', Ref, process, Target, Reason}` to its owner.
@@ -225,8 +242,9 @@ struct distribution::impl final : connection_owner {
   void hold_monitor(const erlang_ref& ref, held_monitor m, std::string text, term wire_target);
   /// monitor_node's watchers, by node name.
   std::multimap<std::string, pid> node_watchers_;
-  /// Our calls to other nodes' gen_servers that wait for their answer.
-  pending_calls pending_;
+  /// Our calls to other nodes' gen_servers that wait for their answer. Shared with the
+  /// proxies (a call through a pid waits on it without the distribution: see ~impl).
+  std::shared_ptr<pending_calls> pending_ = std::make_shared<pending_calls>();
   std::atomic<std::uint64_t> next_ref_{1};  // our references: a counter and our creation
   caf::strong_actor_ptr replies_;           // a wire_replies: incoming calls' reply address
   wire_replies* replies_impl_ = nullptr;
