@@ -196,7 +196,8 @@ class distribution {
   /// pid naming the same process (node, id, serial, creation). `otp::gen_server::call` and
   /// `cast` through it (`otp::server_ref<S>{pid}`) go as Erlang's gen module's, the request and
   /// the reply converted by their term forms (`add_server_types<S>`). Any thread. This node
-  /// keeps the process's handle until its node goes down.
+  /// keeps the process's handle while a pid of it, a link or a monitor refers to it, or until
+  /// its node goes down.
   pid process(const erlang_pid& p);
   /// How other nodes see `p`: `<N.Id.Serial>` there; messages sent to it come back to `p`.
   erlang_pid pid_of(const pid& p);

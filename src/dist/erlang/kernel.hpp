@@ -66,7 +66,7 @@ struct distribution::impl final : connection_owner {
 
   // -- processes of other nodes as pids (remote_process.cpp) ------------------------------------
   /// The pid naming `p`: our process, or the proxy of another node's (made on first use,
-  /// kept until that node goes down). Any thread.
+  /// kept while it is referred to or until that node goes down). Any thread.
   pid process(const erlang_pid& p);
   /// The proxy of `p` if this node has one. Any thread.
   caf::strong_actor_ptr find_process(const erlang_pid& p);
@@ -255,9 +255,15 @@ struct distribution::impl final : connection_owner {
   /// Tasks posted with `post_outgoing` not yet run.
   std::atomic<int> posted_{0};
   std::set<std::uint64_t> attached_;  // processes whose exit we hear of
-  /// The proxies of other nodes' processes (`process`), by Erlang pid; any thread.
+  /// The proxies of other nodes' processes (`process`), by Erlang pid; any thread. A proxy
+  /// nothing else refers to is let go (`release_unused`) when the table has doubled since the
+  /// last sweep; a later `process` of its pid makes another, equal to it.
   std::mutex procs_mtx_;
   std::map<erlang_pid, caf::strong_actor_ptr> procs_;
+  static constexpr std::size_t release_floor = 64;
+  std::size_t release_at_ = release_floor;
+  /// Drops the proxies only the table refers to (remote_process::unused). Under procs_mtx_.
+  void release_unused();
   /// The I/O thread's: the proxies' monitors by reference, for MONITOR_P_EXIT.
   std::map<erlang_ref, caf::strong_actor_ptr> proc_monitors_;
 

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <typeindex>
 
 namespace otp::dist::erlang {
@@ -221,6 +222,17 @@ void remote_process::kill_proxy(caf::execution_unit* host, caf::error reason) {
     m.down->actor_exited(copy, host);
 }
 
+bool remote_process::unused() {
+  // Only the table's reference: no pid of it is held (nobody can make one but through the
+  // table, under its lock), no monitor of ours waits for its exit, no message to it is on
+  // its way (a posted wire operation holds it too).
+  if (ctrl()->strong_refs.load(std::memory_order_acquire) != 1)
+    return false;
+  // Nor a link (either side's), an exit watch, a monitor: their state lives here.
+  std::lock_guard guard{mtx_};
+  return attachables_head_ == nullptr && monitors_.empty();
+}
+
 // -- what its node tells us -----------------------------------------------------------------------
 
 void remote_process::monitor_exited(const erlang_ref& ref, const caf::error& reason) {
@@ -257,6 +269,12 @@ pid distribution::impl::process(const erlang_pid& p) {
     return local ? *local : pid{};
   }
   std::lock_guard guard{procs_mtx_};
+  if (!procs_.contains(p) && procs_.size() >= release_at_) {
+    // Amortised: a sweep when the table has doubled since the last one keeps it within twice
+    // the proxies in use (plus the floor), at O(1) a new proxy.
+    release_unused();
+    release_at_ = std::max(release_floor, 2 * procs_.size());
+  }
   auto& slot = procs_[p];
   if (!slot) {
     auto& sys = node_.system();
@@ -266,6 +284,13 @@ pid distribution::impl::process(const erlang_pid& p) {
       pids_, config_.queued, pending_, p);
   }
   return otp::to_pid(slot);
+}
+
+void distribution::impl::release_unused() {
+  std::erase_if(procs_, [](const auto& entry) {
+    return static_cast<remote_process*>(caf::actor_cast<caf::abstract_actor*>(entry.second))
+      ->unused();
+  });
 }
 
 caf::strong_actor_ptr distribution::impl::find_process(const erlang_pid& p) {

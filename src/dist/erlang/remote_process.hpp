@@ -2,8 +2,9 @@
 
 // A process of an Erlang node as an `otp::pid` of ours: a CAF actor proxy that the
 // distribution makes once per Erlang pid it is asked for (`distribution::process`) and keeps
-// until that node goes down. What this node's ordinary operations do to it becomes Erlang's
-// wire operation, so `otp::send`, `link`, `monitor` and `exit` work on it unchanged:
+// while it is referred to (a pid of it held, a link, a monitor) or until that node goes down. What
+// this node's ordinary operations do to it becomes Erlang's wire operation, so `otp::send`, `link`,
+// `monitor` and `exit` work on it unchanged:
 //
 //   otp::send(p, msg)       enqueue          SEND_SENDER (the message as its term: term_types)
 //   otp::link(p)            add_backlink     LINK
@@ -61,6 +62,10 @@ class remote_process final : public caf::actor_proxy, public otp::detail::foreig
   void attach(caf::attachable_ptr ptr) override;
   size_t detach(const caf::attachable::token& what) override;
   void kill_proxy(caf::execution_unit* host, caf::error reason) override;
+  /// Whether the distribution's table may let it go: nothing but the table refers to it, and
+  /// nothing of ours is attached to it (a link, a monitor, an exit watch). Under the table's
+  /// lock.
+  bool unused();
 
   // -- gen_server calls and casts through its pid (remote_call.cpp; any thread)
   // --------------------
