@@ -196,10 +196,14 @@ TEST_CASE("erlang dist between C++ nodes: proxies nobody refers to are let go") 
   auto kept_target = otp::spawn(nb, [] { (void)otp::receive<term>(20s); });
   auto kept = a->process(b->pid_of(kept_target));
   auto watched = otp::spawn(nb, [] { (void)otp::receive<term>(20s); });
+  auto watched_e = b->pid_of(watched);
+  std::uint64_t watched_proxy = 0;
   std::promise<void> monitoring;
   std::promise<std::optional<otp::down>> down;
   otp::spawn(na, [&] {
-    otp::monitor(a->process(b->pid_of(watched)));
+    auto p = a->process(watched_e);
+    watched_proxy = p.id();
+    otp::monitor(p);
     monitoring.set_value();
     down.set_value(otp::receive<otp::down>(20s));
   });
@@ -223,5 +227,7 @@ TEST_CASE("erlang dist between C++ nodes: proxies nobody refers to are let go") 
   auto d = fired.get();
   REQUIRE(d);
   CHECK_MESSAGE(d->reason == otp::exit_reason::normal(), fmt::format("{}", d->reason));
+  CHECK(d->pid.id() == watched_proxy);  // from the proxy it monitored, still the table's
+  CHECK(a->process(watched_e).id() == watched_proxy);
   otp::send(kept_target, term{1});
 }

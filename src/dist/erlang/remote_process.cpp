@@ -225,8 +225,12 @@ void remote_process::kill_proxy(caf::execution_unit* host, caf::error reason) {
 bool remote_process::unused() {
   // Only the table's reference: no pid of it is held (nobody can make one but through the
   // table, under its lock), no monitor of ours waits for its exit, no message to it is on
-  // its way (a posted wire operation holds it too).
-  if (ctrl()->strong_refs.load(std::memory_order_acquire) != 1)
+  // its way (a posted wire operation holds it too). Nor an address of it (CAF's one weak
+  // reference stands for all strong ones): a down or exit signal from it on its way, whose
+  // receiver makes a pid of it, or the other side of a link.
+  const auto* block = ctrl();
+  if (block->strong_refs.load(std::memory_order_acquire) != 1
+      || block->weak_refs.load(std::memory_order_acquire) != 1)
     return false;
   // Nor a link (either side's), an exit watch, a monitor: their state lives here.
   std::lock_guard guard{mtx_};
