@@ -7,9 +7,9 @@
 #include "otp/detail/boxed_message.hpp"
 #include "otp/detail/remote_dispatch.hpp"
 #include "otp/detail/server_core.hpp"
+#include "process/foreign_server.hpp"
 #include "process/request.hpp"
 #include "process/send_refusal.hpp"
-#include "runtime/foreign_process.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/sec.hpp>
@@ -99,9 +99,8 @@ namespace {
 
 /// The process of an Erlang node behind `server`, if it is one: its calls and casts take its
 /// node's protocol, not a CAF request.
-foreign_process* foreign(const pid& server) noexcept {
-  auto* dest = actor_ptr(server);
-  return dest != nullptr ? as_foreign(dest->ctrl()) : nullptr;
+foreign_server* foreign(const pid& server) noexcept {
+  return as_foreign_server(actor_ptr(server));
 }
 
 }  // namespace
@@ -121,7 +120,7 @@ void cast_server(const pid& server, const dispatch& d, box_maker request) {
   auto* dest = actor_ptr(server);
   if (!dest)
     return;
-  if (auto* f = as_foreign(dest->ctrl())) {
+  if (auto* f = as_foreign_server(dest)) {
     f->cast(d, request);
     return;
   }

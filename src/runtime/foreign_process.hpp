@@ -3,15 +3,7 @@
 // A process of a node that speaks Erlang's distribution, as this node holds it: a CAF actor
 // (the distribution's proxy, src/dist/erlang/remote_process.hpp) whose actor id has
 // `foreign_id_bit` set, so that a pid can tell it from a process of ours without a cast. The
-// pid's questions (id, equality, order, hash, printing) are answered from its Erlang identity,
-// and a gen_server call or cast through the pid goes as its node's protocol puts it.
-
-#include "otp/call_error.hpp"
-#include "otp/detail/boxed.hpp"
-#include "otp/detail/dispatch.hpp"
-#include "otp/detail/message_ref.hpp"
-#include "otp/expected.hpp"
-#include "otp/timeout.hpp"
+// pid's questions (id, equality, order, hash, printing) are answered from its Erlang identity.
 
 #include <caf/actor_control_block.hpp>
 
@@ -36,15 +28,6 @@ class foreign_process {
   };
 
   virtual const identity& foreign_identity() const noexcept = 0;
-
-  /// `gen_server:call(Pid, Request, T)` to it (`otp::gen_server::call` on its pid): the
-  /// request as its node takes it, and the reply as the message a local server's reply is
-  /// (`box<R>`, `d.reply`), so that the caller reads it as any reply. A call's message would
-  /// not do: its reply comes as a term, which only the caller's reply type can read.
-  virtual expected<message_ref, call_error> call(const dispatch& d, box_maker request,
-                                                 timeout t) = 0;
-  /// `gen_server:cast(Pid, Request)`: never waits; dropped when it cannot go.
-  virtual void cast(const dispatch& d, box_maker request) = 0;
 
  protected:
   ~foreign_process() = default;

@@ -24,6 +24,7 @@
 #include "dist/erlang/local_pids.hpp"
 #include "dist/erlang/pending_calls.hpp"
 #include "dist/erlang/send_gate.hpp"
+#include "process/foreign_server.hpp"
 #include "runtime/foreign_process.hpp"
 
 #include "otp/dist/erlang.hpp"
@@ -44,7 +45,9 @@ struct kernel_lifeline {
   distribution::impl* self = nullptr;
 };
 
-class remote_process final : public caf::actor_proxy, public otp::detail::foreign_process {
+class remote_process final : public caf::actor_proxy,
+                             public otp::detail::foreign_process,
+                             public otp::detail::foreign_server {
  public:
   remote_process(caf::actor_config& cfg, std::shared_ptr<kernel_lifeline> line,
                  std::shared_ptr<local_pids> pids, std::shared_ptr<send_gate> gate,
