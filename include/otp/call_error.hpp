@@ -22,7 +22,9 @@ class call_error : public std::runtime_error {
     noproc,
     /// The server exited before it replied; `reason()` says why.
     exited,
-    /// The server is not of the type the caller's `server_ref<S>` claims (`badarg`).
+    /// The server is not of the type the caller's `server_ref<S>` claims (`badarg`); or,
+    /// through the pid of an Erlang node's process, a request or reply without a term form or
+    /// a reply that does not convert to the reply type (`reason()`, an `error`, says which).
     badarg,
     /// A process called itself (`calling_self`).
     calling_self,

@@ -6,6 +6,7 @@
 #include "otp/caf.hpp"
 #include "otp/detail/boxed_message.hpp"
 #include "otp/detail/remote_dispatch.hpp"
+#include "process/foreign_server.hpp"
 #include "process/request.hpp"
 #include "process/send_refusal.hpp"
 #include "process/server_core.hpp"
@@ -94,8 +95,20 @@ caf::message request_for(const caf::actor& dest, const dispatch& d, box_maker re
 
 }  // namespace
 
+namespace {
+
+/// The process of an Erlang node behind `server`, if it is one: its calls and casts take its
+/// node's protocol, not a CAF request.
+foreign_server* foreign(const pid& server) noexcept {
+  return as_foreign_server(actor_ptr(server));
+}
+
+}  // namespace
+
 expected<message_ref, call_error> call_server(const pid& server, const dispatch& d,
                                               box_maker request, timeout t) {
+  if (auto* f = foreign(server))
+    return f->call(d, request, t);
   auto dest = to_actor(server);
   auto response = detail::request(dest, request_for(dest, d, request), t);
   if (!response)
@@ -107,6 +120,10 @@ void cast_server(const pid& server, const dispatch& d, box_maker request) {
   auto* dest = actor_ptr(server);
   if (!dest)
     return;
+  if (auto* f = as_foreign_server(dest)) {
+    f->cast(d, request);
+    return;
+  }
   auto* self = process_core::current();
   caf::strong_actor_ptr sender = self ? caf::strong_actor_ptr{self->ctrl()} : nullptr;
   caf::mailbox_element_ptr element;
@@ -131,7 +148,9 @@ void async_call_server(const pid& server, const dispatch& d, box_maker request, 
   // (supervisor::async_* come here too.)
   auto& self = calling_server("gen_server::async_call and supervisor::async_*");
   auto dest = to_actor(server);
-  auto msg = request_for(dest, d, request);
+  // Through the pid of an Erlang node's process: not yet (its reply is a term that only a
+  // waiting call converts), refused as a request its node cannot read.
+  auto msg = foreign(server) != nullptr ? caf::message{} : request_for(dest, d, request);
   if (msg.empty()) {
     message_ref none;
     on_reply(none);

@@ -29,6 +29,8 @@ namespace {
 std::string describe(call_error::kind k, const exit_reason& r) {
   if (k == call_error::kind::exited)
     return fmt::format("call failed: server exited with reason {}", r);
+  if (k == call_error::kind::badarg && r.what() == exit_reason::kind::error)
+    return fmt::format("call failed: badarg: {}", r.detail());  // what did not fit, and where
   return fmt::format("call failed: {}", to_string(k));
 }
 

@@ -1,9 +1,11 @@
 // Ensure that two caf-otp nodes speak Erlang's distribution to each other (without epmd):
 // crossing connection attempts end in one connection both sides use, messages pass by name,
-// and a wrong cookie is refused with not_allowed.
+// and a wrong cookie is refused with not_allowed; a process of the other node works as a pid,
+// and the proxies behind such pids are let go once nothing refers to them.
+
+#include "dist_access.hpp"
 
 #include "otp/dist/erlang.hpp"
-#include "otp/gen_server.hpp"
 #include "otp/process.hpp"
 #include "otp/spawn.hpp"
 
@@ -12,6 +14,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <future>
 #include <vector>
 
@@ -20,11 +23,6 @@ using otp::term;
 namespace erl = otp::dist::erlang;
 
 namespace {
-
-/// A server type for a typed call through another node's pid, which is refused.
-struct term_server {
-  term handle_call(const term& t) { return t; }
-};
 
 std::unique_ptr<erl::distribution> start(otp::node& n, const std::string& name,
                                          const std::string& cookie) {
@@ -182,20 +180,54 @@ TEST_CASE("erlang dist between C++ nodes: a process of the other node as an otp:
   CHECK(reason->detail().find("done") != std::string::npos);
 }
 
-TEST_CASE(
-  "erlang dist between C++ nodes: a gen_server call through another node's pid fails at once") {
+TEST_CASE("erlang dist between C++ nodes: proxies nobody refers to are let go") {
   otp::node na;
   otp::node nb;
   auto a = start(na, "alpha@127.0.0.1", "c");
   auto b = start(nb, "beta@127.0.0.1", "c");
   REQUIRE(a->connect(address_of(*b), 10s).has_value());
-  auto target = otp::spawn(nb, [] { (void)otp::receive<term>(5s); });
-  auto p = a->process(b->pid_of(target));
-  // Not sent (a request's reply has no term path yet): the caller's check of the server's
-  // type refuses it (`badarg`) at once instead of waiting for its timeout.
-  auto began = std::chrono::steady_clock::now();
-  auto r = otp::gen_server::try_call(otp::server_ref<term_server>{p}, term{1}, 3s);
-  REQUIRE(!r.has_value());
-  CHECK(r.error().what_kind() == otp::call_error::kind::badarg);
-  CHECK(std::chrono::steady_clock::now() - began < 1s);
+  auto& ia = erl::distribution_access::of(*a);
+  auto proxies = [&] {
+    std::lock_guard guard{ia.procs_mtx_};
+    return ia.procs_.size();
+  };
+  // Two proxies stay: one whose pid we hold, one a process of ours monitors (and holds no
+  // pid of).
+  auto kept_target = otp::spawn(nb, [] { (void)otp::receive<term>(20s); });
+  auto kept = a->process(b->pid_of(kept_target));
+  auto watched = otp::spawn(nb, [] { (void)otp::receive<term>(20s); });
+  auto watched_e = b->pid_of(watched);
+  std::uint64_t watched_proxy = 0;
+  std::promise<void> monitoring;
+  std::promise<std::optional<otp::down>> down;
+  otp::spawn(na, [&] {
+    auto p = a->process(watched_e);
+    watched_proxy = p.id();
+    otp::monitor(p);
+    monitoring.set_value();
+    down.set_value(otp::receive<otp::down>(20s));
+  });
+  REQUIRE(monitoring.get_future().wait_for(5s) == std::future_status::ready);
+  // Beta holds the monitor before anything else happens (its exit, below, must find it).
+  REQUIRE(test_util::eventually(
+    [&] { return test_erl::on_io_thread(*b, [](auto& i) { return i.watches_.size(); }) == 1; }));
+  // Thousands of processes of beta's met once, sent to, and forgotten.
+  std::size_t most = 0;
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    auto p = a->process(otp::erlang_pid{otp::atom{b->name()}, 100'000 + i, 0, b->creation()});
+    otp::send(p, term{i});
+    most = std::max(most, proxies());
+  }
+  CHECK_MESSAGE(most <= 2 * 2 + 64, fmt::format("{} proxies at most", most));
+  // The two that are referred to are the ones made first, not new ones.
+  CHECK(a->process(b->pid_of(kept_target)).id() == kept.id());
+  otp::send(watched, term{1});
+  auto fired = down.get_future();
+  REQUIRE(fired.wait_for(10s) == std::future_status::ready);
+  auto d = fired.get();
+  REQUIRE(d);
+  CHECK_MESSAGE(d->reason == otp::exit_reason::normal(), fmt::format("{}", d->reason));
+  CHECK(d->pid.id() == watched_proxy);  // from the proxy it monitored, still the table's
+  CHECK(a->process(watched_e).id() == watched_proxy);
+  otp::send(kept_target, term{1});
 }

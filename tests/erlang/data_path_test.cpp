@@ -5,7 +5,7 @@
 // across direct writes, queued streams and calls; and that a completed call leaves nothing.
 // Over Unix sockets (no port mapper).
 
-#include "dist/erlang/kernel.hpp"
+#include "dist_access.hpp"
 
 #include "otp/dist/erlang.hpp"
 #include "otp/gen_server.hpp"
@@ -28,14 +28,6 @@ using namespace std::chrono_literals;
 using otp::term;
 namespace erl = otp::dist::erlang;
 using test_erl::in_process;
-
-namespace otp::dist::erlang {
-
-struct distribution_access {
-  static distribution::impl& of(distribution& d) { return *d.impl_; }
-};
-
-}  // namespace otp::dist::erlang
 
 namespace {
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <typeinfo>
 
 namespace otp::detail {
 
@@ -27,6 +28,9 @@ struct dispatch {
   /// Runs the handler; a callback's exception crashes the server inside (never thrown out).
   handled (*invoke)(server_core&, void* payload);
   std::string (*describe)(const void* payload);
+  /// A call's reply type, `typeid(box<R>)`; null for a cast. A call through the pid of a
+  /// process of an Erlang node gets its reply as a term, which becomes an `R` through this.
+  const std::type_info* reply = nullptr;
 };
 
 struct dispatch_ref {

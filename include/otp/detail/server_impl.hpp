@@ -270,9 +270,19 @@ handled invoke_cast(server_core& core, void* payload) {
   return {handled::kind::done};
 }
 
+/// `typeid(box<R>)` of a call's reply type `R`.
+template <class R>
+constexpr const std::type_info* reply_type() noexcept {
+  if constexpr (std::is_void_v<R>)
+    return nullptr;
+  else
+    return &typeid(box<R>);
+}
+
 template <class S, class T, bool Bare = false>
 inline constexpr dispatch call_dispatch{&server_tag<S>, true, &invoke_call<S, T, Bare>,
-                                        &describe_request<T, Bare>};
+                                        &describe_request<T, Bare>,
+                                        reply_type<call_reply_t<S, T>>()};
 
 template <class S, class T, bool Bare = false>
 inline constexpr dispatch cast_dispatch{&server_tag<S>, false, &invoke_cast<S, T, Bare>,

@@ -193,8 +193,11 @@ class distribution {
   /// (EXIT2). Its exit reaches a linked process of ours as a local one's does (an exit signal
   /// that kills it, or `exit_signal` when it traps exits); its node's loss is `noconnection`
   /// for every link and monitor. Prints as Erlang does, `<N.Id.Serial>`; equal to every other
-  /// pid naming the same process (node, id, serial, creation). Any thread. This node keeps the
-  /// process's handle until its node goes down.
+  /// pid naming the same process (node, id, serial, creation). `otp::gen_server::call` and
+  /// `cast` through it (`otp::server_ref<S>{pid}`) go as Erlang's gen module's, the request and
+  /// the reply converted by their term forms (`add_server_types<S>`). Any thread. This node
+  /// keeps the process's handle while a pid of it, a link or a monitor refers to it, or until
+  /// its node goes down.
   pid process(const erlang_pid& p);
   /// How other nodes see `p`: `<N.Id.Serial>` there; messages sent to it come back to `p`.
   erlang_pid pid_of(const pid& p);
@@ -258,7 +261,7 @@ class distribution {
                                                                       const term& request);
 
  private:
-  friend struct distribution_access;  // the data path's tests, to hold the I/O thread
+  friend struct distribution_access;  // the tests, to hold the I/O thread and see its tables
   explicit distribution(std::unique_ptr<impl> i);
   void install(const pid& server, request_fn call, timeout call_timeout, cast_fn cast);
   /// The record shapes of a served server's request types, `{tag, size}` in their order:
@@ -402,6 +405,17 @@ constexpr bool serves() {
 }
 
 }  // namespace detail
+
+/// Lets this program call and cast a gen_server of type `S` through the pid of a process of an
+/// Erlang node (`otp::gen_server::call(otp::server_ref<S>{pid}, bump{10})`): registers the
+/// term forms, both ways (otp/dist/term_types.hpp), of the types of `S::remote_requests` and
+/// of the replies of its calls. `serve<S>` does it too, on the server's node.
+template <class S>
+void add_server_types() {
+  static_assert(otp::detail::has_remote_requests<S>,
+                "add_server_types: list the request types in `remote_requests`");
+  detail::add_term_types<S>(typename S::remote_requests{});
+}
 
 template <class S>
 void distribution::serve(const server_ref<S>& server, timeout call_timeout) {

@@ -305,11 +305,12 @@ void distribution::check_shapes(const std::vector<std::pair<std::string, std::si
 call_error distribution::bad_reply(std::string_view name, std::string_view node_name,
                                    const term& reply, const convert_error* why) {
   static const term refused = term::tuple({term::make_atom("error"), term::make_atom("badarg")});
-  if (reply != refused)
-    impl_->node_.logger().log(log_level::notice, "dist", "reply of {{{}, {}}} does not fit: {}",
-                              name, node_name,
-                              why != nullptr ? to_string(*why) : std::string{"no reason"});
-  return call_error{call_error::kind::badarg};
+  if (reply == refused)
+    return call_error{call_error::kind::badarg};
+  auto text = fmt::format("reply of {{{}, {}}} does not fit: {}", name, node_name,
+                          why != nullptr ? to_string(*why) : std::string{"no reason"});
+  impl_->node_.logger().log(log_level::notice, "dist", "{}", text);
+  return call_error{call_error::kind::badarg, exit_reason::error(std::move(text))};
 }
 
 void distribution::monitor_nodes(const pid& p, bool on) {

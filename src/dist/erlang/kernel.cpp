@@ -96,6 +96,9 @@ distribution::impl::~impl() {
   }
   // Processes of nodes never reached, or met after the connections closed: noconnection.
   processes_lost({});
+  // Calls still waiting (through a pid, which may outlive us) end now, not at their timeout.
+  pending_->fail_node(
+    {}, unexpected{call_error{call_error::kind::exited, exit_reason::noconnection()}});
   connections_.clear();
   waiters_.clear();
 }

@@ -66,7 +66,7 @@ struct distribution::impl final : connection_owner {
 
   // -- processes of other nodes as pids (remote_process.cpp) ------------------------------------
   /// The pid naming `p`: our process, or the proxy of another node's (made on first use,
-  /// kept until that node goes down). Any thread.
+  /// kept while it is referred to or until that node goes down). Any thread.
   pid process(const erlang_pid& p);
   /// The proxy of `p` if this node has one. Any thread.
   caf::strong_actor_ptr find_process(const erlang_pid& p);
@@ -138,6 +138,23 @@ struct distribution::impl final : connection_owner {
                                                timeout t);
   /// `node` is gone: the calls waiting for its servers end with `reason`.
   void fail_call_to(const std::string& node, const term& reason);
+  /// What a call of ours names: the target as MONITOR_P and DEMONITOR_P name it (a name's
+  /// atom, or a pid), as a 'DOWN' of a held monitor names it ({Name, Node}, or the pid), and
+  /// its node (the full name, and as given, to dial).
+  struct call_target {
+    term wire;
+    term down;
+    std::string node;
+    std::string text;
+  };
+  /// Sends a call's MONITOR_P and `{'$gen_call', {From, Ref}, Request}` (REG_SEND to a name,
+  /// SEND_SENDER to a pid): in one write from this thread when the connection is up and idle
+  /// (that connection is returned: the call's monitor is its own), else through the I/O thread
+  /// (null; the monitor held in `held_`). Never waits: callable under the lifeline's lock.
+  std::shared_ptr<connection> start_call(const call_target& to, const erlang_pid& from,
+                                         const erlang_ref& ref, term request);
+  /// Drops the monitor `ref` held in `held_` (DEMONITOR_P if it still holds it). Any thread.
+  void drop_monitor(const erlang_ref& ref);
   /// `{nodedown, Node}` to the processes that asked with monitor_node, once.
   void fire_node_watchers(const std::string& node_name);
   /// A held monitor fired: `{'DOWN', Ref, process, Target, Reason}` to its owner.
@@ -225,8 +242,9 @@ struct distribution::impl final : connection_owner {
   void hold_monitor(const erlang_ref& ref, held_monitor m, std::string text, term wire_target);
   /// monitor_node's watchers, by node name.
   std::multimap<std::string, pid> node_watchers_;
-  /// Our calls to other nodes' gen_servers that wait for their answer.
-  pending_calls pending_;
+  /// Our calls to other nodes' gen_servers that wait for their answer. Shared with the
+  /// proxies (a call through a pid waits on it without the distribution: see ~impl).
+  std::shared_ptr<pending_calls> pending_ = std::make_shared<pending_calls>();
   std::atomic<std::uint64_t> next_ref_{1};  // our references: a counter and our creation
   caf::strong_actor_ptr replies_;           // a wire_replies: incoming calls' reply address
   wire_replies* replies_impl_ = nullptr;
@@ -237,9 +255,15 @@ struct distribution::impl final : connection_owner {
   /// Tasks posted with `post_outgoing` not yet run.
   std::atomic<int> posted_{0};
   std::set<std::uint64_t> attached_;  // processes whose exit we hear of
-  /// The proxies of other nodes' processes (`process`), by Erlang pid; any thread.
+  /// The proxies of other nodes' processes (`process`), by Erlang pid; any thread. A proxy
+  /// nothing else refers to is let go (`release_unused`) when the table has doubled since the
+  /// last sweep; a later `process` of its pid makes another, equal to it.
   std::mutex procs_mtx_;
   std::map<erlang_pid, caf::strong_actor_ptr> procs_;
+  static constexpr std::size_t release_floor = 64;
+  std::size_t release_at_ = release_floor;
+  /// Drops the proxies only the table refers to (remote_process::unused). Under procs_mtx_.
+  void release_unused();
   /// The I/O thread's: the proxies' monitors by reference, for MONITOR_P_EXIT.
   std::map<erlang_ref, caf::strong_actor_ptr> proc_monitors_;
 

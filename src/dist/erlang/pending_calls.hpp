@@ -102,17 +102,24 @@ class pending_calls {
     return true;
   }
 
-  /// From the I/O thread: `node` is gone; every call to it ends with `r`.
+  /// From the I/O thread: `node` is gone (every node: empty, the distribution stops); every
+  /// call to it ends with `r`.
   void fail_node(std::string_view node, const result& r) {
     std::vector<std::shared_ptr<slot>> threads;
     {
       std::lock_guard guard{mtx_};
       for (auto& [ref, s] : calls_)
-        if (s->node == node && !s->answer && !finish(*s, r))
+        if ((node.empty() || s->node == node) && !s->answer && !finish(*s, r))
           threads.push_back(s);
     }
     for (auto& s : threads)
       notify(s);
+  }
+
+  /// The calls waiting now (a call leaves when it ends, however it ends).
+  std::size_t size() {
+    std::lock_guard guard{mtx_};
+    return calls_.size();
   }
 
  private:

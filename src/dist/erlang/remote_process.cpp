@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <typeindex>
 
 namespace otp::dist::erlang {
@@ -44,24 +45,16 @@ caf::strong_actor_ptr strong(caf::abstract_actor* x) {
 
 remote_process::remote_process(caf::actor_config& cfg, std::shared_ptr<kernel_lifeline> line,
                                std::shared_ptr<local_pids> pids, std::shared_ptr<send_gate> gate,
-                               erlang_pid p)
+                               std::shared_ptr<pending_calls> calls, erlang_pid p)
   : caf::actor_proxy(cfg),
     line_(std::move(line)),
     pids_(std::move(pids)),
     gate_(std::move(gate)),
+    calls_(std::move(calls)),
     pid_(std::move(p)),
     identity_{pid_.node.name(), node_print_index(pid_.node), pid_.id, pid_.serial, pid_.creation} {}
 
 remote_process::~remote_process() = default;
-
-template <class F>
-bool remote_process::with_kernel(F&& f) {
-  std::lock_guard guard{line_->mtx};
-  if (line_->self == nullptr)
-    return false;
-  f(*line_->self);
-  return true;
-}
 
 // -- what our processes do to it ------------------------------------------------------------------
 
@@ -103,7 +96,6 @@ void remote_process::enqueue(caf::mailbox_element_ptr what, caf::execution_unit*
   if (content.size() == 1)
     message =
       otp::dist::detail::boxed_to_term(std::type_index{*content.type(0).second}, content.get(0));
-  auto sender = what->sender;
   if (!message) {
     auto type = content.size() == 1 ? otp::detail::demangle(*content.type(0).second)
                                     : std::string{"a request or a system message"};
@@ -117,11 +109,15 @@ void remote_process::enqueue(caf::mailbox_element_ptr what, caf::execution_unit*
       bounce(what, caf::make_error(caf::sec::unexpected_message));
     return;
   }
+  send_term(std::move(*message), what->sender);
+}
+
+void remote_process::send_term(term message, const caf::strong_actor_ptr& sender) {
   // The sender as Erlang sees it, which it may answer: one of our processes (`self()`), or
   // our null pid for a plain thread.
   auto from =
     sender && pids_->is_home(*sender) ? pids_->expose(otp::to_pid(sender)) : pids_->null_pid();
-  auto body = encode_control(send_msg{from, pid_, std::move(*message)});
+  auto body = encode_control(send_msg{from, pid_, std::move(message)});
   // Back-pressure as for the distribution's own sends: a process waits (parks) while the
   // channels are over their limit; never under the lifeline's lock.
   bool gated = otp::detail::waiting_process::current() != nullptr;
@@ -226,6 +222,21 @@ void remote_process::kill_proxy(caf::execution_unit* host, caf::error reason) {
     m.down->actor_exited(copy, host);
 }
 
+bool remote_process::unused() {
+  // Only the table's reference: no pid of it is held (nobody can make one but through the
+  // table, under its lock), no monitor of ours waits for its exit, no message to it is on
+  // its way (a posted wire operation holds it too). Nor an address of it (CAF's one weak
+  // reference stands for all strong ones): a down or exit signal from it on its way, whose
+  // receiver makes a pid of it, or the other side of a link.
+  const auto* block = ctrl();
+  if (block->strong_refs.load(std::memory_order_acquire) != 1
+      || block->weak_refs.load(std::memory_order_acquire) != 1)
+    return false;
+  // Nor a link (either side's), an exit watch, a monitor: their state lives here.
+  std::lock_guard guard{mtx_};
+  return attachables_head_ == nullptr && monitors_.empty();
+}
+
 // -- what its node tells us -----------------------------------------------------------------------
 
 void remote_process::monitor_exited(const erlang_ref& ref, const caf::error& reason) {
@@ -262,15 +273,28 @@ pid distribution::impl::process(const erlang_pid& p) {
     return local ? *local : pid{};
   }
   std::lock_guard guard{procs_mtx_};
+  if (!procs_.contains(p) && procs_.size() >= release_at_) {
+    // Amortised: a sweep when the table has doubled since the last one keeps it within twice
+    // the proxies in use (plus the floor), at O(1) a new proxy.
+    release_unused();
+    release_at_ = std::max(release_floor, 2 * procs_.size());
+  }
   auto& slot = procs_[p];
   if (!slot) {
     auto& sys = node_.system();
     caf::actor_config cfg;
     slot = caf::make_actor<remote_process, caf::strong_actor_ptr>(
       otp::detail::foreign_id_bit | next_proxy_id.fetch_add(1), node_id_of(p), &sys, cfg, lifeline_,
-      pids_, config_.queued, p);
+      pids_, config_.queued, pending_, p);
   }
   return otp::to_pid(slot);
+}
+
+void distribution::impl::release_unused() {
+  std::erase_if(procs_, [](const auto& entry) {
+    return static_cast<remote_process*>(caf::actor_cast<caf::abstract_actor*>(entry.second))
+      ->unused();
+  });
 }
 
 caf::strong_actor_ptr distribution::impl::find_process(const erlang_pid& p) {

@@ -89,7 +89,11 @@ erlang_ref distribution::monitor(const erlang_pid& target) {
 }
 
 void distribution::demonitor(const erlang_ref& ref) {
-  auto* i = impl_.get();
+  impl_->drop_monitor(ref);
+}
+
+void distribution::impl::drop_monitor(const erlang_ref& ref) {
+  auto* i = this;
   i->post_outgoing([i, ref] {
     auto it = i->held_.find(ref);
     if (it == i->held_.end())
@@ -140,6 +144,27 @@ term gen_call_message(const erlang_pid& from, const erlang_ref& ref, term reques
 
 }  // namespace
 
+std::shared_ptr<connection> distribution::impl::start_call(const call_target& to,
+                                                           const erlang_pid& from,
+                                                           const erlang_ref& ref, term request) {
+  auto message = gen_call_message(from, ref, std::move(request));
+  auto body = to.wire.is_atom()
+                ? encode_control(reg_send_msg{from, *to.wire.get_if<atom>(), std::move(message)})
+                : encode_control(send_msg{from, *to.wire.get_if<erlang_pid>(), std::move(message)});
+  if (auto c = direct(to.node)) {
+    std::vector<std::uint8_t> bodies[] = {encode_control(monitor_msg{from, to.wire, ref, false}),
+                                          std::move(body)};
+    if (c->write(bodies))
+      return c;
+    body = std::move(bodies[1]);
+  }
+  // Queued behind the monitor (post_outgoing keeps the order): its DOWN, if the target is
+  // gone, comes before any answer could.
+  hold_monitor(ref, held_monitor{from, to.node, to.down}, to.text, to.wire);
+  send_counted(to.text, std::move(body), false);
+  return nullptr;
+}
+
 expected<term, call_error> distribution::call(std::string_view name, std::string_view node_name,
                                               term request, otp::timeout t) {
   auto* i = impl_.get();
@@ -149,7 +174,7 @@ expected<term, call_error> distribution::call(std::string_view name, std::string
   // Registered before anything is sent: the answer, or the monitor's DOWN, goes to this wait
   // and never to the mailbox. Whatever ends the wait (an answer, the timeout, the caller
   // killed), the entry and the monitor go with it.
-  auto slot = i->pending_.add(ref, otp::detail::waiting_process::current(), full);
+  auto slot = i->pending_->add(ref, otp::detail::waiting_process::current(), full);
   if (auto c = i->direct(full)) {
     // Connected: MONITOR_P and the request leave in one write from this thread, and the
     // monitor is the call's own (its exit fails the call through `pending_`, not `held_`).
@@ -165,7 +190,7 @@ expected<term, call_error> distribution::call(std::string_view name, std::string
     const erlang_ref& ref;
     const std::shared_ptr<pending_calls::slot>& slot;
     ~leave() {
-      (void)i.pending_.take(ref, slot);
+      (void)i.pending_->take(ref, slot);
       d.demonitor(ref);  // nothing when the DOWN ended the call
     }
   } guard{*this, *i, ref, slot};
@@ -174,8 +199,8 @@ expected<term, call_error> distribution::call(std::string_view name, std::string
     impl::held_monitor{from, full, term::tuple({term::make_atom(name), term::make_atom(full)})},
     std::string{node_name}, term::make_atom(name));
   send(name, node_name, gen_call_message(from, ref, std::move(request)));
-  i->pending_.wait(slot, t);
-  auto answer = i->pending_.take(ref, slot);
+  i->pending_->wait(slot, t);
+  auto answer = i->pending_->take(ref, slot);
   if (!answer)
     return unexpected{call_error{call_error::kind::timeout}};
   return std::move(*answer);
@@ -193,7 +218,7 @@ expected<term, call_error> distribution::impl::await_direct_call(
       const std::shared_ptr<pending_calls::slot>& slot;
       std::optional<pending_calls::result>& answer;
       ~leave() {
-        answer = i.pending_.take(call.ref, slot);
+        answer = i.pending_->take(call.ref, slot);
         if (answer && !*answer)
           return;  // the DOWN (or the connection's loss) ended it: no monitor is left
         try {
@@ -205,7 +230,7 @@ expected<term, call_error> distribution::impl::await_direct_call(
         }
       }
     } guard{*this, call, slot, answer};
-    pending_.wait(slot, t);
+    pending_->wait(slot, t);
   }
   if (!answer)
     return unexpected{call_error{call_error::kind::timeout}};
@@ -230,7 +255,7 @@ bool distribution::impl::complete_call(const erlang_ref& ref, pending_calls::res
                                        std::string_view from) {
   auto* ctx = inline_turn();
   caf::strong_actor_ptr claimed;
-  if (!pending_.complete(ref, std::move(r), from, ctx != nullptr ? &claimed : nullptr))
+  if (!pending_->complete(ref, std::move(r), from, ctx != nullptr ? &claimed : nullptr))
     return false;
   if (claimed) {
     // The caller was parked in the call: its turn goes on here, on its own stack, until it
@@ -245,7 +270,7 @@ bool distribution::impl::complete_call(const erlang_ref& ref, pending_calls::res
 }
 
 void distribution::impl::fail_call_to(const std::string& node, const term& reason) {
-  pending_.fail_node(node, unexpected{down_error(reason)});
+  pending_->fail_node(node, unexpected{down_error(reason)});
 }
 
 void distribution::impl::fire_node_watchers(const std::string& node_name) {
