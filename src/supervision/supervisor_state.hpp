@@ -146,10 +146,9 @@ class supervisor_state : public special_process {
     std::unordered_set<std::uint64_t> ids;      // sequential: of all targets
     std::unordered_set<std::uint64_t> waiting;  // sequential
     // Concurrent (a simple_one_for_one pool, maybe 100,000s of children): the ids of the
-    // children to stop, sorted, and each one's step. Flat arrays and the pids in `dynamic_`:
-    // hash sets and a copy of every pid cost two allocations per child (page faults when the
-    // thread's arena must grow mid-stop), a reference count touched in every child's memory,
-    // and held every stopped child's memory until the whole pool was down.
+    // children to stop, sorted, and each one's step; their pids stay in `dynamic_`. Hash sets
+    // and a copy of every pid cost two allocations per child (page faults when the thread's
+    // arena had to grow mid-stop) and a reference count touched in every child's memory.
     std::vector<std::uint64_t> pool;
     std::vector<pool_step> steps;
     shutdown_spec pool_shutdown{brutal_kill};
@@ -194,6 +193,8 @@ class supervisor_state : public special_process {
   void for_each_waiting(const std::function<void(const otp::pid&, const shutdown_spec&)>& f);
   /// A child of the concurrent job went down: true if it was one of the job's.
   bool pool_child_down(std::uint64_t id);
+  /// The concurrent job is done: its children leave `dynamic_`.
+  void release_pool();
   /// Stops every child of a simple_one_for_one pool but the `dead`, all at once.
   void start_pool_job(const std::unordered_set<std::uint64_t>& dead, std::function<void()> then);
   void job_finished();
