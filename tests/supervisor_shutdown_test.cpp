@@ -344,3 +344,32 @@ TEST_CASE("a simple_one_for_one pool of 4 children waiting in terminate stops wi
   CHECK(reports[0].field("id") == "slow");
   CHECK(reports[0].field("nb_children") == "4");
 }
+
+namespace {
+
+/// A pool child that traps exits and journals its number when it terminates.
+struct numbered {
+  journal j;
+  int n;
+  numbered(journal jj, int nn) : j(std::move(jj)), n(nn) { otp::trap_exit(true); }
+  void terminate(const otp::exit_reason& r) { j->push_back(fmt::format("stop {} {}", n, r)); }
+};
+
+}  // namespace
+
+TEST_CASE("a simple_one_for_one pool's children are told to exit in start order") {
+  // As OTP's supervisor folds its map of pids (a small map folds in pid order): the stop
+  // keeps the pool's ids sorted, not in the order of a hash table.
+  otp::test::kit kit;
+  auto j = new_journal();
+  auto pool = supervisor::start_link(kit.node(), {.strategy = otp::strategy::simple_one_for_one},
+                                     {{.id = "n", .start = otp::start_with<numbered, int>(j)}})
+                .value();
+  for (int n = 1; n <= 5; ++n)
+    REQUIRE(supervisor::start_child(pool, n));
+  REQUIRE(gen_server::stop(pool));
+  CHECK(*j
+        == std::vector<std::string>{"stop 1 shutdown", "stop 2 shutdown", "stop 3 shutdown",
+                                    "stop 4 shutdown", "stop 5 shutdown"});
+  CHECK(kit.node().process_count() == 0);
+}

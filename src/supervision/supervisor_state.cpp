@@ -580,45 +580,58 @@ void supervisor_state::stop_all_children(std::function<void()> then) {
     if (const auto* d = std::get_if<otp::down>(&t))
       dead.insert(d->pid.id());
   postponed_.clear();
+  if (simple()) {
+    start_pool_job(dead, std::move(then));
+    return;
+  }
   stop_job job;
   job.then = std::move(then);
-  if (simple()) {
-    job.concurrent = true;
-    auto spec = children_.front().spec.effective_shutdown();
-    for (const auto& [id, d] : dynamic_)
-      if (d.pid && !dead.contains(id))
-        job.targets.emplace_back(d.pid, spec);
-  } else {
-    for (auto i = children_.size(); i-- > 0;)
-      if (children_[i].pid && !dead.contains(children_[i].pid.id()))
-        job.targets.emplace_back(children_[i].pid, children_[i].spec.effective_shutdown());
-  }
+  for (auto i = children_.size(); i-- > 0;)
+    if (children_[i].pid && !dead.contains(children_[i].pid.id()))
+      job.targets.emplace_back(children_[i].pid, children_[i].spec.effective_shutdown());
+  run_job(std::move(job));
+}
+
+void supervisor_state::start_pool_job(const std::unordered_set<std::uint64_t>& dead,
+                                      std::function<void()> then) {
+  stop_job job;
+  job.then = std::move(then);
+  job.concurrent = true;
+  job.pool_shutdown = children_.front().spec.effective_shutdown();
+  job.pool.reserve(dynamic_.size());
+  for (const auto& [id, d] : dynamic_)
+    if (d.pid && !dead.contains(id))
+      job.pool.push_back(id);
+  // Sorted, so that a down finds its child by binary search; told in start order.
+  std::sort(job.pool.begin(), job.pool.end());
+  job.steps.assign(job.pool.size(), pool_step::waiting);
+  job.pool_waiting = job.pool.size();
   run_job(std::move(job));
 }
 
 void supervisor_state::run_job(stop_job job) {
   job.id = ++job_counter_;
-  if (job.targets.empty()) {
+  if (job.targets.empty() && job.pool.empty()) {
     if (job.then)
       job.then();
     return;
   }
-  // A child whose down is already queued needs no stopping (and sends no second down).
-  for (const auto& t : postponed_)
-    if (const auto* d = std::get_if<otp::down>(&t))
-      job.already_down.insert(d->pid.id());
-  for (const auto& t : job.targets)
-    job.ids.insert(t.first.id());
+  if (!job.concurrent) {
+    // A child whose down is already queued needs no stopping (and sends no second down).
+    // (A concurrent job's children are all alive: stop_all_children left out the others.)
+    for (const auto& t : postponed_)
+      if (const auto* d = std::get_if<otp::down>(&t))
+        job.already_down.insert(d->pid.id());
+    for (const auto& t : job.targets)
+      job.ids.insert(t.first.id());
+  }
   job_ = std::move(job);
   core().hold_requests(true);
   if (!job_->concurrent) {
     job_advance();
     return;
   }
-  for (const auto& [p, spec] : job_->targets)
-    if (!job_->already_down.contains(p.id()))
-      job_->waiting.insert(p.id());
-  auto spec = job_->targets.front().second;
+  const auto& spec = job_->pool_shutdown;
   if (!spec.is_brutal_kill() && !spec.is_infinity())
     job_->timer = otp::send_after(spec.after(), sup_job_timer{job_->id});
   job_signal_more(stop_window);
@@ -626,14 +639,22 @@ void supervisor_state::run_job(stop_job job) {
 
 void supervisor_state::job_signal_more(std::size_t window) {
   auto& job = *job_;
-  for (; job.next < job.targets.size() && job.signalled.size() < window; ++job.next) {
-    const auto& [p, spec] = job.targets[job.next];
-    if (!job.waiting.contains(p.id()))
+  auto reason = job.pool_shutdown.is_brutal_kill() ? exit_reason::kill() : exit_reason::shutdown();
+  for (; job.next < job.pool.size() && job.told < window; ++job.next) {
+    auto& step = job.steps[job.next];
+    if (step != pool_step::waiting)
       continue;
-    otp::exit(p, spec.is_brutal_kill() ? exit_reason::kill() : exit_reason::shutdown());
-    job.signalled.insert(p.id());
+    auto d = dynamic_.find(job.pool[job.next]);
+    if (d == dynamic_.end() || !d->second.pid) {  // cannot be (held requests): not waited for
+      step = pool_step::down;
+      --job.pool_waiting;
+      continue;
+    }
+    otp::exit(d->second.pid, reason);
+    step = pool_step::told;
+    ++job.told;
   }
-  if (job.next < job.targets.size()) {
+  if (job.next < job.pool.size()) {
     if (!job.stall_check) {
       job.stall_check = true;
       job.downs_at_check = job.downs;
@@ -641,7 +662,7 @@ void supervisor_state::job_signal_more(std::size_t window) {
     }
     return;
   }
-  if (job.waiting.empty()) {
+  if (job.pool_waiting == 0) {
     otp::cancel_timer(job.timer);
     job_finished();
   }
@@ -653,8 +674,7 @@ void supervisor_state::handle_info(const sup_job_stalled& t) {
   auto& job = *job_;
   job.stall_check = false;
   // Children went down meanwhile: the window moves by itself.
-  job_signal_more(job.downs == job.downs_at_check ? job.signalled.size() + stop_window
-                                                  : stop_window);
+  job_signal_more(job.downs == job.downs_at_check ? job.told + stop_window : stop_window);
 }
 
 void supervisor_state::job_advance() {
@@ -681,13 +701,13 @@ void supervisor_state::handle_info(const sup_job_timer& t) {
   if (job_->killing) {
     // Killed a timeout ago and still not down: a callback that computes without waiting
     // cannot be interrupted. Say so; the child is never restarted while it still runs.
-    for (const auto& [p, spec] : job_->targets)
-      if (job_->waiting.contains(p.id()))
-        core().home().logger().log(
-          log_level::warning, "supervisor_report",
-          "supervisor {}: child {} has not exited {} ms after it was killed: it computes without "
-          "waiting, and exits when its callback returns",
-          name(), p, spec.after().count());
+    for_each_waiting([this](const otp::pid& p, const shutdown_spec& spec) {
+      core().home().logger().log(
+        log_level::warning, "supervisor_report",
+        "supervisor {}: child {} has not exited {} ms after it was killed: it computes without "
+        "waiting, and exits when its callback returns",
+        name(), p, spec.after().count());
+    });
     return;
   }
   // The shutdown timeout passed: kill (and wait for the down, however long it takes). An
@@ -697,13 +717,12 @@ void supervisor_state::handle_info(const sup_job_timer& t) {
   job_->killing = true;
   job_->timed_out = true;
   timeout after{};
-  for (const auto& [p, spec] : job_->targets)
-    if (job_->waiting.contains(p.id())) {
-      otp::exit(p, exit_reason::kill());
-      after = spec.after();
-    }
+  for_each_waiting([&after](const otp::pid& p, const shutdown_spec& spec) {
+    otp::exit(p, exit_reason::kill());
+    after = spec.after();
+  });
   if (job_->concurrent)
-    job_->next = job_->targets.size();
+    job_->next = job_->pool.size();
   // A killed child that waits goes at once; the same time again is its watchdog.
   job_->timer = otp::send_after(after, sup_job_timer{job_->id});
 }
@@ -711,16 +730,16 @@ void supervisor_state::handle_info(const sup_job_timer& t) {
 void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& reason) {
   auto& job = *job_;
   auto id = who.id();
-  if (!job.ids.contains(id)) {
+  if (job.concurrent ? pool_step_of(id) == nullptr : !job.ids.contains(id)) {
     postponed_.emplace_back(otp::down{who, reason});
     return;
   }
+  // A pool's child stays in `dynamic_` until the whole pool is down (release_pool); the one
+  // child of terminate_child(pid) is erased by that job's `then`.
   auto* c = find(who);
   if (c)
     c->pid = {};
-  else if (job.concurrent)
-    dynamic_.erase(id);  // (terminate_child(pid) erases its one child when done)
-  if (!job.waiting.erase(id)) {
+  if (job.concurrent ? !pool_child_down(id) : job.waiting.erase(id) == 0) {
     job.already_down.insert(id);  // died on its own before its turn
     return;
   }
@@ -737,9 +756,8 @@ void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& re
       report("shutdown_error", reason, spec ? spec->id : "", who);
   }
   if (job.concurrent) {
-    job.signalled.erase(id);
     ++job.downs;
-    if (job.signalled.size() <= stop_window / 2)
+    if (job.told <= stop_window / 2)
       job_signal_more(stop_window);
     return;
   }
@@ -748,9 +766,55 @@ void supervisor_state::job_child_down(const otp::pid& who, const exit_reason& re
   job_advance();
 }
 
+supervisor_state::pool_step* supervisor_state::pool_step_of(std::uint64_t id) {
+  auto& pool = job_->pool;
+  auto i = std::lower_bound(pool.begin(), pool.end(), id);
+  if (i == pool.end() || *i != id)
+    return nullptr;
+  return &job_->steps[static_cast<std::size_t>(i - pool.begin())];
+}
+
+bool supervisor_state::pool_child_down(std::uint64_t id) {
+  auto* step = pool_step_of(id);
+  if (step == nullptr || *step == pool_step::down)
+    return false;
+  if (*step == pool_step::told)
+    --job_->told;
+  *step = pool_step::down;
+  --job_->pool_waiting;
+  return true;
+}
+
+void supervisor_state::for_each_waiting(
+  const std::function<void(const otp::pid&, const shutdown_spec&)>& f) {
+  const auto& job = *job_;
+  if (!job.concurrent) {
+    for (const auto& [p, spec] : job.targets)
+      if (job.waiting.contains(p.id()))
+        f(p, spec);
+    return;
+  }
+  for (std::size_t i = 0; i < job.pool.size(); ++i)
+    if (job.steps[i] != pool_step::down)
+      if (auto d = dynamic_.find(job.pool[i]); d != dynamic_.end() && d->second.pid)
+        f(d->second.pid, job.pool_shutdown);
+}
+
+void supervisor_state::release_pool() {
+  // Its pid here was the child's last reference: its memory goes now, on this thread, all
+  // in a row. Dropped at each down instead, it went while the other scheduler threads ran the
+  // exits of the next children in the same malloc arena: under SCHED_FIFO the stop of 200,000
+  // children took 0.77 s instead of 0.52, with ~20,000 futex waits on the arena's lock
+  // (0.32 s of system time).
+  for (auto id : job_->pool)
+    dynamic_.erase(id);
+}
+
 void supervisor_state::job_finished() {
   if (job_->killed_at_timeout)
     report_pool_kills(job_->killed_at_timeout);
+  if (job_->concurrent)
+    release_pool();
   auto then = std::move(job_->then);
   job_.reset();
   core().hold_requests(false);

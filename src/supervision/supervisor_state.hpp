@@ -132,18 +132,31 @@ class supervisor_state : public special_process {
     unsigned restarts = 0;
   };
 
+  /// Where a child of a concurrent stop is.
+  enum class pool_step : std::uint8_t { waiting, told, down };
+
   /// Stops a list of children: one after the other in list order, or all at once.
   struct stop_job {
     std::uint64_t id = 0;
-    std::vector<std::pair<otp::pid, shutdown_spec>> targets;
-    std::size_t next = 0;                   // sequential: the child being stopped is targets[next]
-    bool concurrent = false;                // simple_one_for_one
-    std::unordered_set<std::uint64_t> ids;  // of all targets
-    std::unordered_set<std::uint64_t> waiting;
-    std::unordered_set<std::uint64_t> signalled;  // concurrent: told to exit, not down yet
-    bool stall_check = false;                     // concurrent: a sup_job_stalled is due
-    std::size_t downs = 0;                        // concurrent: children gone so far
-    std::size_t downs_at_check = 0;               // ... when the stall check was armed
+    std::vector<std::pair<otp::pid, shutdown_spec>> targets;  // sequential, in stop order
+    // Sequential: the child being stopped is targets[next]; concurrent: the next of `pool` to
+    // tell.
+    std::size_t next = 0;
+    bool concurrent = false;                    // simple_one_for_one
+    std::unordered_set<std::uint64_t> ids;      // sequential: of all targets
+    std::unordered_set<std::uint64_t> waiting;  // sequential
+    // Concurrent (a simple_one_for_one pool, maybe 100,000s of children): the ids of the
+    // children to stop, sorted, and each one's step; their pids stay in `dynamic_`. Hash sets
+    // and a copy of every pid cost two allocations per child (page faults when the thread's
+    // arena had to grow mid-stop) and a reference count touched in every child's memory.
+    std::vector<std::uint64_t> pool;
+    std::vector<pool_step> steps;
+    shutdown_spec pool_shutdown{brutal_kill};
+    std::size_t pool_waiting = 0;    // concurrent: children not down yet
+    std::size_t told = 0;            // concurrent: told to exit, not down yet
+    bool stall_check = false;        // concurrent: a sup_job_stalled is due
+    std::size_t downs = 0;           // concurrent: children gone so far
+    std::size_t downs_at_check = 0;  // ... when the stall check was armed
     std::unordered_set<std::uint64_t> already_down;
     bool killing = false;
     bool timed_out = false;             // a shutdown timeout passed: the waiting were killed
@@ -174,6 +187,16 @@ class supervisor_state : public special_process {
   void job_advance();
   void job_signal_more(std::size_t window);
   void job_child_down(const otp::pid& who, const exit_reason& reason);
+  /// The concurrent job's step of child `id`, or null if the job does not stop it.
+  pool_step* pool_step_of(std::uint64_t id);
+  /// Calls `f(pid, shutdown)` for every child of the job not down yet.
+  void for_each_waiting(const std::function<void(const otp::pid&, const shutdown_spec&)>& f);
+  /// A child of the concurrent job went down: true if it was one of the job's.
+  bool pool_child_down(std::uint64_t id);
+  /// The concurrent job is done: its children leave `dynamic_`.
+  void release_pool();
+  /// Stops every child of a simple_one_for_one pool but the `dead`, all at once.
+  void start_pool_job(const std::unordered_set<std::uint64_t>& dead, std::function<void()> then);
   void job_finished();
   /// The stop of a simple_one_for_one pool's children killed `n` of them at the timeout.
   void report_pool_kills(std::size_t n);
